@@ -1,0 +1,1 @@
+"""Prometeo shared library: contracts, bus, settings, telemetry, Redis keys and web plumbing."""

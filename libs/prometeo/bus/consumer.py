@@ -1,0 +1,186 @@
+"""At-least-once consumer loop.
+
+Commits only after every record of a poll was handled (or dead-lettered). A record that can never
+succeed goes to `<topic>.dlq` with origin and error in headers and the loop moves on; a
+`RetryableError` (a dependency is down) rewinds the partition and retries after a pause, so a
+Redis outage never drains a topic into the DLQ. If the share of dead letters in the recent window
+exceeds the configured ratio, the loop stops: something upstream is systematically wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
+from opentelemetry import trace
+
+from prometeo.bus.producer import EventProducer
+from prometeo.contracts.envelope import Envelope, EventPayload, InvalidEvent, decode
+from prometeo.contracts.topics import dead_letter_topic
+from prometeo.settings import SharedSettings
+from prometeo.telemetry.metrics import CONSUMER_LAG, CONSUMER_MESSAGES, CONSUMER_PROCESSING_SECONDS
+from prometeo.telemetry.tracing import extract_context, tracer
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Envelope, EventPayload], None]
+
+
+class RetryableError(RuntimeError):
+    """A transient failure (dependency down): retry the same record later, never dead-letter it."""
+
+
+class DeadLetterRateExceeded(RuntimeError):
+    pass
+
+
+class ConsumerLoop:
+    def __init__(
+        self,
+        settings: SharedSettings,
+        group_id: str,
+        handlers: dict[str, Handler],
+        dlq_producer: EventProducer,
+        retryable: tuple[type[BaseException], ...] = (RetryableError, ConnectionError, TimeoutError),
+        retry_pause_s: float = 1.0,
+    ) -> None:
+        self._settings = settings
+        self._group_id = group_id
+        self._handlers = handlers
+        self._dlq = dlq_producer
+        self._retryable = retryable
+        self._retry_pause_s = retry_pause_s
+        self._stop = threading.Event()
+        self._recent: deque[bool] = deque(maxlen=settings.dlq_window)
+        self._thread: threading.Thread | None = None
+        self.assigned = threading.Event()
+        self.error: BaseException | None = None
+        self._tracer = tracer(f"prometeo.consumer.{group_id}")
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run_guarded, name=f"consumer-{self._group_id}", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run_guarded(self) -> None:
+        try:
+            self.run()
+        except BaseException as exc:  # surfaced by /readyz
+            self.error = exc
+            log.exception("consumer loop stopped", extra={"group": self._group_id})
+
+    # -- the loop ----------------------------------------------------------------------------------
+    def _consumer(self) -> KafkaConsumer:
+        s = self._settings
+        return KafkaConsumer(
+            *self._handlers,
+            bootstrap_servers=s.kafka_bootstrap_servers,
+            group_id=self._group_id,
+            client_id=self._group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=s.consumer_session_timeout_ms,
+            heartbeat_interval_ms=max(100, s.consumer_session_timeout_ms // 3),
+            max_poll_records=s.consumer_max_poll_records,
+            max_poll_interval_ms=300_000,
+        )
+
+    def run(self) -> None:
+        consumer = self._consumer()
+        try:
+            while not self._stop.is_set():
+                batch = consumer.poll(timeout_ms=200)
+                if consumer.assignment():
+                    self.assigned.set()
+                if not batch:
+                    continue
+                rewound = False
+                for tp, records in batch.items():
+                    for record in records:
+                        try:
+                            self._process(record)
+                        except self._retryable as exc:
+                            log.warning("retryable failure, rewinding", extra={"topic": tp.topic, "error": str(exc)})
+                            consumer.seek(tp, record.offset)
+                            rewound = True
+                            break
+                self._dlq.flush()
+                consumer.commit()
+                self._record_lag(consumer, batch.keys())
+                if rewound:
+                    self._stop.wait(self._retry_pause_s)
+        finally:
+            consumer.close(autocommit=False)
+
+    def _process(self, record: ConsumerRecord) -> None:
+        topic = record.topic
+        CONSUMER_MESSAGES.labels(self._group_id, topic, "consumed").inc()
+        started = time.perf_counter()
+        parent = extract_context(record.headers)
+        with self._tracer.start_as_current_span(
+            f"{topic} process", context=parent, kind=trace.SpanKind.CONSUMER
+        ) as span:
+            span.set_attribute("messaging.destination.name", topic)
+            span.set_attribute("messaging.kafka.offset", record.offset)
+            try:
+                envelope, payload = decode(record.value)
+                self._handlers[topic](envelope, payload)
+            except self._retryable:
+                raise
+            except Exception as exc:  # noqa: BLE001 - anything else can never succeed: dead-letter it
+                span.record_exception(exc)
+                self._dead_letter(record, exc)
+                self._note(failed=True)
+                return
+        CONSUMER_PROCESSING_SECONDS.labels(self._group_id, topic).observe(time.perf_counter() - started)
+        CONSUMER_MESSAGES.labels(self._group_id, topic, "processed").inc()
+        self._note(failed=False)
+
+    def _dead_letter(self, record: ConsumerRecord, exc: Exception) -> None:
+        reason = str(exc) if isinstance(exc, InvalidEvent) else f"{type(exc).__name__}: {exc}"
+        headers = [
+            ("dlq.reason", reason[:1000].encode()),
+            ("dlq.error_class", type(exc).__name__.encode()),
+            ("dlq.origin_topic", record.topic.encode()),
+            ("dlq.origin_partition", str(record.partition).encode()),
+            ("dlq.origin_offset", str(record.offset).encode()),
+            ("dlq.consumer_group", self._group_id.encode()),
+        ]
+        self._dlq.publish_raw(dead_letter_topic(record.topic), record.key, record.value, headers)
+        CONSUMER_MESSAGES.labels(self._group_id, record.topic, "dead_lettered").inc()
+        log.warning(
+            "message dead-lettered",
+            extra={"topic": record.topic, "partition": record.partition, "offset": record.offset,
+                   "reason": reason[:300], "trace": traceback.format_exception_only(exc)[-1].strip()[:300]},
+        )
+
+    def _note(self, failed: bool) -> None:
+        self._recent.append(failed)
+        window = self._recent.maxlen or 1
+        if len(self._recent) == window and sum(self._recent) / window > self._settings.dlq_max_ratio:
+            raise DeadLetterRateExceeded(
+                f"more than {self._settings.dlq_max_ratio:.0%} of the last {window} messages were dead-lettered"
+            )
+
+    def _record_lag(self, consumer: KafkaConsumer, partitions: object) -> None:
+        for tp in partitions:  # type: ignore[attr-defined]
+            assert isinstance(tp, TopicPartition)
+            high = consumer.highwater(tp)
+            pos = consumer.position(tp)
+            if high is not None and pos is not None:
+                CONSUMER_LAG.labels(self._group_id, tp.topic, str(tp.partition)).set(max(0, high - pos))

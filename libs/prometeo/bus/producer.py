@@ -1,0 +1,51 @@
+"""Producer of envelopes: acks=all, retries, small linger for batching, trace context in headers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import Future
+
+from kafka import KafkaProducer
+
+from prometeo.contracts.envelope import Envelope
+from prometeo.telemetry.metrics import EVENTS_PUBLISHED
+from prometeo.telemetry.tracing import inject_headers
+
+
+class EventProducer:
+    def __init__(self, bootstrap_servers: str, client_id: str, linger_ms: int = 5) -> None:
+        self._producer = KafkaProducer(
+            bootstrap_servers=bootstrap_servers,
+            client_id=client_id,
+            acks="all",
+            retries=10,
+            linger_ms=linger_ms,
+            max_in_flight_requests_per_connection=1,  # keeps per-key order across retries
+            request_timeout_ms=15000,
+        )
+
+    def publish(self, topic: str, event: Envelope, extra_headers: Iterable[tuple[str, bytes]] = ()) -> Future:
+        headers = [("event_type", event.type.encode()), *inject_headers(), *extra_headers]
+        future = self._producer.send(topic, key=event.key, value=event.to_bytes(), headers=headers)
+        EVENTS_PUBLISHED.labels(topic, event.type).inc()
+        return future
+
+    def publish_raw(self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]) -> Future:
+        return self._producer.send(topic, key=key, value=value, headers=headers)
+
+    def publish_all(self, topic: str, events: Iterable[Envelope], timeout: float = 30.0) -> int:
+        """Publish and wait until the broker has acknowledged every event."""
+        futures = [self.publish(topic, e) for e in events]
+        self._producer.flush(timeout)
+        for f in futures:
+            f.get(timeout=timeout)
+        return len(futures)
+
+    def flush(self, timeout: float = 30.0) -> None:
+        self._producer.flush(timeout)
+
+    def bootstrap_connected(self) -> bool:
+        return self._producer.bootstrap_connected()
+
+    def close(self) -> None:
+        self._producer.close(timeout=5)

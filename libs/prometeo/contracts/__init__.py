@@ -1,0 +1,29 @@
+"""Event contracts: the envelope, versioned payloads, topic names and the product vocabulary."""
+
+from prometeo.contracts import events, topics
+from prometeo.contracts.envelope import (
+    Envelope,
+    EventPayload,
+    InvalidEvent,
+    decode,
+    new_event,
+    payload_model,
+    registered_types,
+    utcnow,
+)
+from prometeo.contracts.products import Channel, ProductCode
+
+__all__ = [
+    "Channel",
+    "Envelope",
+    "EventPayload",
+    "InvalidEvent",
+    "ProductCode",
+    "decode",
+    "events",
+    "new_event",
+    "payload_model",
+    "registered_types",
+    "topics",
+    "utcnow",
+]

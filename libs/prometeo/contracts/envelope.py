@@ -1,0 +1,112 @@
+"""The one envelope every event travels in. JSON on the wire; message key = customer_key."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class InvalidEvent(ValueError):
+    """The bytes can never become a valid event: they belong in the dead-letter topic."""
+
+
+class EventPayload(BaseModel):
+    """Base of every versioned payload. Subclasses set `event_type` and `event_version`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_type: ClassVar[str]
+    event_version: ClassVar[int] = 1
+
+
+_REGISTRY: dict[tuple[str, int], type[EventPayload]] = {}
+
+
+def register(payload_cls: type[EventPayload]) -> type[EventPayload]:
+    """Class decorator: make a payload model resolvable from (type, version)."""
+    _REGISTRY[(payload_cls.event_type, payload_cls.event_version)] = payload_cls
+    return payload_cls
+
+
+def payload_model(event_type: str, version: int) -> type[EventPayload]:
+    try:
+        return _REGISTRY[(event_type, version)]
+    except KeyError:
+        raise InvalidEvent(f"unknown event type {event_type!r} version {version}") from None
+
+
+def registered_types() -> list[tuple[str, int]]:
+    return sorted(_REGISTRY)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    type: str
+    version: int = 1
+    occurred_at: datetime
+    ingested_at: datetime = Field(default_factory=utcnow)
+    customer_key: str = Field(min_length=8, max_length=128)
+    source: str = Field(min_length=1, max_length=128)
+    payload: dict[str, Any]
+
+    def typed(self) -> EventPayload:
+        """The payload validated against its registered schema."""
+        model = payload_model(self.type, self.version)
+        try:
+            return model.model_validate(self.payload)
+        except ValidationError as exc:
+            raise InvalidEvent(f"{self.type}.v{self.version} payload invalid: {_brief(exc)}") from exc
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    @property
+    def key(self) -> bytes:
+        return self.customer_key.encode()
+
+
+def new_event(
+    payload: EventPayload,
+    *,
+    customer_key: str,
+    source: str,
+    occurred_at: datetime | None = None,
+    event_id: uuid.UUID | None = None,
+) -> Envelope:
+    return Envelope(
+        event_id=event_id or uuid.uuid4(),
+        type=payload.event_type,
+        version=payload.event_version,
+        occurred_at=occurred_at or utcnow(),
+        customer_key=customer_key,
+        source=source,
+        payload=payload.model_dump(mode="json"),
+    )
+
+
+def decode(raw: bytes | None) -> tuple[Envelope, EventPayload]:
+    """Bytes from Kafka → (envelope, typed payload), or InvalidEvent with a readable reason."""
+    if raw is None:
+        raise InvalidEvent("empty message value")
+    try:
+        envelope = Envelope.model_validate_json(raw)
+    except ValidationError as exc:
+        raise InvalidEvent(f"envelope invalid: {_brief(exc)}") from exc
+    return envelope, envelope.typed()
+
+
+def _brief(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err["loc"]) or "<root>"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)

@@ -1,0 +1,263 @@
+"""Versioned event payloads. Named by what happened; one registry resolves (type, version) → model.
+
+Amounts are Decimal (decimal strings on the wire). No payload carries names or document numbers:
+the ingest edge pseudonymises identities into `customer_key` before anything reaches Kafka.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import Field
+
+from prometeo.contracts.envelope import EventPayload, register
+from prometeo.contracts.products import Channel, ProductCode
+
+Money = Decimal
+
+
+class DataScope(StrEnum):
+    """What a data-sharing consent lets us read (mapped from each standard's permissions)."""
+
+    ACCOUNTS = "accounts"
+    BALANCES = "balances"
+    TRANSACTIONS = "transactions"
+    CREDIT_CARDS = "credit_cards"
+    LOANS = "loans"
+    INVESTMENTS = "investments"
+    CUSTOMERS = "customers"
+
+
+class ConsentStatus(StrEnum):
+    AWAITING_AUTHORISATION = "awaiting_authorisation"
+    AUTHORISED = "authorised"
+    REJECTED = "rejected"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+class Purpose(StrEnum):
+    CROSS_SELL_ANALYTICS = "cross_sell_analytics"
+    MARKETING = "marketing"
+
+
+# ---- account-events.v1 ---------------------------------------------------------------------------
+
+
+@register
+class AccountOpenedV1(EventPayload):
+    event_type = "account.opened"
+    account_id: str
+    account_type: Literal["checking", "savings", "prepaid", "credit_card", "loan", "investment"]
+    currency: str = Field(default="BRL", min_length=3, max_length=3)
+    opened_on: date | None = None
+
+
+@register
+class AccountClosedV1(EventPayload):
+    event_type = "account.closed"
+    account_id: str
+
+
+@register
+class BalanceSnapshotV1(EventPayload):
+    event_type = "balance.snapshot"
+    account_id: str
+    available: Money
+    currency: str = Field(default="BRL", min_length=3, max_length=3)
+    as_of: datetime
+
+
+class Direction(StrEnum):
+    CREDIT = "credit"
+    DEBIT = "debit"
+
+
+@register
+class TransactionBookedV1(EventPayload):
+    event_type = "transaction.booked"
+    account_id: str
+    transaction_id: str
+    direction: Direction
+    amount: Money = Field(ge=0)
+    currency: str = Field(default="BRL", min_length=3, max_length=3)
+    booked_at: datetime
+    mcc: str | None = Field(default=None, pattern=r"^\d{4}$")
+    is_payroll: bool = False
+
+
+@register
+class TransactionUpdatedV1(EventPayload):
+    """A correction of an earlier booking; carries the whole new version."""
+
+    event_type = "transaction.updated"
+    account_id: str
+    transaction_id: str
+    direction: Direction
+    amount: Money = Field(ge=0)
+    currency: str = Field(default="BRL", min_length=3, max_length=3)
+    booked_at: datetime
+    mcc: str | None = Field(default=None, pattern=r"^\d{4}$")
+    is_payroll: bool = False
+
+
+@register
+class TransactionDeletedV1(EventPayload):
+    event_type = "transaction.deleted"
+    account_id: str
+    transaction_id: str
+
+
+@register
+class ProductHeldV1(EventPayload):
+    """The customer holds a product, here (`at_other_institution` false) or elsewhere (Open Finance)."""
+
+    event_type = "product.held"
+    product: ProductCode
+    at_other_institution: bool = False
+    institution: str | None = None
+    since: date | None = None
+
+
+@register
+class CustomerProfiledV1(EventPayload):
+    """Coarse, non-identifying attributes used for eligibility and channel choice."""
+
+    event_type = "customer.profiled"
+    age_band: Literal["18-24", "25-34", "35-44", "45-54", "55-64", "65+"]
+    region: str | None = None
+    income_band: Literal["low", "middle", "upper_middle", "high"] | None = None
+    digital_archetype: Literal["nascent", "experimenting", "emerging", "activated"] | None = None
+    customer_since: date | None = None
+    timezone: str = "America/Sao_Paulo"
+
+
+# ---- consent-events.v1 (compacted) ---------------------------------------------------------------
+
+
+@register
+class ConsentGrantedV1(EventPayload):
+    event_type = "consent.granted"
+    consent_id: str
+    institution: str
+    scopes: list[DataScope]
+    purposes: list[Purpose] = [Purpose.CROSS_SELL_ANALYTICS]
+    expires_at: datetime | None = None
+    marketing_channels: list[Channel] = []
+
+
+@register
+class ConsentChangedV1(EventPayload):
+    event_type = "consent.changed"
+    consent_id: str
+    status: ConsentStatus
+    reason: str | None = None
+
+
+# ---- customer-erasure.v1 -------------------------------------------------------------------------
+
+
+@register
+class CustomerErasureRequestedV1(EventPayload):
+    event_type = "customer.erasure_requested"
+    reason: Literal["consent_revoked", "consent_expired", "data_subject_request"]
+
+
+# ---- features-updated.v1 -------------------------------------------------------------------------
+
+
+@register
+class FeaturesUpdatedV1(EventPayload):
+    event_type = "features.updated"
+    feature_set_version: str
+    as_of: datetime
+    features: dict[str, float]
+    held_products: list[ProductCode] = []
+    held_elsewhere: list[ProductCode] = []
+
+
+# ---- scores.v1 -----------------------------------------------------------------------------------
+
+
+class ReasonCode(EventPayload):
+    code: str
+    text_en: str
+    text_es: str
+    weight: float
+
+
+class ProductScore(EventPayload):
+    product: ProductCode
+    propensity: float = Field(ge=0, le=1)
+    reasons: list[ReasonCode] = []
+
+
+@register
+class ScoresComputedV1(EventPayload):
+    event_type = "scores.computed"
+    model_name: str
+    model_version: str
+    feature_set_version: str
+    scores: list[ProductScore]
+    held_products: list[ProductCode] = []
+    held_elsewhere: list[ProductCode] = []
+
+
+# ---- offers.v1 -----------------------------------------------------------------------------------
+
+
+class RankedOffer(EventPayload):
+    offer_id: str
+    product: ProductCode
+    channel: Channel
+    propensity: float
+    expected_value: float
+    reasons: list[ReasonCode]
+    rules_passed: list[str] = []
+
+
+@register
+class OfferDecidedV1(EventPayload):
+    """The next-best-action decision: ranked eligible offers (empty = no action) and what was blocked."""
+
+    event_type = "offer.decided"
+    decision_id: str
+    model_version: str
+    offers: list[RankedOffer]
+    blocked: dict[str, list[str]] = {}
+
+
+# ---- outcomes.v1 ---------------------------------------------------------------------------------
+
+
+class OutcomeKind(StrEnum):
+    DELIVERED = "delivered"
+    OPENED = "opened"
+    CLICKED = "clicked"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+@register
+class OutcomeRecordedV1(EventPayload):
+    event_type = "outcome.recorded"
+    offer_id: str
+    product: ProductCode
+    outcome: OutcomeKind
+    channel: Channel | None = None
+    revenue: Money | None = None
+
+
+# ---- audit.v1 ------------------------------------------------------------------------------------
+
+
+@register
+class CustomerDataReadV1(EventPayload):
+    event_type = "audit.customer_data_read"
+    actor: str
+    role: str
+    resource: str
+    purpose: str

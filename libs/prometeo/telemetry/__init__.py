@@ -1,0 +1,1 @@
+"""Structured JSON logs with PII redaction, Prometheus metric declarations, OpenTelemetry traces."""

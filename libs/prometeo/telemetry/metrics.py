@@ -1,0 +1,51 @@
+"""Metric names, declared once. Each service process exports them on /metrics."""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+CONSUMER_MESSAGES = Counter(
+    "prometeo_consumer_messages_total",
+    "Messages seen by a consumer, by outcome (consumed, processed, duplicate, failed, dead_lettered).",
+    ["group", "topic", "outcome"],
+)
+CONSUMER_LAG = Gauge(
+    "prometeo_consumer_lag", "Messages behind the partition's high-water mark.", ["group", "topic", "partition"]
+)
+CONSUMER_PROCESSING_SECONDS = Histogram(
+    "prometeo_consumer_processing_seconds",
+    "Time to handle one message.",
+    ["group", "topic"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0),
+)
+EVENTS_PUBLISHED = Counter(
+    "prometeo_events_published_total", "Events published to Kafka.", ["topic", "type"]
+)
+HTTP_REQUESTS = Counter(
+    "prometeo_http_requests_total", "HTTP requests served.", ["service", "route", "method", "status"]
+)
+HTTP_SECONDS = Histogram(
+    "prometeo_http_request_seconds",
+    "HTTP request latency.",
+    ["service", "route", "method"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+# Business and domain metrics, declared here so dashboards name only what exists.
+INGEST_ITEMS = Counter(
+    "prometeo_ingest_items_total",
+    "Ingested items by result (accepted, duplicate, refused_no_consent, invalid).",
+    ["result"],
+)
+FEATURE_UPDATES = Counter("prometeo_feature_updates_total", "Feature aggregates applied.", ["event_type"])
+MODEL_SCORE_SECONDS = Histogram(
+    "prometeo_model_score_seconds",
+    "Time to score one customer across all products, with reasons.",
+    buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1),
+)
+MODEL_INFO = Gauge("prometeo_model_info", "Loaded model version (value 1).", ["model", "alias", "version"])
+OFFERS_DECIDED = Counter(
+    "prometeo_offers_decided_total", "Next-best-action decisions by result.", ["result", "product", "channel"]
+)
+OUTCOMES_RECORDED = Counter(
+    "prometeo_outcomes_total", "Offer outcomes recorded.", ["outcome", "product", "channel"]
+)
+ERASURES = Counter("prometeo_erasures_total", "Customer erasures applied.", ["service"])
+AUDIT_READS = Counter("prometeo_audit_reads_total", "Audited reads of customer data.", ["resource"])

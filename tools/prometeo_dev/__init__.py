@@ -1,0 +1,1 @@
+"""Developer tooling: embedded servers, the local stack runner, the synthetic demo bank."""
