@@ -49,6 +49,7 @@ class ConsumerLoop:
         dlq_producer: EventProducer,
         retryable: tuple[type[BaseException], ...] = (RetryableError, ConnectionError, TimeoutError),
         retry_pause_s: float = 1.0,
+        on_batch_end: Callable[[], None] | None = None,
     ) -> None:
         self._settings = settings
         self._group_id = group_id
@@ -56,6 +57,8 @@ class ConsumerLoop:
         self._dlq = dlq_producer
         self._retryable = retryable
         self._retry_pause_s = retry_pause_s
+        # Runs after a poll's records are handled and before the commit (e.g. debounced publishing).
+        self._on_batch_end = on_batch_end
         self._stop = threading.Event()
         self._recent: deque[bool] = deque(maxlen=settings.dlq_window)
         self._thread: threading.Thread | None = None
@@ -119,6 +122,8 @@ class ConsumerLoop:
                             consumer.seek(tp, record.offset)
                             rewound = True
                             break
+                if self._on_batch_end is not None:
+                    self._on_batch_end()
                 self._dlq.flush()
                 consumer.commit()
                 self._record_lag(consumer, batch.keys())

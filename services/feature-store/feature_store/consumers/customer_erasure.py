@@ -1,0 +1,23 @@
+"""customer-erasure.v1 → every feature key of the customer is deleted and later events refused."""
+
+import logging
+
+from prometeo.contracts import Envelope, EventPayload
+from prometeo.telemetry.metrics import ERASURES
+
+from feature_store.publisher import FeaturesPublisher
+from feature_store.store import FeatureRepository
+
+log = logging.getLogger(__name__)
+
+
+class CustomerErasureHandler:
+    def __init__(self, repository: FeatureRepository, publisher: FeaturesPublisher) -> None:
+        self._repository = repository
+        self._publisher = publisher
+
+    def __call__(self, envelope: Envelope, payload: EventPayload) -> None:
+        self._publisher.forget(envelope.customer_key)
+        deleted = self._repository.erase(envelope.customer_key)
+        ERASURES.labels("feature-store").inc()
+        log.info("customer erased", extra={"customer_key": envelope.customer_key, "keys_deleted": deleted})

@@ -1,0 +1,46 @@
+"""Debounced features-updated events: many events for one customer in a poll → one event."""
+
+from __future__ import annotations
+
+from prometeo.bus import EventProducer
+from prometeo.contracts import new_event, topics, utcnow
+from prometeo.contracts.events import FeaturesUpdatedV1
+
+from feature_store.domain.aggregation import compute_features, held_products
+from feature_store.domain.definitions import FEATURE_SET_VERSION
+from feature_store.store import FeatureRepository
+
+SOURCE = "feature-store"
+
+
+class FeaturesPublisher:
+    def __init__(self, repository: FeatureRepository, producer: EventProducer) -> None:
+        self._repository = repository
+        self._producer = producer
+        self._dirty: set[str] = set()
+
+    def touch(self, customer_key: str) -> None:
+        self._dirty.add(customer_key)
+
+    def forget(self, customer_key: str) -> None:
+        self._dirty.discard(customer_key)
+
+    def flush(self) -> None:
+        if not self._dirty:
+            return
+        customers = sorted(self._dirty)
+        now = utcnow()
+        for ck, state in zip(customers, self._repository.load(customers, now), strict=True):
+            if state.is_empty:
+                continue
+            here, elsewhere = held_products(state.profile)
+            payload = FeaturesUpdatedV1(
+                feature_set_version=FEATURE_SET_VERSION,
+                as_of=now,
+                features=compute_features(state, now),
+                held_products=here,
+                held_elsewhere=elsewhere,
+            )
+            self._producer.publish(topics.FEATURES_UPDATED, new_event(payload, customer_key=ck, source=SOURCE))
+        self._producer.flush()
+        self._dirty.clear()

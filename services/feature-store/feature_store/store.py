@@ -1,0 +1,133 @@
+"""Redis adapter for the feature store. Key layout (docs/redis-keys.md):
+
+  features:customer:{ck}:days:{YYYYMM}  hash  DD|metric → integer (cents / counts) or "ts|value"; TTL 130 d
+  features:customer:{ck}:profile        hash  holdings, age band, tenure…
+  features:customer:{ck}:txns           hash  transaction id → its increments (to reverse on update/delete)
+  features:event:{event_id}             string  applied-marker, TTL = processed_ttl_s
+  features:erased:{ck}                  string  tombstone: refuse events until a new consent arrives
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import IntEnum
+
+import redis
+
+from prometeo import keys
+from prometeo.keys import FEATURES
+
+from feature_store.domain.aggregation import CustomerState, Mutation, months_covering
+
+MONTH_TTL_S = 130 * 24 * 3600
+
+
+class ApplyResult(IntEnum):
+    ERASED = -1
+    DUPLICATE = 0
+    APPLIED = 1
+
+# One script = one atomic step: the applied-marker and the aggregate change land together, so a
+# crash before the Kafka commit makes the redelivered event a no-op instead of a double count.
+_APPLY = """
+local marker, prefix, tombstone = KEYS[1], KEYS[2], KEYS[3]
+if redis.call('EXISTS', tombstone) == 1 then return -1 end
+if redis.call('SET', marker, '1', 'NX', 'EX', ARGV[1]) == false then return 0 end
+local txn_id, mode, month_ttl = ARGV[2], ARGV[3], tonumber(ARGV[7])
+local txns = prefix .. ':txns'
+local function incr(ops, sign)
+  for _, op in ipairs(ops) do
+    local key = prefix .. ':days:' .. op[1]
+    redis.call('HINCRBY', key, op[2], sign * op[3])
+    redis.call('EXPIRE', key, month_ttl)
+  end
+end
+if txn_id ~= '' then
+  local old = redis.call('HGET', txns, txn_id)
+  if old then incr(cjson.decode(old), -1) end
+  if mode == 'delete' then
+    redis.call('HDEL', txns, txn_id)
+  else
+    incr(cjson.decode(ARGV[4]), 1)
+    redis.call('HSET', txns, txn_id, ARGV[4])
+  end
+end
+for _, op in ipairs(cjson.decode(ARGV[5])) do
+  local key = prefix .. ':days:' .. op[1]
+  local cur = redis.call('HGET', key, op[2])
+  if (not cur) or tonumber(string.match(cur, '^([^|]+)')) <= tonumber(op[3]) then
+    redis.call('HSET', key, op[2], op[3] .. '|' .. op[4])
+    redis.call('EXPIRE', key, month_ttl)
+  end
+end
+local profile = cjson.decode(ARGV[6])
+for k, v in pairs(profile) do redis.call('HSET', prefix .. ':profile', k, v) end
+return 1
+"""
+
+
+class FeatureRepository:
+    def __init__(self, client: redis.Redis, processed_ttl_s: int) -> None:
+        self._redis = client
+        self._processed_ttl_s = processed_ttl_s
+        self._apply = client.register_script(_APPLY)
+
+    def apply(self, event_id: str, customer_key: str, mutation: Mutation) -> ApplyResult:
+        """Apply once per event id, and never for an erased customer."""
+        prefix = keys.customer(FEATURES, customer_key)
+        result = self._apply(
+            keys=[keys.processed_event(FEATURES, event_id), prefix, _tombstone(customer_key)],
+            args=[
+                self._processed_ttl_s,
+                mutation.transaction_id or "",
+                "delete" if mutation.delete_transaction else "upsert",
+                json.dumps([list(i) for i in mutation.increments]),
+                json.dumps([[m, f, repr(ts), v] for m, f, ts, v in mutation.newest]),
+                json.dumps(mutation.profile) if mutation.profile else "{}",
+                MONTH_TTL_S,
+            ],
+        )
+        return ApplyResult(int(result))
+
+    def load(self, customer_keys: list[str], as_of: datetime) -> list[CustomerState]:
+        """Everything needed for the feature vectors of several customers, in one round trip."""
+        months = months_covering(as_of)
+        pipe = self._redis.pipeline(transaction=False)
+        for ck in customer_keys:
+            prefix = keys.customer(FEATURES, ck)
+            for month in months:
+                pipe.hgetall(f"{prefix}:days:{month}")
+            pipe.hgetall(f"{prefix}:profile")
+        raw = pipe.execute()
+        states = []
+        step = len(months) + 1
+        for i, _ in enumerate(customer_keys):
+            chunk = raw[i * step : (i + 1) * step]
+            states.append(
+                CustomerState(
+                    months={m: _decode(h) for m, h in zip(months, chunk[:-1], strict=True)},
+                    profile=_decode(chunk[-1]),
+                )
+            )
+        return states
+
+    # -- erasure -----------------------------------------------------------------------------------
+    def erase(self, customer_key: str) -> int:
+        deleted = 0
+        for key in self._redis.scan_iter(match=keys.customer_pattern(FEATURES, customer_key), count=500):
+            deleted += self._redis.delete(key)
+        self._redis.set(_tombstone(customer_key), "1")
+        return deleted
+
+    def clear_erasure(self, customer_key: str) -> None:
+        """A new consent lifts the refusal that followed an erasure."""
+        self._redis.delete(_tombstone(customer_key))
+
+
+def _tombstone(customer_key: str) -> str:
+    return keys.entity(FEATURES, "erased", customer_key)
+
+
+def _decode(h: dict[bytes, bytes]) -> dict[str, str]:
+    return {k.decode(): v.decode() for k, v in h.items()}

@@ -1,0 +1,52 @@
+"""Test helpers over the real broker: publish envelopes, read a topic (or its DLQ) to the end."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from kafka import KafkaConsumer
+
+from prometeo.bus import EventProducer
+from prometeo.contracts import Envelope
+
+
+def publish(broker: str, topic: str, events: list[Envelope]) -> None:
+    producer = EventProducer(broker, "tests")
+    try:
+        producer.publish_all(topic, events)
+    finally:
+        producer.close()
+
+
+def read_topic(broker: str, topic: str, *, min_count: int = 1, timeout: float = 20.0,
+               match: object = None) -> list:
+    """Read `topic` from the beginning until at least `min_count` records (filtered by `match`)."""
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=broker,
+        group_id=f"reader-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        session_timeout_ms=1500,
+        heartbeat_interval_ms=500,
+    )
+    found: list = []
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and len(found) < min_count:
+            for records in consumer.poll(timeout_ms=300).values():
+                found.extend(r for r in records if match is None or match(r))  # type: ignore[operator]
+    finally:
+        consumer.close()
+    return found
+
+
+def wait_until(predicate, timeout: float = 20.0, interval: float = 0.1):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
