@@ -177,6 +177,8 @@ class FeaturesUpdatedV1(EventPayload):
     features: dict[str, float]
     held_products: list[ProductCode] = []
     held_elsewhere: list[ProductCode] = []
+    # Coarse segments for eligibility and channel choice: digital_archetype, age_band, timezone.
+    profile: dict[str, str] = {}
 
 
 # ---- scores.v1 -----------------------------------------------------------------------------------
@@ -204,6 +206,8 @@ class ScoresComputedV1(EventPayload):
     scores: list[ProductScore]
     held_products: list[ProductCode] = []
     held_elsewhere: list[ProductCode] = []
+    profile: dict[str, str] = {}
+    features: dict[str, float] = {}
 
 
 # ---- offers.v1 -----------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from prometeo.bus import EventProducer
 from prometeo.contracts import new_event, topics, utcnow
 from prometeo.contracts.events import FeaturesUpdatedV1
 
-from feature_store.domain.aggregation import compute_features, held_products
+from feature_store.domain.aggregation import compute_features, held_products, segments
 from feature_store.domain.definitions import FEATURE_SET_VERSION
 from feature_store.store import FeatureRepository
 
@@ -40,6 +40,7 @@ class FeaturesPublisher:
                 features=compute_features(state, now),
                 held_products=here,
                 held_elsewhere=elsewhere,
+                profile=segments(state.profile),
             )
             self._producer.publish(topics.FEATURES_UPDATED, new_event(payload, customer_key=ck, source=SOURCE))
         self._producer.flush()

@@ -136,6 +136,14 @@ def held_products(profile: dict[str, str]) -> tuple[list[str], list[str]]:
     return here, elsewhere
 
 
+SEGMENT_FIELDS = ("digital_archetype", "age_band", "timezone")
+
+
+def segments(profile: dict[str, str]) -> dict[str, str]:
+    """The coarse, non-identifying attributes passed downstream for eligibility and channel choice."""
+    return {k: profile[k] for k in SEGMENT_FIELDS if k in profile}
+
+
 def compute_features(state: CustomerState, as_of: datetime) -> dict[str, float]:
     """The feature vector as of `as_of`: nothing dated after it counts (point-in-time safe)."""
     today = as_of.astimezone(UTC).date() if as_of.tzinfo else as_of.date()
