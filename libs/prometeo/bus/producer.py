@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 from collections.abc import Iterable
 from concurrent.futures import Future
 
@@ -14,6 +16,7 @@ from prometeo.telemetry.tracing import inject_headers
 
 class EventProducer:
     def __init__(self, bootstrap_servers: str, client_id: str, linger_ms: int = 5) -> None:
+        self._bootstrap_servers = bootstrap_servers
         self._producer = KafkaProducer(
             bootstrap_servers=bootstrap_servers,
             client_id=client_id,
@@ -45,7 +48,13 @@ class EventProducer:
         self._producer.flush(timeout)
 
     def bootstrap_connected(self) -> bool:
-        return self._producer.bootstrap_connected()
+        """A broker of the bootstrap list accepts connections (kafka-python drops its bootstrap
+        connection once metadata arrives, so its own flag reads False on a healthy client)."""
+        for server in self._bootstrap_servers.split(","):
+            host, _, port = server.strip().rpartition(":")
+            with contextlib.suppress(OSError), socket.create_connection((host or "localhost", int(port)), timeout=1):
+                return True
+        return False
 
     def close(self) -> None:
         self._producer.close(timeout=5)

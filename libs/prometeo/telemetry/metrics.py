@@ -49,3 +49,25 @@ OUTCOMES_RECORDED = Counter(
 )
 ERASURES = Counter("prometeo_erasures_total", "Customer erasures applied.", ["service"])
 AUDIT_READS = Counter("prometeo_audit_reads_total", "Audited reads of customer data.", ["resource"])
+GATEWAY_REJECTIONS = Counter(
+    "prometeo_gateway_rejections_total",
+    "Requests the gateway refused before any upstream call (unauthenticated, forbidden, rate_limited).",
+    ["reason"],
+)
+GATEWAY_UPSTREAM_REQUESTS = Counter(
+    "prometeo_gateway_upstream_requests_total",
+    "Gateway calls to internal services by outcome (ok, rejected, failed, unreachable, timeout).",
+    ["upstream", "outcome"],
+)
+# campaigns: delivery results and KPI gauges refreshed from the shared (idempotent) Redis counters.
+DELIVERIES = Counter(
+    "prometeo_deliveries_total", "Offer deliveries by channel adapter and result.", ["adapter", "result"]
+)
+CAMPAIGN_KPI = Gauge(
+    "prometeo_campaign_kpi",
+    "Campaign KPIs (offers_made, contacts, acceptance_rate, revenue_accepted_brl, outcomes_<kind>…).",
+    ["kpi"],
+)
+CAMPAIGN_CONVERSION = Gauge(
+    "prometeo_campaign_conversion_rate", "Accepted over offers made, by product or channel.", ["dimension", "value"]
+)

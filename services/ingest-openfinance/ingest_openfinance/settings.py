@@ -14,6 +14,7 @@ class Settings(SharedSettings):
     dedupe_window_s: int = 7 * 24 * 3600
     max_batch_items: int = 5000
     max_body_bytes: int = 10 * 1024 * 1024
+    expiry_sweep_interval_s: float = 30.0
 
 
 @lru_cache

@@ -14,6 +14,15 @@ class Settings(SharedSettings):
     port: int = 8004
     group_id: str = "next-best-action"
     policy_path: Path = DEFAULT_POLICY
+    # How often the policy file's mtime is checked for a hot reload.
+    policy_check_interval_s: float = 1.0
+    # How long an event id is remembered for idempotency; longer than any redelivery horizon.
+    processed_ttl_s: int = 14 * 24 * 3600
+    scores_ttl_s: int = 30 * 24 * 3600
+    # Contacts and declines are kept this long; must exceed the longest cooldown/repeat window.
+    contact_retention_days: int = 90
+    # Scores still in flight after an erasure are ignored for this long (unless a new consent arrives).
+    erased_ttl_s: int = 7 * 24 * 3600
 
 
 @lru_cache

@@ -1,0 +1,1 @@
+"""Pure gateway rules: roles and permissions, credentials, customer identifiers, quotas, audit purposes."""

@@ -1,0 +1,113 @@
+"""Next-best-action recommendations for one customer, as advisors and CRM systems see them. Audited."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from prometeo.web import Problem
+
+from gateway.deps import AuditDep, CustomerKeyDep, PurposeDep, RecommendationsReader, UpstreamsDep
+from gateway.domain.audit import AuditedResource
+from gateway.upstream import Upstream
+
+router = APIRouter(prefix="/v1/customers", tags=["recommendations"])
+
+Lang = Literal["es", "en"]
+
+
+class ReasonPublic(BaseModel):
+    code: str
+    text: str
+
+
+class RecommendationPublic(BaseModel):
+    rank: int
+    offer_id: str
+    product: str
+    channel: str
+    propensity: float
+    expected_value: float
+    reasons: list[ReasonPublic]
+
+
+class RecommendationsPublic(BaseModel):
+    customer_key: str
+    decision_id: str
+    model_version: str
+    generated_at: datetime
+    recommendations: list[RecommendationPublic]
+    blocked: dict[str, list[str]]
+
+
+class _UpstreamReason(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    code: str
+    text: str
+
+
+class _UpstreamOffer(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    offer_id: str
+    product: str
+    channel: str
+    propensity: float
+    expected_value: float
+    reasons: list[_UpstreamReason] = []
+
+
+class _UpstreamDecision(BaseModel):
+    """next-best-action's DecisionPublic, read leniently: new upstream fields must not break the edge."""
+
+    model_config = ConfigDict(extra="ignore")
+    customer_key: str
+    decision_id: str
+    model_version: str
+    decided_at: datetime
+    offers: list[_UpstreamOffer]
+    blocked: dict[str, list[str]] = {}
+
+
+def to_public(decision: _UpstreamDecision) -> RecommendationsPublic:
+    return RecommendationsPublic(
+        customer_key=decision.customer_key,
+        decision_id=decision.decision_id,
+        model_version=decision.model_version,
+        generated_at=decision.decided_at,
+        recommendations=[
+            RecommendationPublic(
+                rank=rank,
+                offer_id=offer.offer_id,
+                product=offer.product,
+                channel=offer.channel,
+                propensity=offer.propensity,
+                expected_value=offer.expected_value,
+                reasons=[ReasonPublic(code=r.code, text=r.text) for r in offer.reasons],
+            )
+            for rank, offer in enumerate(decision.offers, start=1)
+        ],
+        blocked=decision.blocked,
+    )
+
+
+@router.get("/{customer_id}/recommendations")
+async def get_recommendations(
+    principal: RecommendationsReader,
+    customer_key: CustomerKeyDep,
+    purpose: PurposeDep,
+    upstreams: UpstreamsDep,
+    audit: AuditDep,
+    lang: Lang = Query("es", description="Language of the reason texts"),
+) -> RecommendationsPublic:
+    response = await upstreams.call(
+        Upstream.NEXT_BEST_ACTION, "GET", f"/v1/nba/{customer_key}", params={"lang": lang}
+    )
+    try:
+        decision = _UpstreamDecision.model_validate_json(response.content)
+    except ValidationError as exc:
+        raise Problem(502, "Upstream answered an invalid decision", "next-best-action response unreadable") from exc
+    await audit.record_read(principal, customer_key, AuditedResource.RECOMMENDATIONS, purpose)
+    return to_public(decision)

@@ -1,0 +1,54 @@
+"""Typed route dependencies: a route's signature says what it uses."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from prometeo.web import Problem
+
+from gateway.audit import AuditTrail
+from gateway.domain.audit import DEFAULT_PURPOSE, ReadPurpose
+from gateway.domain.credentials import Principal
+from gateway.domain.identifiers import InvalidCustomerId, to_customer_key
+from gateway.domain.roles import Permission
+from gateway.security import require
+from gateway.settings import Settings, get_settings
+from gateway.upstream import Upstreams
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def _upstreams(request: Request) -> Upstreams:
+    return request.app.state.upstreams
+
+
+def _audit(request: Request) -> AuditTrail:
+    return request.app.state.audit
+
+
+def _customer_key(customer_id: str, settings: SettingsDep) -> str:
+    """Path id → pseudonymous key; the raw id goes no further than this function."""
+    try:
+        return to_customer_key(customer_id, settings.pseudonym_key.get_secret_value())
+    except InvalidCustomerId as exc:
+        raise Problem(422, "Invalid customer identifier", str(exc)) from None
+
+
+def _purpose(
+    x_purpose: Annotated[ReadPurpose | None, Header(alias="X-Purpose", description="Why the data is read")] = None,
+) -> ReadPurpose:
+    return x_purpose or DEFAULT_PURPOSE
+
+
+UpstreamsDep = Annotated[Upstreams, Depends(_upstreams)]
+AuditDep = Annotated[AuditTrail, Depends(_audit)]
+CustomerKeyDep = Annotated[str, Depends(_customer_key)]
+PurposeDep = Annotated[ReadPurpose, Depends(_purpose)]
+
+RecommendationsReader = Annotated[Principal, Depends(require(Permission.READ_RECOMMENDATIONS))]
+OutcomesWriter = Annotated[Principal, Depends(require(Permission.WRITE_OUTCOMES))]
+FeaturesReader = Annotated[Principal, Depends(require(Permission.READ_FEATURES))]
+KpisReader = Annotated[Principal, Depends(require(Permission.READ_KPIS))]
+IngestWriter = Annotated[Principal, Depends(require(Permission.WRITE_INGEST))]

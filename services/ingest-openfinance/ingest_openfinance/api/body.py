@@ -1,0 +1,29 @@
+"""Raw JSON bodies with explicit limits: 415 for a wrong content type, 413 when too large, 400 for broken JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Request
+
+from prometeo.web import Problem
+
+
+async def json_body(request: Request, max_bytes: int) -> Any:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json" and not content_type.endswith("+json"):
+        raise Problem(415, "Unsupported media type", f"expected application/json, got {content_type or 'nothing'}")
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise Problem(413, "Payload too large", f"body exceeds {max_bytes} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise Problem(413, "Payload too large", f"body exceeds {max_bytes} bytes")
+        chunks.append(chunk)
+    try:
+        return json.loads(b"".join(chunks))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise Problem(400, "Malformed JSON", f"{type(exc).__name__}: {exc}") from exc

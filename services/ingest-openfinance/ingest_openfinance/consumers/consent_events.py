@@ -1,0 +1,28 @@
+"""consent-events.v1 → the Redis consent view (rebuilds it after a loss; other instances' writes)."""
+
+from __future__ import annotations
+
+from prometeo.contracts import Envelope, EventPayload
+from prometeo.contracts.events import ConsentChangedV1, ConsentGrantedV1, ConsentStatus
+
+from ingest_openfinance.domain.consent import ConsentRecord
+from ingest_openfinance.store import ConsentStore
+
+
+class ConsentEventsHandler:
+    def __init__(self, store: ConsentStore) -> None:
+        self._store = store
+
+    def __call__(self, envelope: Envelope, payload: EventPayload) -> None:
+        ck = envelope.customer_key
+        if isinstance(payload, ConsentGrantedV1):
+            self._store.put(ck, ConsentRecord(
+                consent_id=payload.consent_id, institution=payload.institution,
+                scopes=frozenset(payload.scopes), purposes=frozenset(payload.purposes),
+                status=ConsentStatus.AUTHORISED, expires_at=payload.expires_at,
+                marketing_channels=tuple(payload.marketing_channels),
+            ))
+        elif isinstance(payload, ConsentChangedV1):
+            current = next((c for c in self._store.for_customers([ck])[ck] if c.consent_id == payload.consent_id), None)
+            if current is not None and current.status != payload.status:
+                self._store.put(ck, current.model_copy(update={"status": payload.status}))

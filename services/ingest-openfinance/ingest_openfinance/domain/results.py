@@ -1,0 +1,33 @@
+"""Per-item outcomes of a batch. Nothing is silently dropped: the four counts add up to the items received."""
+
+from __future__ import annotations
+
+from collections import Counter
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+
+class ItemStatus(StrEnum):
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    REFUSED_NO_CONSENT = "refused_no_consent"
+    INVALID = "invalid"
+
+
+class ItemResult(BaseModel):
+    index: int
+    status: ItemStatus
+    reason: str | None = None
+    event_id: str | None = None
+
+
+class BatchResultPublic(BaseModel):
+    received: int
+    counts: dict[ItemStatus, int]
+    items: list[ItemResult]
+
+    @classmethod
+    def of(cls, items: list[ItemResult]) -> BatchResultPublic:
+        counted = Counter(i.status for i in items)
+        return cls(received=len(items), counts={s: counted.get(s, 0) for s in ItemStatus}, items=items)

@@ -1,0 +1,33 @@
+"""Background sweep that ends consents whose expiry time has passed (no status update will come)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from ingest_openfinance.ingestion import Ingestor
+
+log = logging.getLogger(__name__)
+
+
+class ExpirySweeper:
+    def __init__(self, ingestor: Ingestor, interval_s: float) -> None:
+        self._ingestor = ingestor
+        self._interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="consent-expiry", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval_s):
+            try:
+                if expired := self._ingestor.expire_due():
+                    log.info("consents expired by time", extra={"count": expired})
+            except Exception:  # noqa: BLE001 - a failed sweep is retried at the next tick
+                log.exception("consent expiry sweep failed")

@@ -1,0 +1,55 @@
+"""Assembles the ingest app: lifespan (Redis, producer, consent-view consumer, expiry sweep), routers."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis
+from fastapi import FastAPI
+
+from prometeo.bus import ConsumerLoop, EventProducer, RetryableError
+from prometeo.contracts import topics
+from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
+from prometeo.telemetry.tracing import configure_tracing
+from prometeo.web import build_app
+
+from ingest_openfinance.api import consents, events
+from ingest_openfinance.consumers.consent_events import ConsentEventsHandler
+from ingest_openfinance.expiry import ExpirySweeper
+from ingest_openfinance.ingestion import Ingestor
+from ingest_openfinance.settings import get_settings
+from ingest_openfinance.store import ConsentStore, DedupeWindow
+
+SERVICE = "ingest-openfinance"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings = get_settings()
+    configure_tracing(SERVICE)
+    client = redis.Redis.from_url(settings.redis_url)
+    consent_store = ConsentStore(client)
+    producer = EventProducer(settings.kafka_bootstrap_servers, SERVICE)
+    ingestor = Ingestor(producer, consent_store, DedupeWindow(client, settings.dedupe_window_s),
+                        settings.pseudonym_key.get_secret_value())
+    loop = ConsumerLoop(
+        settings, settings.group_id, {topics.CONSENT_EVENTS: ConsentEventsHandler(consent_store)}, producer,
+        retryable=(RetryableError, redis.ConnectionError, redis.TimeoutError, ConnectionError, TimeoutError),
+    )
+    sweeper = ExpirySweeper(ingestor, settings.expiry_sweep_interval_s)
+    app.state.redis, app.state.ingestor = client, ingestor
+    app.state.runtime = Runtime(producer, [loop])
+    app.state.runtime.start()
+    sweeper.start()
+    yield
+    sweeper.stop()
+    app.state.runtime.stop()
+    client.close()
+
+
+app = build_app(
+    service=SERVICE,
+    title="Prometeo Open Finance ingestion",
+    lifespan=lifespan,
+    routers=[consents.router, events.router],
+    checks={"redis": redis_check, "broker": broker_check, "consumers": consumers_check},
+)

@@ -1,0 +1,90 @@
+"""Redis adapter for ingest: the consent view and the dedupe window. Layout (docs/redis-keys.md):
+
+  ingest:customer:{ck}:consents   hash    consent_id → ConsentRecord JSON (materialised from consent-events.v1)
+  ingest:consent:{consent_id}     string  → customer_key (status changes arrive by consent id)
+  ingest:consent-expiry:all       zset    "{ck} {consent_id}" scored by expiry epoch (time-based expiry)
+  ingest:dedupe:{digest}          string  source event seen; TTL = dedupe window
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+
+import redis
+
+from prometeo import keys
+from prometeo.keys import INGEST
+
+from ingest_openfinance.domain.consent import ConsentRecord
+
+_EXPIRY = keys.entity(INGEST, "consent-expiry", "all")
+
+
+class ConsentStore:
+    def __init__(self, client: redis.Redis) -> None:
+        self._redis = client
+
+    def put(self, customer_key: str, record: ConsentRecord) -> None:
+        pipe = self._redis.pipeline()
+        pipe.hset(keys.customer(INGEST, customer_key, "consents"), record.consent_id, record.model_dump_json())
+        pipe.set(keys.entity(INGEST, "consent", record.consent_id), customer_key)
+        member = f"{customer_key} {record.consent_id}"
+        if record.expires_at is not None and record.status == "authorised":
+            pipe.zadd(_EXPIRY, {member: record.expires_at.timestamp()})
+        else:
+            pipe.zrem(_EXPIRY, member)
+        pipe.execute()
+
+    def for_customers(self, customer_keys: Sequence[str]) -> dict[str, list[ConsentRecord]]:
+        unique = list(dict.fromkeys(customer_keys))
+        pipe = self._redis.pipeline(transaction=False)
+        for ck in unique:
+            pipe.hvals(keys.customer(INGEST, ck, "consents"))
+        return {
+            ck: [ConsentRecord.model_validate_json(v) for v in values]
+            for ck, values in zip(unique, pipe.execute(), strict=True)
+        }
+
+    def customer_of(self, consent_id: str) -> str | None:
+        raw = self._redis.get(keys.entity(INGEST, "consent", consent_id))
+        return raw.decode() if raw else None
+
+    def due_for_expiry(self, now: datetime, limit: int = 500) -> list[tuple[str, str]]:
+        members = self._redis.zrangebyscore(_EXPIRY, "-inf", now.timestamp(), start=0, num=limit)
+        return [tuple(m.decode().split(" ", 1)) for m in members]  # type: ignore[misc]
+
+    def erase(self, customer_key: str) -> None:
+        """Forget everything ingest holds about the customer, including the consent index."""
+        consents_key = keys.customer(INGEST, customer_key, "consents")
+        consent_ids = [c.decode() for c in self._redis.hkeys(consents_key)]
+        pipe = self._redis.pipeline()
+        for cid in consent_ids:
+            pipe.delete(keys.entity(INGEST, "consent", cid))
+            pipe.zrem(_EXPIRY, f"{customer_key} {cid}")
+        pipe.delete(consents_key)
+        pipe.execute()
+
+
+class DedupeWindow:
+    def __init__(self, client: redis.Redis, window_s: int) -> None:
+        self._redis = client
+        self._window_s = window_s
+
+    @staticmethod
+    def _key(source: str, source_event_id: str) -> str:
+        digest = hashlib.sha256(f"{source}\x00{source_event_id}".encode()).hexdigest()[:32]
+        return keys.entity(INGEST, "dedupe", digest)
+
+    def claim(self, ids: Sequence[tuple[str, str]]) -> list[bool]:
+        """True for each (source, id) seen for the first time within the window."""
+        pipe = self._redis.pipeline(transaction=False)
+        for source, sid in ids:
+            pipe.set(self._key(source, sid), "1", nx=True, ex=self._window_s)
+        return [bool(r) for r in pipe.execute()]
+
+    def release(self, ids: Sequence[tuple[str, str]]) -> None:
+        """Undo claims whose publish failed, so the sender's retry is accepted rather than 'duplicate'."""
+        if ids:
+            self._redis.delete(*(self._key(s, i) for s, i in ids))

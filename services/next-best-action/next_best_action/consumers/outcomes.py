@@ -1,0 +1,21 @@
+"""outcomes.v1 → a decline starts the product's cooldown; an acceptance makes the product held."""
+
+from prometeo.contracts import Envelope, EventPayload
+from prometeo.contracts.events import OutcomeKind, OutcomeRecordedV1
+
+from next_best_action.store import NbaStore
+
+
+class OutcomesHandler:
+    def __init__(self, store: NbaStore) -> None:
+        self._store = store
+
+    def __call__(self, envelope: Envelope, payload: EventPayload) -> None:
+        event_id, ck = str(envelope.event_id), envelope.customer_key
+        if not isinstance(payload, OutcomeRecordedV1) or self._store.seen(event_id) or self._store.is_erased(ck):
+            return
+        if payload.outcome is OutcomeKind.DECLINED:
+            self._store.record_decline(ck, payload.product, envelope.occurred_at)
+        elif payload.outcome is OutcomeKind.ACCEPTED:
+            self._store.record_acceptance(ck, payload.product)
+        self._store.mark(event_id)

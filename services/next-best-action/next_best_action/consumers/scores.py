@@ -1,0 +1,84 @@
+"""scores.v1 → decide → OfferDecidedV1 on offers.v1, and the offers made become contact history.
+
+Ids derive from the scores event id, so a redelivery republishes the same decision and offer ids
+(campaigns de-duplicates on them) and records each contact once.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from prometeo.bus import EventProducer
+from prometeo.contracts import Envelope, EventPayload, new_event, topics, utcnow
+from prometeo.contracts.events import OfferDecidedV1, ScoresComputedV1
+from prometeo.telemetry.metrics import OFFERS_DECIDED
+
+from next_best_action.domain.decision import Decision, decide
+from next_best_action.policy_source import PolicySource
+from next_best_action.store import NbaStore
+
+log = logging.getLogger(__name__)
+SOURCE = "next-best-action"
+PUBLISH_TIMEOUT_S = 15.0
+
+
+def decision_id_for(scores_event_id: uuid.UUID) -> str:
+    return "dc_" + uuid.uuid5(scores_event_id, "decision").hex
+
+
+def offer_decided(decision: Decision) -> OfferDecidedV1:
+    return OfferDecidedV1(
+        decision_id=decision.decision_id,
+        model_version=decision.model_version,
+        offers=[
+            {"offer_id": o.offer_id, "product": o.product, "channel": o.channel, "propensity": o.propensity,
+             "expected_value": o.expected_value, "reasons": list(o.reasons), "rules_passed": list(o.rules_passed)}
+            for o in decision.offers
+        ],
+        blocked=decision.blocked,
+    )
+
+
+class ScoresHandler:
+    def __init__(self, store: NbaStore, policies: PolicySource, producer: EventProducer) -> None:
+        self._store = store
+        self._policies = policies
+        self._producer = producer
+
+    def __call__(self, envelope: Envelope, payload: EventPayload) -> None:
+        if not isinstance(payload, ScoresComputedV1):
+            return
+        event_id, ck = str(envelope.event_id), envelope.customer_key
+        if self._store.seen(event_id) or self._store.is_erased(ck):
+            return
+        if not self._store.save_scores(ck, payload, envelope.occurred_at):
+            self._store.mark(event_id)  # superseded by fresher scores: deciding on stale ones helps nobody
+            return
+        decision = decide(
+            payload,
+            self._store.permissions(ck),
+            self._store.history(ck),
+            utcnow(),
+            self._policies.current(),
+            decision_id=decision_id_for(envelope.event_id),
+            mode="outbound",
+        )
+        event = new_event(offer_decided(decision), customer_key=ck, source=SOURCE,
+                          event_id=uuid.uuid5(envelope.event_id, "offer-decided"))
+        # Wait for the broker before recording contacts: an unpublished offer is not a contact.
+        self._producer.publish(topics.OFFERS, event).get(timeout=PUBLISH_TIMEOUT_S)
+        self._store.record_contacts(ck, decision)
+        self._store.mark(event_id)
+        _count(decision)
+        log.info("decision published", extra={"customer_key": ck, "decision_id": decision.decision_id,
+                                              "offers": len(decision.offers), "blocked": len(decision.blocked)})
+
+
+def _count(decision: Decision) -> None:
+    if decision.no_action:
+        OFFERS_DECIDED.labels("no_action", "none", "none").inc()
+    for offer in decision.offers:
+        OFFERS_DECIDED.labels("offered", offer.product.value, offer.channel.value).inc()
+    for product in decision.blocked:
+        OFFERS_DECIDED.labels("blocked", product, "none").inc()

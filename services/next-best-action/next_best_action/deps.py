@@ -1,0 +1,20 @@
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from next_best_action.policy_source import PolicySource
+from next_best_action.settings import Settings, get_settings
+from next_best_action.store import NbaStore
+
+
+def _store(request: Request) -> NbaStore:
+    return request.app.state.store
+
+
+def _policies(request: Request) -> PolicySource:
+    return request.app.state.policies
+
+
+StoreDep = Annotated[NbaStore, Depends(_store)]
+PolicySourceDep = Annotated[PolicySource, Depends(_policies)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -1,0 +1,194 @@
+"""decide(): scores + permissions + contact history + policy → a ranked, self-explaining decision.
+
+Pure: no clock, no I/O, no randomness; callers pass `now` and the `decision_id`, so a redelivered
+scores event yields the same decision and the same offer ids.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from prometeo.contracts import Channel, ProductCode
+from prometeo.contracts.events import ProductScore, ReasonCode, ScoresComputedV1
+
+from next_best_action.domain.policy import AGE_BANDS, ARCHETYPES, Policy
+from next_best_action.domain.rules import Rule
+
+# outbound: we start the contact (stream path). inbound: the customer is already talking to us
+# (real-time API, e.g. an advisor's screen), so no marketing permission is needed to show an offer.
+Mode = Literal["outbound", "inbound"]
+
+
+@dataclass(frozen=True)
+class Contact:
+    offer_id: str
+    product: ProductCode
+    channel: Channel
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ContactHistory:
+    contacts: tuple[Contact, ...] = ()
+    declines: dict[ProductCode, datetime] = field(default_factory=dict)
+    # Accepted offers: held now, even before the next features event says so.
+    accepted: frozenset[ProductCode] = frozenset()
+
+    def contacts_since(self, since: datetime) -> int:
+        return sum(1 for c in self.contacts if c.at >= since)
+
+    def offered_since(self, product: ProductCode, since: datetime) -> bool:
+        return any(c.product == product and c.at >= since for c in self.contacts)
+
+
+@dataclass(frozen=True)
+class Offer:
+    offer_id: str
+    product: ProductCode
+    channel: Channel
+    propensity: float
+    expected_value: float
+    reasons: tuple[ReasonCode, ...]
+    rules_passed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Decision:
+    decision_id: str
+    model_version: str
+    decided_at: datetime
+    mode: Mode
+    offers: tuple[Offer, ...]
+    blocked: dict[str, list[str]]
+
+    @property
+    def no_action(self) -> bool:
+        return not self.offers
+
+
+def offer_id_for(decision_id: str, product: ProductCode) -> str:
+    return "of_" + uuid.uuid5(uuid.NAMESPACE_URL, f"prometeo:{decision_id}:{product.value}").hex
+
+
+def decide(
+    scores: ScoresComputedV1,
+    permissions: Iterable[Channel],
+    history: ContactHistory,
+    now: datetime,
+    policy: Policy,
+    *,
+    decision_id: str,
+    mode: Mode = "outbound",
+) -> Decision:
+    permitted = frozenset(permissions)
+    held_here = set(scores.held_products) | history.accepted
+    held_elsewhere = set(scores.held_elsewhere)
+    contacts_this_week = history.contacts_since(now - timedelta(days=7))
+    cap = policy.contact.max_contacts_per_week
+    channel, channel_rule = _choose_channel(scores.profile, permitted, policy, mode)
+
+    candidates: list[Offer] = []
+    blocked: dict[str, list[str]] = {}
+    for score in scores.scores:
+        passed: list[str] = []
+        failed: list[str] = []
+
+        def check(rule: Rule, ok: bool, passed: list[str] = passed, failed: list[str] = failed) -> None:
+            (passed if ok else failed).append(rule.value)
+
+        product_policy = policy.products.get(score.product)
+        if product_policy is None:
+            blocked[score.product.value] = [Rule.IN_POLICY.value]
+            continue
+        check(Rule.HELD_HERE, score.product not in held_here)
+        check(Rule.HELD_ELSEWHERE, score.product not in held_elsewhere)
+        if product_policy.min_age_band or product_policy.max_age_band:
+            check(Rule.AGE_BAND, _age_ok(scores.profile.get("age_band"), product_policy.min_age_band,
+                                         product_policy.max_age_band))
+        if product_policy.credit:
+            verdict = _credit_ok(scores.features, policy)
+            if verdict is not None:  # None: no risk feature known, nothing to judge
+                check(Rule.CREDIT_RISK, verdict)
+        check(channel_rule, channel is not None)
+        if mode == "outbound":
+            # Contact-frequency rules govern unsolicited contact, not a conversation the customer started.
+            check(Rule.WEEKLY_CONTACT_CAP, contacts_this_week < cap)
+            check(Rule.REPEAT_OFFER, not history.offered_since(
+                score.product, now - timedelta(days=policy.contact.repeat_offer_days)))
+        declined_at = history.declines.get(score.product)
+        check(Rule.DECLINE_COOLDOWN, declined_at is None
+              or declined_at < now - timedelta(days=policy.contact.decline_cooldown_days))
+        expected_value = 0.0
+        if channel is not None:
+            expected_value = _expected_value(score, product_policy.value_brl, policy.channels.response_factors[channel])
+            check(Rule.MIN_EXPECTED_VALUE, expected_value >= policy.threshold(score.product))
+        if failed:
+            blocked[score.product.value] = failed
+            continue
+        assert channel is not None
+        candidates.append(Offer(
+            offer_id=offer_id_for(decision_id, score.product),
+            product=score.product,
+            channel=channel,
+            propensity=score.propensity,
+            expected_value=expected_value,
+            reasons=tuple(score.reasons),
+            rules_passed=tuple(passed),
+        ))
+
+    candidates.sort(key=lambda o: (-o.expected_value, o.product.value))
+    if mode == "outbound":
+        budget = max(0, cap - contacts_this_week)
+        slots = min(policy.max_offers_per_decision, budget)
+    else:
+        budget, slots = policy.max_offers_inbound, policy.max_offers_inbound
+    for rank, offer in enumerate(candidates[slots:], start=slots):
+        blocked[offer.product.value] = [(Rule.WEEKLY_CONTACT_CAP if rank >= budget else Rule.MAX_OFFERS).value]
+    return Decision(
+        decision_id=decision_id,
+        model_version=scores.model_version,
+        decided_at=now,
+        mode=mode,
+        offers=tuple(candidates[:slots]),
+        blocked=dict(sorted(blocked.items())),
+    )
+
+
+def _expected_value(score: ProductScore, value_brl: float, factor: float) -> float:
+    return round(score.propensity * value_brl * factor, 4)
+
+
+def _choose_channel(
+    profile: dict[str, str], permitted: frozenset[Channel], policy: Policy, mode: Mode
+) -> tuple[Channel | None, Rule]:
+    channels = policy.channels
+    archetype = profile.get("digital_archetype")
+    if archetype not in ARCHETYPES:
+        archetype = channels.default_archetype
+    for channel in channels.by_archetype[archetype]:  # type: ignore[index]
+        if channel in permitted:
+            return channel, Rule.MARKETING_PERMISSION
+    if channels.fallback_to_permitted:
+        usable = [c for c in permitted if c in channels.response_factors]
+        if usable:
+            return max(usable, key=lambda c: (channels.response_factors[c], c.value)), Rule.MARKETING_PERMISSION
+    if mode == "inbound":
+        return channels.inbound_channel, Rule.INBOUND_CONVERSATION
+    return None, Rule.MARKETING_PERMISSION
+
+
+def _age_ok(age_band: str | None, low: str | None, high: str | None) -> bool:
+    if age_band not in AGE_BANDS:
+        return False  # unknown age: never offer an age-restricted product
+    index = AGE_BANDS.index(age_band)  # type: ignore[arg-type]
+    return (low is None or index >= AGE_BANDS.index(low)) and (high is None or index <= AGE_BANDS.index(high))  # type: ignore[arg-type]
+
+
+def _credit_ok(features: dict[str, float], policy: Policy) -> bool | None:
+    judged = [limit.allows(features[limit.feature]) for limit in policy.credit_risk.limits
+              if limit.feature in features]
+    return all(judged) if judged else None

@@ -1,0 +1,143 @@
+"""The decision policy as data: pydantic models that validate the YAML at load with readable errors.
+
+Everything a business owner tunes (product margins, channel response, contact limits, credit rules)
+lives in the YAML; the decision code only interprets it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from prometeo.contracts import Channel, ProductCode
+
+AgeBand = Literal["18-24", "25-34", "35-44", "45-54", "55-64", "65+"]
+AGE_BANDS: tuple[AgeBand, ...] = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
+Archetype = Literal["nascent", "experimenting", "emerging", "activated"]
+ARCHETYPES: tuple[Archetype, ...] = ("nascent", "experimenting", "emerging", "activated")
+
+
+class PolicyError(ValueError):
+    """The policy file cannot be used; the message lists every problem with its location."""
+
+
+class _Strict(BaseModel):
+    # Typos in a policy must fail loudly rather than silently fall back to a default.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProductPolicy(_Strict):
+    value_brl: float = Field(gt=0, description="Expected margin of one sale, in BRL")
+    credit: bool = False
+    min_age_band: AgeBand | None = None
+    max_age_band: AgeBand | None = None
+    # Overrides the policy-wide no-action threshold for this product.
+    min_expected_value_brl: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _band_order(self) -> ProductPolicy:
+        if self.min_age_band and self.max_age_band and (
+            AGE_BANDS.index(self.min_age_band) > AGE_BANDS.index(self.max_age_band)
+        ):
+            raise ValueError(f"min_age_band {self.min_age_band} is above max_age_band {self.max_age_band}")
+        return self
+
+
+class ChannelPolicy(_Strict):
+    response_factors: dict[Channel, float]
+    by_archetype: dict[Archetype, list[Channel]]
+    default_archetype: Archetype = "experimenting"
+    # With none of the archetype's channels permitted, try any other permitted channel (best factor first).
+    fallback_to_permitted: bool = True
+    # The channel of a customer-initiated conversation (real-time API) when no outbound channel is permitted.
+    inbound_channel: Channel = Channel.ADVISOR
+
+    @model_validator(mode="after")
+    def _coherent(self) -> ChannelPolicy:
+        for channel, factor in self.response_factors.items():
+            if not 0 < factor <= 5:
+                raise ValueError(f"response factor of {channel} must be in (0, 5], got {factor}")
+        missing_archetypes = [a for a in ARCHETYPES if a not in self.by_archetype]
+        if missing_archetypes:
+            raise ValueError(f"by_archetype lacks archetype(s): {', '.join(missing_archetypes)}")
+        for archetype, channels in self.by_archetype.items():
+            if not channels:
+                raise ValueError(f"by_archetype.{archetype} names no channel")
+            unknown = [c.value for c in channels if c not in self.response_factors]
+            if unknown:
+                raise ValueError(f"by_archetype.{archetype} uses channel(s) without a response factor: {', '.join(unknown)}")
+        if self.inbound_channel not in self.response_factors:
+            raise ValueError(f"inbound_channel {self.inbound_channel} has no response factor")
+        return self
+
+
+class ContactPolicy(_Strict):
+    max_contacts_per_week: int = Field(ge=0)
+    decline_cooldown_days: int = Field(ge=0)
+    repeat_offer_days: int = Field(ge=0)
+
+
+class FeatureLimit(_Strict):
+    """A credit-risk bound on one feature; applied only when the scores event carries the feature."""
+
+    feature: str = Field(min_length=1)
+    max: float | None = None
+    min: float | None = None
+
+    @model_validator(mode="after")
+    def _has_bound(self) -> FeatureLimit:
+        if self.max is None and self.min is None:
+            raise ValueError(f"limit on {self.feature!r} needs max or min")
+        return self
+
+    def allows(self, value: float) -> bool:
+        return (self.max is None or value <= self.max) and (self.min is None or value >= self.min)
+
+
+class CreditRiskPolicy(_Strict):
+    limits: list[FeatureLimit] = []
+
+
+class Policy(_Strict):
+    version: str = Field(min_length=1)
+    currency: Literal["BRL"] = "BRL"
+    min_expected_value_brl: float = Field(ge=0, description="Below this everywhere: no action")
+    max_offers_per_decision: int = Field(default=1, ge=1, le=10)
+    max_offers_inbound: int = Field(default=3, ge=1, le=10)
+    products: dict[ProductCode, ProductPolicy] = Field(min_length=1)
+    channels: ChannelPolicy
+    contact: ContactPolicy
+    credit_risk: CreditRiskPolicy = CreditRiskPolicy()
+
+    def threshold(self, product: ProductCode) -> float:
+        own = self.products[product].min_expected_value_brl
+        return self.min_expected_value_brl if own is None else own
+
+
+def parse_policy(text: str, source: str = "<policy>") -> Policy:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"{source}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise PolicyError(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"{source}: policy invalid ({exc.error_count()} error(s)):"]
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "<root>"
+            lines.append(f"  - {where}: {err['msg']}")
+        raise PolicyError("\n".join(lines)) from None
+
+
+def load_policy(path: Path) -> Policy:
+    """Pure apart from reading the one file it is given."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read policy: {exc.strerror}") from exc
+    return parse_policy(text, str(path))

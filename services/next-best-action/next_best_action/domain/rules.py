@@ -1,0 +1,22 @@
+"""Rule codes: the vocabulary of `rules_passed` and `blocked` in every decision.
+
+A code names the rule, not its outcome: `held_here` in `rules_passed` means "not already held here";
+in `blocked[product]` it means the product was suppressed by that rule.
+"""
+
+from enum import StrEnum
+
+
+class Rule(StrEnum):
+    IN_POLICY = "in_policy"                          # the policy prices the product
+    HELD_HERE = "held_here"                          # already held at this bank
+    HELD_ELSEWHERE = "held_elsewhere"                # held at another institution (Open Finance)
+    AGE_BAND = "age_band"                            # outside the product's age bands (or age unknown)
+    CREDIT_RISK = "credit_risk"                      # new credit refused by a utilisation/arrears limit
+    MARKETING_PERMISSION = "marketing_permission"    # no permitted outbound channel
+    INBOUND_CONVERSATION = "inbound_conversation"    # customer-initiated: no outbound permission needed
+    WEEKLY_CONTACT_CAP = "weekly_contact_cap"        # the customer's weekly contact budget is spent
+    DECLINE_COOLDOWN = "decline_cooldown"            # declined this product recently
+    REPEAT_OFFER = "repeat_offer"                    # offered this product recently
+    MIN_EXPECTED_VALUE = "min_expected_value"        # expected value below the no-action threshold
+    MAX_OFFERS = "max_offers_per_decision"           # eligible, but ranked below the offers shown

@@ -1,0 +1,69 @@
+"""Assembles the next-best-action app: lifespan (Redis, policy, producer, consumers), routers, telemetry."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis
+from fastapi import FastAPI
+from kafka.errors import KafkaError
+
+from prometeo.bus import ConsumerLoop, EventProducer, RetryableError
+from prometeo.contracts import topics
+from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
+from prometeo.telemetry.tracing import configure_tracing
+from prometeo.web import build_app
+
+from next_best_action.api import nba, policy
+from next_best_action.consumers.consent_events import ConsentEventsHandler
+from next_best_action.consumers.customer_erasure import CustomerErasureHandler
+from next_best_action.consumers.outcomes import OutcomesHandler
+from next_best_action.consumers.scores import ScoresHandler
+from next_best_action.policy_source import PolicySource
+from next_best_action.settings import get_settings
+from next_best_action.store import NbaStore
+
+SERVICE = "next-best-action"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings = get_settings()
+    configure_tracing(SERVICE)
+    policies = PolicySource(settings.policy_path, settings.policy_check_interval_s)
+    client = redis.Redis.from_url(settings.redis_url)
+    store = NbaStore(
+        client,
+        processed_ttl_s=settings.processed_ttl_s,
+        scores_ttl_s=settings.scores_ttl_s,
+        contact_retention_days=settings.contact_retention_days,
+        erased_ttl_s=settings.erased_ttl_s,
+    )
+    producer = EventProducer(settings.kafka_bootstrap_servers, SERVICE)
+    loop = ConsumerLoop(
+        settings,
+        settings.group_id,
+        {
+            topics.SCORES: ScoresHandler(store, policies, producer),
+            topics.CONSENT_EVENTS: ConsentEventsHandler(store),
+            topics.OUTCOMES: OutcomesHandler(store),
+            topics.CUSTOMER_ERASURE: CustomerErasureHandler(store),
+        },
+        producer,
+        retryable=(RetryableError, redis.ConnectionError, redis.TimeoutError, KafkaError,
+                   ConnectionError, TimeoutError),
+    )
+    app.state.redis, app.state.store, app.state.policies = client, store, policies
+    app.state.runtime = Runtime(producer, [loop])
+    app.state.runtime.start()
+    yield
+    app.state.runtime.stop()
+    client.close()
+
+
+app = build_app(
+    service=SERVICE,
+    title="Prometeo next best action",
+    lifespan=lifespan,
+    routers=[nba.router, policy.router],
+    checks={"redis": redis_check, "broker": broker_check, "consumers": consumers_check},
+)

@@ -1,0 +1,138 @@
+"""Redis adapter for next-best-action. Key layout (docs/redis-keys.md):
+
+  nba:customer:{ck}:scores       string  latest ScoresComputedV1 payload + occurred_at (JSON); TTL scores_ttl_s
+  nba:customer:{ck}:permissions  hash    consent_id → comma-separated marketing channels
+  nba:customer:{ck}:contacts     zset    "offer_id|product|channel" scored by epoch seconds; trimmed to retention
+  nba:customer:{ck}:declines     hash    product → ISO time of the latest decline
+  nba:customer:{ck}:accepted     set     products accepted (held now, before features catch up)
+  nba:event:{event_id}           string  processed marker, TTL processed_ttl_s
+  nba:erased:{ck}                string  tombstone after erasure: in-flight scores are ignored; a new consent lifts it
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import redis
+
+from prometeo import keys
+from prometeo.contracts import Channel, ProductCode
+from prometeo.contracts.events import ScoresComputedV1
+
+from next_best_action.domain.decision import Contact, ContactHistory, Decision
+
+
+class NbaStore:
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        processed_ttl_s: int,
+        scores_ttl_s: int,
+        contact_retention_days: int,
+        erased_ttl_s: int,
+    ) -> None:
+        self._redis = client
+        self._processed_ttl_s = processed_ttl_s
+        self._scores_ttl_s = scores_ttl_s
+        self._retention = timedelta(days=contact_retention_days)
+        self._erased_ttl_s = erased_ttl_s
+
+    # -- idempotency -------------------------------------------------------------------------------
+    def seen(self, event_id: str) -> bool:
+        return bool(self._redis.exists(keys.processed_event(keys.NBA, event_id)))
+
+    def mark(self, event_id: str) -> None:
+        self._redis.set(keys.processed_event(keys.NBA, event_id), "1", ex=self._processed_ttl_s)
+
+    # -- scores ------------------------------------------------------------------------------------
+    def save_scores(self, customer_key: str, scores: ScoresComputedV1, occurred_at: datetime) -> bool:
+        """Keep only the newest scores: a late, older event must not replace a fresher one."""
+        key = _key(customer_key, "scores")
+        current = self._redis.get(key)
+        if current is not None and datetime.fromisoformat(json.loads(current)["occurred_at"]) > occurred_at:
+            return False
+        body = {"occurred_at": occurred_at.isoformat(), "scores": scores.model_dump(mode="json")}
+        self._redis.set(key, json.dumps(body), ex=self._scores_ttl_s)
+        return True
+
+    def latest_scores(self, customer_key: str) -> ScoresComputedV1 | None:
+        raw = self._redis.get(_key(customer_key, "scores"))
+        return None if raw is None else ScoresComputedV1.model_validate(json.loads(raw)["scores"])
+
+    # -- permissions -------------------------------------------------------------------------------
+    def grant(self, customer_key: str, consent_id: str, channels: list[Channel]) -> None:
+        key = _key(customer_key, "permissions")
+        if channels:
+            self._redis.hset(key, consent_id, ",".join(sorted(c.value for c in channels)))
+        else:
+            self._redis.hdel(key, consent_id)
+
+    def revoke(self, customer_key: str, consent_id: str) -> None:
+        self._redis.hdel(_key(customer_key, "permissions"), consent_id)
+
+    def permissions(self, customer_key: str) -> frozenset[Channel]:
+        raw = self._redis.hvals(_key(customer_key, "permissions"))
+        return frozenset(Channel(c) for value in raw for c in value.decode().split(",") if c)
+
+    # -- contact history ---------------------------------------------------------------------------
+    def record_contacts(self, customer_key: str, decision: Decision) -> None:
+        key = _key(customer_key, "contacts")
+        at = decision.decided_at.timestamp()
+        pipe = self._redis.pipeline()
+        for offer in decision.offers:
+            # The member is the offer id: a redelivered decision records the same contact once.
+            pipe.zadd(key, {f"{offer.offer_id}|{offer.product.value}|{offer.channel.value}": at})
+        pipe.zremrangebyscore(key, "-inf", (decision.decided_at - self._retention).timestamp())
+        pipe.expire(key, int(self._retention.total_seconds()))
+        pipe.execute()
+
+    def record_decline(self, customer_key: str, product: ProductCode, at: datetime) -> None:
+        key = _key(customer_key, "declines")
+        current = self._redis.hget(key, product.value)
+        if current is None or datetime.fromisoformat(current.decode()) < at:
+            self._redis.hset(key, product.value, at.isoformat())
+        self._redis.expire(key, int(self._retention.total_seconds()))
+
+    def record_acceptance(self, customer_key: str, product: ProductCode) -> None:
+        self._redis.sadd(_key(customer_key, "accepted"), product.value)
+
+    def history(self, customer_key: str) -> ContactHistory:
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.zrange(_key(customer_key, "contacts"), 0, -1, withscores=True)
+        pipe.hgetall(_key(customer_key, "declines"))
+        pipe.smembers(_key(customer_key, "accepted"))
+        contacts_raw, declines_raw, accepted_raw = pipe.execute()
+        contacts = []
+        for member, score in contacts_raw:
+            offer_id, product, channel = member.decode().split("|")
+            contacts.append(Contact(offer_id, ProductCode(product), Channel(channel),
+                                    datetime.fromtimestamp(score, UTC)))
+        return ContactHistory(
+            contacts=tuple(contacts),
+            declines={ProductCode(k.decode()): datetime.fromisoformat(v.decode()) for k, v in declines_raw.items()},
+            accepted=frozenset(ProductCode(p.decode()) for p in accepted_raw),
+        )
+
+    # -- erasure -----------------------------------------------------------------------------------
+    def erase(self, customer_key: str) -> int:
+        deleted = 0
+        for key in self._redis.scan_iter(match=keys.customer_pattern(keys.NBA, customer_key), count=500):
+            deleted += self._redis.delete(key)
+        self._redis.set(_tombstone(customer_key), "1", ex=self._erased_ttl_s)
+        return deleted
+
+    def is_erased(self, customer_key: str) -> bool:
+        return bool(self._redis.exists(_tombstone(customer_key)))
+
+    def clear_erasure(self, customer_key: str) -> None:
+        self._redis.delete(_tombstone(customer_key))
+
+
+def _key(customer_key: str, part: str) -> str:
+    return keys.customer(keys.NBA, customer_key, part)
+
+
+def _tombstone(customer_key: str) -> str:
+    return keys.entity(keys.NBA, "erased", customer_key)

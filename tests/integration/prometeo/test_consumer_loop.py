@@ -1,0 +1,91 @@
+"""The consumer loop against the real broker: poison messages go to the DLQ with their reason and
+origin, the loop keeps going, retryable failures are retried instead of dead-lettered."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+
+from prometeo.bus import ConsumerLoop, EventProducer, RetryableError
+from prometeo.contracts import Envelope, EventPayload, topics
+from prometeo.settings import SharedSettings
+from tests.bus_helpers import publish, read_topic, wait_until
+from tests.factories import booked
+
+pytestmark = pytest.mark.integration
+
+
+def _settings(broker: str) -> SharedSettings:
+    return SharedSettings(kafka_bootstrap_servers=broker, consumer_session_timeout_ms=1500, environment="test")
+
+
+def _run_loop(broker: str, group: str, handler: Callable[[Envelope, EventPayload], None]) -> ConsumerLoop:
+    loop = ConsumerLoop(_settings(broker), group, {topics.OUTCOMES: handler}, EventProducer(broker, group),
+                        retry_pause_s=0.1)
+    loop.start()
+    return loop
+
+
+def test_poison_message_is_dead_lettered_and_the_loop_moves_on(broker: str, unique: Callable[[str], str]) -> None:
+    ck = unique("ck_poison")
+    seen: list[str] = []
+    loop = _run_loop(broker, unique("grp"), lambda env, _: seen.append(env.customer_key) if env.customer_key == ck else None)
+    try:
+        producer = EventProducer(broker, "tests")
+        producer.publish_raw(topics.OUTCOMES, ck.encode(), b'{"broken json', [])
+        producer.flush()
+        producer.close()
+        publish(broker, topics.OUTCOMES, [booked(ck)])
+        wait_until(lambda: seen == [ck])
+    finally:
+        loop.stop()
+    dead = read_topic(broker, topics.dead_letter_topic(topics.OUTCOMES),
+                      match=lambda r: r.key == ck.encode())
+    headers = dict(dead[0].headers)
+    assert dead[0].value == b'{"broken json'
+    assert headers["dlq.origin_topic"] == topics.OUTCOMES.encode()
+    assert b"envelope invalid" in headers["dlq.reason"]
+    assert headers["dlq.origin_offset"].isdigit()
+
+
+def test_retryable_failure_is_retried_not_dead_lettered(broker: str, unique: Callable[[str], str]) -> None:
+    ck = unique("ck_retry")
+    attempts: list[int] = []
+    done = threading.Event()
+
+    def flaky(env: Envelope, _: EventPayload) -> None:
+        if env.customer_key != ck:
+            return
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise RetryableError("redis down")
+        done.set()
+
+    loop = _run_loop(broker, unique("grp"), flaky)
+    try:
+        publish(broker, topics.OUTCOMES, [booked(ck)])
+        assert done.wait(20)
+    finally:
+        loop.stop()
+    assert len(attempts) == 3
+    assert not read_topic(broker, topics.dead_letter_topic(topics.OUTCOMES), timeout=3,
+                          match=lambda r: r.key == ck.encode())
+
+
+def test_handler_error_dead_letters_with_error_class(broker: str, unique: Callable[[str], str]) -> None:
+    ck = unique("ck_handler")
+
+    def explode(env: Envelope, _: EventPayload) -> None:
+        if env.customer_key == ck:
+            raise ValueError("cannot apply this")
+
+    loop = _run_loop(broker, unique("grp"), explode)
+    try:
+        publish(broker, topics.OUTCOMES, [booked(ck)])
+        dead = read_topic(broker, topics.dead_letter_topic(topics.OUTCOMES), match=lambda r: r.key == ck.encode())
+    finally:
+        loop.stop()
+    assert dict(dead[0].headers)["dlq.error_class"] == b"ValueError"
+    assert loop.error is None

@@ -1,0 +1,173 @@
+from datetime import timedelta
+
+import pytest
+
+from prometeo.contracts import Channel, ProductCode
+
+from next_best_action.domain.decision import Contact, ContactHistory, decide, offer_id_for
+from next_best_action.domain.rules import Rule
+from tests.unit.next_best_action.factories import NOW, default_policy, scores
+
+CC, SAV, AUTO_INS = ProductCode.CREDIT_CARD, ProductCode.SAVINGS, ProductCode.AUTO_INSURANCE
+ALL_CHANNELS = frozenset(Channel)
+POLICY = default_policy()
+
+
+def run(s=None, permissions=ALL_CHANNELS, history=ContactHistory(), policy=POLICY, mode="outbound"):  # type: ignore[no-untyped-def]
+    return decide(s or scores(), permissions, history, NOW, policy, decision_id="dc_1", mode=mode)
+
+
+def test_ranks_by_propensity_times_value_times_channel_factor() -> None:
+    policy = POLICY.model_copy(update={"max_offers_per_decision": 3})
+    decision = run(policy=policy, history=ContactHistory())
+    # activated → in_app (factor 1.0): cc 0.6×420, auto_ins 0.2×380, savings 0.5×60
+    assert [o.product for o in decision.offers[:2]] == [CC, AUTO_INS]
+    top = decision.offers[0]
+    assert top.channel is Channel.IN_APP
+    assert top.expected_value == pytest.approx(0.6 * 420 * 1.0)
+    assert top.offer_id == offer_id_for("dc_1", CC)
+    assert top.reasons[0].code == "salary_inflow"
+    assert Rule.HELD_HERE in top.rules_passed and Rule.MARKETING_PERMISSION in top.rules_passed
+
+
+def test_outbound_offers_one_and_explains_the_rest() -> None:
+    decision = run()
+    assert [o.product for o in decision.offers] == [CC]
+    assert decision.blocked[AUTO_INS] == [Rule.MAX_OFFERS]
+
+
+def test_product_held_here_is_suppressed() -> None:
+    decision = run(scores(held_products=[CC]))
+    assert CC not in [o.product for o in decision.offers]
+    assert decision.blocked[CC] == [Rule.HELD_HERE]
+
+
+def test_product_held_elsewhere_is_suppressed() -> None:
+    decision = run(scores(held_elsewhere=[CC]))
+    assert decision.blocked[CC] == [Rule.HELD_ELSEWHERE]
+
+
+def test_accepted_offer_counts_as_held() -> None:
+    decision = run(history=ContactHistory(accepted=frozenset({CC})))
+    assert decision.blocked[CC] == [Rule.HELD_HERE]
+
+
+def test_no_marketing_permission_blocks_every_outbound_offer() -> None:
+    decision = run(permissions=frozenset())
+    assert decision.no_action
+    assert all(Rule.MARKETING_PERMISSION in rules for rules in decision.blocked.values())
+
+
+def test_channel_follows_archetype_within_permissions() -> None:
+    s = scores(profile={"digital_archetype": "experimenting", "age_band": "35-44"})
+    assert run(s, permissions={Channel.WHATSAPP, Channel.EMAIL}).offers[0].channel is Channel.WHATSAPP
+    assert run(s, permissions={Channel.SMS, Channel.WHATSAPP}).offers[0].channel is Channel.SMS
+    nascent = scores(profile={"digital_archetype": "nascent", "age_band": "35-44"})
+    assert run(nascent).offers[0].channel is Channel.ADVISOR
+
+
+def test_fallback_to_another_permitted_channel_can_be_disabled() -> None:
+    s = scores(profile={"digital_archetype": "activated", "age_band": "35-44"})
+    assert run(s, permissions={Channel.SMS}).offers[0].channel is Channel.SMS
+    strict = POLICY.model_copy(update={"channels": POLICY.channels.model_copy(update={"fallback_to_permitted": False})})
+    assert run(s, permissions={Channel.SMS}, policy=strict).no_action
+
+
+def test_decline_starts_a_cooldown_for_that_product_only() -> None:
+    history = ContactHistory(declines={CC: NOW - timedelta(days=3)})
+    decision = run(history=history)
+    assert decision.blocked[CC] == [Rule.DECLINE_COOLDOWN]
+    assert decision.offers[0].product is AUTO_INS
+    expired = ContactHistory(declines={CC: NOW - timedelta(days=POLICY.contact.decline_cooldown_days + 1)})
+    assert run(history=expired).offers[0].product is CC
+
+
+def test_weekly_cap_blocks_once_spent() -> None:
+    contacts = tuple(Contact(f"of_{i}", SAV, Channel.SMS, NOW - timedelta(days=i + 1))
+                     for i in range(POLICY.contact.max_contacts_per_week))
+    decision = run(history=ContactHistory(contacts=contacts))
+    assert decision.no_action
+    assert Rule.WEEKLY_CONTACT_CAP in decision.blocked[CC]
+    old = tuple(Contact(c.offer_id, c.product, c.channel, NOW - timedelta(days=8)) for c in contacts)
+    assert not run(history=ContactHistory(contacts=old)).no_action
+
+
+def test_weekly_cap_limits_the_number_of_offers_in_one_decision() -> None:
+    policy = POLICY.model_copy(update={"max_offers_per_decision": 3})
+    one_used = ContactHistory(contacts=(Contact("of_x", SAV, Channel.SMS, NOW - timedelta(days=1)),))
+    decision = run(policy=policy, history=one_used)
+    assert len(decision.offers) == POLICY.contact.max_contacts_per_week - 1
+    assert decision.blocked[AUTO_INS] == [Rule.WEEKLY_CONTACT_CAP]
+
+
+def test_same_product_is_not_offered_again_within_the_repeat_window() -> None:
+    history = ContactHistory(contacts=(Contact("of_old", CC, Channel.IN_APP, NOW - timedelta(days=10)),))
+    assert run(history=history).blocked[CC] == [Rule.REPEAT_OFFER]
+
+
+def test_no_action_below_threshold() -> None:
+    s = scores({CC: 0.01, SAV: 0.02})
+    decision = run(s)
+    assert decision.no_action
+    assert decision.blocked == {CC: [Rule.MIN_EXPECTED_VALUE], SAV: [Rule.MIN_EXPECTED_VALUE]}
+
+
+def test_product_specific_threshold_overrides_the_default() -> None:
+    # mortgage: 4200 × 0.008 × 1.0 = 33.6 ≥ 8 (default) but < 40 (its own threshold)
+    decision = run(scores({ProductCode.MORTGAGE: 0.008}))
+    assert decision.blocked[ProductCode.MORTGAGE] == [Rule.MIN_EXPECTED_VALUE]
+
+
+def test_age_rules() -> None:
+    young = scores({ProductCode.AUTO_LOAN: 0.5}, profile={"digital_archetype": "activated", "age_band": "18-24"})
+    assert run(young).blocked[ProductCode.AUTO_LOAN] == [Rule.AGE_BAND]
+    old = scores({ProductCode.MORTGAGE: 0.5}, profile={"digital_archetype": "activated", "age_band": "65+"})
+    assert run(old).blocked[ProductCode.MORTGAGE] == [Rule.AGE_BAND]
+    unknown = scores({ProductCode.AUTO_LOAN: 0.5}, profile={"digital_archetype": "activated"})
+    assert run(unknown).blocked[ProductCode.AUTO_LOAN] == [Rule.AGE_BAND]
+    assert Rule.AGE_BAND not in run(scores({SAV: 0.5}, profile={})).offers[0].rules_passed
+
+
+def test_no_new_credit_above_utilisation_or_in_arrears() -> None:
+    risky = scores({CC: 0.6, SAV: 0.5}, features={"credit_utilisation": 0.95})
+    decision = run(risky)
+    assert decision.blocked[CC] == [Rule.CREDIT_RISK]
+    assert decision.offers[0].product is SAV  # non-credit products are unaffected
+    arrears = scores({CC: 0.6}, features={"days_in_arrears": 12, "credit_utilisation": 0.1})
+    assert run(arrears).blocked[CC] == [Rule.CREDIT_RISK]
+    fine = run(scores({CC: 0.6}, features={"credit_utilisation": 0.3}))
+    assert Rule.CREDIT_RISK in fine.offers[0].rules_passed
+    unknown = run(scores({CC: 0.6}))  # no risk feature: rule not judged
+    assert Rule.CREDIT_RISK not in unknown.offers[0].rules_passed
+
+
+def test_every_failing_rule_is_listed() -> None:
+    s = scores({CC: 0.6}, held_products=[CC], held_elsewhere=[CC])
+    history = ContactHistory(declines={CC: NOW - timedelta(days=1)})
+    assert run(s, permissions=frozenset(), history=history).blocked[CC] == [
+        Rule.HELD_HERE, Rule.HELD_ELSEWHERE, Rule.MARKETING_PERMISSION, Rule.DECLINE_COOLDOWN,
+    ]
+
+
+def test_inbound_uses_the_advisor_without_permission_and_ignores_contact_frequency() -> None:
+    contacts = tuple(Contact(f"of_{i}", CC, Channel.SMS, NOW - timedelta(days=1)) for i in range(5))
+    decision = run(permissions=frozenset(), history=ContactHistory(contacts=contacts), mode="inbound")
+    assert [o.product for o in decision.offers] == [CC, AUTO_INS, SAV]
+    assert decision.offers[0].channel is Channel.ADVISOR
+    assert Rule.INBOUND_CONVERSATION in decision.offers[0].rules_passed
+    assert decision.offers[0].expected_value == pytest.approx(0.6 * 420 * 1.3)
+
+
+def test_inbound_still_respects_eligibility_and_cooldown() -> None:
+    history = ContactHistory(declines={SAV: NOW - timedelta(days=1)})
+    decision = run(scores(held_elsewhere=[CC]), permissions=frozenset(), history=history, mode="inbound")
+    assert decision.blocked == {CC: [Rule.HELD_ELSEWHERE], SAV: [Rule.DECLINE_COOLDOWN]}
+
+
+def test_product_missing_from_policy_is_blocked() -> None:
+    policy = POLICY.model_copy(update={"products": {k: v for k, v in POLICY.products.items() if k is not CC}})
+    assert run(policy=policy).blocked[CC] == [Rule.IN_POLICY]
+
+
+def test_decision_is_deterministic() -> None:
+    assert run() == run()

@@ -1,0 +1,523 @@
+"""A synthetic Latin-American retail bank, deterministic by seed, generated column-wise with numpy.
+
+Every customer has observable traits (age, income, digital archetype, holdings here and at other
+institutions, months of payroll, card spend by merchant category, balance snapshots, life events)
+and a HIDDEN propensity per product: a logistic function of those traits plus noise nobody can
+observe. `labels` are Bernoulli draws of that propensity — "acquired the product within the
+horizon after as_of" — for the products the customer does not already hold here.
+
+The bank speaks the ingest service's HTTP shapes: `consent_requests()` for POST /v1/consents and
+`event_items()` for POST /v1/events:batch. `customer_id` is a CPF, i.e. personal data: it only ever
+goes to ingest, which pseudonymises it.
+
+    bank = generate_bank(5_000, seed=7)
+    bank.oracle_auc()  # the best AUC any model could reach on these labels
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from prometeo.contracts import Channel, ProductCode
+
+SOURCE = "synthbank"
+INSTITUTION = "synthbank"
+PRODUCTS: tuple[ProductCode, ...] = tuple(ProductCode)
+_P = {p: i for i, p in enumerate(PRODUCTS)}
+
+AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
+INCOME_BANDS = ("low", "middle", "upper_middle", "high")
+ARCHETYPES = ("nascent", "experimenting", "emerging", "activated")
+OCCUPATIONS = ("employee", "public_servant", "self_employed", "retired", "student")
+REGIONS = ("SP", "RJ", "MG", "RS", "PR", "BA", "PE", "CE", "PA", "DF", "GO", "AM")
+_REGION_P = (0.24, 0.1, 0.11, 0.06, 0.06, 0.08, 0.06, 0.06, 0.06, 0.06, 0.06, 0.05)
+OTHER_INSTITUTIONS = ("itau", "bradesco", "nubank", "caixa", "santander", "inter", "banco-do-brasil")
+SCOPES = ["accounts", "balances", "transactions", "credit_cards", "loans", "investments", "customers"]
+PURPOSES = ["cross_sell_analytics", "marketing"]
+
+# Spend categories (feature_store.domain.mcc), one representative MCC set each, mean ticket in BRL
+# for a customer earning the median salary.
+CATEGORY_MCCS: dict[str, tuple[str, ...]] = {
+    "groceries": ("5411", "5499", "5422"),
+    "restaurants": ("5812", "5814"),
+    "travel": ("4511", "7011", "4722", "3010"),
+    "fuel": ("5541", "5542"),
+    "health": ("5912", "8011"),
+    "education": ("8211", "8299"),
+    "sports": ("5941", "7997"),
+    "home": ("5211", "5712"),
+    "children": ("5641", "5945", "8351"),
+    "entertainment": ("7832", "5815"),
+    "utilities": ("4900", "4814"),
+}
+CATEGORIES = tuple(CATEGORY_MCCS)
+_C = {c: i for i, c in enumerate(CATEGORIES)}
+_TICKET = np.array([110, 55, 850, 180, 140, 420, 110, 320, 130, 45, 170], dtype=float)
+_MCC_TABLE = tuple(m for mccs in CATEGORY_MCCS.values() for m in mccs)
+_MCC_OFFSET = np.cumsum([0] + [len(v) for v in CATEGORY_MCCS.values()])[:-1]
+_MCC_COUNT = np.array([len(v) for v in CATEGORY_MCCS.values()])
+
+# Acquisition rate per product within the horizon, among customers not holding it here.
+TARGET_RATES: dict[ProductCode, float] = {
+    ProductCode.PAYROLL_ACCOUNT: 0.10,
+    ProductCode.SAVINGS: 0.12,
+    ProductCode.CREDIT_CARD: 0.15,
+    ProductCode.PERSONAL_LOAN: 0.09,
+    ProductCode.AUTO_LOAN: 0.08,
+    ProductCode.MORTGAGE: 0.07,
+    ProductCode.AUTO_INSURANCE: 0.10,
+    ProductCode.LIFE_INSURANCE: 0.09,
+    ProductCode.HOME_INSURANCE: 0.10,
+    ProductCode.INVESTMENT_FUND: 0.12,
+}
+
+_ACCOUNT_TYPE: dict[ProductCode, str] = {
+    ProductCode.SAVINGS: "savings",
+    ProductCode.CREDIT_CARD: "credit_card",
+    ProductCode.PERSONAL_LOAN: "loan",
+    ProductCode.AUTO_LOAN: "loan",
+    ProductCode.MORTGAGE: "loan",
+    ProductCode.INVESTMENT_FUND: "investment",
+}
+_CHANNELS_BY_ARCHETYPE: tuple[tuple[Channel, ...], ...] = (
+    (Channel.SMS, Channel.ADVISOR, Channel.EMAIL),
+    (Channel.EMAIL, Channel.SMS, Channel.WHATSAPP),
+    (Channel.EMAIL, Channel.WHATSAPP, Channel.APP_PUSH),
+    (Channel.APP_PUSH, Channel.IN_APP, Channel.WHATSAPP, Channel.EMAIL),
+)
+
+DAY = 86_400
+MONTH_DAYS = 30
+SNAPSHOT_EVERY_DAYS = 7
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _zscore(x: np.ndarray) -> np.ndarray:
+    sd = float(x.std())
+    return (x - x.mean()) / sd if sd > 0 else x * 0.0
+
+
+def cpf_numbers(n: int, seed: int) -> list[str]:
+    """n distinct, check-digit-valid CPFs: an affine walk over 9-digit bases (step coprime to 10⁹)."""
+    start = (seed * 2_654_435_761 + 12_345_678) % 1_000_000_000
+    base = (start + np.arange(n, dtype=np.int64) * 982_451_653) % 1_000_000_000
+    digits = np.stack([(base // 10 ** (8 - k)) % 10 for k in range(9)], axis=1)
+    d1 = (digits * np.arange(10, 1, -1)).sum(axis=1) * 10 % 11 % 10
+    d2 = ((digits * np.arange(11, 2, -1)).sum(axis=1) + d1 * 2) * 10 % 11 % 10
+    out = []
+    for b, x, y in zip(base.tolist(), d1.tolist(), d2.tolist(), strict=True):
+        s = f"{b:09d}"
+        out.append(f"{s[:3]}.{s[3:6]}.{s[6:]}-{x}{y}")
+    return out
+
+
+def _money(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def _iso(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat()
+
+
+@dataclass
+class _Activity:
+    """Dated activity, one row per event, sorted by (customer, time)."""
+
+    customer: np.ndarray  # int64
+    ts: np.ndarray  # epoch seconds
+    kind: np.ndarray  # 0 transaction, 1 balance snapshot
+    credit: np.ndarray  # bool (transactions)
+    payroll: np.ndarray  # bool
+    cents: np.ndarray  # int64
+    mcc: np.ndarray  # index into _MCC_TABLE, -1 = none
+    account: np.ndarray  # 0 checking, 1 savings
+    starts: np.ndarray  # per-customer slice starts, length n + 1
+
+
+@dataclass
+class SyntheticBank:
+    seed: int
+    as_of: datetime
+    months: int
+    customers: pd.DataFrame  # one row per customer, in index order; `customer_id` is a CPF
+    held_here: np.ndarray  # bool (customers × products)
+    held_elsewhere: np.ndarray  # bool (customers × products)
+    held_elsewhere_at: np.ndarray  # institution index (customers × products)
+    oracle_propensity: np.ndarray  # the hidden truth (customers × products)
+    labels: np.ndarray  # float: 1/0 acquired within the horizon, NaN where already held here
+    _activity: _Activity
+    products: tuple[ProductCode, ...] = PRODUCTS
+
+    @property
+    def n_customers(self) -> int:
+        return len(self.customers)
+
+    # ---- ingest HTTP shapes ----------------------------------------------------------------------
+    def consent_requests(self) -> list[dict[str, Any]]:
+        rng = np.random.default_rng([self.seed, 101])
+        expiring = rng.random(self.n_customers) < 0.3
+        expires = (self.as_of + timedelta(days=365)).isoformat()
+        archetypes = self.customers["digital_archetype"].map(ARCHETYPES.index).to_numpy()
+        out = []
+        for i, cpf in enumerate(self.customers["customer_id"].tolist()):
+            channels = _CHANNELS_BY_ARCHETYPE[archetypes[i]]
+            out.append({
+                "customer_id": cpf,
+                "consent_id": f"urn:synthbank:consent:{self.seed}-{i}",
+                "institution": INSTITUTION,
+                "scopes": list(SCOPES),
+                "purposes": list(PURPOSES),
+                "expires_at": expires if expiring[i] else None,
+                "marketing_channels": [c.value for c in channels],
+            })
+        return out
+
+    def event_items(self) -> list[dict[str, Any]]:
+        return [item for _, items in self.iter_customer_events() for item in items]
+
+    def iter_customer_events(self) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+        """(customer index, that customer's event items in time order), customer after customer."""
+        for i in range(self.n_customers):
+            yield i, self.customer_events(i)
+
+    def customer_events(self, i: int) -> list[dict[str, Any]]:
+        row = self.customers.iloc[i]
+        cpf = row["customer_id"]
+        prefix = f"synthbank-{self.seed}-{i}"
+        items: list[dict[str, Any]] = []
+
+        def add(event_type: str, ts: int, payload: dict[str, Any]) -> None:
+            items.append({
+                "customer_id": cpf,
+                "source_event_id": f"{prefix}-{len(items)}",
+                "type": event_type,
+                "version": 1,
+                "occurred_at": _iso(ts),
+                "source": SOURCE,
+                "payload": payload,
+            })
+
+        since: date = row["customer_since"]
+        since_ts = int(datetime(since.year, since.month, since.day, 12, tzinfo=UTC).timestamp())
+        add("customer.profiled", since_ts, {
+            "age_band": row["age_band"], "region": row["region"], "income_band": row["income_band"],
+            "digital_archetype": row["digital_archetype"], "customer_since": since.isoformat(),
+            "timezone": "America/Sao_Paulo",
+        })
+        checking = f"acc-{i}-chk"
+        add("account.opened", since_ts, {"account_id": checking, "account_type": "checking",
+                                         "currency": "BRL", "opened_on": since.isoformat()})
+        for p in np.flatnonzero(self.held_here[i]).tolist():
+            product = PRODUCTS[p]
+            if account_type := _ACCOUNT_TYPE.get(product):
+                add("account.opened", since_ts, {"account_id": f"acc-{i}-{product.value}",
+                                                 "account_type": account_type, "currency": "BRL",
+                                                 "opened_on": since.isoformat()})
+            add("product.held", since_ts, {"product": product.value, "at_other_institution": False,
+                                           "institution": INSTITUTION, "since": since.isoformat()})
+        first_ts = int(self.as_of.timestamp()) - self.months * MONTH_DAYS * DAY
+        for p in np.flatnonzero(self.held_elsewhere[i]).tolist():
+            add("product.held", first_ts, {
+                "product": PRODUCTS[p].value, "at_other_institution": True,
+                "institution": OTHER_INSTITUTIONS[self.held_elsewhere_at[i, p]],
+            })
+
+        a = self._activity
+        accounts = (checking, f"acc-{i}-savings")
+        for j in range(int(a.starts[i]), int(a.starts[i + 1])):
+            ts = int(a.ts[j])
+            if a.kind[j] == 0:
+                mcc = int(a.mcc[j])
+                add("transaction.booked", ts, {
+                    "account_id": checking, "transaction_id": f"tx-{i}-{j - int(a.starts[i])}",
+                    "direction": "credit" if a.credit[j] else "debit", "amount": _money(int(a.cents[j])),
+                    "currency": "BRL", "booked_at": _iso(ts),
+                    "mcc": _MCC_TABLE[mcc] if mcc >= 0 else None, "is_payroll": bool(a.payroll[j]),
+                })
+            else:
+                add("balance.snapshot", ts, {"account_id": accounts[int(a.account[j])],
+                                             "available": _money(int(a.cents[j])), "currency": "BRL",
+                                             "as_of": _iso(ts)})
+        return items
+
+    # ---- ground truth ----------------------------------------------------------------------------
+    def oracle_auc(self) -> dict[str, float]:
+        return oracle_auc(self)
+
+
+def oracle_auc(bank: SyntheticBank) -> dict[str, float]:
+    """AUC of the hidden propensity against the drawn labels, per product: the ceiling for any model."""
+    from sklearn.metrics import roc_auc_score
+
+    out: dict[str, float] = {}
+    for p, product in enumerate(bank.products):
+        mask = ~np.isnan(bank.labels[:, p])
+        y = bank.labels[mask, p]
+        if 0 < y.sum() < len(y):
+            out[product.value] = float(roc_auc_score(y, bank.oracle_propensity[mask, p]))
+    return out
+
+
+def _intercept_for(logit: np.ndarray, eligible: np.ndarray, rate: float) -> float:
+    """Bisection: the intercept that makes the mean propensity among eligible customers `rate`."""
+    lo, hi = -15.0, 15.0
+    x = logit[eligible] if eligible.any() else logit
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if _sigmoid(x + mid).mean() < rate:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+def generate_bank(n_customers: int, seed: int = 7, as_of: datetime | None = None, months: int = 4) -> SyntheticBank:
+    """A bank of `n_customers`. as_of defaults to the start of today (UTC) so a live feature store's
+    windows, which end now, see the activity; pass it explicitly for reproducible datasets."""
+    if as_of is None:
+        now = datetime.now(UTC)
+        as_of = datetime(now.year, now.month, now.day, tzinfo=UTC)
+    elif as_of.tzinfo is None:
+        as_of = as_of.replace(tzinfo=UTC)
+    n = n_customers
+    rng = np.random.default_rng(seed)
+    B = lambda p: rng.random(n) < p  # noqa: E731 - one Bernoulli draw per customer
+
+    # ---- traits ----------------------------------------------------------------------------------
+    age = rng.choice(6, size=n, p=[0.13, 0.26, 0.23, 0.17, 0.12, 0.09])
+    occupation = np.where(
+        age == 0, rng.choice([0, 2, 4], size=n, p=[0.45, 0.15, 0.4]),
+        np.where(age >= 4, rng.choice([0, 1, 2, 3], size=n, p=[0.25, 0.1, 0.15, 0.5]),
+                 rng.choice([0, 1, 2], size=n, p=[0.65, 0.15, 0.2])),
+    )
+    age_income = np.array([-0.6, -0.1, 0.2, 0.3, 0.2, -0.1])[age]
+    income_z = rng.normal(0, 1, n)
+    salary = np.exp(8.05 + 0.62 * income_z + age_income + np.where(occupation == 4, -0.8, 0.0))
+    log_salary_z = _zscore(np.log(salary))
+    income_band = np.digitize(salary, [2_500, 6_000, 15_000])
+    digital = rng.normal(0, 1, n) - 0.4 * (age - 2)
+    archetype = np.digitize(digital, np.quantile(digital, [0.2, 0.45, 0.7]))
+    tenure_days = (30 + rng.exponential(4 * 365, n)).astype(int)
+    region = rng.choice(len(REGIONS), size=n, p=_REGION_P)
+    salaried = occupation != 2  # self-employed get irregular credits instead
+
+    has_car = B(_sigmoid(-0.4 + 0.9 * log_salary_z + np.where((age >= 1) & (age <= 4), 0.5, -0.5)))
+    has_children = B(np.array([0.08, 0.4, 0.6, 0.45, 0.15, 0.05])[age])
+    travel_aff = rng.normal(0, 1, n) + 0.5 * log_salary_z
+    dining_aff = rng.normal(0, 1, n) + np.where(age <= 1, 0.5, 0.0)
+    home_aff = rng.normal(0, 1, n)
+    sport_aff = rng.normal(0, 1, n)
+    idle_z = rng.normal(0, 1, n)  # appetite for keeping money idle, relative to salary
+    mortgage_any = B(_sigmoid(-2.3 + 0.8 * log_salary_z + np.where((age >= 2) & (age <= 4), 1.0, 0.0)))
+
+    # Life events in the observed window.
+    salary_raise = salaried & B(0.12)
+    travel_spike = B(0.10 + 0.05 * (travel_aff > 1))
+    new_child = B(np.array([0.03, 0.12, 0.08, 0.02, 0.0, 0.0])[age])
+    idle_growth = B(0.15)
+
+    # ---- holdings --------------------------------------------------------------------------------
+    here = np.zeros((n, len(PRODUCTS)), dtype=bool)
+    elsewhere = np.zeros_like(here)
+    here[:, _P[ProductCode.PAYROLL_ACCOUNT]] = salaried & B(0.5)
+    elsewhere[:, _P[ProductCode.PAYROLL_ACCOUNT]] = salaried & ~here[:, _P[ProductCode.PAYROLL_ACCOUNT]]
+    here[:, _P[ProductCode.SAVINGS]] = B(_sigmoid(-0.8 + 0.5 * idle_z))
+    elsewhere[:, _P[ProductCode.SAVINGS]] = B(0.25)
+    here[:, _P[ProductCode.CREDIT_CARD]] = B(_sigmoid(-0.7 + 0.5 * log_salary_z))
+    elsewhere[:, _P[ProductCode.CREDIT_CARD]] = B(0.45)
+    here[:, _P[ProductCode.PERSONAL_LOAN]] = B(0.07)
+    elsewhere[:, _P[ProductCode.PERSONAL_LOAN]] = B(0.12)
+    auto_loan_any = has_car & B(0.35)
+    in_here = B(0.35)
+    here[:, _P[ProductCode.AUTO_LOAN]] = auto_loan_any & in_here
+    elsewhere[:, _P[ProductCode.AUTO_LOAN]] = auto_loan_any & ~in_here
+    in_here = B(0.35)
+    here[:, _P[ProductCode.MORTGAGE]] = mortgage_any & in_here
+    elsewhere[:, _P[ProductCode.MORTGAGE]] = mortgage_any & ~in_here
+    here[:, _P[ProductCode.AUTO_INSURANCE]] = has_car & B(0.2)
+    elsewhere[:, _P[ProductCode.AUTO_INSURANCE]] = has_car & ~here[:, _P[ProductCode.AUTO_INSURANCE]] & B(0.3)
+    here[:, _P[ProductCode.LIFE_INSURANCE]] = B(0.07 + 0.08 * has_children)
+    elsewhere[:, _P[ProductCode.LIFE_INSURANCE]] = B(0.08)
+    here[:, _P[ProductCode.HOME_INSURANCE]] = here[:, _P[ProductCode.MORTGAGE]] & B(0.4)
+    elsewhere[:, _P[ProductCode.HOME_INSURANCE]] = mortgage_any & ~here[:, _P[ProductCode.HOME_INSURANCE]] & B(0.2)
+    here[:, _P[ProductCode.INVESTMENT_FUND]] = B(_sigmoid(-2.6 + 1.0 * log_salary_z + 0.4 * idle_z))
+    elsewhere[:, _P[ProductCode.INVESTMENT_FUND]] = B(_sigmoid(-2.0 + 0.8 * log_salary_z))
+    elsewhere_at = rng.integers(0, len(OTHER_INSTITUTIONS), size=(n, len(PRODUCTS)))
+
+    # ---- hidden propensity -----------------------------------------------------------------------
+    held_any = here | elsewhere
+    young = (age <= 1).astype(float)
+    prime = ((age >= 1) & (age <= 3)).astype(float)
+    low_income = (income_band == 0).astype(float)
+    mortgage_no_home_ins = mortgage_any & ~held_any[:, _P[ProductCode.HOME_INSURANCE]]
+    drivers: dict[ProductCode, np.ndarray] = {
+        ProductCode.PAYROLL_ACCOUNT: 1.1 * salary_raise + 0.6 * (archetype / 3) + 0.5 * salaried
+        + 0.4 * here[:, _P[ProductCode.CREDIT_CARD]] - 0.3 * (age / 5),
+        ProductCode.SAVINGS: 1.4 * idle_growth + 0.7 * idle_z + 0.3 * (archetype / 3),
+        ProductCode.CREDIT_CARD: 0.8 * travel_aff + 1.6 * travel_spike + 0.4 * dining_aff + 0.5 * young
+        - 0.6 * low_income,
+        ProductCode.PERSONAL_LOAN: -0.8 * idle_z + 1.0 * new_child + 0.6 * low_income + 0.3 * home_aff,
+        ProductCode.AUTO_LOAN: 1.6 * has_car - 1.2 * auto_loan_any + 0.4 * log_salary_z + 0.4 * prime,
+        ProductCode.MORTGAGE: 1.2 * new_child + 0.7 * home_aff + 0.5 * prime + 0.5 * log_salary_z
+        - 2.0 * mortgage_any,
+        ProductCode.AUTO_INSURANCE: 2.2 * has_car + 0.8 * auto_loan_any - 1.5 * held_any[:, _P[ProductCode.AUTO_INSURANCE]],
+        ProductCode.LIFE_INSURANCE: 1.8 * new_child + 0.8 * has_children + 0.4 * ((age >= 2) & (age <= 3))
+        + 0.5 * mortgage_any,
+        ProductCode.HOME_INSURANCE: 2.4 * (mortgage_no_home_ins & ~here[:, _P[ProductCode.MORTGAGE]])
+        + 1.4 * (mortgage_no_home_ins & here[:, _P[ProductCode.MORTGAGE]]) + 0.5 * home_aff,
+        ProductCode.INVESTMENT_FUND: 1.1 * log_salary_z + 1.0 * salary_raise + 0.8 * idle_z + 0.7 * idle_growth
+        + 0.3 * (age / 5),
+    }
+    responsiveness = rng.normal(0, 0.3, n)  # unobservable: some people simply buy more
+    noise = rng.normal(0, 0.6, (n, len(PRODUCTS)))  # unobservable, per product
+    propensity = np.zeros((n, len(PRODUCTS)))
+    for product, driver in drivers.items():
+        p = _P[product]
+        logit = driver + responsiveness + noise[:, p]
+        propensity[:, p] = _sigmoid(logit + _intercept_for(logit, ~here[:, p], TARGET_RATES[product]))
+    labels = (rng.random((n, len(PRODUCTS))) < propensity).astype(float)
+    labels[here] = np.nan
+
+    # ---- dated activity --------------------------------------------------------------------------
+    activity = _activity(
+        rng, n, as_of, months, salary, salaried, occupation, here, salary_raise, travel_spike, new_child,
+        has_children, has_car, idle_z, idle_growth, travel_aff, dining_aff, home_aff, sport_aff, age,
+    )
+
+    since = [as_of.date() - timedelta(days=int(d)) for d in tenure_days]
+    customers = pd.DataFrame({
+        "customer_id": cpf_numbers(n, seed),
+        "age_band": np.array(AGE_BANDS, dtype=object)[age],
+        "region": np.array(REGIONS, dtype=object)[region],
+        "income_band": np.array(INCOME_BANDS, dtype=object)[income_band],
+        "occupation": np.array(OCCUPATIONS, dtype=object)[occupation],
+        "digital_archetype": np.array(ARCHETYPES, dtype=object)[archetype],
+        "customer_since": since,
+        "monthly_income": np.round(salary, 2),
+        "has_car": has_car,
+        "has_children": has_children,
+        "salary_raise": salary_raise,
+        "travel_spike": travel_spike,
+        "new_child": new_child,
+        "idle_balance_growth": idle_growth,
+    })
+    return SyntheticBank(
+        seed=seed, as_of=as_of, months=months, customers=customers, held_here=here, held_elsewhere=elsewhere,
+        held_elsewhere_at=elsewhere_at, oracle_propensity=propensity, labels=labels, _activity=activity,
+    )
+
+
+def _activity(
+    rng: np.random.Generator, n: int, as_of: datetime, months: int, salary: np.ndarray, salaried: np.ndarray,
+    occupation: np.ndarray, here: np.ndarray, salary_raise: np.ndarray, travel_spike: np.ndarray,
+    new_child: np.ndarray, has_children: np.ndarray, has_car: np.ndarray, idle_z: np.ndarray,
+    idle_growth: np.ndarray, travel_aff: np.ndarray, dining_aff: np.ndarray, home_aff: np.ndarray,
+    sport_aff: np.ndarray, age: np.ndarray,
+) -> _Activity:
+    end = int(as_of.timestamp())
+    span = months * MONTH_DAYS * DAY
+    wealth = np.sqrt(salary / 3_000)
+    parts: list[dict[str, np.ndarray]] = []
+
+    # Credits: a payroll (or pension) each month, deposited here only with a payroll account here.
+    payroll_here = here[:, _P[ProductCode.PAYROLL_ACCOUNT]]
+    month_idx = np.arange(months)  # 0 = the most recent 30 days
+    cust = np.repeat(np.arange(n), months)
+    m = np.tile(month_idx, n)
+    raise_factor = np.where(salary_raise[cust] & (m == 0), 1.25 + 0.15 * rng.random(n * months), 1.0)
+    share = np.where(payroll_here, 1.0, rng.uniform(0.3, 0.8, n))[cust]
+    ts = end - m * MONTH_DAYS * DAY - rng.integers(DAY, 28 * DAY, n * months)
+    keep = salaried[cust]
+    parts.append({
+        "customer": cust[keep], "ts": ts[keep], "kind": np.zeros(keep.sum(), np.int8),
+        "credit": np.ones(keep.sum(), bool), "payroll": payroll_here[cust][keep],
+        "cents": (salary[cust] * raise_factor * share * 100).astype(np.int64)[keep],
+        "mcc": np.full(keep.sum(), -1), "account": np.zeros(keep.sum(), np.int8),
+    })
+    # Self-employed: a few irregular client payments a month.
+    counts = np.where(occupation == 2, rng.poisson(3, n) * months // 2 + months, 0)
+    cust = np.repeat(np.arange(n), counts)
+    k = len(cust)
+    parts.append({
+        "customer": cust, "ts": end - rng.integers(DAY // 2, span, k), "kind": np.zeros(k, np.int8),
+        "credit": np.ones(k, bool), "payroll": np.zeros(k, bool),
+        "cents": (salary[cust] * months / np.maximum(counts[cust], 1) * rng.lognormal(0, 0.4, k) * 100).astype(np.int64),
+        "mcc": np.full(k, -1), "account": np.zeros(k, np.int8),
+    })
+
+    # Debits by merchant category: a monthly rate per customer × category, with life-event spikes.
+    rate = np.zeros((n, len(CATEGORIES)))
+    rate[:, _C["groceries"]] = 6
+    rate[:, _C["restaurants"]] = np.exp(0.9 + 0.5 * dining_aff)
+    rate[:, _C["travel"]] = np.exp(-1.6 + 0.8 * travel_aff)
+    rate[:, _C["fuel"]] = np.where(has_car, 3.5, 0.1)
+    rate[:, _C["health"]] = 0.8 + 0.3 * (age >= 4)
+    rate[:, _C["education"]] = np.where(has_children, 0.9, 0.15)
+    rate[:, _C["sports"]] = np.exp(-1.0 + 0.8 * sport_aff)
+    rate[:, _C["home"]] = np.exp(-1.2 + 0.7 * home_aff)
+    rate[:, _C["children"]] = np.where(has_children, 1.5, 0.05)
+    rate[:, _C["entertainment"]] = np.exp(0.2 + 0.4 * dining_aff)
+    rate[:, _C["utilities"]] = 2.0
+    lam = np.repeat(rate[:, None, :], months, axis=1)
+    lam[:, 0, _C["travel"]] += np.where(travel_spike, 3.0, 0.0)
+    lam[:, :2, _C["children"]] += np.where(new_child, 4.0, 0.0)[:, None]
+    lam[:, :2, _C["health"]] += np.where(new_child, 1.5, 0.0)[:, None]
+    lam[:, :2, _C["home"]] += np.where(new_child, 1.0, 0.0)[:, None]
+    counts = rng.poisson(lam).reshape(-1)
+    cell = np.repeat(np.arange(n * months * len(CATEGORIES)), counts)
+    k = len(cell)
+    cust, rest = np.divmod(cell, months * len(CATEGORIES))
+    m, cat = np.divmod(rest, len(CATEGORIES))
+    ticket = _TICKET[cat] * wealth[cust] * rng.lognormal(0, 0.5, k)
+    ticket = np.where((cat == _C["travel"]) & travel_spike[cust] & (m == 0), ticket * 1.8, ticket)
+    parts.append({
+        "customer": cust, "ts": end - m * MONTH_DAYS * DAY - rng.integers(60, MONTH_DAYS * DAY, k),
+        "kind": np.zeros(k, np.int8), "credit": np.zeros(k, bool), "payroll": np.zeros(k, bool),
+        "cents": np.maximum(100, ticket * 100).astype(np.int64),
+        "mcc": _MCC_OFFSET[cat] + rng.integers(0, 1 << 30, k) % _MCC_COUNT[cat],
+        "account": np.zeros(k, np.int8),
+    })
+    # Uncategorised debits (bills, transfers out).
+    counts = rng.poisson(2 * months, n)
+    cust = np.repeat(np.arange(n), counts)
+    k = len(cust)
+    parts.append({
+        "customer": cust, "ts": end - rng.integers(60, span, k), "kind": np.zeros(k, np.int8),
+        "credit": np.zeros(k, bool), "payroll": np.zeros(k, bool),
+        "cents": (salary[cust] * rng.uniform(0.03, 0.12, k) * 100).astype(np.int64),
+        "mcc": np.full(k, -1), "account": np.zeros(k, np.int8),
+    })
+
+    # Balance snapshots every week: checking always, savings when held here. Idle balances grow.
+    snaps = np.arange(0, months * MONTH_DAYS, SNAPSHOT_EVERY_DAYS)  # days before as_of
+    s = len(snaps)
+    growth = np.where(idle_growth, rng.uniform(0.4, 1.2, n), rng.normal(0, 0.05, n))
+    base_chk = salary * np.exp(-0.4 + 0.6 * idle_z + rng.normal(0, 0.3, n))
+    base_sav = salary * np.exp(0.5 + 0.8 * idle_z + rng.normal(0, 0.4, n))
+    progress = 1.0 - snaps / (months * MONTH_DAYS)  # 0 at the start of the window, ~1 at as_of
+    for account, base, holds in ((0, base_chk, np.ones(n, bool)), (1, base_sav, here[:, _P[ProductCode.SAVINGS]])):
+        level = base[:, None] * (1 + growth[:, None] * progress[None, :]) * rng.lognormal(0, 0.08, (n, s))
+        cust = np.repeat(np.arange(n), s)
+        keep = holds[cust]
+        k = int(keep.sum())
+        parts.append({
+            "customer": cust[keep], "ts": (end - np.tile(snaps, n) * DAY - 3_600)[keep],
+            "kind": np.ones(k, np.int8), "credit": np.zeros(k, bool), "payroll": np.zeros(k, bool),
+            "cents": (level.reshape(-1) * 100).astype(np.int64)[keep], "mcc": np.full(k, -1),
+            "account": np.full(k, account, np.int8),
+        })
+
+    cols = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+    order = np.lexsort((cols["ts"], cols["customer"]))
+    cols = {key: v[order] for key, v in cols.items()}
+    starts = np.searchsorted(cols["customer"], np.arange(n + 1))
+    return _Activity(**cols, starts=starts)
