@@ -120,10 +120,6 @@ def cpf_numbers(n: int, seed: int) -> list[str]:
     return out
 
 
-def _money(cents: int) -> str:
-    return f"{cents // 100}.{cents % 100:02d}"
-
-
 def _iso(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat()
 
@@ -141,6 +137,16 @@ class _Activity:
     mcc: np.ndarray  # index into _MCC_TABLE, -1 = none
     account: np.ndarray  # 0 checking, 1 savings
     starts: np.ndarray  # per-customer slice starts, length n + 1
+    _text: tuple[list[str], list[str]] | None = None
+
+    def text(self) -> tuple[list[str], list[str]]:
+        """ISO timestamps and decimal amounts for every row, formatted once, vectorised."""
+        if self._text is None:
+            iso = np.char.add(np.datetime_as_string(self.ts.astype("datetime64[s]"), unit="s"), "+00:00")
+            whole, frac = np.divmod(self.cents, 100)
+            money = np.char.add(np.char.add(whole.astype(str), "."), np.char.zfill(frac.astype(str), 2))
+            self._text = (iso.tolist(), money.tolist())
+        return self._text
 
 
 @dataclass
@@ -232,21 +238,29 @@ class SyntheticBank:
             })
 
         a = self._activity
+        iso, money = a.text()
         accounts = (checking, f"acc-{i}-savings")
-        for j in range(int(a.starts[i]), int(a.starts[i + 1])):
-            ts = int(a.ts[j])
-            if a.kind[j] == 0:
-                mcc = int(a.mcc[j])
-                add("transaction.booked", ts, {
-                    "account_id": checking, "transaction_id": f"tx-{i}-{j - int(a.starts[i])}",
-                    "direction": "credit" if a.credit[j] else "debit", "amount": _money(int(a.cents[j])),
-                    "currency": "BRL", "booked_at": _iso(ts),
-                    "mcc": _MCC_TABLE[mcc] if mcc >= 0 else None, "is_payroll": bool(a.payroll[j]),
-                })
+        lo, hi = int(a.starts[i]), int(a.starts[i + 1])
+        kinds, credits, payrolls = a.kind[lo:hi].tolist(), a.credit[lo:hi].tolist(), a.payroll[lo:hi].tolist()
+        mccs, account_ix = a.mcc[lo:hi].tolist(), a.account[lo:hi].tolist()
+        for r in range(hi - lo):
+            at = iso[lo + r]
+            if kinds[r] == 0:
+                payload = {
+                    "account_id": checking, "transaction_id": f"tx-{i}-{r}",
+                    "direction": "credit" if credits[r] else "debit", "amount": money[lo + r],
+                    "currency": "BRL", "booked_at": at,
+                    "mcc": _MCC_TABLE[mccs[r]] if mccs[r] >= 0 else None, "is_payroll": payrolls[r],
+                }
+                event_type = "transaction.booked"
             else:
-                add("balance.snapshot", ts, {"account_id": accounts[int(a.account[j])],
-                                             "available": _money(int(a.cents[j])), "currency": "BRL",
-                                             "as_of": _iso(ts)})
+                payload = {"account_id": accounts[account_ix[r]], "available": money[lo + r],
+                           "currency": "BRL", "as_of": at}
+                event_type = "balance.snapshot"
+            items.append({
+                "customer_id": cpf, "source_event_id": f"{prefix}-{len(items)}", "type": event_type,
+                "version": 1, "occurred_at": at, "source": SOURCE, "payload": payload,
+            })
         return items
 
     # ---- ground truth ----------------------------------------------------------------------------
@@ -456,7 +470,7 @@ def _activity(
 
     # Debits by merchant category: a monthly rate per customer × category, with life-event spikes.
     rate = np.zeros((n, len(CATEGORIES)))
-    rate[:, _C["groceries"]] = 6
+    rate[:, _C["groceries"]] = 4
     rate[:, _C["restaurants"]] = np.exp(0.9 + 0.5 * dining_aff)
     rate[:, _C["travel"]] = np.exp(-1.6 + 0.8 * travel_aff)
     rate[:, _C["fuel"]] = np.where(has_car, 3.5, 0.1)
@@ -487,7 +501,7 @@ def _activity(
         "account": np.zeros(k, np.int8),
     })
     # Uncategorised debits (bills, transfers out).
-    counts = rng.poisson(2 * months, n)
+    counts = rng.poisson(1.5 * months, n)
     cust = np.repeat(np.arange(n), counts)
     k = len(cust)
     parts.append({

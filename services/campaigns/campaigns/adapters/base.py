@@ -1,0 +1,49 @@
+"""The pluggable edge between a decided offer and a channel (CRM, SMS gateway, e-mail platform…)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a channel needs to contact the customer. No personal data: the CRM resolves the key."""
+
+    offer_id: str
+    decision_id: str
+    customer_key: str
+    product: str
+    channel: str
+    reason_codes: tuple[str, ...] = ()
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeliveryReceipt:
+    adapter: str
+    reference: str | None = None
+
+
+class DeliveryError(RuntimeError):
+    """Base of delivery failures."""
+
+
+class TransientDeliveryError(DeliveryError):
+    """The channel is unavailable now; retrying later may succeed."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """The channel refused this delivery; retrying the same request will never succeed."""
+
+
+class ChannelAdapter(ABC):
+    name: str
+
+    @abstractmethod
+    def send(self, delivery: Delivery) -> DeliveryReceipt:
+        """Deliver once per offer_id (implementations pass it on as an idempotency key)."""
+
+    @abstractmethod
+    def health(self) -> tuple[bool, str]:
+        """(ok, detail) for /readyz."""

@@ -1,0 +1,128 @@
+"""Redis adapter for campaigns. Key layout (docs/redis-keys.md):
+
+  campaigns:customer:{ck}:offers   hash    offer_id → OfferRecord JSON; TTL offers_ttl_s
+  campaigns:customer:{ck}:outbox   list    deliveries of the outbox adapter (adapters/outbox.py)
+  campaigns:kpi:totals             hash    counter → integer (aggregate, not personal: survives erasure)
+  campaigns:kpi:product            hash    "<product>|<counter>" → integer
+  campaigns:kpi:channel            hash    "<channel>|<counter>" → integer
+  campaigns:event:{id}             string  applied-marker (event ids, and "<offer_id>.recorded|delivered")
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+
+import redis
+from pydantic import BaseModel
+
+from prometeo import keys
+from prometeo.contracts.events import OutcomeKind
+
+from campaigns.domain import kpis
+
+# Marker and counters land together: a redelivered event is a no-op, never a double count.
+_APPLY_ONCE = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) == false then return 0 end
+for i = 2, #KEYS do
+  redis.call('HINCRBY', KEYS[i], ARGV[2 * i - 2], ARGV[2 * i - 1])
+end
+return 1
+"""
+
+
+class OfferRecord(BaseModel):
+    offer_id: str
+    decision_id: str
+    customer_key: str
+    product: str
+    channel: str
+    propensity: float
+    expected_value: float
+    reason_codes: list[str]
+    rules_passed: list[str]
+    decided_at: datetime
+    status: str = "recorded"  # recorded → delivered | failed | holdout
+    adapter: str | None = None
+    delivered_at: datetime | None = None
+    outcomes: list[str] = []
+    campaign_id: str | None = None
+    group: str | None = None  # holdout assignment: test | control
+
+
+Increment = tuple[str, str, int]  # (hash key, field, amount)
+
+
+class CampaignStore:
+    def __init__(self, client: redis.Redis, *, processed_ttl_s: int, offers_ttl_s: int) -> None:
+        self._redis = client
+        self._processed_ttl_s = processed_ttl_s
+        self._offers_ttl_s = offers_ttl_s
+        self._apply_once = client.register_script(_APPLY_ONCE)
+
+    # -- counters ----------------------------------------------------------------------------------
+    def count_once(self, marker: str, increments: list[Increment]) -> bool:
+        """Apply the increments unless `marker` was already applied; True when applied now."""
+        args: list[str | int] = [self._processed_ttl_s]
+        for _, field, amount in increments:
+            args += [field, amount]
+        result = self._apply_once(
+            keys=[keys.processed_event(keys.CAMPAIGNS, marker), *(k for k, _, _ in increments)], args=args
+        )
+        return bool(result)
+
+    def counters(self) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+        pipe = self._redis.pipeline(transaction=False)
+        for dimension in ("totals", "product", "channel"):
+            pipe.hgetall(kpi_key(dimension))
+        raw = pipe.execute()
+        totals, product, channel = ({k.decode(): int(v) for k, v in h.items()} for h in raw)
+        return totals, product, channel
+
+    def kpis(self) -> kpis.KpiSummary:
+        return kpis.summarise(*self.counters())
+
+    # -- offers ------------------------------------------------------------------------------------
+    def get_offer(self, customer_key: str, offer_id: str) -> OfferRecord | None:
+        raw = self._redis.hget(_offers_key(customer_key), offer_id)
+        return None if raw is None else OfferRecord.model_validate_json(raw)
+
+    def save_offer(self, record: OfferRecord) -> None:
+        key = _offers_key(record.customer_key)
+        self._redis.hset(key, record.offer_id, record.model_dump_json())
+        self._redis.expire(key, self._offers_ttl_s)
+
+    def offers(self, customer_key: str) -> list[OfferRecord]:
+        raw = self._redis.hvals(_offers_key(customer_key))
+        return sorted((OfferRecord.model_validate_json(r) for r in raw), key=lambda r: r.decided_at, reverse=True)
+
+    # -- erasure -----------------------------------------------------------------------------------
+    def erase(self, customer_key: str) -> int:
+        deleted = 0
+        for key in self._redis.scan_iter(match=keys.customer_pattern(keys.CAMPAIGNS, customer_key), count=500):
+            deleted += self._redis.delete(key)
+        return deleted
+
+
+def kpi_key(dimension: str) -> str:
+    return keys.entity(keys.CAMPAIGNS, "kpi", dimension)
+
+
+def segment_increments(product: str, channel: str | None, counter: str, amount: int = 1) -> list[Increment]:
+    """The same counter in the totals, the product's and (when known) the channel's hash."""
+    incs = [(kpi_key("totals"), counter, amount), (kpi_key("product"), f"{product}|{counter}", amount)]
+    if channel:
+        incs.append((kpi_key("channel"), f"{channel}|{counter}", amount))
+    return incs
+
+
+def outcome_increments(product: str, channel: str | None, kind: OutcomeKind, revenue: Decimal | None) -> list[Increment]:
+    incs = segment_increments(product, channel, kpis.outcome_counter(kind))
+    if kind is OutcomeKind.ACCEPTED and revenue:
+        incs += segment_increments(product, channel, kpis.REVENUE_CENTS, int((revenue * 100).to_integral_value()))
+    return incs
+
+
+def _offers_key(customer_key: str) -> str:
+    return keys.customer(keys.CAMPAIGNS, customer_key, "offers")
