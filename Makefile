@@ -1,0 +1,44 @@
+# Prometeo — one command runs the platform, one command tests it. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+PYTEST_ARGS ?=
+
+.PHONY: help install run run-empty test test-unit test-integration test-e2e bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[local,test]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP) ## create .venv and install the platform with its embedded servers and test tools
+
+run: $(STAMP) ## run the whole platform locally with demo data (Ctrl-C stops everything)
+	$(PY) -m prometeo_dev.stack
+
+run-empty: $(STAMP) ## run the whole platform locally without demo data
+	$(PY) -m prometeo_dev.stack --no-demo
+
+test: $(STAMP) ## run the whole test suite: unit, integration (real broker/Redis/MLflow) and end-to-end
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: $(STAMP) ## unit tests only (seconds)
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+test-integration: $(STAMP) ## integration tests against real servers
+	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
+
+test-e2e: $(STAMP) ## end-to-end tests: all six services as processes
+	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+bench: $(STAMP) ## benchmarks: figures as ratios against a baseline measured in the same run
+	$(PY) -m benchmarks
+
+clean: ## remove the virtualenv and local run state
+	rm -rf $(VENV) .run

@@ -1,0 +1,73 @@
+"""Loads the synthetic bank through the public gateway, as a bank core would, and reads back
+recommendations as an advisor would."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from prometeo_dev.synthbank import SyntheticBank
+
+INGEST_KEY = "dev-ingest-key"
+ADVISOR_KEY = "dev-advisor-key"
+MARKETING_KEY = "dev-marketing-key"
+BATCH_SIZE = 2000
+
+
+@dataclass
+class LoadReport:
+    consents: int
+    received: int
+    counts: dict[str, int]
+    seconds: float
+
+
+def load_bank(gateway_url: str, bank: SyntheticBank) -> LoadReport:
+    started = time.perf_counter()
+    headers = {"X-API-Key": INGEST_KEY}
+    counts: dict[str, int] = {}
+    received = 0
+    with httpx.Client(base_url=gateway_url, headers=headers, timeout=60) as client:
+        consents = bank.consent_requests()
+        for consent in consents:
+            client.post("/v1/consents", json=consent).raise_for_status()
+        items = bank.event_items()
+        for start in range(0, len(items), BATCH_SIZE):
+            r = client.post("/v1/events:batch", json={"events": items[start : start + BATCH_SIZE]})
+            r.raise_for_status()
+            body = r.json()
+            received += body["received"]
+            for status, n in body["counts"].items():
+                counts[status] = counts.get(status, 0) + n
+    return LoadReport(len(consents), received, counts, time.perf_counter() - started)
+
+
+def kpis(gateway_url: str) -> dict[str, Any]:
+    r = httpx.get(f"{gateway_url}/v1/kpis", headers={"X-API-Key": MARKETING_KEY}, timeout=10)
+    r.raise_for_status()
+    return r.json()
+
+
+def wait_for_offers(gateway_url: str, timeout: float = 180.0, settle_s: float = 4.0) -> dict[str, Any]:
+    """Until offers stop growing: the stream has drained through every service."""
+    deadline = time.monotonic() + timeout
+    last, last_change = -1, time.monotonic()
+    current: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        current = kpis(gateway_url)
+        made = int(current.get("offers_made", 0))
+        if made != last:
+            last, last_change = made, time.monotonic()
+        elif made > 0 and time.monotonic() - last_change >= settle_s:
+            return current
+        time.sleep(1)
+    return current
+
+
+def recommendations(gateway_url: str, customer_id: str, lang: str = "es") -> dict[str, Any] | None:
+    r = httpx.get(f"{gateway_url}/v1/customers/{customer_id}/recommendations", params={"lang": lang},
+                  headers={"X-API-Key": ADVISOR_KEY}, timeout=10)
+    return r.json() if r.status_code == 200 else None

@@ -1,0 +1,138 @@
+"""The six services as real processes on one machine, wired to real servers. Used by `make run`
+and by the end-to-end tests (which also kill and restart services)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from prometeo.bus import ensure_topics
+from prometeo_dev import servers
+
+# (name, python module, preferred port): one name everywhere (folder, compose, Helm, consumer group).
+SERVICES: tuple[tuple[str, str, int], ...] = (
+    ("ingest-openfinance", "ingest_openfinance", 8001),
+    ("feature-store", "feature_store", 8002),
+    ("scoring", "scoring", 8003),
+    ("next-best-action", "next_best_action", 8004),
+    ("campaigns", "campaigns", 8005),
+    ("gateway", "gateway", 8000),
+)
+
+
+def env_prefix(name: str) -> str:
+    return "PROMETEO_" + name.upper().replace("-", "_") + "_"
+
+
+@dataclass(frozen=True)
+class Infrastructure:
+    bootstrap: str
+    redis_url: str
+    mlflow_uri: str
+
+
+@contextlib.contextmanager
+def infrastructure(run_dir: Path) -> Iterator[Infrastructure]:
+    """Broker, Redis and MLflow: from the environment when configured, else started here."""
+    logs = run_dir / "logs"
+    with (
+        servers.kafka_broker(logs) as bootstrap,
+        servers.redis_server(logs) as redis_url,
+        servers.mlflow_server(logs, run_dir / "mlflow") as mlflow_uri,
+    ):
+        ensure_topics(bootstrap)
+        yield Infrastructure(bootstrap, redis_url, mlflow_uri)
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+@dataclass
+class Platform:
+    infra: Infrastructure
+    run_dir: Path
+    ports: dict[str, int]
+    extra_env: dict[str, str] = field(default_factory=dict)
+    processes: dict[str, servers.Process] = field(default_factory=dict)
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def env_for(self, name: str) -> dict[str, str]:
+        prefix = env_prefix(name)
+        env = {
+            "KAFKA_BOOTSTRAP_SERVERS": self.infra.bootstrap,
+            "REDIS_URL": self.infra.redis_url,
+            "MLFLOW_TRACKING_URI": self.infra.mlflow_uri,
+            "PROMETEO_ENV": "dev",
+            "PROMETEO_CONSUMER_SESSION_TIMEOUT_MS": "3000",
+            f"{prefix}PORT": str(self.ports[name]),
+            f"{prefix}HOST": "127.0.0.1",
+        }
+        if name == "gateway":
+            for other, _, _ in SERVICES:
+                if other != "gateway":
+                    env[f"{prefix}{other.upper().replace('-', '_')}_URL"] = self.url(other)
+        env.update(self.extra_env)
+        return env
+
+    def start(self, name: str) -> None:
+        module = dict((n, m) for n, m, _ in SERVICES)[name]
+        self.processes[name] = servers.spawn(name, [sys.executable, "-m", module], self.run_dir / "logs",
+                                             env=self.env_for(name))
+
+    def wait_ready(self, names: list[str] | None = None, timeout: float = 120.0) -> None:
+        for name in names or list(self.ports):
+            servers.wait_for_http(f"{self.url(name)}/readyz", timeout, self.processes[name].proc)
+
+    def stop(self, name: str) -> None:
+        self.processes.pop(name).stop()
+
+    def kill(self, name: str) -> None:
+        self.processes.pop(name).kill()
+
+    def stop_all(self) -> None:
+        # Gateway first (no new requests), then the pipeline from its end back to its start.
+        for name in reversed([n for n, _, _ in SERVICES]):
+            if name in self.processes:
+                self.stop(name)
+
+
+@contextlib.contextmanager
+def platform(
+    run_dir: Path,
+    infra: Infrastructure,
+    *,
+    preferred_ports: bool = True,
+    extra_env: dict[str, str] | None = None,
+    wait: list[str] | None = None,
+) -> Iterator[Platform]:
+    """All six services started and ready; stopped (no orphan, no bound port) on exit."""
+    ports = {
+        name: port if preferred_ports and _port_free(port) else servers.free_port()
+        for name, _, port in SERVICES
+    }
+    plat = Platform(infra, run_dir, ports, dict(extra_env or {}))
+    try:
+        for name, _, _ in SERVICES:
+            plat.start(name)
+        plat.wait_ready(wait)
+        yield plat
+    finally:
+        plat.stop_all()
+
+
+def default_run_dir() -> Path:
+    return Path(os.environ.get("PROMETEO_RUN_DIR", Path.cwd() / ".run" / "stack"))
