@@ -45,9 +45,11 @@ class RedactingFilter(logging.Filter):
         record.msg = redact_text(record.getMessage())
         record.args = ()
         for key, val in list(record.__dict__.items()):
+            if key in _STANDARD_ATTRS:
+                continue
             if key in _SENSITIVE_KEYS:
                 record.__dict__[key] = REDACTED
-            elif key not in _STANDARD_ATTRS:
+            else:
                 record.__dict__[key] = redact_value(val)
         return True
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -124,7 +125,7 @@ class UpstreamHealth:
             await asyncio.sleep(self.interval_s)
 
     @contextlib.asynccontextmanager
-    async def running(self) -> Any:
+    async def running(self) -> AsyncIterator[UpstreamHealth]:
         task = asyncio.create_task(self.run(), name="upstream-health")
         try:
             yield self

@@ -21,7 +21,7 @@ def test_json_logs_never_carry_documents(capsys: pytest.CaptureFixture[str]) -> 
     line = capsys.readouterr().err.strip().splitlines()[-1]
     record = json.loads(line)
     assert "123.456.789" not in line and "Ana Silva" not in line and "ana@example.com" not in line
-    assert record["service"] == "test-service" and record["level"] == "WARNING"
+    assert record["service"] == "test-service" and record["level"] == "WARNING" and record["logger"] == "t"
 
 
 def test_customer_key_is_stable_keyed_and_formatting_insensitive() -> None:

@@ -1,0 +1,103 @@
+"""The thin flow end to end, through all six services as real processes on a real broker, Redis
+and MLflow: consent + account events posted to the gateway → … → ranked recommendations with reasons."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from prometeo.contracts import topics
+from prometeo_dev.demo import ADVISOR_KEY, MARKETING_KEY, kpis, load_bank, recommendations, wait_for_offers
+from prometeo_dev.demo_model import train_demo_model
+from prometeo_dev.platform import SERVICES, Infrastructure, Platform, platform
+from prometeo_dev.synthbank import SyntheticBank, generate_bank
+from tests.bus_helpers import read_topic, wait_until
+from tests.conftest import RUN_DIR
+
+pytestmark = pytest.mark.e2e
+
+CONSUMED_TOPICS = (
+    topics.ACCOUNT_EVENTS, topics.CONSENT_EVENTS, topics.CUSTOMER_ERASURE, topics.FEATURES_UPDATED,
+    topics.SCORES, topics.OFFERS, topics.OUTCOMES,
+)
+
+
+@pytest.fixture(scope="module")
+def bank() -> SyntheticBank:
+    return generate_bank(400, seed=11)
+
+
+@pytest.fixture(scope="module")
+def running(broker: str, redis_url: str, mlflow_uri: str, bank: SyntheticBank) -> Iterator[Platform]:
+    infra = Infrastructure(broker, redis_url, mlflow_uri)
+    train_demo_model(bank, mlflow_uri)
+    with platform(Path(RUN_DIR / "platform"), infra, preferred_ports=False) as plat:
+        yield plat
+
+
+def test_every_service_answers_health_readiness_and_metrics(running: Platform) -> None:
+    for name, _, _ in SERVICES:
+        url = running.url(name)
+        assert httpx.get(f"{url}/healthz").status_code == 200, name
+        ready = httpx.get(f"{url}/readyz")
+        assert ready.status_code == 200 and ready.json()["ready"] is True, (name, ready.text)
+        assert "prometeo_" in httpx.get(f"{url}/metrics").text or name == "gateway", name
+
+
+def test_events_flow_to_ranked_recommendations_with_reasons(running: Platform, bank: SyntheticBank) -> None:
+    gateway = running.url("gateway")
+    load = load_bank(gateway, bank)
+    assert load.counts.get("accepted", 0) == load.received > 0
+    summary = wait_for_offers(gateway, timeout=120)
+    assert summary["offers_made"] > 0
+
+    shown = [(c.customer_id, r) for c in bank.customers[:100] if (r := recommendations(gateway, c.customer_id, "en"))]
+    with_offers = [(cid, r) for cid, r in shown if r["recommendations"]]
+    assert with_offers, "some demo customer must get an offer"
+    cid, rec = with_offers[0]
+    ranks = [o["rank"] for o in rec["recommendations"]]
+    assert ranks == list(range(1, len(ranks) + 1))
+    values = [o["expected_value"] for o in rec["recommendations"]]
+    assert values == sorted(values, reverse=True)
+    assert all(o["reasons"] and o["reasons"][0]["text"] for o in rec["recommendations"])
+    assert rec["customer_key"].startswith("ck_") and cid not in str(rec)  # only the pseudonymous key
+
+    # The advisor reports the outcome; KPIs see it.
+    offer = rec["recommendations"][0]
+    r = httpx.post(f"{gateway}/v1/customers/{cid}/outcomes", headers={"X-API-Key": ADVISOR_KEY},
+                   json={"offer_id": offer["offer_id"], "product": offer["product"], "outcome": "accepted",
+                         "channel": offer["channel"]})
+    assert r.status_code in (200, 201, 202), r.text
+    wait_until(lambda: kpis(gateway)["outcomes"].get("accepted", 0) >= 1, timeout=30)
+
+
+def test_gateway_refuses_without_a_key_and_audits_reads(running: Platform, broker: str, bank: SyntheticBank) -> None:
+    gateway = running.url("gateway")
+    r = httpx.get(f"{gateway}/v1/customers/{bank.customers[0].customer_id}/recommendations")
+    assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json")
+    r = httpx.get(f"{gateway}/v1/kpis", headers={"X-API-Key": ADVISOR_KEY})
+    assert r.status_code == 403
+    assert httpx.get(f"{gateway}/v1/kpis", headers={"X-API-Key": MARKETING_KEY}).status_code == 200
+    audits = read_topic(broker, topics.AUDIT, min_count=1)
+    assert audits and all(bank.customers[0].customer_id.encode() not in a.value for a in audits)
+
+
+def test_malformed_message_on_every_consumed_topic_is_dead_lettered(running: Platform, broker: str) -> None:
+    from prometeo.bus import EventProducer
+
+    producer = EventProducer(broker, "e2e-poison")
+    for topic in CONSUMED_TOPICS:
+        producer.publish_raw(topic, b"ck_poison_e2e", b'{"type": "not-an-event"', [])
+    producer.flush()
+    producer.close()
+    for topic in CONSUMED_TOPICS:
+        dead = read_topic(broker, topics.dead_letter_topic(topic), timeout=30,
+                          match=lambda rec: rec.key == b"ck_poison_e2e")
+        assert dead, f"no dead letter on {topic}.dlq"
+        assert dict(dead[0].headers)["dlq.origin_topic"] == topic.encode()
+        assert dict(dead[0].headers)["dlq.reason"]
+    for name, _, _ in SERVICES:
+        assert httpx.get(f"{running.url(name)}/readyz").status_code == 200, f"{name} stopped after poison"

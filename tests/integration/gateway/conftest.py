@@ -1,0 +1,84 @@
+"""A real HTTP stand-in for the services behind the gateway: uvicorn on a free port, in a thread."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+
+@dataclass
+class StubUpstream:
+    url: str
+    seen: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+
+
+def _stub_app(stub: StubUpstream) -> FastAPI:
+    app = FastAPI()
+
+    @app.middleware("http")
+    async def remember(request: Request, call_next):  # type: ignore[no-untyped-def]
+        stub.seen.append((str(request.url.path) + ("?" + request.url.query if request.url.query else ""),
+                          dict(request.headers)))
+        return await call_next(request)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "alive"}
+
+    @app.get("/v1/nba/{customer_key}")
+    def nba(customer_key: str, lang: str = "es") -> JSONResponse:
+        if customer_key.startswith("ck_unknown"):
+            return JSONResponse({"type": "about:blank", "title": "Customer not found", "status": 404},
+                                status_code=404, media_type="application/problem+json")
+        text = "Recibe nómina" if lang == "es" else "Receives payroll"
+        return JSONResponse({
+            "customer_key": customer_key, "decision_id": "dec-int", "model_version": "3",
+            "decided_at": "2025-03-01T10:00:00Z",
+            "offers": [{"offer_id": "o-int", "product": "credit_card", "channel": "app_push", "propensity": 0.7,
+                        "expected_value": 90.0, "reasons": [{"code": "payroll", "text": text, "weight": 0.5}],
+                        "rules_passed": ["consent"]}],
+            "blocked": {},
+        })
+
+    @app.get("/v1/kpis")
+    def kpis() -> dict[str, float]:
+        return {"offers_made": 1, "acceptance_rate": 0.0}
+
+    return app
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def stub_upstream() -> Iterator[StubUpstream]:
+    port = _free_port()
+    stub = StubUpstream(url=f"http://127.0.0.1:{port}")
+    server = uvicorn.Server(uvicorn.Config(_stub_app(stub), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="stub-upstream", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("stub upstream did not start")
+        time.sleep(0.02)
+    yield stub
+    server.should_exit = True
+    thread.join(5)
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    """A URL nobody listens on: connection refused, right away."""
+    return f"http://127.0.0.1:{_free_port()}"

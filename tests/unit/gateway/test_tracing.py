@@ -1,0 +1,40 @@
+"""Traces: the upstream call carries traceparent, and no span keeps a raw bank id from the path."""
+
+from __future__ import annotations
+
+import httpx
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from prometeo.telemetry.tracing import configure_tracing
+
+from gateway.main import _base_urls, app
+from gateway.settings import get_settings
+from gateway.upstream import Upstreams
+from tests.unit.gateway.conftest import Gateway
+from tests.unit.gateway.test_routes import ADVISOR, DECISION
+
+CPF_DIGITS = "52998224725"
+
+
+def test_trace_propagates_upstream_and_raw_ids_stay_out_of_spans(gateway: Gateway) -> None:
+    exporter = InMemorySpanExporter()
+    provider = configure_tracing("gateway", exporter)
+    gateway.upstream.handler = lambda r: httpx.Response(200, json=DECISION)
+    client = httpx.AsyncClient(transport=httpx.MockTransport(gateway.upstream))
+    HTTPXClientInstrumentor().instrument_client(client)
+    app.state.upstreams = Upstreams(client, _base_urls(get_settings()))
+
+    response = gateway.client.get(f"/v1/customers/{CPF_DIGITS}/recommendations", headers=ADVISOR)
+    assert response.status_code == 200
+    provider.force_flush()
+
+    assert "traceparent" in gateway.upstream.seen[0].headers
+    spans = exporter.get_finished_spans()
+    server = [s for s in spans if s.kind.name == "SERVER"]
+    assert server, [s.name for s in spans]
+    trace_id = server[0].context.trace_id
+    assert any(s.kind.name == "CLIENT" and s.context.trace_id == trace_id for s in spans)
+    for span in spans:
+        rendered = f"{span.name} {dict(span.attributes or {})}"
+        assert CPF_DIGITS not in rendered, rendered
