@@ -122,8 +122,8 @@ class ConsumerLoop:
                             consumer.seek(tp, record.offset)
                             rewound = True
                             break
-                if self._on_batch_end is not None:
-                    self._on_batch_end()
+                if self._on_batch_end is not None and not self._end_batch(consumer, batch):
+                    continue
                 self._dlq.flush()
                 consumer.commit()
                 self._record_lag(consumer, batch.keys())
@@ -131,6 +131,19 @@ class ConsumerLoop:
                     self._stop.wait(self._retry_pause_s)
         finally:
             consumer.close(autocommit=False)
+
+    def _end_batch(self, consumer: KafkaConsumer, batch: dict[TopicPartition, list[ConsumerRecord]]) -> bool:
+        """Run the batch-end hook (e.g. a buffered, pipelined write). On a retryable failure rewind
+        every partition to the batch start: handlers are idempotent, so the replay is safe."""
+        try:
+            self._on_batch_end()  # type: ignore[misc]
+            return True
+        except self._retryable as exc:
+            log.warning("batch-end hook failed, rewinding batch", extra={"error": str(exc)})
+            for tp, records in batch.items():
+                consumer.seek(tp, records[0].offset)
+            self._stop.wait(self._retry_pause_s)
+            return False
 
     def _process(self, record: ConsumerRecord) -> None:
         topic = record.topic

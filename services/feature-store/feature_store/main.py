@@ -31,17 +31,27 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     repository = FeatureRepository(client, settings.processed_ttl_s)
     producer = EventProducer(settings.kafka_bootstrap_servers, SERVICE)
     publisher = FeaturesPublisher(repository, producer)
+    account_events = AccountEventsHandler(repository, publisher)
+
+    def end_batch() -> None:
+        try:
+            account_events.flush()
+        except Exception:
+            account_events.discard()
+            raise
+        publisher.flush()
+
     loop = ConsumerLoop(
         settings,
         settings.group_id,
         {
-            topics.ACCOUNT_EVENTS: AccountEventsHandler(repository, publisher),
-            topics.CONSENT_EVENTS: ConsentEventsHandler(repository),
-            topics.CUSTOMER_ERASURE: CustomerErasureHandler(repository, publisher),
+            topics.ACCOUNT_EVENTS: account_events,
+            topics.CONSENT_EVENTS: ConsentEventsHandler(repository, account_events),
+            topics.CUSTOMER_ERASURE: CustomerErasureHandler(repository, publisher, account_events),
         },
         producer,
         retryable=(RetryableError, redis.ConnectionError, redis.TimeoutError, ConnectionError, TimeoutError),
-        on_batch_end=publisher.flush,
+        on_batch_end=end_batch,
     )
     app.state.redis, app.state.repository = client, repository
     app.state.runtime = Runtime(producer, [loop])

@@ -75,20 +75,28 @@ class FeatureRepository:
 
     def apply(self, event_id: str, customer_key: str, mutation: Mutation) -> ApplyResult:
         """Apply once per event id, and never for an erased customer."""
-        prefix = keys.customer(FEATURES, customer_key)
-        result = self._apply(
-            keys=[keys.processed_event(FEATURES, event_id), prefix, _tombstone(customer_key)],
-            args=[
-                self._processed_ttl_s,
-                mutation.transaction_id or "",
-                "delete" if mutation.delete_transaction else "upsert",
-                json.dumps([list(i) for i in mutation.increments]),
-                json.dumps([[m, f, repr(ts), v] for m, f, ts, v in mutation.newest]),
-                json.dumps(mutation.profile) if mutation.profile else "{}",
-                MONTH_TTL_S,
-            ],
-        )
-        return ApplyResult(int(result))
+        [result] = self.apply_many([(event_id, customer_key, mutation)])
+        return result
+
+    def apply_many(self, items: list[tuple[str, str, Mutation]]) -> list[ApplyResult]:
+        """Apply a batch in one pipelined round trip; each item is still its own atomic script call."""
+        pipe = self._redis.pipeline(transaction=False)
+        for event_id, customer_key, mutation in items:
+            prefix = keys.customer(FEATURES, customer_key)
+            self._apply(
+                keys=[keys.processed_event(FEATURES, event_id), prefix, _tombstone(customer_key)],
+                args=[
+                    self._processed_ttl_s,
+                    mutation.transaction_id or "",
+                    "delete" if mutation.delete_transaction else "upsert",
+                    json.dumps([list(i) for i in mutation.increments]),
+                    json.dumps([[m, f, repr(ts), v] for m, f, ts, v in mutation.newest]),
+                    json.dumps(mutation.profile) if mutation.profile else "{}",
+                    MONTH_TTL_S,
+                ],
+                client=pipe,
+            )
+        return [ApplyResult(int(r)) for r in pipe.execute()]
 
     def load(self, customer_keys: list[str], as_of: datetime) -> list[CustomerState]:
         """Everything needed for the feature vectors of several customers, in one round trip."""

@@ -5,6 +5,7 @@ import logging
 from prometeo.contracts import Envelope, EventPayload
 from prometeo.telemetry.metrics import ERASURES
 
+from feature_store.consumers.account_events import AccountEventsHandler
 from feature_store.publisher import FeaturesPublisher
 from feature_store.store import FeatureRepository
 
@@ -12,11 +13,15 @@ log = logging.getLogger(__name__)
 
 
 class CustomerErasureHandler:
-    def __init__(self, repository: FeatureRepository, publisher: FeaturesPublisher) -> None:
+    def __init__(
+        self, repository: FeatureRepository, publisher: FeaturesPublisher, account_events: AccountEventsHandler
+    ) -> None:
         self._repository = repository
         self._publisher = publisher
+        self._account_events = account_events
 
     def __call__(self, envelope: Envelope, payload: EventPayload) -> None:
+        self._account_events.flush()  # keep the order of events buffered before the erasure
         self._publisher.forget(envelope.customer_key)
         deleted = self._repository.erase(envelope.customer_key)
         ERASURES.labels("feature-store").inc()

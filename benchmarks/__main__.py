@@ -1,0 +1,23 @@
+"""Runs every benchmark and prints one table. `python -m benchmarks [name ...]`."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+SUITES = ("ingest", "features")
+
+
+def main(argv: list[str]) -> int:
+    chosen = argv or list(SUITES)
+    print("Prometeo benchmarks — each figure against a baseline measured in the same run\n")
+    for name in chosen:
+        module = importlib.import_module(f"benchmarks.{name}")
+        print(f"[{name}]")
+        for figure in module.run():
+            print(figure.line(), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,135 @@
+"""The Helm chart renders offline (helm_python), gives each service a Deployment and a Service whose env
+its Settings class reads, and every manifest passes kubernetes-validate (strict, Kubernetes 1.30)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.unit.deploy.support import CHART, SERVICE_NAMES, SERVICES, Service, unknown_env
+
+helm_python = pytest.importorskip("helm_python", reason="helm-python-sdk not installed (test extra)")
+kubernetes_validate = pytest.importorskip("kubernetes_validate", reason="kubernetes-validate not installed")
+
+KUBE_VERSION = "1.30"
+# Everything switched on, with a managed Secret, so optional templates are rendered and validated too.
+ALL_ON: dict[str, Any] = {
+    "secrets": {"existingSecret": "prometeo-managed"},
+    **{name: {"autoscaling": {"enabled": True}} for name in SERVICE_NAMES},
+}
+
+
+def render(values: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    with helm_python.Chart.load(CHART) as chart:
+        rendered = chart.render(values, name="prometeo", namespace="prometeo")
+    docs = []
+    for template, text in rendered.items():
+        if template.endswith(".txt"):
+            continue
+        docs += [doc for doc in yaml.safe_load_all(text) if doc]
+    return docs
+
+
+def of_kind(docs: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["labels"]["app.kubernetes.io/name"]: d for d in docs if d["kind"] == kind}
+
+
+@pytest.fixture(scope="module")
+def default_docs() -> list[dict[str, Any]]:
+    return render()
+
+
+def test_chart_lints_clean() -> None:
+    report = helm_python.lint(CHART, strict=True, kube_version=f"v{KUBE_VERSION}.0")
+    assert not report["errors"]
+    assert not [m for m in report["messages"] if m["severity"] >= 2]
+
+
+def test_values_have_one_block_and_template_per_service() -> None:
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    for service in SERVICES:
+        block = values[service.name]
+        assert (block["module"], block["port"]) == (service.module, service.port)
+        assert (CHART / "templates" / f"{service.name}.yaml").exists()
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
+def test_deployment_and_service_per_service(default_docs: list[dict[str, Any]], service: Service) -> None:
+    deployment = of_kind(default_docs, "Deployment")[service.name]
+    svc = of_kind(default_docs, "Service")[service.name]
+    pod = deployment["spec"]["template"]
+    (container,) = pod["spec"]["containers"]
+    assert container["command"] == ["python", "-m", service.module]
+    assert container["ports"][0]["containerPort"] == service.port
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["resources"]["requests"]
+    assert pod["metadata"]["annotations"] == {
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": str(service.port),
+        "prometheus.io/path": "/metrics",
+    }
+    assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
+    assert svc["spec"]["ports"][0]["port"] == service.port
+    assert svc["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
+def test_deployment_env_maps_to_settings_fields(default_docs: list[dict[str, Any]], service: Service) -> None:
+    (container,) = of_kind(default_docs, "Deployment")[service.name]["spec"]["template"]["spec"]["containers"]
+    env = {item["name"]: item for item in container["env"]}
+    assert not unknown_env(service, set(env)), "env vars no Settings field reads"
+    assert env["PROMETEO_PSEUDONYM_KEY"]["valueFrom"]["secretKeyRef"]["key"] == "pseudonym-key"
+    assert "value" not in env["PROMETEO_PSEUDONYM_KEY"]
+
+
+def test_service_env_values_reach_the_container() -> None:
+    docs = render({"scoring": {"env": {"reload_interval_s": 5}}})
+    (container,) = of_kind(docs, "Deployment")["scoring"]["spec"]["template"]["spec"]["containers"]
+    env = {item["name"]: item.get("value") for item in container["env"]}
+    assert env["PROMETEO_SCORING_RELOAD_INTERVAL_S"] == "5"
+    assert env["KAFKA_BOOTSTRAP_SERVERS"]
+
+
+def test_gateway_reaches_services_by_their_kubernetes_names(default_docs: list[dict[str, Any]]) -> None:
+    (container,) = of_kind(default_docs, "Deployment")["gateway"]["spec"]["template"]["spec"]["containers"]
+    env = {item["name"]: item for item in container["env"]}
+    assert env["PROMETEO_GATEWAY_SCORING_URL"]["value"] == "http://prometeo-scoring:8003"
+    assert env["PROMETEO_GATEWAY_API_KEYS"]["valueFrom"]["secretKeyRef"]["key"] == "gateway-api-keys"
+
+
+def test_topic_init_job_is_a_pre_install_hook(default_docs: list[dict[str, Any]]) -> None:
+    (job,) = [d for d in default_docs if d["kind"] == "Job"]
+    assert "pre-install" in job["metadata"]["annotations"]["helm.sh/hook"]
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    assert "ensure_topics" in container["command"][-1]
+
+
+def test_generated_secret_is_kept_and_existing_secret_is_used() -> None:
+    (secret,) = [d for d in render() if d["kind"] == "Secret"]
+    assert secret["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    assert set(secret["data"]) == {"pseudonym-key", "gateway-api-keys"}
+    docs = render(ALL_ON)
+    assert not [d for d in docs if d["kind"] == "Secret"]
+    (container,) = of_kind(docs, "Deployment")["feature-store"]["spec"]["template"]["spec"]["containers"]
+    env = {item["name"]: item for item in container["env"]}
+    assert env["PROMETEO_PSEUDONYM_KEY"]["valueFrom"]["secretKeyRef"]["name"] == "prometeo-managed"
+
+
+def test_autoscaling_adds_an_hpa_and_drops_fixed_replicas() -> None:
+    docs = render(ALL_ON)
+    assert set(of_kind(docs, "HorizontalPodAutoscaler")) == set(SERVICE_NAMES)
+    assert all("replicas" not in d["spec"] for d in of_kind(docs, "Deployment").values())
+
+
+@pytest.mark.parametrize("values", [None, ALL_ON], ids=["defaults", "all-on"])
+def test_manifests_pass_kubernetes_validate(values: dict[str, Any] | None) -> None:
+    failures = []
+    for doc in render(values):
+        try:
+            kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            failures.append(f"{doc['kind']}/{doc['metadata']['name']}: {exc.message} at {list(exc.path)}")
+    assert not failures
