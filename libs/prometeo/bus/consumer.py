@@ -159,8 +159,10 @@ class ConsumerLoop:
                 envelope, payload = decode(record.value)
                 self._handlers[topic](envelope, payload)
             except self._retryable:
+                CONSUMER_MESSAGES.labels(self._group_id, topic, "failed").inc()
                 raise
             except Exception as exc:  # noqa: BLE001 - anything else can never succeed: dead-letter it
+                CONSUMER_MESSAGES.labels(self._group_id, topic, "failed").inc()
                 span.record_exception(exc)
                 self._dead_letter(record, exc)
                 self._note(failed=True)
