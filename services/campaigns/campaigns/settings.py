@@ -1,7 +1,7 @@
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from prometeo.settings import SharedSettings
@@ -23,6 +23,9 @@ class Settings(SharedSettings):
     webhook_timeout_s: float = 5.0
     webhook_max_attempts: int = 3
     webhook_backoff_s: float = 0.5
+    # A/B holdout: this share of customers (hashed with the campaign id) receives nothing.
+    campaign_id: str = Field(default="nba-always-on", min_length=1)
+    control_share: float = Field(default=0.0, ge=0, lt=1)
 
 
 @lru_cache

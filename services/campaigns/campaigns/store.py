@@ -5,6 +5,9 @@
   campaigns:kpi:totals             hash    counter → integer (aggregate, not personal: survives erasure)
   campaigns:kpi:product            hash    "<product>|<counter>" → integer
   campaigns:kpi:channel            hash    "<channel>|<counter>" → integer
+  campaigns:experiment:{campaign}  hash    "<test|control>|<counter>" → integer (holdout groups)
+  campaigns:erased:{ck}            string  erasure time: offers decided before it are never recorded again
+                                           (a replay of offers.v1 must not resurrect erased data); TTL 35 d
   campaigns:event:{id}             string  applied-marker (event ids, and "<offer_id>.recorded|delivered")
 """
 
@@ -21,6 +24,8 @@ from prometeo import keys
 from prometeo.contracts.events import OutcomeKind
 
 from campaigns.domain import kpis
+
+ERASED_TTL_S = 35 * 24 * 3600
 
 # Marker and counters land together: a redelivered event is a no-op, never a double count.
 _APPLY_ONCE = """
@@ -83,6 +88,10 @@ class CampaignStore:
     def kpis(self) -> kpis.KpiSummary:
         return kpis.summarise(*self.counters())
 
+    def experiment_counters(self, campaign_id: str) -> dict[str, dict[str, int]]:
+        raw = self._redis.hgetall(experiment_key(campaign_id))
+        return kpis.split_segments({k.decode(): int(v) for k, v in raw.items()})
+
     # -- offers ------------------------------------------------------------------------------------
     def get_offer(self, customer_key: str, offer_id: str) -> OfferRecord | None:
         raw = self._redis.hget(_offers_key(customer_key), offer_id)
@@ -98,11 +107,18 @@ class CampaignStore:
         return sorted((OfferRecord.model_validate_json(r) for r in raw), key=lambda r: r.decided_at, reverse=True)
 
     # -- erasure -----------------------------------------------------------------------------------
-    def erase(self, customer_key: str) -> int:
+    def erase(self, customer_key: str, erased_at: datetime) -> int:
         deleted = 0
         for key in self._redis.scan_iter(match=keys.customer_pattern(keys.CAMPAIGNS, customer_key), count=500):
             deleted += self._redis.delete(key)
+        # Longer than offers.v1 retention (30 d): no replayable offer predates the tombstone's expiry.
+        self._redis.set(_tombstone(customer_key), erased_at.isoformat(), ex=ERASED_TTL_S)
         return deleted
+
+    def erased_after(self, customer_key: str, occurred_at: datetime) -> bool:
+        """True when the customer was erased after this event happened: the event must be ignored."""
+        raw = self._redis.get(_tombstone(customer_key))
+        return raw is not None and occurred_at <= datetime.fromisoformat(raw.decode())
 
 
 def kpi_key(dimension: str) -> str:
@@ -122,6 +138,18 @@ def outcome_increments(product: str, channel: str | None, kind: OutcomeKind, rev
     if kind is OutcomeKind.ACCEPTED and revenue:
         incs += segment_increments(product, channel, kpis.REVENUE_CENTS, int((revenue * 100).to_integral_value()))
     return incs
+
+
+def experiment_key(campaign_id: str) -> str:
+    return keys.entity(keys.CAMPAIGNS, "experiment", campaign_id)
+
+
+def experiment_increments(campaign_id: str | None, group: str | None, counter: str) -> list[Increment]:
+    return [(experiment_key(campaign_id), f"{group}|{counter}", 1)] if campaign_id and group else []
+
+
+def _tombstone(customer_key: str) -> str:
+    return keys.entity(keys.CAMPAIGNS, "erased", customer_key)
 
 
 def _offers_key(customer_key: str) -> str:

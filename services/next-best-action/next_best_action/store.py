@@ -6,6 +6,7 @@
   nba:customer:{ck}:declines     hash    product → ISO time of the latest decline
   nba:customer:{ck}:accepted     set     products accepted (held now, before features catch up)
   nba:event:{event_id}           string  processed marker, TTL processed_ttl_s
+  nba:volume:{YYYYMMDD}          hash    product → offers made that day, all customers (daily caps); TTL 3 d
   nba:erased:{ck}                string  tombstone after erasure: in-flight scores are ignored; a new consent lifts it
 """
 
@@ -21,6 +22,23 @@ from prometeo.contracts import Channel, ProductCode
 from prometeo.contracts.events import ScoresComputedV1
 
 from next_best_action.domain.decision import Contact, ContactHistory, Decision
+
+VOLUME_TTL_S = 3 * 24 * 3600
+
+# A contact counts towards the day's volume only when it is new: a redelivered decision adds nothing.
+_RECORD_CONTACTS = """
+local contacts, volume = KEYS[1], KEYS[2]
+local at, cutoff, retention_s, volume_ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+for i = 5, #ARGV, 2 do
+  if redis.call('ZADD', contacts, at, ARGV[i]) == 1 then
+    redis.call('HINCRBY', volume, ARGV[i + 1], 1)
+  end
+end
+redis.call('ZREMRANGEBYSCORE', contacts, '-inf', cutoff)
+redis.call('EXPIRE', contacts, retention_s)
+redis.call('EXPIRE', volume, volume_ttl)
+return 1
+"""
 
 
 class NbaStore:
@@ -38,6 +56,7 @@ class NbaStore:
         self._scores_ttl_s = scores_ttl_s
         self._retention = timedelta(days=contact_retention_days)
         self._erased_ttl_s = erased_ttl_s
+        self._record_contacts = client.register_script(_RECORD_CONTACTS)
 
     # -- idempotency -------------------------------------------------------------------------------
     def seen(self, event_id: str) -> bool:
@@ -77,16 +96,21 @@ class NbaStore:
         return frozenset(Channel(c) for value in raw for c in value.decode().split(",") if c)
 
     # -- contact history ---------------------------------------------------------------------------
-    def record_contacts(self, customer_key: str, decision: Decision) -> None:
-        key = _key(customer_key, "contacts")
-        at = decision.decided_at.timestamp()
-        pipe = self._redis.pipeline()
+    def record_contacts(self, customer_key: str, decision: Decision, day: str) -> None:
+        """Offers made become contacts (member = offer id, so once each) and count in the day's volume."""
+        args: list[str | float | int] = [
+            decision.decided_at.timestamp(),
+            (decision.decided_at - self._retention).timestamp(),
+            int(self._retention.total_seconds()),
+            VOLUME_TTL_S,
+        ]
         for offer in decision.offers:
-            # The member is the offer id: a redelivered decision records the same contact once.
-            pipe.zadd(key, {f"{offer.offer_id}|{offer.product.value}|{offer.channel.value}": at})
-        pipe.zremrangebyscore(key, "-inf", (decision.decided_at - self._retention).timestamp())
-        pipe.expire(key, int(self._retention.total_seconds()))
-        pipe.execute()
+            args += [f"{offer.offer_id}|{offer.product.value}|{offer.channel.value}", offer.product.value]
+        self._record_contacts(keys=[_key(customer_key, "contacts"), _volume_key(day)], args=args)
+
+    def volume(self, day: str) -> dict[ProductCode, int]:
+        raw = self._redis.hgetall(_volume_key(day))
+        return {ProductCode(k.decode()): int(v) for k, v in raw.items()}
 
     def record_decline(self, customer_key: str, product: ProductCode, at: datetime) -> None:
         key = _key(customer_key, "declines")
@@ -132,6 +156,10 @@ class NbaStore:
 
 def _key(customer_key: str, part: str) -> str:
     return keys.customer(keys.NBA, customer_key, part)
+
+
+def _volume_key(day: str) -> str:
+    return keys.entity(keys.NBA, "volume", day)
 
 
 def _tombstone(customer_key: str) -> str:

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -171,3 +171,57 @@ def test_product_missing_from_policy_is_blocked() -> None:
 
 def test_decision_is_deterministic() -> None:
     assert run() == run()
+
+
+# -- quiet hours and daily caps (customer's local time; NOW is 09:00 in São Paulo) ------------------
+
+def at_local_night() -> datetime:
+    return NOW.replace(hour=2)  # 23:00 in São Paulo, 20:00 in Mexico City
+
+
+def test_quiet_hours_silence_interrupting_channels_in_the_customers_time_zone() -> None:
+    s = scores(profile={"digital_archetype": "experimenting", "age_band": "35-44", "timezone": "America/Sao_Paulo"})
+    night = decide(s, {Channel.SMS, Channel.WHATSAPP}, ContactHistory(), at_local_night(), POLICY, decision_id="d")
+    assert night.no_action and night.blocked[CC] == [Rule.QUIET_HOURS]
+    day = run(s, permissions={Channel.SMS})
+    assert day.offers[0].channel is Channel.SMS and Rule.QUIET_HOURS in day.offers[0].rules_passed
+    mexico = scores(profile={"digital_archetype": "experimenting", "age_band": "35-44", "timezone": "America/Mexico_City"})
+    assert not decide(mexico, {Channel.SMS}, ContactHistory(), at_local_night(), POLICY, decision_id="d").no_action
+
+
+def test_quiet_hours_fall_back_to_a_silent_permitted_channel() -> None:
+    s = scores(profile={"digital_archetype": "experimenting", "age_band": "35-44"})
+    night = decide(s, {Channel.SMS, Channel.EMAIL}, ContactHistory(), at_local_night(), POLICY, decision_id="d")
+    assert night.offers[0].channel is Channel.EMAIL
+
+
+def test_quiet_hours_do_not_apply_to_an_inbound_conversation() -> None:
+    s = scores(profile={"digital_archetype": "nascent", "age_band": "35-44"})
+    inbound = decide(s, {Channel.ADVISOR}, ContactHistory(), at_local_night(), POLICY, decision_id="d", mode="inbound")
+    assert inbound.offers[0].channel is Channel.ADVISOR
+
+
+def test_unknown_time_zone_uses_the_policy_default() -> None:
+    s = scores(profile={"digital_archetype": "experimenting", "age_band": "35-44", "timezone": "Mars/Olympus"})
+    night = decide(s, {Channel.SMS}, ContactHistory(), at_local_night(), POLICY, decision_id="d")
+    assert night.blocked[CC] == [Rule.QUIET_HOURS]
+
+
+def test_daily_volume_cap_per_product() -> None:
+    s = scores({ProductCode.PERSONAL_LOAN: 0.5, SAV: 0.5})
+    full = decide(
+        s, ALL_CHANNELS, ContactHistory(), NOW, POLICY, decision_id="d",
+        volume_today={ProductCode.PERSONAL_LOAN: 2000})
+    assert full.blocked[ProductCode.PERSONAL_LOAN] == [Rule.DAILY_VOLUME_CAP]
+    assert full.offers[0].product is SAV
+    room = decide(s, ALL_CHANNELS, ContactHistory(), NOW, POLICY, decision_id="d",
+                  volume_today={ProductCode.PERSONAL_LOAN: 1999})
+    assert room.offers[0].product is ProductCode.PERSONAL_LOAN
+    assert Rule.DAILY_VOLUME_CAP in room.offers[0].rules_passed
+
+
+def test_volume_day_is_the_policy_time_zones_calendar_day() -> None:
+    from next_best_action.domain.decision import volume_day
+
+    assert volume_day(NOW.replace(hour=2), POLICY) == "20250601"  # 23:00 the day before in São Paulo
+    assert volume_day(NOW, POLICY) == "20250602"

@@ -91,3 +91,21 @@ def test_service_refuses_to_start_on_invalid_policy(tmp_path: Path) -> None:
     path.write_text("version: x\n")
     with pytest.raises(PolicyError, match="products: Field required"):
         PolicySource(path)
+
+
+def test_unquoted_quiet_hour_is_refused() -> None:
+    msg = errors_of(VALID.replace('start: "21:00"', "start: 21:00"))
+    assert "contact.quiet_hours.start: Value error, write times as quoted strings" in msg
+
+
+def test_unknown_time_zone_is_refused() -> None:
+    msg = errors_of(VALID.replace("volume_timezone: America/Sao_Paulo", "volume_timezone: Mars/Olympus"))
+    assert "volume_timezone: Value error, unknown time zone 'Mars/Olympus'" in msg
+
+
+def test_quiet_hours_window_wraps_midnight() -> None:
+    from datetime import time
+
+    quiet = load_policy(DEFAULT_POLICY).contact.quiet_hours
+    assert quiet is not None
+    assert quiet.is_quiet(time(23, 0)) and quiet.is_quiet(time(7, 59)) and not quiet.is_quiet(time(8, 0))

@@ -19,7 +19,7 @@ from prometeo.contracts import utcnow
 from prometeo.web import Problem
 
 from next_best_action.deps import PolicySourceDep, StoreDep
-from next_best_action.domain.decision import Decision, Offer, decide
+from next_best_action.domain.decision import Decision, Offer, decide, volume_day
 
 router = APIRouter(prefix="/v1", tags=["next-best-action"])
 
@@ -82,13 +82,16 @@ def next_best_action(
     scores = store.latest_scores(customer_key)
     if scores is None:
         raise Problem(404, "Customer not found", "no scores are known for this customer")
+    now, policy = utcnow(), policies.current()
     decision = decide(
         scores,
         store.permissions(customer_key),
         store.history(customer_key),
-        utcnow(),
-        policies.current(),
+        now,
+        policy,
         decision_id="dc_" + uuid.uuid4().hex,
         mode="inbound",
+        # Daily caps protect a product's budget whoever shows the offer; only outbound offers consume them.
+        volume_today=store.volume(volume_day(now, policy)),
     )
     return decision_public(customer_key, decision, lang)

@@ -14,7 +14,7 @@ from prometeo.contracts import Envelope, EventPayload, new_event, topics, utcnow
 from prometeo.contracts.events import OfferDecidedV1, ScoresComputedV1
 from prometeo.telemetry.metrics import OFFERS_DECIDED
 
-from next_best_action.domain.decision import Decision, decide
+from next_best_action.domain.decision import Decision, decide, volume_day
 from next_best_action.policy_source import PolicySource
 from next_best_action.store import NbaStore
 
@@ -55,20 +55,23 @@ class ScoresHandler:
         if not self._store.save_scores(ck, payload, envelope.occurred_at):
             self._store.mark(event_id)  # superseded by fresher scores: deciding on stale ones helps nobody
             return
+        now, policy = utcnow(), self._policies.current()
+        day = volume_day(now, policy)
         decision = decide(
             payload,
             self._store.permissions(ck),
             self._store.history(ck),
-            utcnow(),
-            self._policies.current(),
+            now,
+            policy,
             decision_id=decision_id_for(envelope.event_id),
             mode="outbound",
+            volume_today=self._store.volume(day),
         )
         event = new_event(offer_decided(decision), customer_key=ck, source=SOURCE,
                           event_id=uuid.uuid5(envelope.event_id, "offer-decided"))
         # Wait for the broker before recording contacts: an unpublished offer is not a contact.
         self._producer.publish(topics.OFFERS, event).get(timeout=PUBLISH_TIMEOUT_S)
-        self._store.record_contacts(ck, decision)
+        self._store.record_contacts(ck, decision, day)
         self._store.mark(event_id)
         _count(decision)
         log.info("decision published", extra={"customer_key": ck, "decision_id": decision.decision_id,

@@ -7,10 +7,11 @@ scores event yields the same decision and the same offer ids.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from prometeo.contracts import Channel, ProductCode
 from prometeo.contracts.events import ProductScore, ReasonCode, ScoresComputedV1
@@ -83,13 +84,17 @@ def decide(
     *,
     decision_id: str,
     mode: Mode = "outbound",
+    volume_today: Mapping[ProductCode, int] | None = None,
 ) -> Decision:
+    """`volume_today`: offers made today per product (for daily caps), counted on `volume_day(now, policy)`."""
     permitted = frozenset(permissions)
+    volume_today = volume_today or {}
     held_here = set(scores.held_products) | history.accepted
     held_elsewhere = set(scores.held_elsewhere)
     contacts_this_week = history.contacts_since(now - timedelta(days=7))
     cap = policy.contact.max_contacts_per_week
-    channel, channel_rule = _choose_channel(scores.profile, permitted, policy, mode)
+    quiet = _quiet_channels(scores.profile, now, policy) if mode == "outbound" else frozenset()
+    channel, channel_rules, channel_failure = _choose_channel(scores.profile, permitted, quiet, policy, mode)
 
     candidates: list[Offer] = []
     blocked: dict[str, list[str]] = {}
@@ -113,7 +118,12 @@ def decide(
             verdict = _credit_ok(scores.features, policy)
             if verdict is not None:  # None: no risk feature known, nothing to judge
                 check(Rule.CREDIT_RISK, verdict)
-        check(channel_rule, channel is not None)
+        if channel is None:
+            failed.append(channel_failure.value)
+        else:
+            passed.extend(r.value for r in channel_rules)
+        if product_policy.daily_cap is not None:
+            check(Rule.DAILY_VOLUME_CAP, volume_today.get(score.product, 0) < product_policy.daily_cap)
         if mode == "outbound":
             # Contact-frequency rules govern unsolicited contact, not a conversation the customer started.
             check(Rule.WEEKLY_CONTACT_CAP, contacts_this_week < cap)
@@ -141,13 +151,14 @@ def decide(
         ))
 
     candidates.sort(key=lambda o: (-o.expected_value, o.product.value))
+    slots, limit = policy.max_offers_inbound, Rule.MAX_OFFERS
     if mode == "outbound":
         budget = max(0, cap - contacts_this_week)
         slots = min(policy.max_offers_per_decision, budget)
-    else:
-        budget, slots = policy.max_offers_inbound, policy.max_offers_inbound
-    for rank, offer in enumerate(candidates[slots:], start=slots):
-        blocked[offer.product.value] = [(Rule.WEEKLY_CONTACT_CAP if rank >= budget else Rule.MAX_OFFERS).value]
+        # Name whichever limit actually cut the list: the weekly budget or the per-decision maximum.
+        limit = Rule.WEEKLY_CONTACT_CAP if budget < policy.max_offers_per_decision else Rule.MAX_OFFERS
+    for offer in candidates[slots:]:
+        blocked[offer.product.value] = [limit.value]
     return Decision(
         decision_id=decision_id,
         model_version=scores.model_version,
@@ -162,23 +173,50 @@ def _expected_value(score: ProductScore, value_brl: float, factor: float) -> flo
     return round(score.propensity * value_brl * factor, 4)
 
 
-def _choose_channel(
-    profile: dict[str, str], permitted: frozenset[Channel], policy: Policy, mode: Mode
-) -> tuple[Channel | None, Rule]:
+def volume_day(now: datetime, policy: Policy) -> str:
+    """The calendar day (YYYYMMDD, in the policy's volume time zone) that daily caps count on."""
+    return now.astimezone(ZoneInfo(policy.volume_timezone)).strftime("%Y%m%d")
+
+
+def _quiet_channels(profile: dict[str, str], now: datetime, policy: Policy) -> frozenset[Channel]:
+    quiet = policy.contact.quiet_hours
+    if quiet is None:
+        return frozenset()
+    try:
+        zone = ZoneInfo(profile.get("timezone") or quiet.default_timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo(quiet.default_timezone)
+    return frozenset(quiet.channels) if quiet.is_quiet(now.astimezone(zone).time()) else frozenset()
+
+
+def _pick(profile: dict[str, str], usable: frozenset[Channel], policy: Policy) -> Channel | None:
     channels = policy.channels
     archetype = profile.get("digital_archetype")
     if archetype not in ARCHETYPES:
         archetype = channels.default_archetype
     for channel in channels.by_archetype[archetype]:  # type: ignore[index]
-        if channel in permitted:
-            return channel, Rule.MARKETING_PERMISSION
+        if channel in usable:
+            return channel
     if channels.fallback_to_permitted:
-        usable = [c for c in permitted if c in channels.response_factors]
-        if usable:
-            return max(usable, key=lambda c: (channels.response_factors[c], c.value)), Rule.MARKETING_PERMISSION
+        rest = [c for c in usable if c in channels.response_factors]
+        if rest:
+            return max(rest, key=lambda c: (channels.response_factors[c], c.value))
+    return None
+
+
+def _choose_channel(
+    profile: dict[str, str], permitted: frozenset[Channel], quiet: frozenset[Channel], policy: Policy, mode: Mode
+) -> tuple[Channel | None, tuple[Rule, ...], Rule]:
+    """(channel, rules it passed, the rule that failed when there is none)."""
+    passed = (Rule.MARKETING_PERMISSION,) + ((Rule.QUIET_HOURS,) if policy.contact.quiet_hours and mode == "outbound" else ())
+    channel = _pick(profile, permitted - quiet, policy)
+    if channel is not None:
+        return channel, passed, Rule.MARKETING_PERMISSION
     if mode == "inbound":
-        return channels.inbound_channel, Rule.INBOUND_CONVERSATION
-    return None, Rule.MARKETING_PERMISSION
+        return policy.channels.inbound_channel, (Rule.INBOUND_CONVERSATION,), Rule.MARKETING_PERMISSION
+    if quiet and _pick(profile, permitted, policy) is not None:
+        return None, (), Rule.QUIET_HOURS  # a permitted channel exists, but not at this hour
+    return None, (), Rule.MARKETING_PERMISSION
 
 
 def _age_ok(age_band: str | None, low: str | None, high: str | None) -> bool:

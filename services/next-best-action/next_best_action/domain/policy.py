@@ -6,11 +6,13 @@ lives in the YAML; the decision code only interprets it.
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from prometeo.contracts import Channel, ProductCode
 
@@ -36,6 +38,8 @@ class ProductPolicy(_Strict):
     max_age_band: AgeBand | None = None
     # Overrides the policy-wide no-action threshold for this product.
     min_expected_value_brl: float | None = Field(default=None, ge=0)
+    # Offers of this product per day across all customers (budget, advisor capacity); none = unlimited.
+    daily_cap: int | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
     def _band_order(self) -> ProductPolicy:
@@ -74,10 +78,52 @@ class ChannelPolicy(_Strict):
         return self
 
 
+def _check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}") from None
+    return name
+
+
+class QuietHours(_Strict):
+    """Local hours (customer's time zone) when interrupting channels stay silent; start > end wraps midnight."""
+
+    start: time
+    end: time
+    channels: list[Channel] = [Channel.SMS, Channel.WHATSAPP, Channel.APP_PUSH, Channel.ADVISOR]
+    default_timezone: str = "America/Sao_Paulo"
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _quoted(cls, value: Any) -> Any:
+        # YAML 1.1 reads an unquoted 21:00 as the integer 1260: refuse it rather than mis-read it.
+        if isinstance(value, int):
+            raise ValueError("write times as quoted strings, e.g. '21:00'")
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return _check_timezone(value)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> QuietHours:
+        if self.start == self.end:
+            raise ValueError("start and end are equal: the window would be empty")
+        return self
+
+    def is_quiet(self, local: time) -> bool:
+        if self.start < self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+
 class ContactPolicy(_Strict):
     max_contacts_per_week: int = Field(ge=0)
     decline_cooldown_days: int = Field(ge=0)
     repeat_offer_days: int = Field(ge=0)
+    quiet_hours: QuietHours | None = None
 
 
 class FeatureLimit(_Strict):
@@ -111,6 +157,13 @@ class Policy(_Strict):
     channels: ChannelPolicy
     contact: ContactPolicy
     credit_risk: CreditRiskPolicy = CreditRiskPolicy()
+    # The day over which products' daily caps are counted.
+    volume_timezone: str = "America/Sao_Paulo"
+
+    @field_validator("volume_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return _check_timezone(value)
 
     def threshold(self, product: ProductCode) -> float:
         own = self.products[product].min_expected_value_brl

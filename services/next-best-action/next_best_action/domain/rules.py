@@ -18,5 +18,7 @@ class Rule(StrEnum):
     WEEKLY_CONTACT_CAP = "weekly_contact_cap"        # the customer's weekly contact budget is spent
     DECLINE_COOLDOWN = "decline_cooldown"            # declined this product recently
     REPEAT_OFFER = "repeat_offer"                    # offered this product recently
+    QUIET_HOURS = "quiet_hours"                      # only silenced channels permitted at the customer's local time
+    DAILY_VOLUME_CAP = "daily_volume_cap"            # the product's offers for today are used up
     MIN_EXPECTED_VALUE = "min_expected_value"        # expected value below the no-action threshold
     MAX_OFFERS = "max_offers_per_decision"           # eligible, but ranked below the offers shown

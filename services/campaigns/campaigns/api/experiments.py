@@ -1,0 +1,61 @@
+"""Holdout experiments: conversion of test and control and the lift with its confidence interval."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from prometeo.contracts.events import OutcomeKind
+
+from campaigns.deps import SettingsDep, StoreDep
+from campaigns.domain.experiment import two_proportion_ztest
+from campaigns.domain.kpis import OFFERS, outcome_counter, rate
+
+router = APIRouter(prefix="/v1", tags=["experiments"])
+
+
+class GroupPublic(BaseModel):
+    offers: int
+    conversions: int
+    conversion_rate: float
+
+
+class LiftPublic(BaseModel):
+    absolute: float
+    relative: float | None
+    ci95_low: float
+    ci95_high: float
+    z: float
+    p_value: float
+    significant: bool
+
+
+class ExperimentPublic(BaseModel):
+    campaign_id: str
+    active: bool
+    control_share: float | None
+    test: GroupPublic
+    control: GroupPublic
+    lift: LiftPublic | None  # None until both groups have offers
+
+
+def _group(counters: dict[str, int]) -> GroupPublic:
+    offers, conversions = counters.get(OFFERS, 0), counters.get(outcome_counter(OutcomeKind.ACCEPTED), 0)
+    return GroupPublic(offers=offers, conversions=conversions, conversion_rate=rate(conversions, offers))
+
+
+@router.get("/experiments/{campaign_id}")
+def get_experiment(campaign_id: str, store: StoreDep, settings: SettingsDep) -> ExperimentPublic:
+    counters = store.experiment_counters(campaign_id)
+    test, control = _group(counters.get("test", {})), _group(counters.get("control", {}))
+    lift = None
+    if test.offers and control.offers:
+        result = two_proportion_ztest(min(test.conversions, test.offers), test.offers,
+                                      min(control.conversions, control.offers), control.offers)
+        lift = LiftPublic(absolute=result.absolute, relative=result.relative, ci95_low=result.ci_low,
+                          ci95_high=result.ci_high, z=result.z, p_value=result.p_value,
+                          significant=result.p_value < 0.05)
+    active = campaign_id == settings.campaign_id
+    return ExperimentPublic(campaign_id=campaign_id, active=active,
+                            control_share=settings.control_share if active else None,
+                            test=test, control=control, lift=lift)

@@ -1,0 +1,115 @@
+"""offers.v1 → record each offer, deliver it through the channel adapter, emit a `delivered` outcome.
+
+Order per offer: send → publish `delivered` → mark delivered. A crash in between re-sends with the same
+idempotency key (the offer id) and republishes the same outcome event id, which KPIs count once.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from prometeo.bus import EventProducer, RetryableError
+from prometeo.contracts import Envelope, EventPayload, new_event, topics, utcnow
+from prometeo.contracts.events import OfferDecidedV1, OutcomeKind, OutcomeRecordedV1, RankedOffer
+from prometeo.telemetry.metrics import DELIVERIES
+
+from campaigns.adapters.base import ChannelAdapter, Delivery, PermanentDeliveryError, TransientDeliveryError
+from campaigns.domain import kpis
+from campaigns.domain.experiment import assign
+from campaigns.store import CampaignStore, OfferRecord, experiment_increments, kpi_key, segment_increments
+
+log = logging.getLogger(__name__)
+SOURCE = "campaigns"
+
+
+def delivered_event_id(offer_id: str) -> uuid.UUID:
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"prometeo:{offer_id}:delivered")
+
+
+class OffersHandler:
+    def __init__(
+        self,
+        store: CampaignStore,
+        adapter: ChannelAdapter,
+        producer: EventProducer,
+        publish_timeout_s: float,
+        campaign_id: str,
+        control_share: float = 0.0,
+    ) -> None:
+        self._store = store
+        self._adapter = adapter
+        self._producer = producer
+        self._publish_timeout_s = publish_timeout_s
+        self._campaign_id = campaign_id
+        self._control_share = control_share
+
+    def __call__(self, envelope: Envelope, payload: EventPayload) -> None:
+        if not isinstance(payload, OfferDecidedV1) or self._store.erased_after(envelope.customer_key,
+                                                                                   envelope.occurred_at):
+            return
+        totals = kpi_key("totals")
+        self._store.count_once(str(envelope.event_id), [(totals, kpis.DECISIONS, 1)]
+                               + ([] if payload.offers else [(totals, kpis.NO_ACTION, 1)]))
+        for offer in payload.offers:
+            record = self._record(envelope, payload, offer)
+            if record.status == "recorded":
+                self._deliver(record)
+
+    def _record(self, envelope: Envelope, decision: OfferDecidedV1, offer: RankedOffer) -> OfferRecord:
+        record = self._store.get_offer(envelope.customer_key, offer.offer_id)
+        if record is None:
+            group = assign(envelope.customer_key, self._campaign_id, self._control_share)
+            record = OfferRecord(
+                offer_id=offer.offer_id,
+                decision_id=decision.decision_id,
+                customer_key=envelope.customer_key,
+                product=offer.product.value,
+                channel=offer.channel.value,
+                propensity=offer.propensity,
+                expected_value=offer.expected_value,
+                reason_codes=[r.code for r in offer.reasons],
+                rules_passed=offer.rules_passed,
+                decided_at=envelope.occurred_at,
+                campaign_id=self._campaign_id,
+                group=group,
+                # The control group receives nothing: it measures what happens without the offer.
+                status="holdout" if group == "control" else "recorded",
+            )
+            self._store.save_offer(record)
+        counter = kpis.HOLDOUT if record.group == "control" else kpis.OFFERS
+        self._store.count_once(
+            f"{offer.offer_id}.recorded",
+            segment_increments(record.product, record.channel, counter)
+            + experiment_increments(record.campaign_id, record.group, kpis.OFFERS),
+        )
+        return record
+
+    def _deliver(self, record: OfferRecord) -> None:
+        delivery = Delivery(
+            offer_id=record.offer_id, decision_id=record.decision_id, customer_key=record.customer_key,
+            product=record.product, channel=record.channel, reason_codes=tuple(record.reason_codes),
+        )
+        adapter = self._adapter.name
+        try:
+            self._adapter.send(delivery)
+        except PermanentDeliveryError as exc:
+            DELIVERIES.labels(adapter, "failed").inc()
+            log.warning("delivery refused", extra={"offer_id": record.offer_id, "error": str(exc)})
+            self._store.count_once(f"{record.offer_id}.failed",
+                                   segment_increments(record.product, record.channel, kpis.FAILED))
+            self._store.save_offer(record.model_copy(update={"status": "failed", "adapter": adapter}))
+            return
+        except TransientDeliveryError as exc:
+            DELIVERIES.labels(adapter, "retry").inc()
+            raise RetryableError(str(exc)) from exc
+        outcome = OutcomeRecordedV1(offer_id=record.offer_id, product=record.product,
+                                    outcome=OutcomeKind.DELIVERED, channel=record.channel)
+        event = new_event(outcome, customer_key=record.customer_key, source=SOURCE,
+                          event_id=delivered_event_id(record.offer_id))
+        self._producer.publish(topics.OUTCOMES, event).get(timeout=self._publish_timeout_s)
+        self._store.count_once(f"{record.offer_id}.delivered",
+                               segment_increments(record.product, record.channel, kpis.CONTACTS))
+        self._store.save_offer(record.model_copy(update={"status": "delivered", "adapter": adapter,
+                                                         "delivered_at": utcnow()}))
+        DELIVERIES.labels(adapter, "delivered").inc()

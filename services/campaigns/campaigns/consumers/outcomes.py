@@ -1,0 +1,33 @@
+"""outcomes.v1 → KPI counters, once per event id; the offer record keeps its outcome history."""
+
+from __future__ import annotations
+
+from prometeo.contracts import Envelope, EventPayload
+from prometeo.contracts.events import OutcomeRecordedV1
+from prometeo.telemetry.metrics import OUTCOMES_RECORDED
+
+from campaigns.domain import kpis
+from campaigns.store import CampaignStore, experiment_increments, outcome_increments
+
+
+class OutcomesHandler:
+    def __init__(self, store: CampaignStore) -> None:
+        self._store = store
+
+    def __call__(self, envelope: Envelope, payload: EventPayload) -> None:
+        if not isinstance(payload, OutcomeRecordedV1):
+            return
+        record = self._store.get_offer(envelope.customer_key, payload.offer_id)
+        channel = payload.channel.value if payload.channel else (record.channel if record else None)
+        held_out = record is not None and record.group == "control"
+        # A control customer's outcome (e.g. an organic uptake) measures the baseline, not the campaign.
+        increments = [] if held_out else outcome_increments(payload.product.value, channel, payload.outcome,
+                                                            payload.revenue)
+        if record is not None:
+            increments += experiment_increments(record.campaign_id, record.group,
+                                                kpis.outcome_counter(payload.outcome))
+        applied = self._store.count_once(str(envelope.event_id), increments)
+        if applied:
+            OUTCOMES_RECORDED.labels(payload.outcome.value, payload.product.value, channel or "unknown").inc()
+        if record is not None and payload.outcome.value not in record.outcomes:
+            self._store.save_offer(record.model_copy(update={"outcomes": [*record.outcomes, payload.outcome.value]}))

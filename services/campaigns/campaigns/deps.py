@@ -1,0 +1,21 @@
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from prometeo.bus import EventProducer
+
+from campaigns.settings import Settings, get_settings
+from campaigns.store import CampaignStore
+
+
+def _store(request: Request) -> CampaignStore:
+    return request.app.state.store
+
+
+def _producer(request: Request) -> EventProducer:
+    return request.app.state.runtime.producer
+
+
+StoreDep = Annotated[CampaignStore, Depends(_store)]
+ProducerDep = Annotated[EventProducer, Depends(_producer)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -1,0 +1,38 @@
+"""Prometheus view of the KPIs. Gauges mirror the Redis counters, which are idempotent and shared by
+every replica, so a restart or a second pod never skews what dashboards show."""
+
+from __future__ import annotations
+
+import time
+
+from prometeo.telemetry.metrics import CAMPAIGN_CONVERSION, CAMPAIGN_KPI
+
+from campaigns.domain.kpis import KpiSummary
+from campaigns.store import CampaignStore
+
+
+def export(summary: KpiSummary) -> None:
+    for name in ("decisions", "no_action", "offers_made", "contacts", "delivery_failures", "holdout",
+                 "acceptance_rate"):
+        CAMPAIGN_KPI.labels(name).set(float(getattr(summary, name)))
+    CAMPAIGN_KPI.labels("revenue_accepted_brl").set(float(summary.revenue_accepted_brl))
+    for kind, count in summary.outcomes.items():
+        CAMPAIGN_KPI.labels(f"outcomes_{kind}").set(count)
+    for dimension, segments in (("product", summary.by_product), ("channel", summary.by_channel)):
+        for value, segment in segments.items():
+            CAMPAIGN_CONVERSION.labels(dimension, value).set(segment.conversion_rate)
+
+
+class GaugeRefresher:
+    """Called after each consumer batch; refreshes at most once per interval."""
+
+    def __init__(self, store: CampaignStore, interval_s: float = 2.0) -> None:
+        self._store = store
+        self._interval_s = interval_s
+        self._last = 0.0
+
+    def __call__(self) -> None:
+        now = time.monotonic()
+        if now - self._last >= self._interval_s:
+            self._last = now
+            export(self._store.kpis())

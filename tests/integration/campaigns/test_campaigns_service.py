@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import redis as redis_lib
+from fastapi.testclient import TestClient
+
+from prometeo import keys
+from prometeo.contracts import Channel, ProductCode, decode, new_event, topics, utcnow
+from prometeo.contracts.events import (
+    CustomerErasureRequestedV1,
+    OfferDecidedV1,
+    OutcomeRecordedV1,
+    RankedOffer,
+    ReasonCode,
+)
+
+from campaigns.consumers.offers import delivered_event_id
+from campaigns.store import CampaignStore, kpi_key
+from tests.bus_helpers import publish, read_topic, wait_until
+
+pytestmark = pytest.mark.integration
+SRC = "tests"
+
+
+def decision(*products: tuple[ProductCode, Channel]) -> OfferDecidedV1:
+    decision_id = "dc_" + uuid.uuid4().hex
+    return OfferDecidedV1(
+        decision_id=decision_id,
+        model_version="7",
+        offers=[
+            RankedOffer(
+                offer_id=f"of_{uuid.uuid4().hex}", product=p, channel=c, propensity=0.5, expected_value=100.0,
+                reasons=[ReasonCode(code="salary_inflow", text_en="Salary", text_es="Salario", weight=0.3)],
+                rules_passed=["held_here", "marketing_permission"],
+            )
+            for p, c in products
+        ],
+        blocked={"mortgage": ["age_band"]},
+    )
+
+
+def offers_of(client: TestClient, ck: str) -> list[dict]:
+    return client.get(f"/v1/offers/{ck}").json()["offers"]
+
+
+def delivered(client: TestClient, ck: str, count: int = 1) -> list[dict]:
+    return wait_until(lambda: (o := offers_of(client, ck)) and len(o) >= count
+                      and all(x["status"] == "delivered" for x in o) and o)
+
+
+def test_offer_is_recorded_delivered_to_the_outbox_and_reported(
+    campaigns_client: TestClient, broker: str, redis: redis_lib.Redis, unique: Callable[[str], str]
+) -> None:
+    ck = unique("ck_test")
+    before = campaigns_client.get("/v1/kpis").json()
+    payload = decision((ProductCode.CREDIT_CARD, Channel.SMS))
+    event = new_event(payload, customer_key=ck, source="next-best-action")
+    publish(broker, topics.OFFERS, [event, event])  # a redelivery changes nothing
+
+    [offer] = delivered(campaigns_client, ck)
+    assert offer["offer_id"] == payload.offers[0].offer_id
+    assert (offer["product"], offer["channel"], offer["adapter"]) == ("credit_card", "sms", "outbox")
+    assert offer["reason_codes"] == ["salary_inflow"]
+    outbox = redis.lrange(keys.customer(keys.CAMPAIGNS, ck, "outbox"), 0, -1)
+    assert [json.loads(x)["offer_id"] for x in outbox] == [offer["offer_id"]]
+
+    [record] = read_topic(broker, topics.OUTCOMES, match=lambda r: r.key == ck.encode())
+    envelope, outcome = decode(record.value)
+    assert isinstance(outcome, OutcomeRecordedV1)
+    assert (outcome.outcome, outcome.offer_id, outcome.channel) == ("delivered", offer["offer_id"], Channel.SMS)
+    assert envelope.event_id == delivered_event_id(offer["offer_id"])
+    after = wait_until(lambda: (k := campaigns_client.get("/v1/kpis").json())["outcomes"]["delivered"]
+                       > before["outcomes"]["delivered"] and k)
+    assert after["offers_made"] >= before["offers_made"] + 1
+    assert after["contacts"] >= before["contacts"] + 1
+    assert after["decisions"] >= before["decisions"] + 1
+
+
+def test_outcome_post_publishes_and_updates_kpis(
+    campaigns_client: TestClient, broker: str, unique: Callable[[str], str]
+) -> None:
+    ck = unique("ck_test")
+    payload = decision((ProductCode.PERSONAL_LOAN, Channel.WHATSAPP))
+    publish(broker, topics.OFFERS, [new_event(payload, customer_key=ck, source="next-best-action")])
+    [offer] = delivered(campaigns_client, ck)
+    before = campaigns_client.get("/v1/kpis").json()
+
+    response = campaigns_client.post("/v1/outcomes", json={
+        "customer_key": ck, "offer_id": offer["offer_id"], "product": "personal_loan", "outcome": "accepted",
+        "revenue": "250.50",
+    })
+    assert response.status_code == 202
+    event_id = response.json()["event_id"]
+    [record] = read_topic(broker, topics.OUTCOMES, match=lambda r: decode(r.value)[0].event_id == uuid.UUID(event_id))
+    envelope, outcome = decode(record.value)
+    assert envelope.customer_key == ck and envelope.source == "campaigns"
+    assert outcome.channel == Channel.WHATSAPP  # taken from the recorded offer
+    assert outcome.revenue == Decimal("250.50")
+
+    after = wait_until(lambda: (k := campaigns_client.get("/v1/kpis").json())["outcomes"]["accepted"]
+                       > before["outcomes"]["accepted"] and k)
+    assert Decimal(after["revenue_accepted_brl"]) - Decimal(before["revenue_accepted_brl"]) >= Decimal("250.50")
+    loan = after["by_product"]["personal_loan"]
+    assert loan["outcomes"]["accepted"] >= 1 and 0 < loan["conversion_rate"] <= 1
+    assert after["by_channel"]["whatsapp"]["outcomes"]["accepted"] >= 1
+    assert 0 < after["acceptance_rate"] <= 1
+    wait_until(lambda: "accepted" in offers_of(campaigns_client, ck)[0]["outcomes"])
+
+    metrics = campaigns_client.get("/metrics").text
+    assert 'prometeo_outcomes_total{channel="whatsapp",outcome="accepted",product="personal_loan"}' in metrics
+    assert 'prometeo_campaign_kpi{kpi="acceptance_rate"}' in metrics
+    assert 'prometeo_campaign_conversion_rate{dimension="product",value="personal_loan"}' in metrics
+
+
+def test_outcome_for_unknown_offer_or_wrong_product_is_a_problem(
+    campaigns_client: TestClient, broker: str, unique: Callable[[str], str]
+) -> None:
+    ck = unique("ck_test")
+    unknown = campaigns_client.post("/v1/outcomes", json={
+        "customer_key": ck, "offer_id": "of_nope", "product": "savings", "outcome": "accepted"})
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"] == "application/problem+json"
+
+    payload = decision((ProductCode.SAVINGS, Channel.EMAIL))
+    publish(broker, topics.OFFERS, [new_event(payload, customer_key=ck, source="next-best-action")])
+    [offer] = delivered(campaigns_client, ck)
+    mismatch = campaigns_client.post("/v1/outcomes", json={
+        "customer_key": ck, "offer_id": offer["offer_id"], "product": "mortgage", "outcome": "accepted"})
+    assert mismatch.status_code == 422
+    assert mismatch.json()["title"] == "Product mismatch"
+    invalid = campaigns_client.post("/v1/outcomes", json={
+        "customer_key": ck, "offer_id": offer["offer_id"], "product": "savings", "outcome": "loved"})
+    assert invalid.status_code == 422 and invalid.json()["errors"][0]["field"] == "body.outcome"
+
+
+def test_kpi_counters_apply_once_per_event(redis: redis_lib.Redis) -> None:
+    store = CampaignStore(redis, processed_ttl_s=60, offers_ttl_s=60)
+    marker = f"test-{uuid.uuid4().hex}"
+    incs = [(kpi_key("totals"), "test_counter", 1)]
+    assert store.count_once(marker, incs) is True
+    assert store.count_once(marker, incs) is False
+
+
+def test_erasure_removes_customer_keys_but_keeps_kpis(
+    campaigns_client: TestClient, broker: str, redis: redis_lib.Redis, unique: Callable[[str], str]
+) -> None:
+    ck = unique("ck_test")
+    payload = decision((ProductCode.LIFE_INSURANCE, Channel.IN_APP))
+    publish(broker, topics.OFFERS, [new_event(payload, customer_key=ck, source="next-best-action")])
+    delivered(campaigns_client, ck)
+    pattern = keys.customer_pattern(keys.CAMPAIGNS, ck)
+    assert len(list(redis.scan_iter(match=pattern))) == 2  # offers + outbox
+    kpis_before = campaigns_client.get("/v1/kpis").json()
+
+    erasure = CustomerErasureRequestedV1(reason="consent_revoked")
+    publish(broker, topics.CUSTOMER_ERASURE, [new_event(erasure, customer_key=ck, source=SRC)])
+    wait_until(lambda: not list(redis.scan_iter(match=pattern)))
+    assert offers_of(campaigns_client, ck) == []
+    assert campaigns_client.get("/v1/kpis").json()["offers_made"] >= kpis_before["offers_made"]
+    # A replay of the offer decided before the erasure does not bring the customer's data back.
+    publish(broker, topics.OFFERS, [new_event(payload, customer_key=ck, source="next-best-action",
+                                              occurred_at=utcnow() - timedelta(minutes=5))])
+    later = decision((ProductCode.SAVINGS, Channel.EMAIL))
+    publish(broker, topics.OFFERS, [new_event(later, customer_key=ck, source="next-best-action")])
+    [offer] = delivered(campaigns_client, ck)  # a decision made after the erasure is handled as usual
+    assert offer["offer_id"] == later.offers[0].offer_id

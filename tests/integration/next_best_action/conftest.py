@@ -1,0 +1,47 @@
+"""One in-process next-best-action per module (a consumer-group join costs seconds), on the real
+broker and Redis, with a policy file copied to a temp dir so tests can edit it."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from next_best_action.settings import DEFAULT_POLICY, get_settings
+from tests.bus_helpers import wait_until
+
+
+@pytest.fixture(scope="module")
+def policy_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("policy") / "policy.yaml"
+    # Without quiet hours, outcomes do not depend on the hour the suite runs (unit tests cover them).
+    text = re.sub(r"  quiet_hours:.*?\n\n", "\n", DEFAULT_POLICY.read_text(), flags=re.S)
+    assert "quiet_hours" not in text
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture(scope="module")
+def nba(broker: str, redis_url: str, policy_file: Path) -> Iterator[TestClient]:
+    from next_best_action.main import app
+
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in {
+            "KAFKA_BOOTSTRAP_SERVERS": broker,
+            "REDIS_URL": redis_url,
+            "PROMETEO_ENV": "test",
+            "PROMETEO_CONSUMER_SESSION_TIMEOUT_MS": "1500",
+            "PROMETEO_NEXT_BEST_ACTION_GROUP_ID": f"nba-{uuid.uuid4().hex[:10]}",
+            "PROMETEO_NEXT_BEST_ACTION_POLICY_PATH": str(policy_file),
+            "PROMETEO_NEXT_BEST_ACTION_POLICY_CHECK_INTERVAL_S": "0",
+        }.items():
+            mp.setenv(key, value)
+        get_settings.cache_clear()
+        with TestClient(app) as client:
+            wait_until(lambda: client.get("/readyz").status_code == 200, timeout=30)
+            yield client
+        get_settings.cache_clear()

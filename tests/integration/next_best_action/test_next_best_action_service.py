@@ -1,0 +1,225 @@
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import redis as redis_lib
+from fastapi.testclient import TestClient
+
+from prometeo import keys
+from prometeo.contracts import Channel, Envelope, ProductCode, decode, new_event, topics, utcnow
+from prometeo.contracts.events import (
+    ConsentChangedV1,
+    ConsentGrantedV1,
+    ConsentStatus,
+    CustomerErasureRequestedV1,
+    DataScope,
+    OfferDecidedV1,
+    OutcomeKind,
+    OutcomeRecordedV1,
+)
+
+from tests.bus_helpers import publish, read_topic, wait_until
+from tests.unit.next_best_action.factories import scores
+
+pytestmark = pytest.mark.integration
+
+CC, SAV, AUTO_INS = ProductCode.CREDIT_CARD, ProductCode.SAVINGS, ProductCode.AUTO_INSURANCE
+SRC = "tests"
+
+
+def grant(broker: str, ck: str, channels: list[Channel], consent_id: str = "c-1") -> None:
+    payload = ConsentGrantedV1(consent_id=consent_id, institution="bank-x", scopes=[DataScope.ACCOUNTS],
+                               marketing_channels=channels)
+    publish(broker, topics.CONSENT_EVENTS, [new_event(payload, customer_key=ck, source=SRC)])
+
+
+def wait_permissions(redis: redis_lib.Redis, ck: str, present: bool = True) -> None:
+    key = keys.customer(keys.NBA, ck, "permissions")
+    wait_until(lambda: bool(redis.hlen(key)) is present)
+
+
+def decisions_for(broker: str, ck: str, count: int = 1) -> list[tuple[Envelope, OfferDecidedV1]]:
+    records = read_topic(broker, topics.OFFERS, min_count=count, match=lambda r: r.key == ck.encode())
+    assert len(records) >= count, f"expected {count} decision(s) for {ck}, got {len(records)}"
+    out = []
+    for r in records:
+        envelope, payload = decode(r.value)
+        assert isinstance(payload, OfferDecidedV1)
+        out.append((envelope, payload))
+    return out
+
+
+def publish_scores(broker: str, ck: str, **kwargs) -> Envelope:  # type: ignore[no-untyped-def]
+    event = new_event(scores(**kwargs), customer_key=ck, source=SRC)
+    publish(broker, topics.SCORES, [event])
+    return event
+
+
+def test_scores_event_becomes_an_explained_offer_on_offers_v1(
+    nba: TestClient, broker: str, redis: redis_lib.Redis, unique: Callable[[str], str]
+) -> None:
+    ck = unique("ck_test")
+    grant(broker, ck, [Channel.IN_APP, Channel.EMAIL])
+    wait_permissions(redis, ck)
+    publish_scores(broker, ck)
+
+    [(envelope, decision)] = decisions_for(broker, ck)
+    assert envelope.source == "next-best-action"
+    assert decision.decision_id.startswith("dc_") and decision.model_version == "7"
+    [offer] = decision.offers
+    assert (offer.product, offer.channel) == (CC, Channel.IN_APP)
+    assert offer.offer_id.startswith("of_")
+    assert offer.expected_value == pytest.approx(0.6 * 420)
+    assert offer.reasons[0].code == "salary_inflow" and offer.reasons[0].text_es
+    assert {"held_here", "held_elsewhere", "marketing_permission", "weekly_contact_cap"} <= set(offer.rules_passed)
+    assert decision.blocked == {AUTO_INS.value: ["max_offers_per_decision"], SAV.value: ["max_offers_per_decision"]}
+    # The offer made is now contact history.
+    contacts = redis.zrange(keys.customer(keys.NBA, ck, "contacts"), 0, -1)
+    assert contacts == [f"{offer.offer_id}|credit_card|in_app".encode()]
+
+
+def test_without_marketing_permission_the_decision_is_no_action(
+    nba: TestClient, broker: str, unique: Callable[[str], str]
+) -> None:
+    ck = unique("ck_test")
+    publish_scores(broker, ck)
+    [(_, decision)] = decisions_for(broker, ck)
+    assert decision.offers == []
+    assert all("marketing_permission" in rules for rules in decision.blocked.values())
+
+
+def test_products_held_here_or_elsewhere_are_suppressed(
+    nba: TestClient, broker: str, redis: redis_lib.Redis, unique: Callable[[str], str]
+) -> None:
+    ck = unique("ck_test")
+    grant(broker, ck, [Channel.IN_APP])
+    wait_permissions(redis, ck)
+    publish_scores(broker, ck, held_products=[CC], held_elsewhere=[AUTO_INS])
+    [(_, decision)] = decisions_for(broker, ck)
+    assert [o.product for o in decision.offers] == [SAV]
+    assert decision.blocked == {CC.value: ["held_here"], AUTO_INS.value: ["held_elsewhere"]}
+
+
+def test_decline_starts_a_cooldown(
+    nba: TestClient, broker: str, redis: redis_lib.Redis, unique: Callable[[str], str]
+) -> None:
+    ck = unique("ck_test")
+    grant(broker, ck, [Channel.IN_APP])
+    declined = OutcomeRecordedV1(offer_id="of_earlier", product=CC, outcome=OutcomeKind.DECLINED)
+    publish(broker, topics.OUTCOMES, [new_event(declined, customer_key=ck, source=SRC)])
+    wait_permissions(redis, ck)
+    wait_until(lambda: redis.hexists(keys.customer(keys.NBA, ck, "declines"), CC.value))
+    publish_scores(broker, ck)
+    [(_, decision)] = decisions_for(broker, ck)
+    assert decision.blocked[CC.value] == ["decline_cooldown"]
+    assert decision.offers[0].product is AUTO_INS
+
+
+def test_weekly_contact_cap_and_idempotent_redelivery(
+    nba: TestClient, broker: str, redis: redis_lib.Redis, unique: Callable[[str], str]
+) -> None:
+    ck = unique("ck_test")
+    grant(broker, ck, [Channel.IN_APP])
+    wait_permissions(redis, ck)
+    first = publish_scores(broker, ck)
+    decisions_for(broker, ck, 1)
+    publish(broker, topics.SCORES, [first])  # redelivered: must not decide (or contact) again
+    publish_scores(broker, ck)
+    decisions = decisions_for(broker, ck, 2)
+    publish_scores(broker, ck)
+    decisions = decisions_for(broker, ck, 3)
+    time.sleep(1.0)  # a duplicate decision, if any, would have landed by now
+    decisions = decisions_for(broker, ck, 3)
+    assert len(decisions) == 3
+    products = [d.offers[0].product for _, d in decisions[:2]]
+    assert products == [CC, AUTO_INS]  # credit card not repeated within the repeat window
+    last = decisions[2][1]
+    assert last.offers == []
+    assert "weekly_contact_cap" in last.blocked[SAV.value]
+    assert redis.zcard(keys.customer(keys.NBA, ck, "contacts")) == 2
+
+
+def test_get_nba_decides_in_real_time_with_localised_reasons(
+    nba: TestClient, broker: str, redis: redis_lib.Redis, unique: Callable[[str], str]
+) -> None:
+    ck = unique("ck_test")
+    assert nba.get(f"/v1/nba/{ck}").status_code == 404
+    assert nba.get(f"/v1/nba/{ck}").headers["content-type"] == "application/problem+json"
+    publish_scores(broker, ck, held_elsewhere=[SAV])
+    wait_until(lambda: nba.get(f"/v1/nba/{ck}").status_code == 200)
+
+    es = nba.get(f"/v1/nba/{ck}", params={"lang": "es"}).json()
+    assert set(es) == {"customer_key", "decision_id", "model_version", "decided_at", "offers", "blocked"}
+    assert es["customer_key"] == ck and es["model_version"] == "7"
+    # No outbound permission: the customer is talking to an advisor.
+    assert [(o["product"], o["channel"]) for o in es["offers"]] == [("credit_card", "advisor"), ("auto_insurance", "advisor")]
+    offer = es["offers"][0]
+    assert set(offer) == {"offer_id", "product", "channel", "propensity", "expected_value", "reasons", "rules_passed"}
+    assert offer["reasons"] == [{"code": "salary_inflow", "text": "Créditos de salario regulares", "weight": 0.4}]
+    assert "inbound_conversation" in offer["rules_passed"]
+    assert es["blocked"] == {"savings": ["held_elsewhere"]}
+    en = nba.get(f"/v1/nba/{ck}", params={"lang": "en"}).json()
+    assert en["offers"][0]["reasons"][0]["text"] == "Regular salary credits"
+    assert nba.get(f"/v1/nba/{ck}", params={"lang": "fr"}).status_code == 422
+
+    accepted = OutcomeRecordedV1(offer_id=offer["offer_id"], product=CC, outcome=OutcomeKind.ACCEPTED)
+    publish(broker, topics.OUTCOMES, [new_event(accepted, customer_key=ck, source=SRC)])
+    wait_until(lambda: nba.get(f"/v1/nba/{ck}").json()["blocked"].get("credit_card") == ["held_here"])
+
+
+def test_consent_revocation_drops_permissions(
+    nba: TestClient, broker: str, redis: redis_lib.Redis, unique: Callable[[str], str]
+) -> None:
+    ck = unique("ck_test")
+    grant(broker, ck, [Channel.IN_APP], consent_id="c-a")
+    grant(broker, ck, [Channel.SMS], consent_id="c-b")
+    wait_until(lambda: redis.hlen(keys.customer(keys.NBA, ck, "permissions")) == 2)
+    revoked = ConsentChangedV1(consent_id="c-a", status=ConsentStatus.REVOKED)
+    publish(broker, topics.CONSENT_EVENTS, [new_event(revoked, customer_key=ck, source=SRC)])
+    wait_until(lambda: redis.hkeys(keys.customer(keys.NBA, ck, "permissions")) == [b"c-b"])
+
+
+def test_erasure_deletes_every_nba_key_of_the_customer(
+    nba: TestClient, broker: str, redis: redis_lib.Redis, unique: Callable[[str], str]
+) -> None:
+    ck = unique("ck_test")
+    grant(broker, ck, [Channel.IN_APP])
+    wait_permissions(redis, ck)
+    publish_scores(broker, ck)
+    decisions_for(broker, ck)
+    pattern = keys.customer_pattern(keys.NBA, ck)
+    assert len(list(redis.scan_iter(match=pattern))) >= 3
+    erasure = CustomerErasureRequestedV1(reason="data_subject_request")
+    publish(broker, topics.CUSTOMER_ERASURE, [new_event(erasure, customer_key=ck, source=SRC)])
+    wait_until(lambda: not list(redis.scan_iter(match=pattern)))
+    assert nba.get(f"/v1/nba/{ck}").status_code == 404
+    # Scores still in flight after the erasure are not stored again.
+    publish_scores(broker, ck)
+    time.sleep(1.0)
+    assert not list(redis.scan_iter(match=pattern))
+
+
+def test_policy_endpoint_and_hot_reload(nba: TestClient, policy_file: Path) -> None:
+    body = nba.get("/v1/policy").json()
+    assert body["version"] == "2025.1-default" and body["last_reload_error"] is None
+    assert body["policy"]["contact"]["max_contacts_per_week"] == 2
+    original = policy_file.read_text()
+    try:
+        policy_file.write_text(original.replace('version: "2025.1-default"', 'version: "hot"'))
+        os.utime(policy_file, (time.time() + 2, time.time() + 2))
+        assert nba.get("/v1/policy").json()["version"] == "hot"
+        policy_file.write_text(original.replace("value_brl: 60", "value_brl: zero"))
+        os.utime(policy_file, (time.time() + 4, time.time() + 4))
+        refused = nba.get("/v1/policy").json()
+        assert refused["version"] == "hot"
+        assert "products.savings.value_brl" in refused["last_reload_error"]
+    finally:
+        policy_file.write_text(original)
+        os.utime(policy_file, (time.time() + 6, time.time() + 6))
+        assert nba.get("/v1/policy").json()["version"] == "2025.1-default"

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import redis as redis_lib
+
+from prometeo.contracts import Channel, ProductCode
+
+from next_best_action.domain.decision import ContactHistory, decide
+from next_best_action.store import NbaStore
+from tests.unit.next_best_action.factories import NOW, default_policy, scores
+
+pytestmark = pytest.mark.integration
+
+
+def test_contacts_and_daily_volume_are_recorded_once_per_offer(
+    redis: redis_lib.Redis, unique: Callable[[str], str]
+) -> None:
+    store = NbaStore(redis, processed_ttl_s=60, scores_ttl_s=60, contact_retention_days=90, erased_ttl_s=60)
+    ck, day = unique("ck_test"), unique("day")
+    decision = decide(scores(), {Channel.IN_APP}, ContactHistory(), NOW, default_policy(), decision_id=unique("dc"))
+    store.record_contacts(ck, decision, day)
+    store.record_contacts(ck, decision, day)  # a redelivered decision
+    assert store.volume(day) == {ProductCode.CREDIT_CARD: 1}
+    [contact] = store.history(ck).contacts
+    assert (contact.product, contact.channel, contact.at) == (ProductCode.CREDIT_CARD, Channel.IN_APP, NOW)
+
+
+def test_older_scores_never_replace_newer_ones(redis: redis_lib.Redis, unique: Callable[[str], str]) -> None:
+    from datetime import timedelta
+
+    store = NbaStore(redis, processed_ttl_s=60, scores_ttl_s=60, contact_retention_days=90, erased_ttl_s=60)
+    ck = unique("ck_test")
+    assert store.save_scores(ck, scores({ProductCode.SAVINGS: 0.9}), NOW)
+    assert not store.save_scores(ck, scores({ProductCode.SAVINGS: 0.1}), NOW - timedelta(minutes=1))
+    latest = store.latest_scores(ck)
+    assert latest is not None and latest.scores[0].propensity == 0.9
