@@ -264,17 +264,20 @@ class SyntheticBank:
         return items
 
     # ---- ground truth ----------------------------------------------------------------------------
-    def oracle_auc(self) -> dict[str, float]:
-        return oracle_auc(self)
+    def oracle_auc(self, rows: np.ndarray | None = None) -> dict[str, float]:
+        return oracle_auc(self, rows)
 
 
-def oracle_auc(bank: SyntheticBank) -> dict[str, float]:
-    """AUC of the hidden propensity against the drawn labels, per product: the ceiling for any model."""
+def oracle_auc(bank: SyntheticBank, rows: np.ndarray | None = None) -> dict[str, float]:
+    """AUC of the hidden propensity against the drawn labels, per product: the ceiling for any model.
+    `rows` (a boolean mask) restricts it to e.g. a model's holdout, so the two are comparable."""
     from sklearn.metrics import roc_auc_score
 
     out: dict[str, float] = {}
     for p, product in enumerate(bank.products):
         mask = ~np.isnan(bank.labels[:, p])
+        if rows is not None:
+            mask &= rows
         y = bank.labels[mask, p]
         if 0 < y.sum() < len(y):
             out[product.value] = float(roc_auc_score(y, bank.oracle_propensity[mask, p]))

@@ -16,6 +16,10 @@ class Settings(SharedSettings):
     # How often the registry is asked whether the alias moved (hot reload).
     reload_interval_s: float = 30.0
     reasons_per_product: int = 3
+    # Until a champion exists the registry is asked this often (the service is not ready meanwhile).
+    load_retry_s: float = 2.0
+    # POST /v1/score accepts at most this many customers in one batch.
+    max_batch: int = 200
 
 
 @lru_cache

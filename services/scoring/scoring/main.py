@@ -1,0 +1,63 @@
+"""Assembles the scoring app: lifespan (model watcher, producer, consumer), routers, telemetry."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from prometeo.bus import ConsumerLoop, EventProducer
+from prometeo.contracts import topics
+from prometeo.runtime import Runtime, broker_check, consumers_check
+from prometeo.telemetry.tracing import configure_tracing
+from prometeo.web import build_app
+
+from scoring.api import model, score
+from scoring.consumers.features_updated import FeaturesUpdatedHandler
+from scoring.models import ModelHolder, ModelWatcher, RegistryLoader
+from scoring.settings import get_settings
+
+SERVICE = "scoring"
+
+
+def model_check(app: FastAPI) -> tuple[bool, str]:
+    settings = get_settings()
+    loaded = app.state.models.get(settings.model_alias)
+    if loaded is None:
+        error = app.state.watcher.last_error
+        return False, f"waiting for {settings.model_name}@{settings.model_alias}" + (f" ({error})" if error else "")
+    return True, f"{loaded.name} v{loaded.version}"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings = get_settings()
+    configure_tracing(SERVICE)
+    models = ModelHolder()
+    watcher = ModelWatcher(
+        RegistryLoader(settings.mlflow_tracking_uri, settings.model_name), models,
+        [settings.model_alias, settings.challenger_alias], settings.reload_interval_s, settings.load_retry_s,
+    )
+    producer = EventProducer(settings.kafka_bootstrap_servers, SERVICE)
+    loop = ConsumerLoop(
+        settings,
+        settings.group_id,
+        {topics.FEATURES_UPDATED: FeaturesUpdatedHandler(models, producer, settings.model_alias,
+                                                         settings.reasons_per_product)},
+        producer,
+    )
+    app.state.models, app.state.watcher = models, watcher
+    app.state.runtime = Runtime(producer, [loop])
+    watcher.start()
+    app.state.runtime.start()
+    yield
+    app.state.runtime.stop()
+    watcher.stop()
+
+
+app = build_app(
+    service=SERVICE,
+    title="Prometeo scoring",
+    lifespan=lifespan,
+    routers=[score.router, model.router],
+    checks={"model": model_check, "broker": broker_check, "consumers": consumers_check},
+)

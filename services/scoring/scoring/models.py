@@ -1,0 +1,155 @@
+"""The served models: loaded from the MLflow registry by alias, watched, and hot-swapped.
+
+Requests take one `LoadedModel` reference at their start and use it to the end; the watcher loads a
+new version completely before it replaces that reference (one attribute assignment, atomic in
+CPython), so a swap never fails or mixes versions inside a request.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import mlflow
+import pandas as pd
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from prometeo.contracts import utcnow
+from prometeo.contracts.events import ProductScore
+from prometeo.telemetry.metrics import MODEL_INFO, MODEL_SCORE_SECONDS
+
+from scoring.domain.scorer import ModelSpec, ScoringInput, score_batch
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    name: str
+    alias: str
+    version: str
+    feature_set_version: str
+    spec: ModelSpec
+    pyfunc: mlflow.pyfunc.PyFuncModel
+    loaded_at: datetime = field(default_factory=utcnow)
+
+    def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return self.pyfunc.predict(frame)
+
+    def score(self, inputs: Sequence[ScoringInput], reasons_per_product: int) -> list[list[ProductScore]]:
+        started = time.perf_counter()
+        scores = score_batch(self, self.spec, inputs, reasons_per_product)
+        if inputs:
+            per_customer = (time.perf_counter() - started) / len(inputs)
+            for _ in inputs:
+                MODEL_SCORE_SECONDS.observe(per_customer)
+        return scores
+
+
+class RegistryLoader:
+    def __init__(self, tracking_uri: str, model_name: str) -> None:
+        self.model_name = model_name
+        self._tracking_uri = tracking_uri
+        self._client = MlflowClient(tracking_uri, registry_uri=tracking_uri)
+
+    def version_of(self, alias: str) -> str | None:
+        """The version an alias points at now, or None if the model or alias does not exist."""
+        try:
+            return str(self._client.get_model_version_by_alias(self.model_name, alias).version)
+        except MlflowException as exc:
+            if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND"):
+                return None
+            raise
+
+    def load(self, alias: str, version: str) -> LoadedModel:
+        # Load the resolved version, not the alias: the alias may move between the two calls.
+        mlflow.set_tracking_uri(self._tracking_uri)
+        mlflow.set_registry_uri(self._tracking_uri)
+        pyfunc = mlflow.pyfunc.load_model(f"models:/{self.model_name}/{version}")
+        meta = pyfunc.metadata.metadata or {}
+        return LoadedModel(
+            name=self.model_name, alias=alias, version=version,
+            feature_set_version=str(meta.get("feature_set_version", "unknown")),
+            spec=ModelSpec(columns=list(meta["columns"]), products=list(meta["products"]),
+                           baselines=dict(meta.get("baselines", {}))),
+            pyfunc=pyfunc,
+        )
+
+
+class ModelHolder:
+    """The current model per alias. Readers call `get`; only the watcher calls `swap`."""
+
+    def __init__(self) -> None:
+        self._models: dict[str, LoadedModel] = {}
+
+    def get(self, alias: str) -> LoadedModel | None:
+        return self._models.get(alias)
+
+    def swap(self, alias: str, model: LoadedModel | None) -> None:
+        previous = self._models.get(alias)
+        models = dict(self._models)
+        if model is None:
+            models.pop(alias, None)
+        else:
+            models[alias] = model
+            MODEL_INFO.labels(model.name, alias, model.version).set(1)
+        self._models = models  # the atomic step
+        if previous is not None and (model is None or previous.version != model.version):
+            MODEL_INFO.remove(previous.name, alias, previous.version)
+
+    def all(self) -> dict[str, LoadedModel]:
+        return dict(self._models)
+
+
+class ModelWatcher:
+    """Polls the registry; loads whatever each alias points at when it moves."""
+
+    def __init__(self, loader: RegistryLoader, holder: ModelHolder, aliases: Sequence[str],
+                 interval_s: float, retry_s: float) -> None:
+        self._loader = loader
+        self._holder = holder
+        self._aliases = list(aliases)
+        self._interval_s = interval_s
+        self._retry_s = retry_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_error: str | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="model-watcher", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.refresh()
+            ready = self._holder.get(self._aliases[0]) is not None
+            self._stop.wait(self._interval_s if ready else min(self._retry_s, self._interval_s))
+
+    def refresh(self) -> None:
+        for alias in self._aliases:
+            try:
+                version = self._loader.version_of(alias)
+                current = self._holder.get(alias)
+                if version is None:
+                    # A challenger may be retired; a champion is never dropped for a registry hiccup.
+                    if current is not None and alias != self._aliases[0]:
+                        self._holder.swap(alias, None)
+                    continue
+                if current is None or current.version != version:
+                    model = self._loader.load(alias, version)
+                    self._holder.swap(alias, model)
+                    log.info("model loaded", extra={"model": model.name, "alias": alias, "version": version})
+                self.last_error = None
+            except Exception as exc:  # noqa: BLE001 - keep serving the loaded model; retry next tick
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("model refresh failed", extra={"alias": alias, "error": self.last_error[:300]})

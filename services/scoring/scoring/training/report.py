@@ -1,0 +1,34 @@
+"""What a training run produced: the registered version, the alias it got and a metrics table."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+_SHOWN = ("chosen", "auc", "oracle_auc", "auc_vs_oracle", "pr_auc", "log_loss", "ece", "lift_at_10",
+          "auc_logistic", "auc_boosted", "positives_holdout")
+
+
+@dataclass
+class TrainingReport:
+    model_name: str
+    version: str
+    alias: str  # "champion" or "challenger"
+    mean_auc: float
+    previous_champion_auc: float | None
+    run_id: str
+    feature_set_version: str
+    metrics: pd.DataFrame  # one row per product
+
+    @property
+    def promoted(self) -> bool:
+        return self.alias == "champion"
+
+    def table(self) -> str:
+        shown = self.metrics[[c for c in _SHOWN if c in self.metrics]]
+        head = (f"{self.model_name} v{self.version} → @{self.alias}  mean holdout AUC {self.mean_auc:.3f}"
+                + (f" (champion had {self.previous_champion_auc:.3f})" if self.previous_champion_auc is not None
+                   and not math.isnan(self.previous_champion_auc) else ""))
+        return head + "\n" + shown.to_string(float_format=lambda v: f"{v:.3f}", na_rep="-")

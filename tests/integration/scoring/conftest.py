@@ -1,0 +1,31 @@
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from prometeo_dev.synthbank import SyntheticBank, generate_bank
+from prometeo_dev.training_set import build_training_frame
+
+AS_OF = datetime(2025, 6, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def small_bank() -> SyntheticBank:
+    return generate_bank(700, seed=21, as_of=AS_OF)
+
+
+@pytest.fixture(scope="session")
+def good_frame(small_bank: SyntheticBank) -> pd.DataFrame:
+    return build_training_frame(small_bank)
+
+
+@pytest.fixture(scope="session")
+def weak_frame(good_frame: pd.DataFrame) -> pd.DataFrame:
+    """Same features, labels shuffled: a model trained on it can only be about as good as a coin."""
+    rng = np.random.default_rng(0)
+    weak = good_frame.copy()
+    for column in weak.filter(like="label_").columns:
+        weak[column] = rng.permutation(weak[column].to_numpy())
+    weak.attrs = dict(good_frame.attrs)
+    return weak

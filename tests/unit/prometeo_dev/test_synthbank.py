@@ -1,0 +1,89 @@
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from prometeo.contracts import Channel, payload_model
+from prometeo.identity import normalise_identifier
+from prometeo_dev.synthbank import PRODUCTS, generate_bank
+
+AS_OF = datetime(2025, 6, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def bank():  # type: ignore[no-untyped-def]
+    return generate_bank(300, seed=11, as_of=AS_OF)
+
+
+def _cpf_valid(cpf: str) -> bool:
+    digits = [int(c) for c in normalise_identifier(cpf)]
+    d1 = sum(d * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True)) * 10 % 11 % 10
+    d2 = sum(d * w for d, w in zip(digits[:10], range(11, 1, -1), strict=True)) * 10 % 11 % 10
+    return digits[9] == d1 and digits[10] == d2
+
+
+def test_same_seed_same_bank(bank) -> None:  # type: ignore[no-untyped-def]
+    again = generate_bank(300, seed=11, as_of=AS_OF)
+    assert again.event_items() == bank.event_items()
+    assert again.consent_requests() == bank.consent_requests()
+    np.testing.assert_array_equal(again.oracle_propensity, bank.oracle_propensity)
+    np.testing.assert_array_equal(again.labels, bank.labels)
+
+
+def test_other_seed_other_bank(bank) -> None:  # type: ignore[no-untyped-def]
+    other = generate_bank(300, seed=12, as_of=AS_OF)
+    assert set(other.customers["customer_id"]).isdisjoint(bank.customers["customer_id"])
+    assert not np.array_equal(other.oracle_propensity, bank.oracle_propensity)
+
+
+def test_customer_ids_are_distinct_valid_cpfs(bank) -> None:  # type: ignore[no-untyped-def]
+    ids = bank.customers["customer_id"].tolist()
+    assert len(set(ids)) == len(ids)
+    assert all(len(c) == 14 and c[3] == "." and c[7] == "." and c[11] == "-" for c in ids)
+    assert all(_cpf_valid(c) for c in ids)
+
+
+def test_every_item_has_the_ingest_shape_and_a_valid_payload(bank) -> None:  # type: ignore[no-untyped-def]
+    items = bank.event_items()
+    assert {i["type"] for i in items} >= {"customer.profiled", "account.opened", "balance.snapshot",
+                                          "transaction.booked", "product.held"}
+    for item in items:
+        assert set(item) == {"customer_id", "source_event_id", "type", "version", "occurred_at", "source", "payload"}
+        assert item["source"] == "synthbank" and item["version"] == 1
+        assert datetime.fromisoformat(item["occurred_at"]) <= AS_OF
+        payload_model(item["type"], item["version"]).model_validate(item["payload"])
+    assert len({i["source_event_id"] for i in items}) == len(items)
+
+
+def test_payroll_and_categorised_spend_are_present(bank) -> None:  # type: ignore[no-untyped-def]
+    txns = [i["payload"] for i in bank.event_items() if i["type"] == "transaction.booked"]
+    assert any(t["is_payroll"] for t in txns)
+    assert len({t["mcc"] for t in txns if t["mcc"]}) > 15
+    assert all(isinstance(t["amount"], str) and "." in t["amount"] for t in txns)
+
+
+def test_consents_have_the_ingest_shape(bank) -> None:  # type: ignore[no-untyped-def]
+    consents = bank.consent_requests()
+    assert len(consents) == bank.n_customers
+    for c in consents:
+        assert c["consent_id"].startswith("urn:synthbank:consent:")
+        assert c["institution"] == "synthbank"
+        assert c["purposes"] == ["cross_sell_analytics", "marketing"]
+        assert c["expires_at"] is None or datetime.fromisoformat(c["expires_at"]) > AS_OF
+        assert c["marketing_channels"] and all(Channel(ch) for ch in c["marketing_channels"])
+    assert len({c["consent_id"] for c in consents}) == len(consents)
+
+
+def test_ground_truth_shapes_and_labels(bank) -> None:  # type: ignore[no-untyped-def]
+    n, k = bank.n_customers, len(PRODUCTS)
+    assert bank.oracle_propensity.shape == bank.labels.shape == bank.held_here.shape == (n, k)
+    assert np.isnan(bank.labels[bank.held_here]).all()
+    known = bank.labels[~bank.held_here]
+    assert set(np.unique(known)) <= {0.0, 1.0}
+    assert 0.03 < known.mean() < 0.3
+
+
+def test_oracle_auc_is_high_but_not_perfect() -> None:
+    aucs = generate_bank(3_000, seed=5, as_of=AS_OF).oracle_auc()
+    assert set(aucs) == {p.value for p in PRODUCTS}
+    assert all(0.65 < a < 0.95 for a in aucs.values()), aucs

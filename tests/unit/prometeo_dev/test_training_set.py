@@ -1,0 +1,54 @@
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from feature_store.domain.definitions import FEATURE_NAMES
+from prometeo_dev.synthbank import PRODUCTS, generate_bank
+from prometeo_dev.training_set import build_training_frame, feature_row
+from scoring.domain.vector import held_columns, label_column
+
+AS_OF = datetime(2025, 6, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def bank():  # type: ignore[no-untyped-def]
+    return generate_bank(120, seed=3, as_of=AS_OF)
+
+
+def test_frame_columns_and_labels(bank) -> None:  # type: ignore[no-untyped-def]
+    frame = build_training_frame(bank)
+    labels = [label_column(p.value) for p in PRODUCTS]
+    assert list(frame.columns) == [*FEATURE_NAMES, *held_columns(), *labels]
+    assert len(frame) == bank.n_customers
+    assert frame.attrs["feature_set_version"]
+    np.testing.assert_array_equal(frame[labels].to_numpy(), bank.labels)
+    # Held flags come from the replayed product.held events and agree with the bank.
+    here = frame[[f"held_here_{p.value}" for p in PRODUCTS]].to_numpy().astype(bool)
+    np.testing.assert_array_equal(here, bank.held_here)
+    assert (frame["txn_count_30d"] > 0).all()
+    assert frame["spend_groceries_30d"].sum() > 0
+
+
+def test_an_event_after_as_of_changes_nothing(bank) -> None:  # type: ignore[no-untyped-def]
+    items = bank.customer_events(0)
+    before = feature_row(items, AS_OF)
+    later = (AS_OF + timedelta(hours=1)).isoformat()
+    late = [
+        {**items[0], "source_event_id": "late-txn", "type": "transaction.booked", "occurred_at": later,
+         "payload": {"account_id": "acc-0-chk", "transaction_id": "late", "direction": "debit",
+                     "amount": "9999.00", "booked_at": later, "mcc": "4511"}},
+        {**items[0], "source_event_id": "late-held", "type": "product.held", "occurred_at": later,
+         "payload": {"product": "mortgage", "at_other_institution": True}},
+    ]
+    assert feature_row(items + late, AS_OF) == before
+    # ...and the same events do count once as_of has passed them.
+    after = AS_OF + timedelta(days=1)
+    assert feature_row(items + late, after)["spend_travel_30d"] >= feature_row(items, after)["spend_travel_30d"] + 9999
+
+
+def test_an_as_of_before_the_activity_sees_none_of_it(bank) -> None:  # type: ignore[no-untyped-def]
+    items = bank.customer_events(1)
+    assert feature_row(items, AS_OF)["outflow_90d"] > 0
+    early = feature_row(items, AS_OF - timedelta(days=bank.months * 30 + 1))
+    assert early["outflow_90d"] == early["txn_count_30d"] == early["balance_current"] == 0
