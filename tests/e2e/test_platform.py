@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import json
+
 import httpx
 import pytest
 
@@ -23,6 +25,10 @@ CONSUMED_TOPICS = (
     topics.ACCOUNT_EVENTS, topics.CONSENT_EVENTS, topics.CUSTOMER_ERASURE, topics.FEATURES_UPDATED,
     topics.SCORES, topics.OFFERS, topics.OUTCOMES,
 )
+
+
+def _customer_ids(bank: SyntheticBank, n: int) -> list[str]:
+    return bank.customers["customer_id"].head(n).tolist()
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +60,7 @@ def test_events_flow_to_ranked_recommendations_with_reasons(running: Platform, b
     summary = wait_for_offers(gateway, timeout=120)
     assert summary["offers_made"] > 0
 
-    shown = [(c.customer_id, r) for c in bank.customers[:100] if (r := recommendations(gateway, c.customer_id, "en"))]
+    shown = [(cid, r) for cid in _customer_ids(bank, 100) if (r := recommendations(gateway, cid, "en"))]
     with_offers = [(cid, r) for cid, r in shown if r["recommendations"]]
     assert with_offers, "some demo customer must get an offer"
     cid, rec = with_offers[0]
@@ -62,7 +68,8 @@ def test_events_flow_to_ranked_recommendations_with_reasons(running: Platform, b
     assert ranks == list(range(1, len(ranks) + 1))
     values = [o["expected_value"] for o in rec["recommendations"]]
     assert values == sorted(values, reverse=True)
-    assert all(o["reasons"] and o["reasons"][0]["text"] for o in rec["recommendations"])
+    explained = all(o["reasons"] and o["reasons"][0]["text"] and o["rules_passed"] for o in rec["recommendations"])
+    assert explained, json.dumps(rec, indent=1)
     assert rec["customer_key"].startswith("ck_") and cid not in str(rec)  # only the pseudonymous key
 
     # The advisor reports the outcome; KPIs see it.
@@ -76,13 +83,14 @@ def test_events_flow_to_ranked_recommendations_with_reasons(running: Platform, b
 
 def test_gateway_refuses_without_a_key_and_audits_reads(running: Platform, broker: str, bank: SyntheticBank) -> None:
     gateway = running.url("gateway")
-    r = httpx.get(f"{gateway}/v1/customers/{bank.customers[0].customer_id}/recommendations")
+    first = _customer_ids(bank, 1)[0]
+    r = httpx.get(f"{gateway}/v1/customers/{first}/recommendations")
     assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json")
     r = httpx.get(f"{gateway}/v1/kpis", headers={"X-API-Key": ADVISOR_KEY})
     assert r.status_code == 403
     assert httpx.get(f"{gateway}/v1/kpis", headers={"X-API-Key": MARKETING_KEY}).status_code == 200
     audits = read_topic(broker, topics.AUDIT, min_count=1)
-    assert audits and all(bank.customers[0].customer_id.encode() not in a.value for a in audits)
+    assert audits and all(first.encode() not in a.value for a in audits)
 
 
 def test_malformed_message_on_every_consumed_topic_is_dead_lettered(running: Platform, broker: str) -> None:

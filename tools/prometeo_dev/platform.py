@@ -24,6 +24,16 @@ SERVICES: tuple[tuple[str, str, int], ...] = (
 )
 
 
+# Gateway settings fields naming each upstream's base URL.
+GATEWAY_UPSTREAM_SETTINGS = {
+    "ingest-openfinance": "ingest_url",
+    "feature-store": "feature_store_url",
+    "scoring": "scoring_url",
+    "next-best-action": "next_best_action_url",
+    "campaigns": "campaigns_url",
+}
+
+
 def env_prefix(name: str) -> str:
     return "PROMETEO_" + name.upper().replace("-", "_") + "_"
 
@@ -82,9 +92,8 @@ class Platform:
             f"{prefix}HOST": "127.0.0.1",
         }
         if name == "gateway":
-            for other, _, _ in SERVICES:
-                if other != "gateway":
-                    env[f"{prefix}{other.upper().replace('-', '_')}_URL"] = self.url(other)
+            for other, setting in GATEWAY_UPSTREAM_SETTINGS.items():
+                env[f"{prefix}{setting.upper()}"] = self.url(other)
         env.update(self.extra_env)
         return env
 

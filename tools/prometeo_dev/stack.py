@@ -62,7 +62,7 @@ def run_demo(plat: Platform, customers: int, seed: int) -> str | None:
         f"({load.received / max(load.seconds, 1e-9):.0f} events/s): {load.counts}")
     kpis = wait_for_offers(plat.url("gateway"))
     say(f"offers made: {kpis.get('offers_made', 0)}")
-    return _report_recommendations(plat, [c.customer_id for c in bank.customers[:200]])
+    return _report_recommendations(plat, bank.customers["customer_id"].head(200).tolist())
 
 
 def _interrupt(*_: object) -> None:

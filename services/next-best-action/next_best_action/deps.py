@@ -2,6 +2,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from prometeo.bus import EventProducer
+
 from next_best_action.policy_source import PolicySource
 from next_best_action.settings import Settings, get_settings
 from next_best_action.store import NbaStore
@@ -15,6 +17,11 @@ def _policies(request: Request) -> PolicySource:
     return request.app.state.policies
 
 
+def _producer(request: Request) -> EventProducer:
+    return request.app.state.runtime.producer
+
+
+ProducerDep = Annotated[EventProducer, Depends(_producer)]
 StoreDep = Annotated[NbaStore, Depends(_store)]
 PolicySourceDep = Annotated[PolicySource, Depends(_policies)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -77,8 +77,16 @@ class NbaStore:
         return True
 
     def latest_scores(self, customer_key: str) -> ScoresComputedV1 | None:
+        latest = self.latest_scores_at(customer_key)
+        return None if latest is None else latest[0]
+
+    def latest_scores_at(self, customer_key: str) -> tuple[ScoresComputedV1, datetime] | None:
+        """The newest scores and when they were computed (which identifies them)."""
         raw = self._redis.get(_key(customer_key, "scores"))
-        return None if raw is None else ScoresComputedV1.model_validate(json.loads(raw)["scores"])
+        if raw is None:
+            return None
+        body = json.loads(raw)
+        return ScoresComputedV1.model_validate(body["scores"]), datetime.fromisoformat(body["occurred_at"])
 
     # -- permissions -------------------------------------------------------------------------------
     def grant(self, customer_key: str, consent_id: str, channels: list[Channel]) -> None:

@@ -33,7 +33,7 @@ def _stub_app(stub: StubUpstream) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "alive"}
 
-    @app.get("/v1/nba/{customer_key}")
+    @app.post("/v1/nba/{customer_key}/presentations")
     def nba(customer_key: str, lang: str = "es") -> JSONResponse:
         if customer_key.startswith("ck_unknown"):
             return JSONResponse({"type": "about:blank", "title": "Customer not found", "status": 404},

@@ -102,7 +102,7 @@ def test_recommendations_read_is_audited_on_audit_v1_without_the_raw_id(
     assert body["recommendations"][0]["reasons"] == [{"code": "payroll", "text": "Receives payroll"}]
 
     path, headers = next((p, h) for p, h in stub_upstream.seen if p.startswith(f"/v1/nba/{ck}"))
-    assert path == f"/v1/nba/{ck}?lang=en"
+    assert path == f"/v1/nba/{ck}/presentations?lang=en"
     assert "traceparent" in headers and "x-api-key" not in headers
 
     [record] = read_topic(broker, topics.AUDIT, match=lambda r: r.key == ck.encode())

@@ -223,3 +223,21 @@ def test_policy_endpoint_and_hot_reload(nba: TestClient, policy_file: Path) -> N
         policy_file.write_text(original)
         os.utime(policy_file, (time.time() + 6, time.time() + 6))
         assert nba.get("/v1/policy").json()["version"] == "2025.1-default"
+
+
+def test_presenting_records_the_offers_once_per_scores_and_day(
+    nba: TestClient, broker: str, unique: Callable[[str], str]
+) -> None:
+    ck = unique("ck_test")
+    assert nba.post(f"/v1/nba/{ck}/presentations").status_code == 404
+    publish_scores(broker, ck)
+    wait_until(lambda: nba.get(f"/v1/nba/{ck}").status_code == 200)
+    first = nba.post(f"/v1/nba/{ck}/presentations", params={"lang": "en"}).json()
+    again = nba.post(f"/v1/nba/{ck}/presentations").json()
+    assert first["offers"] and first["decision_id"] == again["decision_id"]
+    assert [o["offer_id"] for o in first["offers"]] == [o["offer_id"] for o in again["offers"]]
+    published = [p for _, p in decisions_for(broker, ck, count=2) if p.decision_id == first["decision_id"]]
+    assert len({p.decision_id for p in published}) == 1
+    assert {o.offer_id for o in published[0].offers} == {o["offer_id"] for o in first["offers"]}
+    # The preview stays read-only: a fresh id every time, nothing published for it.
+    assert nba.get(f"/v1/nba/{ck}").json()["decision_id"] != first["decision_id"]

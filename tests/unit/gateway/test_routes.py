@@ -124,10 +124,10 @@ def test_recommendations_are_reshaped_pseudonymised_and_audited(gateway: Gateway
     assert body["generated_at"].startswith("2025-01-02T03:04:05")
     assert [r["rank"] for r in body["recommendations"]] == [1, 2]
     assert body["recommendations"][0]["reasons"] == [{"code": "payroll", "text": "Recibe nómina"}]
-    assert "rules_passed" not in body["recommendations"][0]
+    assert body["recommendations"][0]["rules_passed"] == ["consent"]
     assert body["blocked"] == {"mortgage": ["age_band"]}
     [request] = gateway.upstream.seen
-    assert str(request.url) == f"http://127.0.0.1:8004/v1/nba/{CK}?lang=en"
+    assert str(request.url) == f"http://127.0.0.1:8004/v1/nba/{CK}/presentations?lang=en"
     assert "12345678909" not in str(request.url) and CPF not in str(request.url)
     [(principal, ck, resource, purpose)] = gateway.audit.records
     assert (principal.actor, principal.role, ck) == (actor_id("dev-advisor-key"), Role.ADVISOR, CK)

@@ -65,8 +65,16 @@ def test_reasons_are_stable_for_the_same_input() -> None:
 def test_signals_that_pull_down_are_not_reasons() -> None:
     quiet = ScoringInput(features={"balance_current": 100.0, "balance_min_30d": 100.0, "spend_travel_30d": 0.0})
     [scores] = score_batch(FakePredictor(), SPEC, [quiet])
-    assert _by_product(scores)["savings"].reasons == []
-    assert _by_product(scores)["credit_card"].reasons == []
+    # Nothing pushed these up: only the product-gap fallback explains them.
+    assert [r.code for r in _by_product(scores)["savings"].reasons] == ["product_gap"]
+    assert [r.code for r in _by_product(scores)["credit_card"].reasons] == ["product_gap"]
+
+
+def test_product_gap_is_not_claimed_for_a_product_held_elsewhere() -> None:
+    values = {"held_elsewhere_credit_card": 1.0}
+    assert reasons_for("credit_card", {}, values, {}, SPECS, limit=3) == []
+    [gap] = reasons_for("savings", {}, values, {}, SPECS, limit=3)
+    assert gap.text_es == "no tiene cuenta de ahorro con nosotros ni en otra institución"
 
 
 def test_ties_break_by_code_and_limit_applies() -> None:

@@ -32,6 +32,8 @@ class RecommendationPublic(BaseModel):
     propensity: float
     expected_value: float
     reasons: list[ReasonPublic]
+    # Which eligibility and contact-policy rules this offer passed (the other half of its explanation).
+    rules_passed: list[str] = []
 
 
 class RecommendationsPublic(BaseModel):
@@ -57,6 +59,7 @@ class _UpstreamOffer(BaseModel):
     propensity: float
     expected_value: float
     reasons: list[_UpstreamReason] = []
+    rules_passed: list[str] = []
 
 
 class _UpstreamDecision(BaseModel):
@@ -86,6 +89,7 @@ def to_public(decision: _UpstreamDecision) -> RecommendationsPublic:
                 propensity=offer.propensity,
                 expected_value=offer.expected_value,
                 reasons=[ReasonPublic(code=r.code, text=r.text) for r in offer.reasons],
+                rules_passed=offer.rules_passed,
             )
             for rank, offer in enumerate(decision.offers, start=1)
         ],
@@ -102,8 +106,9 @@ async def get_recommendations(
     audit: AuditDep,
     lang: Lang = Query("es", description="Language of the reason texts"),
 ) -> RecommendationsPublic:
+    # A presentation, not a preview: the offers shown are recorded so their outcomes can be reported.
     response = await upstreams.call(
-        Upstream.NEXT_BEST_ACTION, "GET", f"/v1/nba/{customer_key}", params={"lang": lang}
+        Upstream.NEXT_BEST_ACTION, "POST", f"/v1/nba/{customer_key}/presentations", params={"lang": lang}
     )
     try:
         decision = _UpstreamDecision.model_validate_json(response.content)

@@ -3,7 +3,9 @@
 Same `decide()` as the stream path, in "inbound" mode: the customer started the contact, so an offer
 can be shown by the advisor (or the app) even without an outbound marketing permission, and the
 weekly cap and repeat rules (which limit unsolicited contact) do not apply. Eligibility and the decline
-cooldown still do. Read-only: nothing is published and no contact is recorded.
+cooldown still do. `GET` is a read-only preview; `POST …/presentations` is the same decision when an
+advisor or the app actually shows it: it is published to offers.v1 so campaigns records the offers
+and their outcomes can be reported and counted.
 """
 
 from __future__ import annotations
@@ -15,11 +17,17 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from prometeo.contracts import utcnow
+from prometeo.contracts import new_event, topics, utcnow
 from prometeo.web import Problem
 
-from next_best_action.deps import PolicySourceDep, StoreDep
+from next_best_action.consumers.scores import SOURCE, offer_decided
+from next_best_action.deps import PolicySourceDep, ProducerDep, StoreDep
 from next_best_action.domain.decision import Decision, Offer, decide, volume_day
+from next_best_action.policy_source import PolicySource
+from next_best_action.store import NbaStore
+
+_PRESENTATIONS = uuid.UUID("0b6f2a8e-4f7c-4a51-9c3e-2d8a7e1f5c90")
+PUBLISH_TIMEOUT_S = 15.0
 
 router = APIRouter(prefix="/v1", tags=["next-best-action"])
 
@@ -75,23 +83,45 @@ def decision_public(customer_key: str, decision: Decision, lang: Lang) -> Decisi
     )
 
 
-@router.get("/nba/{customer_key}")
-def next_best_action(
-    customer_key: str, store: StoreDep, policies: PolicySourceDep, lang: Lang = Query("es")
-) -> DecisionPublic:
-    scores = store.latest_scores(customer_key)
-    if scores is None:
+def _inbound_decision(customer_key: str, store: NbaStore, policies: PolicySource, decision_id: str | None) -> Decision:
+    latest = store.latest_scores_at(customer_key)
+    if latest is None:
         raise Problem(404, "Customer not found", "no scores are known for this customer")
+    scores, computed_at = latest
     now, policy = utcnow(), policies.current()
-    decision = decide(
+    if decision_id is None:
+        # One presentation per customer, scores and day: showing the same offers again records nothing new.
+        stamp = f"{customer_key}|{computed_at.isoformat()}|{now.date().isoformat()}"
+        decision_id = "dc_" + uuid.uuid5(_PRESENTATIONS, stamp).hex
+    return decide(
         scores,
         store.permissions(customer_key),
         store.history(customer_key),
         now,
         policy,
-        decision_id="dc_" + uuid.uuid4().hex,
+        decision_id=decision_id,
         mode="inbound",
         # Daily caps protect a product's budget whoever shows the offer; only outbound offers consume them.
         volume_today=store.volume(volume_day(now, policy)),
     )
+
+
+@router.get("/nba/{customer_key}")
+def next_best_action(
+    customer_key: str, store: StoreDep, policies: PolicySourceDep, lang: Lang = Query("es")
+) -> DecisionPublic:
+    decision = _inbound_decision(customer_key, store, policies, "dc_" + uuid.uuid4().hex)
+    return decision_public(customer_key, decision, lang)
+
+
+@router.post("/nba/{customer_key}/presentations")
+def present_next_best_action(
+    customer_key: str, store: StoreDep, policies: PolicySourceDep, producer: ProducerDep,
+    lang: Lang = Query("es"),
+) -> DecisionPublic:
+    decision = _inbound_decision(customer_key, store, policies, None)
+    if decision.offers:
+        event = new_event(offer_decided(decision), customer_key=customer_key, source=SOURCE,
+                          event_id=uuid.uuid5(_PRESENTATIONS, decision.decision_id))
+        producer.publish(topics.OFFERS, event).get(timeout=PUBLISH_TIMEOUT_S)
     return decision_public(customer_key, decision, lang)

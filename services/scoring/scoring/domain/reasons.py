@@ -195,4 +195,20 @@ def reasons_for(
             break
         if text := spec.phrase(values, baselines, product):
             out.append(ReasonCode(code=spec.code, text_en=text[0], text_es=text[1], weight=round(effect, 4)))
+    if not out and (gap := product_gap(product, values)):
+        out.append(gap)
     return out
+
+
+def product_gap(product: str, values: Values) -> ReasonCode | None:
+    """When no single signal stands out, the offer still has a sayable reason: the product gap."""
+    held = values.get(f"{HELD_HERE_PREFIX}{product}", 0.0) >= 1 or values.get(f"{HELD_ELSEWHERE_PREFIX}{product}", 0.0) >= 1
+    if held or product not in PRODUCT_NAMES:
+        return None
+    name_en, name_es = PRODUCT_NAMES[product]
+    return ReasonCode(
+        code="product_gap",
+        text_en=f"does not hold a {name_en} with us or at another institution",
+        text_es=f"no tiene {name_es} con nosotros ni en otra institución",
+        weight=0.0,
+    )
