@@ -38,12 +38,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         [settings.model_alias, settings.challenger_alias], settings.reload_interval_s, settings.load_retry_s,
     )
     producer = EventProducer(settings.kafka_bootstrap_servers, SERVICE)
+    features_updated = FeaturesUpdatedHandler(models, producer, settings.model_alias, settings.reasons_per_product)
     loop = ConsumerLoop(
         settings,
         settings.group_id,
-        {topics.FEATURES_UPDATED: FeaturesUpdatedHandler(models, producer, settings.model_alias,
-                                                         settings.reasons_per_product)},
+        {topics.FEATURES_UPDATED: features_updated},
         producer,
+        on_batch_end=features_updated.flush,
     )
     app.state.models, app.state.watcher = models, watcher
     app.state.runtime = Runtime(producer, [loop])

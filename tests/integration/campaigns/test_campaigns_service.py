@@ -97,7 +97,8 @@ def test_outcome_post_publishes_and_updates_kpis(
     })
     assert response.status_code == 202
     event_id = response.json()["event_id"]
-    [record] = read_topic(broker, topics.OUTCOMES, match=lambda r: decode(r.value)[0].event_id == uuid.UUID(event_id))
+    [record] = read_topic(broker, topics.OUTCOMES,
+                          match=lambda r: r.key == ck.encode() and decode(r.value)[0].event_id == uuid.UUID(event_id))
     envelope, outcome = decode(record.value)
     assert envelope.customer_key == ck and envelope.source == "campaigns"
     assert outcome.channel == Channel.WHATSAPP  # taken from the recorded offer
