@@ -31,15 +31,14 @@ return {used, ttl}
 
 class RateLimiter(abc.ABC):
     @abc.abstractmethod
-    async def hit(self, actor: str) -> Quota:
-        """Count one request for `actor` and say where it stands."""
+    async def hit(self, actor: str, limit: int) -> Quota:
+        """Count one request for `actor` against `limit` per minute and say where it stands."""
 
 
 class RedisRateLimiter(RateLimiter):
-    def __init__(self, client: aioredis.Redis, limit_per_minute: int) -> None:
-        self._limit = limit_per_minute
+    def __init__(self, client: aioredis.Redis) -> None:
         self._hit = client.register_script(_HIT)
 
-    async def hit(self, actor: str) -> Quota:
+    async def hit(self, actor: str, limit: int) -> Quota:
         used, ttl = await self._hit(keys=[keys.entity(GATEWAY, "ratelimit", actor)], args=[WINDOW_S])
-        return Quota(limit=self._limit, used=int(used), reset_s=int(ttl))
+        return Quota(limit=limit, used=int(used), reset_s=int(ttl))

@@ -58,7 +58,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.redis = sync_redis  # readiness ping
     app.state.runtime = Runtime(producer)
     app.state.keyring = KeyRing(settings.api_keys)
-    app.state.limiter = RedisRateLimiter(async_redis, settings.rate_limit_per_minute)
+    app.state.limiter = RedisRateLimiter(async_redis)
     app.state.audit = KafkaAuditTrail(producer)
     app.state.upstreams = upstreams
     app.state.upstream_health = UpstreamHealth(upstreams, settings.upstream_health_interval_s)

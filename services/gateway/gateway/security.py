@@ -65,9 +65,10 @@ async def authenticate(
     return principal
 
 
-async def _count(request: Request, limiter: RateLimiter, principal: Principal, fail_open: bool) -> Quota:
+async def _count(request: Request, limiter: RateLimiter, principal: Principal, settings: Settings) -> Quota:
+    fail_open = settings.rate_limit_fail_open
     try:
-        quota = await limiter.hit(principal.actor)
+        quota = await limiter.hit(principal.actor, settings.limit_for(principal.role.value))
     except (redis.RedisError, OSError) as exc:
         if fail_open:
             log.warning("rate limiter unavailable, failing open", extra={"error": type(exc).__name__})
@@ -93,7 +94,7 @@ def require(permission: Permission) -> Callable[..., Awaitable[Principal]]:
         limiter: Annotated[RateLimiter, Depends(_limiter)],
         settings: Annotated[Settings, Depends(get_settings)],
     ) -> Principal:
-        await _count(request, limiter, principal, settings.rate_limit_fail_open)
+        await _count(request, limiter, principal, settings)
         if not is_allowed(principal.role, permission):
             GATEWAY_REJECTIONS.labels("forbidden").inc()
             log.info("forbidden", extra={"actor": principal.actor, "role": principal.role.value,

@@ -31,6 +31,8 @@ class Settings(SharedSettings):
     next_best_action_url: str = "http://127.0.0.1:8004"
     campaigns_url: str = "http://127.0.0.1:8005"
     rate_limit_per_minute: int = 600
+    # Per-role overrides: bank cores and aggregators push event batches, far above interactive use.
+    role_rate_limits_per_minute: dict[str, int] = {"ingest": 120_000}
     # Without Redis the limiter cannot count; refusing (503) is the safe default for a bank edge.
     rate_limit_fail_open: bool = False
     upstream_timeout_s: float = 5.0
@@ -50,6 +52,9 @@ class Settings(SharedSettings):
             if any(len(key) < MIN_KEY_LENGTH for key in self.api_keys):
                 raise ValueError(f"API keys must be at least {MIN_KEY_LENGTH} characters outside dev/test")
         return self
+
+    def limit_for(self, role: str) -> int:
+        return self.role_rate_limits_per_minute.get(role, self.rate_limit_per_minute)
 
 
 @lru_cache

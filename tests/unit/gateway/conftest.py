@@ -26,7 +26,8 @@ class FakeLimiter(RateLimiter):
         self.limit = limit
         self.counts: dict[str, int] = {}
 
-    async def hit(self, actor: str) -> Quota:
+    async def hit(self, actor: str, limit: int) -> Quota:
+        # The fake's own limit wins, so tests can reach 429 in a few requests.
         self.counts[actor] = self.counts.get(actor, 0) + 1
         return Quota(limit=self.limit, used=self.counts[actor], reset_s=42)
 

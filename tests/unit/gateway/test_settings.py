@@ -33,3 +33,9 @@ def test_unknown_roles_are_refused() -> None:
 def test_api_keys_come_from_json_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PROMETEO_GATEWAY_API_KEYS", '{"abc": "crm"}')
     assert Settings().api_keys == {"abc": "crm"}
+
+
+def test_ingest_role_gets_a_batch_sized_rate_limit() -> None:
+    settings = Settings(rate_limit_per_minute=600)
+    assert settings.limit_for("advisor") == 600
+    assert settings.limit_for("ingest") == 120_000
