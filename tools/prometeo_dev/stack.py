@@ -72,7 +72,7 @@ def _interrupt(*_: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--no-demo", action="store_true", help="start an empty platform")
-    parser.add_argument("--customers", type=int, default=3000)
+    parser.add_argument("--customers", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--run-dir", type=Path, default=default_run_dir())
     args = parser.parse_args(argv)
