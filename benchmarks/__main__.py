@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES = ("ingest", "features")
+SUITES = ("ingest", "features", "scoring")
 
 
 def main(argv: list[str]) -> int:

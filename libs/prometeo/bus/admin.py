@@ -28,6 +28,6 @@ def ensure_topics(bootstrap_servers: str, partitions: int = 3, topics: tuple[str
                 admin.create_topics([topic])
             except TopicAlreadyExistsError:
                 pass
-        log.info("topics ready", extra={"created": [t.name for t in wanted]})
+        log.info("topics ready", extra={"topics_created": [t.name for t in wanted]})
     finally:
         admin.close()
