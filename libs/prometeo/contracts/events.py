@@ -69,6 +69,8 @@ class BalanceSnapshotV1(EventPayload):
     available: Money
     currency: str = Field(default="BRL", min_length=3, max_length=3)
     as_of: datetime
+    # Credit cards and overdraft lines: the total limit (then `available` is the unused part).
+    credit_limit: Money | None = Field(default=None, ge=0)
 
 
 class Direction(StrEnum):
@@ -76,9 +78,9 @@ class Direction(StrEnum):
     DEBIT = "debit"
 
 
-@register
-class TransactionBookedV1(EventPayload):
-    event_type = "transaction.booked"
+class _TransactionBody(EventPayload):
+    """The fields a booking and its corrections share (a correction carries the whole new version)."""
+
     account_id: str
     transaction_id: str
     direction: Direction
@@ -90,18 +92,15 @@ class TransactionBookedV1(EventPayload):
 
 
 @register
-class TransactionUpdatedV1(EventPayload):
-    """A correction of an earlier booking; carries the whole new version."""
+class TransactionBookedV1(_TransactionBody):
+    event_type = "transaction.booked"
+
+
+@register
+class TransactionUpdatedV1(_TransactionBody):
+    """A correction of an earlier booking."""
 
     event_type = "transaction.updated"
-    account_id: str
-    transaction_id: str
-    direction: Direction
-    amount: Money = Field(ge=0)
-    currency: str = Field(default="BRL", min_length=3, max_length=3)
-    booked_at: datetime
-    mcc: str | None = Field(default=None, pattern=r"^\d{4}$")
-    is_payroll: bool = False
 
 
 @register
@@ -265,3 +264,23 @@ class CustomerDataReadV1(EventPayload):
     role: str
     resource: str
     purpose: str
+
+
+# ---- consent-events.v1: marketing permissions (ingest-openfinance) -------------------------------
+
+
+class MarketingPermission(StrEnum):
+    OPTED_IN = "opted_in"
+    OPTED_OUT = "opted_out"
+
+
+@register
+class MarketingPermissionChangedV1(EventPayload):
+    """Per-channel permission to contact the customer with offers (the second gate, separate from data consent).
+    `source` = do_not_contact_registry when it comes from an opt-out registry import (e.g. Mexico's REUS)."""
+
+    event_type = "marketing.permission_changed"
+    channel: Channel
+    permission: MarketingPermission
+    source: Literal["customer", "do_not_contact_registry"] = "customer"
+    registry: str | None = None
