@@ -21,8 +21,10 @@ from prometeo.identity import customer_key
 from prometeo.telemetry.metrics import INGEST_ITEMS
 
 from ingest_openfinance.domain.consent import ENDED_STATUSES, ConsentRecord, gate
+from ingest_openfinance.domain.mappers.common import ItemError
+from ingest_openfinance.domain.mappers.consents import ConsentUpsert
 from ingest_openfinance.domain.results import ItemResult, ItemStatus
-from ingest_openfinance.models import CanonicalEventCreate, ConsentCreate
+from ingest_openfinance.models import CanonicalEventCreate, ConsentCreate, ConsentExport, CustomerExportPublic
 from ingest_openfinance.store import ConsentStore, DedupeWindow
 
 log = logging.getLogger(__name__)
@@ -101,6 +103,29 @@ class Ingestor:
             return ck, True
         return ck, False
 
+    def register(self, upsert: ConsentUpsert) -> tuple[str, ConsentStatus, bool]:
+        """A consent as a source standard reports it: granted when new, else a status change.
+        Returns (customer_key, status, erasure requested)."""
+        ck = self.pseudonymise(upsert.customer_id)
+        create = ConsentCreate(
+            customer_id=upsert.customer_id, consent_id=upsert.consent_id, institution=upsert.institution,
+            scopes=upsert.scopes, status=upsert.status, expires_at=upsert.expires_at,
+        )
+        known = self._consents.customer_of(upsert.consent_id)
+        if known is None:
+            self.grant(create)
+            return ck, upsert.status, False
+        current = next((c for c in self._consents.for_customers([known])[known]
+                        if c.consent_id == upsert.consent_id), None)
+        if current is not None and current.status is upsert.status:
+            # Open Finance Brasil extends a consent in place (same id, later expirationDateTime).
+            renewed = current.expires_at != upsert.expires_at or current.scopes != frozenset(upsert.scopes)
+            if renewed and upsert.status is ConsentStatus.AUTHORISED and known == ck:
+                self.grant(create)
+            return known, upsert.status, False
+        changed = self.change_status(upsert.consent_id, upsert.status, upsert.reason)
+        return known, upsert.status, bool(changed and changed[1])
+
     def _has_other_active(self, ck: str, consent_id: str) -> bool:
         now = utcnow()
         return any(c.active_at(now) for c in self._consents.for_customers([ck])[ck] if c.consent_id != consent_id)
@@ -119,6 +144,17 @@ class Ingestor:
             if self.change_status(consent_id, ConsentStatus.EXPIRED, "CONSENT_EXPIRED") is not None:
                 expired += 1
         return expired
+
+    def export(self, customer_id: str) -> CustomerExportPublic:
+        ck = self.pseudonymise(customer_id)
+        consents = [
+            ConsentExport(consent_id=c.consent_id, institution=c.institution, scopes=sorted(c.scopes),
+                          purposes=sorted(c.purposes), status=c.status, expires_at=c.expires_at)
+            for c in sorted(self._consents.for_customers([ck])[ck], key=lambda c: c.consent_id)
+        ]
+        marketing = {channel: record.permission.value
+                     for channel, record in self._consents.marketing([ck])[ck].items()}
+        return CustomerExportPublic(customer_key=ck, exported_at=utcnow(), consents=consents, marketing=marketing)
 
     # -- events ------------------------------------------------------------------------------------
     def ingest(self, raw_items: list[Any]) -> list[ItemResult]:
@@ -163,6 +199,20 @@ class Ingestor:
         for r in final:
             INGEST_ITEMS.labels(r.status.value).inc()
         return final
+
+    def ingest_mapped(self, items: list[dict[str, Any] | ItemError]) -> list[ItemResult]:
+        """Mapped source records: mapping errors answer `invalid`, the rest go through `ingest` (gate,
+        dedupe, publish), so accepted + duplicate + refused + invalid = received still holds."""
+        valid = [i for i, item in enumerate(items) if not isinstance(item, ItemError)]
+        results: list[ItemResult | None] = [None] * len(items)
+        for index, item in enumerate(items):
+            if isinstance(item, ItemError):
+                results[index] = ItemResult(index=index, status=ItemStatus.INVALID, reason=item.reason)
+                INGEST_ITEMS.labels(ItemStatus.INVALID.value).inc()
+        if valid:
+            for index, result in zip(valid, self.ingest([items[i] for i in valid]), strict=True):
+                results[index] = result.model_copy(update={"index": index})
+        return [r for r in results if r is not None]
 
     def _publish(self, fresh: list[tuple[int, CanonicalEventCreate, Envelope]],
                  results: list[ItemResult | None]) -> None:

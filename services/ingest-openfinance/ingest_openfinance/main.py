@@ -12,10 +12,11 @@ from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
 from prometeo.telemetry.tracing import configure_tracing
 from prometeo.web import build_app
 
-from ingest_openfinance.api import consents, events
+from ingest_openfinance.api import belvo, brasil, consents, customers, events, marketing, uk
 from ingest_openfinance.consumers.consent_events import ConsentEventsHandler
 from ingest_openfinance.expiry import ExpirySweeper
 from ingest_openfinance.ingestion import Ingestor
+from ingest_openfinance.marketing import MarketingRegistry
 from ingest_openfinance.settings import get_settings
 from ingest_openfinance.store import ConsentStore, DedupeWindow
 
@@ -37,6 +38,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     sweeper = ExpirySweeper(ingestor, settings.expiry_sweep_interval_s)
     app.state.redis, app.state.ingestor = client, ingestor
+    app.state.marketing = MarketingRegistry(producer, consent_store, settings.pseudonym_key.get_secret_value())
     app.state.runtime = Runtime(producer, [loop])
     app.state.runtime.start()
     sweeper.start()
@@ -50,6 +52,7 @@ app = build_app(
     service=SERVICE,
     title="Prometeo Open Finance ingestion",
     lifespan=lifespan,
-    routers=[consents.router, events.router],
+    routers=[consents.router, customers.router, marketing.router, events.router, brasil.router, uk.router,
+             belvo.router],
     checks={"redis": redis_check, "broker": broker_check, "consumers": consumers_check},
 )

@@ -1,6 +1,7 @@
 """Redis adapter for ingest: the consent view and the dedupe window. Layout (docs/redis-keys.md):
 
   ingest:customer:{ck}:consents   hash    consent_id → ConsentRecord JSON (materialised from consent-events.v1)
+  ingest:customer:{ck}:marketing  hash    channel → MarketingRecord JSON (opt-in / opt-out, registry imports)
   ingest:consent:{consent_id}     string  → customer_key (status changes arrive by consent id)
   ingest:consent-expiry:all       zset    "{ck} {consent_id}" scored by expiry epoch (time-based expiry)
   ingest:dedupe:{digest}          string  source event seen; TTL = dedupe window
@@ -18,6 +19,7 @@ from prometeo import keys
 from prometeo.keys import INGEST
 
 from ingest_openfinance.domain.consent import ConsentRecord
+from ingest_openfinance.domain.marketing import MarketingRecord
 
 _EXPIRY = keys.entity(INGEST, "consent-expiry", "all")
 
@@ -47,6 +49,19 @@ class ConsentStore:
             for ck, values in zip(unique, pipe.execute(), strict=True)
         }
 
+    def put_marketing(self, customer_key: str, channel: str, record: MarketingRecord) -> None:
+        self._redis.hset(keys.customer(INGEST, customer_key, "marketing"), channel, record.model_dump_json())
+
+    def marketing(self, customer_keys: Sequence[str]) -> dict[str, dict[str, MarketingRecord]]:
+        unique = list(dict.fromkeys(customer_keys))
+        pipe = self._redis.pipeline(transaction=False)
+        for ck in unique:
+            pipe.hgetall(keys.customer(INGEST, ck, "marketing"))
+        return {
+            ck: {k.decode(): MarketingRecord.model_validate_json(v) for k, v in values.items()}
+            for ck, values in zip(unique, pipe.execute(), strict=True)
+        }
+
     def customer_of(self, consent_id: str) -> str | None:
         raw = self._redis.get(keys.entity(INGEST, "consent", consent_id))
         return raw.decode() if raw else None
@@ -64,6 +79,8 @@ class ConsentStore:
             pipe.delete(keys.entity(INGEST, "consent", cid))
             pipe.zrem(_EXPIRY, f"{customer_key} {cid}")
         pipe.delete(consents_key)
+        # Marketing permissions are erased too: after erasure nothing links offers to the person anyway.
+        pipe.delete(keys.customer(INGEST, customer_key, "marketing"))
         pipe.execute()
 
 

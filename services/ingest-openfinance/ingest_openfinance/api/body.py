@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 from fastapi import Request
@@ -10,7 +11,8 @@ from fastapi import Request
 from prometeo.web import Problem
 
 
-async def json_body(request: Request, max_bytes: int) -> Any:
+async def json_body(request: Request, max_bytes: int, *, decimals: bool = False) -> Any:
+    """`decimals`: JSON numbers with a fraction become Decimal, never float (source amounts like 4000.0000)."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json" and not content_type.endswith("+json"):
         raise Problem(415, "Unsupported media type", f"expected application/json, got {content_type or 'nothing'}")
@@ -24,6 +26,6 @@ async def json_body(request: Request, max_bytes: int) -> Any:
             raise Problem(413, "Payload too large", f"body exceeds {max_bytes} bytes")
         chunks.append(chunk)
     try:
-        return json.loads(b"".join(chunks))
+        return json.loads(b"".join(chunks), parse_float=Decimal if decimals else None)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise Problem(400, "Malformed JSON", f"{type(exc).__name__}: {exc}") from exc
