@@ -1,7 +1,7 @@
 """Redis adapter for the feature store. Key layout (docs/redis-keys.md):
 
   features:customer:{ck}:days:{YYYYMM}  hash  DD|metric → integer (cents / counts) or "ts|value"; TTL 130 d
-  features:customer:{ck}:profile        hash  holdings, age band, tenure…
+  features:customer:{ck}:profile        hash  holdings, account types, age band, tenure, last_event_at…
   features:customer:{ck}:txns           hash  transaction id → its increments (to reverse on update/delete)
   features:event:{event_id}             string  applied-marker, TTL = processed_ttl_s
   features:erased:{ck}                  string  tombstone: refuse events until a new consent arrives
@@ -63,6 +63,12 @@ for _, op in ipairs(cjson.decode(ARGV[5])) do
 end
 local profile = cjson.decode(ARGV[6])
 for k, v in pairs(profile) do redis.call('HSET', prefix .. ':profile', k, v) end
+if ARGV[8] ~= '' then
+  local seen = redis.call('HGET', prefix .. ':profile', 'last_event_at')
+  if (not seen) or tonumber(seen) < tonumber(ARGV[8]) then
+    redis.call('HSET', prefix .. ':profile', 'last_event_at', ARGV[8])
+  end
+end
 return 1
 """
 
@@ -93,6 +99,7 @@ class FeatureRepository:
                     json.dumps([[m, f, repr(ts), v] for m, f, ts, v in mutation.newest]),
                     json.dumps(mutation.profile) if mutation.profile else "{}",
                     MONTH_TTL_S,
+                    "" if mutation.occurred_at is None else repr(mutation.occurred_at),
                 ],
                 client=pipe,
             )

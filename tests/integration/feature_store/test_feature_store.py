@@ -7,20 +7,28 @@ import json
 import random
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 import redis as redis_lib
 from prometheus_client import REGISTRY
 from fastapi.testclient import TestClient
 
-from feature_store.domain.aggregation import compute_features, mutation_for
+from feature_store.domain.aggregation import compute_features, last_event_at, mutation_for
+from feature_store.domain.definitions import FEATURE_SET_VERSION
 from feature_store.domain.replay import MemoryCustomer
 from feature_store.main import app
 from feature_store.settings import get_settings
 from feature_store.store import ApplyResult, FeatureRepository
 from prometeo import keys
 from prometeo.contracts import new_event, topics, utcnow
-from prometeo.contracts.events import CustomerErasureRequestedV1, Direction, TransactionDeletedV1
+from prometeo.contracts.events import (
+    AccountOpenedV1,
+    BalanceSnapshotV1,
+    CustomerErasureRequestedV1,
+    Direction,
+    TransactionDeletedV1,
+)
 from prometeo.contracts.products import ProductCode
 from tests.bus_helpers import publish, read_topic, wait_until
 from tests.factories import balance, booked, consent_granted, held
@@ -62,7 +70,8 @@ def test_events_become_features_and_a_features_updated_event(
     assert body["features"]["salary_30d"] == 1000.0
     assert body["features"]["balance_current"] == 2500.0
     assert body["held_elsewhere"] == ["mortgage"]
-    assert body["feature_set_version"] == "customer-features.v1"
+    assert body["feature_set_version"] == FEATURE_SET_VERSION
+    assert body["last_event_at"] is not None  # freshness: the newest event's time
 
     updates = read_topic(broker, topics.FEATURES_UPDATED, match=lambda r: r.key == ck.encode())
     latest = json.loads(updates[-1].value)
@@ -91,6 +100,8 @@ def test_erasure_removes_every_key_and_refuses_until_new_consent(
     wait_until(lambda: _refused() > refused_before)
     assert client.get(f"/v1/features/{ck}").status_code == 404
     publish(broker, topics.CONSENT_EVENTS, [consent_granted(ck)])
+    # Again no order across topics: the booking must follow the consent that lifted the refusal.
+    wait_until(lambda: not redis.exists(keys.entity(keys.FEATURES, "erased", ck)))
     publish(broker, topics.ACCOUNT_EVENTS, [booked(ck, "7.00")])
     body = wait_until(lambda: client.get(f"/v1/features/{ck}").json() if client.get(
         f"/v1/features/{ck}").status_code == 200 else None)
@@ -119,14 +130,22 @@ def test_lua_script_and_memory_replay_agree(redis: redis_lib.Redis, unique: Call
                        direction=rng.choice(list(Direction)))
         elif roll < 0.8:
             e = new_event(TransactionDeletedV1(account_id="acc-1", transaction_id=tid), customer_key=ck, source="t")
-        else:
+        elif roll < 0.9:
             e = balance(ck, f"{rng.randint(-1000, 90000) / 100:.2f}", at=at, account=rng.choice(["a", "b"]))
+        else:
+            payload = BalanceSnapshotV1(account_id="card", available=Decimal(rng.randint(0, 5000)),
+                                        credit_limit=Decimal(5000), as_of=at)
+            e = new_event(payload, customer_key=ck, source="t", occurred_at=at)
         events.append(e)
         if rng.random() < 0.1:
             events.append(e)  # redelivery
+    opened = AccountOpenedV1(account_id="card", account_type="credit_card")
+    events.append(new_event(opened, customer_key=ck, source="t"))
     for e in events:
-        m = mutation_for(e.typed())
+        m = mutation_for(e.typed(), e.occurred_at)
         applied = repo.apply(str(e.event_id), ck, m)
         assert (applied is ApplyResult.APPLIED) == memory.apply(str(e.event_id), m)
     [state] = repo.load([ck], now)
     assert compute_features(state, now) == compute_features(memory.state(), now)
+    assert compute_features(state, now)["card_utilisation_current"] > 0
+    assert last_event_at(state.profile) == last_event_at(memory.state().profile) is not None

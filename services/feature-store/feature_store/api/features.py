@@ -11,7 +11,7 @@ from prometeo.contracts import utcnow
 from prometeo.web import Problem
 
 from feature_store.deps import RepositoryDep
-from feature_store.domain.aggregation import CustomerState, compute_features, held_products
+from feature_store.domain.aggregation import CustomerState, compute_features, held_products, last_event_at
 from feature_store.domain.definitions import FEATURE_SET_VERSION, FEATURES
 
 router = APIRouter(prefix="/v1", tags=["features"])
@@ -21,6 +21,8 @@ class FeaturesPublic(BaseModel):
     customer_key: str
     feature_set_version: str
     as_of: datetime
+    # Freshness: when the newest event reflected in these features happened.
+    last_event_at: datetime | None
     features: dict[str, float]
     held_products: list[str]
     held_elsewhere: list[str]
@@ -49,6 +51,7 @@ def _public(customer_key: str, state: CustomerState, as_of: datetime) -> Feature
         customer_key=customer_key,
         feature_set_version=FEATURE_SET_VERSION,
         as_of=as_of,
+        last_event_at=last_event_at(state.profile),
         features=compute_features(state, as_of),
         held_products=here,
         held_elsewhere=elsewhere,

@@ -22,7 +22,9 @@ class AccountEventsHandler:
         self._types: list[str] = []
 
     def __call__(self, envelope: Envelope, payload: EventPayload) -> None:
-        self._pending.append((str(envelope.event_id), envelope.customer_key, mutation_for(payload)))
+        self._pending.append(
+            (str(envelope.event_id), envelope.customer_key, mutation_for(payload, envelope.occurred_at))
+        )
         self._types.append(envelope.type)
 
     def flush(self) -> None:

@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from prometeo.contracts import EventPayload
+from prometeo.contracts import EventPayload, ProductCode
 from prometeo.contracts.events import (
+    AccountClosedV1,
+    AccountOpenedV1,
     BalanceSnapshotV1,
     CustomerProfiledV1,
     Direction,
@@ -23,9 +25,12 @@ from prometeo.contracts.events import (
 )
 
 from feature_store.domain.definitions import FEATURE_NAMES, MAX_WINDOW_DAYS
-from feature_store.domain.mcc import CATEGORIES, category_for
+from feature_store.domain.balances import ACCOUNT, CLOSED, daily_balances
+from feature_store.domain.mcc import CATEGORIES, HOUSING_MCCS, category_for
 
 AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
+ARCHETYPES = ("nascent", "experimenting", "emerging", "activated")
+_PRODUCTS = frozenset(p.value for p in ProductCode)
 
 # (month "YYYYMM", field "DD|metric", integer delta)
 Increment = tuple[str, str, int]
@@ -41,6 +46,8 @@ class Mutation:
     # (month, field, epoch seconds, value): keep the value with the newest timestamp (late events lose)
     newest: list[tuple[str, str, float, str]] = field(default_factory=list)
     profile: dict[str, str] = field(default_factory=dict)
+    # When the event happened (epoch s): the freshness the read API reports; the newest one wins.
+    occurred_at: float | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -56,7 +63,9 @@ def _bucket(ts: datetime) -> tuple[str, str]:
     return ts.strftime("%Y%m"), ts.strftime("%d")
 
 
-def mutation_for(payload: EventPayload) -> Mutation:
+def mutation_for(payload: EventPayload, occurred_at: datetime | None = None) -> Mutation:
+    """What `payload` does to the aggregates; `occurred_at` (the envelope's) stamps their freshness."""
+    at = None if occurred_at is None else occurred_at.timestamp()
     match payload:
         case TransactionBookedV1() | TransactionUpdatedV1():
             month, day = _bucket(payload.booked_at)
@@ -70,27 +79,34 @@ def mutation_for(payload: EventPayload) -> Mutation:
                 incs.append((month, f"{day}|outflow", amount))
                 if category := category_for(payload.mcc):
                     incs.append((month, f"{day}|spend_{category}", amount))
-            return Mutation(transaction_id=payload.transaction_id, increments=incs)
+                if payload.mcc in HOUSING_MCCS:
+                    incs.append((month, f"{day}|housing", amount))
+            return Mutation(transaction_id=payload.transaction_id, increments=incs, occurred_at=at)
         case TransactionDeletedV1():
-            return Mutation(transaction_id=payload.transaction_id, delete_transaction=True)
+            return Mutation(transaction_id=payload.transaction_id, delete_transaction=True, occurred_at=at)
         case BalanceSnapshotV1():
             month, day = _bucket(payload.as_of)
             ts = payload.as_of.timestamp()
-            return Mutation(
-                newest=[(month, f"{day}|bal|{payload.account_id}", ts, str(cents(payload.available)))],
-            )
+            newest = [(month, f"{day}|bal|{payload.account_id}", ts, str(cents(payload.available)))]
+            if payload.credit_limit is not None:
+                newest.append((month, f"{day}|lim|{payload.account_id}", ts, str(cents(payload.credit_limit))))
+            return Mutation(newest=newest, occurred_at=at)
+        case AccountOpenedV1():
+            return Mutation(profile={f"{ACCOUNT}{payload.account_id}": payload.account_type}, occurred_at=at)
+        case AccountClosedV1():
+            return Mutation(profile={f"{CLOSED}{payload.account_id}": "1"}, occurred_at=at)
         case ProductHeldV1():
             where = "held_elsewhere" if payload.at_other_institution else "held_here"
-            return Mutation(profile={f"{where}|{payload.product.value}": "1"})
+            return Mutation(profile={f"{where}|{payload.product.value}": "1"}, occurred_at=at)
         case CustomerProfiledV1():
             profile = {"age_band": payload.age_band, "timezone": payload.timezone}
             if payload.customer_since:
                 profile["customer_since"] = payload.customer_since.isoformat()
             if payload.digital_archetype:
                 profile["digital_archetype"] = payload.digital_archetype
-            return Mutation(profile=profile)
+            return Mutation(profile=profile, occurred_at=at)
         case _:
-            return Mutation()
+            return Mutation(occurred_at=at)
 
 
 def months_covering(as_of: datetime, days: int = MAX_WINDOW_DAYS) -> list[str]:
@@ -137,6 +153,13 @@ def held_products(profile: dict[str, str]) -> tuple[list[str], list[str]]:
 
 
 SEGMENT_FIELDS = ("digital_archetype", "age_band", "timezone")
+LAST_EVENT_AT = "last_event_at"
+
+
+def last_event_at(profile: dict[str, str]) -> datetime | None:
+    """When the newest event reflected in these aggregates happened (the freshness of the vector)."""
+    raw = profile.get(LAST_EVENT_AT)
+    return datetime.fromtimestamp(float(raw), UTC) if raw else None
 
 
 def segments(profile: dict[str, str]) -> dict[str, str]:
@@ -148,48 +171,62 @@ def compute_features(state: CustomerState, as_of: datetime) -> dict[str, float]:
     """The feature vector as of `as_of`: nothing dated after it counts (point-in-time safe)."""
     today = as_of.astimezone(UTC).date() if as_of.tzinfo else as_of.date()
     days = _daily(state)
-    sums30: dict[str, float] = {}
-    sums90: dict[str, float] = {}
-    salary_months: set[tuple[int, int]] = set()
+    # Sums per 30-day period: 0 = the last 30 days, 1 = days 30-59, 2 = days 60-89.
+    periods: list[dict[str, float]] = [{}, {}, {}]
+    payroll_days: dict[date, float] = {}
+    inflow_days: dict[date, float] = {}
+    active_days_30 = 0
     last_txn_day: date | None = None
-    balances_by_day: dict[date, dict[str, float]] = {}
+    last_credit_day: date | None = None
 
     for day, metrics in days.items():
         if day > today:
             continue
         age = (today - day).days
         for metric, raw in metrics.items():
-            if metric.startswith("bal|"):
-                if age <= MAX_WINDOW_DAYS:
-                    balances_by_day.setdefault(day, {})[metric[4:]] = int(raw.split("|", 1)[1]) / 100
+            if metric.startswith(("bal|", "lim|")):
                 continue
             value = float(raw)
             if age < 90:
-                sums90[metric] = sums90.get(metric, 0.0) + value
-                if age < 30:
-                    sums30[metric] = sums30.get(metric, 0.0) + value
+                bucket = periods[age // 30]
+                bucket[metric] = bucket.get(metric, 0.0) + value
                 if metric == "salary" and value > 0:
-                    salary_months.add((day.year, day.month))
-            if metric == "count" and value > 0 and (last_txn_day is None or day > last_txn_day):
-                last_txn_day = day
+                    payroll_days[day] = value
+                if metric == "inflow" and value > 0:
+                    inflow_days[day] = value
+            if value > 0 and metric == "count":
+                last_txn_day = max(last_txn_day or day, day)
+                active_days_30 += age < 30
+            if value > 0 and metric == "inflow":
+                last_credit_day = max(last_credit_day or day, day)
 
-    # End-of-day total balance, carrying each account's last known balance forward.
-    last_per_account: dict[str, float] = {}
-    window_totals: list[float] = []
-    for offset in range(MAX_WINDOW_DAYS, -1, -1):
-        day = today - timedelta(days=offset)
-        last_per_account.update(balances_by_day.get(day, {}))
-        if offset < 30 and last_per_account:
-            window_totals.append(sum(last_per_account.values()))
+    sums30 = periods[0]
+    sums90: dict[str, float] = {}
+    for bucket in periods:
+        for metric, value in bucket.items():
+            sums90[metric] = sums90.get(metric, 0.0) + value
 
+    def before30(metric: str) -> float:
+        """Monthly mean of `metric` over days 30-89 (in currency units for money metrics)."""
+        return (sums90.get(metric, 0.0) - sums30.get(metric, 0.0)) / 2 / 100
+
+    bal = daily_balances(state.profile, days, today)
     here, elsewhere = held_products(state.profile)
     since = state.profile.get("customer_since")
     band = state.profile.get("age_band")
+    archetype = state.profile.get("digital_archetype")
+    salary_months = {(d.year, d.month) for d in payroll_days}
+    salary_days = payroll_days or _regular_credits(inflow_days, today)
+    salary_raise = _raise_pct(salary_days)
+    travel30 = sums30.get("spend_travel", 0.0) / 100
+    monthly_inflow = sums90.get("inflow", 0.0) / 3 / 100
+    child60 = (periods[0].get("spend_children", 0.0) + periods[1].get("spend_children", 0.0)) / 2 / 100
+    child_before = periods[2].get("spend_children", 0.0) / 100
 
     features = {
-        "balance_current": sum(last_per_account.values()),
-        "balance_avg_30d": sum(window_totals) / len(window_totals) if window_totals else 0.0,
-        "balance_min_30d": min(window_totals) if window_totals else 0.0,
+        "balance_current": bal.current,
+        "balance_avg_30d": bal.avg_30d,
+        "balance_min_30d": bal.min_30d,
         "inflow_30d": sums30.get("inflow", 0.0) / 100,
         "outflow_30d": sums30.get("outflow", 0.0) / 100,
         "inflow_90d": sums90.get("inflow", 0.0) / 100,
@@ -203,7 +240,62 @@ def compute_features(state: CustomerState, as_of: datetime) -> dict[str, float]:
         "tenure_days": float(max(0, (today - date.fromisoformat(since)).days)) if since else 0.0,
         "age_band_index": float(AGE_BANDS.index(band)) if band in AGE_BANDS else 2.0,
     }
-    for category in CATEGORIES:
-        features[f"spend_{category}_30d"] = sums30.get(f"spend_{category}", 0.0) / 100
+    for window, sums in ((30, sums30), (90, sums90)):
+        for category in CATEGORIES:
+            features[f"spend_{category}_{window}d"] = sums.get(f"spend_{category}", 0.0) / 100
+    features.update({
+        "salary_monthly_avg_90d": sums90.get("salary", 0.0) / 3 / 100,
+        "salary_raise_pct": salary_raise,
+        "salary_detected": _flag(bool(salary_days)),
+        "card_utilisation_current": bal.card_utilisation_current,
+        "card_utilisation_avg_30d": bal.card_utilisation_avg_30d,
+        "card_months_near_limit_90d": float(bal.card_periods_near_limit),
+        "overdraft_days_30d": float(bal.overdraft_days_30d),
+        "overdraft_max_30d": bal.overdraft_max_30d,
+        "product_gaps_elsewhere": float(len(set(elsewhere) - set(here))),
+        "product_gaps_total": float(len(ProductCode) - len(set(here) & _PRODUCTS)),
+        "accounts_open": float(bal.accounts_open),
+        "txn_count_90d": sums90.get("count", 0.0),
+        "active_days_30d": float(active_days_30),
+        "days_since_last_credit": float((today - last_credit_day).days) if last_credit_day else 999.0,
+        "digital_archetype_index": float(ARCHETYPES.index(archetype)) if archetype in ARCHETYPES else 1.0,
+        "balance_growth_pct_90d": bal.growth_pct_90d,
+        "housing_payments_30d": sums30.get("housing", 0.0) / 100,
+        "life_salary_raise": _flag(salary_raise >= 10 and len(salary_days) >= 2),
+        "life_new_housing_payment": _flag(sums30.get("housing", 0.0) > 0 and before30("housing") == 0),
+        "life_travel_spike": _flag(travel30 >= max(100.0, 0.3 * monthly_inflow, 2 * before30("spend_travel"))),
+        "life_child_spend": _flag(child60 >= 50 and child60 >= 2 * child_before),
+        "life_idle_balance_growth": _flag(bal.growth_pct_90d >= 15 and bal.min_90d > 0),
+    })
     assert tuple(features) == FEATURE_NAMES, "feature registry and computation disagree"
     return features
+
+
+def _regular_credits(inflow_days: dict[date, float], today: date) -> dict[date, float]:
+    """Salary detected without a payroll flag: the largest credit of each 30-day period, when all
+    three periods have one and the two earlier ones agree within 10 % (a regular income)."""
+    largest: dict[int, tuple[float, date]] = {}
+    for day, value in inflow_days.items():
+        period = (today - day).days // 30
+        if value > largest.get(period, (0.0, day))[0]:
+            largest[period] = (value, day)
+    if len(largest) < 3:
+        return {}
+    (old, _), (mid, _) = largest[2], largest[1]
+    if abs(old - mid) > 0.1 * max(old, mid):
+        return {}
+    return {day: value for value, day in largest.values()}
+
+
+def _raise_pct(payroll_days: dict[date, float]) -> float:
+    """The latest payroll credit against the mean of the earlier ones: robust to pay days drifting
+    across 30-day window edges, which a window-vs-window comparison is not."""
+    if len(payroll_days) < 2:
+        return 0.0
+    ordered = [payroll_days[d] for d in sorted(payroll_days)]
+    earlier = sum(ordered[:-1]) / (len(ordered) - 1)
+    return round((ordered[-1] / earlier - 1) * 100, 4) if earlier > 0 else 0.0
+
+
+def _flag(condition: bool) -> float:
+    return 1.0 if condition else 0.0

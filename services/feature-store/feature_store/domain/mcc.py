@@ -34,3 +34,8 @@ def category_for(mcc: str | None) -> str | None:
         if low <= code <= high:
             return category
     return None
+
+
+# Rent and property-management payments: with no payee text in the events, the MCC is the signal
+# that housing payments (rent, or a mortgage paid by card/boleto to an administrator) began.
+HOUSING_MCCS: Final = frozenset({"6513"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from feature_store.domain.aggregation import CustomerState, Increment, Mutation
+from feature_store.domain.aggregation import LAST_EVENT_AT, CustomerState, Increment, Mutation
 
 
 @dataclass
@@ -37,6 +37,10 @@ class MemoryCustomer:
             if current is None or float(current.split("|", 1)[0]) <= ts:
                 bucket[fld] = f"{ts!r}|{value}"
         self.profile.update(mutation.profile)
+        if mutation.occurred_at is not None:
+            seen = self.profile.get(LAST_EVENT_AT)
+            if seen is None or float(seen) < mutation.occurred_at:
+                self.profile[LAST_EVENT_AT] = repr(mutation.occurred_at)
         return True
 
     def state(self) -> CustomerState:
