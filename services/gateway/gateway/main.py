@@ -14,7 +14,7 @@ from prometeo.runtime import Runtime, broker_check, redis_check
 from prometeo.telemetry.tracing import configure_tracing
 from prometeo.web import build_app
 
-from gateway.api import features, ingest, kpis, outcomes, recommendations
+from gateway.api import data_subject, features, ingest, kpis, outcomes, recommendations
 from gateway.api.health import upstreams_check
 from gateway.audit import KafkaAuditTrail
 from gateway.domain.credentials import KeyRing
@@ -74,7 +74,7 @@ app = build_app(
     service=SERVICE,
     title="Prometeo gateway",
     lifespan=lifespan,
-    routers=[recommendations.router, outcomes.router, features.router, kpis.router, ingest.router],
+    routers=[recommendations.router, outcomes.router, features.router, kpis.router, ingest.router, data_subject.router],
     checks={"redis": redis_check, "broker": broker_check, "upstreams": upstreams_check},
 )
 install_upstream_handlers(app)

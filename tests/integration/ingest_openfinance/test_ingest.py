@@ -157,3 +157,14 @@ def test_counts_always_add_up_to_received(client: TestClient, kinds: list[str]) 
     assert body["counts"]["refused_no_consent"] == kinds.count("no_consent")
     assert body["counts"]["invalid"] == kinds.count("invalid")
     assert body["counts"]["accepted"] == kinds.count("ok") + min(1, kinds.count("dup"))
+
+
+def test_erasure_on_request_takes_the_id_in_the_body(client: TestClient, broker: str, unique: Callable) -> None:
+    cid = unique("c")
+    client.post("/v1/consents", json=_consent(cid))
+    r = client.post("/v1/customers:erase", json={"customer_id": cid})
+    assert r.status_code == 202
+    ck = customer_key(cid, DEV_PSEUDONYM_KEY)
+    assert r.json()["customer_key"] == ck
+    assert read_topic(broker, topics.CUSTOMER_ERASURE, match=lambda rec: rec.key == ck.encode())
+    assert _batch(client, [_txn(cid, unique("s"))])["items"][0]["reason"] == "no_consent"

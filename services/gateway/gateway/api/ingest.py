@@ -1,7 +1,10 @@
-"""Consents and account events from bank cores and aggregators, relayed byte for byte to
-ingest-openfinance, which validates and pseudonymises them."""
+"""Consents, account events, Open Finance resources, aggregator webhooks and marketing permissions
+from bank cores and aggregators, relayed byte for byte to ingest-openfinance, which validates and
+pseudonymises them. The source's customer identifier travels in `X-Customer-Id`, never in a URL."""
 
 from __future__ import annotations
+
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 
@@ -12,7 +15,8 @@ from gateway.upstream import Upstream
 
 router = APIRouter(prefix="/v1", tags=["ingest"])
 
-_RELAYED_REQUEST_HEADERS = ("content-type", "idempotency-key")
+_RELAYED_REQUEST_HEADERS = ("content-type", "idempotency-key", "x-customer-id", "x-institution", "x-account-id")
+
 
 
 async def _relay(request: Request, upstreams: UpstreamsDep, settings: SettingsDep, path: str) -> Response:
@@ -45,3 +49,45 @@ async def post_events_batch(
     _: IngestWriter, request: Request, upstreams: UpstreamsDep, settings: SettingsDep
 ) -> Response:
     return await _relay(request, upstreams, settings, "/v1/events:batch")
+
+
+@router.post("/consents/{consent_id}/status", response_class=Response)
+async def post_consent_status(
+    consent_id: str, _: IngestWriter, request: Request, upstreams: UpstreamsDep, settings: SettingsDep
+) -> Response:
+    return await _relay(request, upstreams, settings, f"/v1/consents/{quote(consent_id, safe='')}/status")
+
+
+@router.post("/openfinance/brasil/{resource}", response_class=Response)
+async def post_openfinance_brasil(
+    resource: str, _: IngestWriter, request: Request, upstreams: UpstreamsDep, settings: SettingsDep
+) -> Response:
+    return await _relay(request, upstreams, settings, f"/v1/openfinance/brasil/{quote(resource, safe='')}")
+
+
+@router.post("/openbanking/uk/{resource}", response_class=Response)
+async def post_openbanking_uk(
+    resource: str, _: IngestWriter, request: Request, upstreams: UpstreamsDep, settings: SettingsDep
+) -> Response:
+    return await _relay(request, upstreams, settings, f"/v1/openbanking/uk/{quote(resource, safe='')}")
+
+
+@router.post("/webhooks/belvo", response_class=Response)
+async def post_belvo_webhook(
+    _: IngestWriter, request: Request, upstreams: UpstreamsDep, settings: SettingsDep
+) -> Response:
+    return await _relay(request, upstreams, settings, "/v1/webhooks/belvo")
+
+
+@router.post("/marketing/permissions", response_class=Response)
+async def post_marketing_permissions(
+    _: IngestWriter, request: Request, upstreams: UpstreamsDep, settings: SettingsDep
+) -> Response:
+    return await _relay(request, upstreams, settings, "/v1/marketing/permissions")
+
+
+@router.post("/marketing/do-not-contact:import", response_class=Response)
+async def post_do_not_contact_import(
+    _: IngestWriter, request: Request, upstreams: UpstreamsDep, settings: SettingsDep
+) -> Response:
+    return await _relay(request, upstreams, settings, "/v1/marketing/do-not-contact:import")

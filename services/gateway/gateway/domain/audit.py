@@ -8,6 +8,7 @@ from enum import StrEnum
 class AuditedResource(StrEnum):
     RECOMMENDATIONS = "recommendations"
     FEATURES = "features"
+    DATA_EXPORT = "data_export"
 
 
 class ReadPurpose(StrEnum):

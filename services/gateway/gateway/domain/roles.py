@@ -21,6 +21,8 @@ class Permission(StrEnum):
     READ_FEATURES = "features:read"
     READ_KPIS = "kpis:read"
     WRITE_INGEST = "ingest:write"
+    # Data-subject requests (LGPD art. 18): export or erase everything held about one person.
+    DATA_SUBJECT_REQUESTS = "data-subject:requests"
 
 
 ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {

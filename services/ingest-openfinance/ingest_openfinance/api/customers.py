@@ -1,15 +1,15 @@
-"""Data-subject rights over what ingest holds: portability (export). Erasure is `DELETE /v1/customers/{id}`.
+"""Data-subject rights: portability (export of what ingest holds) and erasure across the platform.
 
 The identifier travels in the body, not the URL, so it never lands in access logs.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, status
 from fastapi.concurrency import run_in_threadpool
 
 from ingest_openfinance.deps import IngestorDep
-from ingest_openfinance.models import CustomerExportPublic, CustomerRef
+from ingest_openfinance.models import CustomerExportPublic, CustomerRef, ErasurePublic
 
 router = APIRouter(prefix="/v1", tags=["data-subject"])
 
@@ -18,3 +18,11 @@ router = APIRouter(prefix="/v1", tags=["data-subject"])
 async def export_customer(body: CustomerRef, ingestor: IngestorDep) -> CustomerExportPublic:
     """Everything ingest holds about the customer (LGPD art. 18 V): consents and marketing permissions."""
     return await run_in_threadpool(ingestor.export, body.customer_id)
+
+
+@router.post("/customers:erase", status_code=status.HTTP_202_ACCEPTED)
+async def erase_customer_by_body(body: CustomerRef, ingestor: IngestorDep) -> ErasurePublic:
+    """Erasure on request (LGPD art. 18 VI): every service deletes what it derived about the customer."""
+    ck = ingestor.pseudonymise(body.customer_id)
+    event = await run_in_threadpool(ingestor.request_erasure, ck, "data_subject_request")
+    return ErasurePublic(customer_key=ck, erasure_event_id=str(event.event_id))
