@@ -83,6 +83,7 @@ class Ingestor:
                                     customer_key=ck, source=SOURCE))
         self._producer.publish_all(topics.CONSENT_EVENTS, events)
         self._consents.put(ck, record)
+        self._consents.clear_erasure(ck)
         return ck, record
 
     def change_status(self, consent_id: str, status: ConsentStatus, reason: str | None) -> tuple[str, bool] | None:

@@ -16,6 +16,7 @@ from datetime import datetime
 import redis
 
 from prometeo import keys
+from prometeo.contracts import utcnow
 from prometeo.keys import INGEST
 
 from ingest_openfinance.domain.consent import ConsentRecord
@@ -81,7 +82,22 @@ class ConsentStore:
         pipe.delete(consents_key)
         # Marketing permissions are erased too: after erasure nothing links offers to the person anyway.
         pipe.delete(keys.customer(INGEST, customer_key, "marketing"))
+        # The consent topic may still hold this customer's older events (consumer lag, replays): the
+        # tombstone keeps them from rebuilding a view the erasure removed.
+        pipe.set(_tombstone(customer_key), utcnow().isoformat())
         pipe.execute()
+
+    def erased_at(self, customer_key: str) -> datetime | None:
+        raw = self._redis.get(_tombstone(customer_key))
+        return datetime.fromisoformat(raw.decode()) if raw else None
+
+    def clear_erasure(self, customer_key: str) -> None:
+        """A consent granted after the erasure starts a new relationship."""
+        self._redis.delete(_tombstone(customer_key))
+
+
+def _tombstone(customer_key: str) -> str:
+    return keys.entity(INGEST, "erased", customer_key)
 
 
 class DedupeWindow:

@@ -15,6 +15,9 @@ class ConsentEventsHandler:
 
     def __call__(self, envelope: Envelope, payload: EventPayload) -> None:
         ck = envelope.customer_key
+        erased_at = self._store.erased_at(ck)
+        if erased_at is not None and envelope.occurred_at <= erased_at:
+            return  # from before the customer's erasure: must not rebuild what it removed
         if isinstance(payload, ConsentGrantedV1):
             self._store.put(ck, ConsentRecord(
                 consent_id=payload.consent_id, institution=payload.institution,
