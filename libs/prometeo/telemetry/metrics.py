@@ -71,3 +71,12 @@ CAMPAIGN_KPI = Gauge(
 CAMPAIGN_CONVERSION = Gauge(
     "prometeo_campaign_conversion_rate", "Accepted over offers made, by product or channel.", ["dimension", "value"]
 )
+# campaigns: channel circuit breakers, the durable schedule (parked deliveries, sequence timers).
+CHANNEL_BREAKER_OPEN = Gauge(
+    "prometeo_channel_breaker_open", "1 while a channel adapter's circuit breaker is open or half-open.", ["adapter"]
+)
+CAMPAIGN_JOBS = Counter(
+    "prometeo_campaign_jobs_total",
+    "Scheduled campaign jobs run (delivery retries, sequence steps and timers) by result.",
+    ["kind", "result"],
+)

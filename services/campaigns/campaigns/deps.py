@@ -4,12 +4,17 @@ from fastapi import Depends, Request
 
 from prometeo.bus import EventProducer
 
+from campaigns.sequence_store import SequenceStore
 from campaigns.settings import Settings, get_settings
 from campaigns.store import CampaignStore
 
 
 def _store(request: Request) -> CampaignStore:
     return request.app.state.store
+
+
+def _sequences(request: Request) -> SequenceStore:
+    return request.app.state.sequences
 
 
 def _producer(request: Request) -> EventProducer:
@@ -19,3 +24,4 @@ def _producer(request: Request) -> EventProducer:
 StoreDep = Annotated[CampaignStore, Depends(_store)]
 ProducerDep = Annotated[EventProducer, Depends(_producer)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+SequencesDep = Annotated[SequenceStore, Depends(_sequences)]

@@ -14,11 +14,16 @@ from prometeo.telemetry.tracing import configure_tracing
 from prometeo.web import build_app
 
 from campaigns.adapters import build_adapter
-from campaigns.api import experiments, kpis, offers, outcomes
+from campaigns.api import campaigns, experiments, kpis, offers, outcomes
 from campaigns.consumers.customer_erasure import CustomerErasureHandler
 from campaigns.consumers.offers import OffersHandler
 from campaigns.consumers.outcomes import OutcomesHandler
+from campaigns.consumers.scores import ScoresHandler
 from campaigns.kpi_gauges import GaugeRefresher
+from campaigns.schedule import Schedule
+from campaigns.scheduler import Scheduler
+from campaigns.sequence_store import SequenceStore
+from campaigns.sequences import SequenceRunner
 from campaigns.settings import get_settings
 from campaigns.store import CampaignStore
 
@@ -32,14 +37,23 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     client = redis.Redis.from_url(settings.redis_url)
     store = CampaignStore(client, processed_ttl_s=settings.processed_ttl_s, offers_ttl_s=settings.offers_ttl_s)
     adapter = build_adapter(settings, client)
+    schedule = Schedule(client)
+    sequences = SequenceStore(client, ttl_s=settings.offers_ttl_s)
     producer = EventProducer(settings.kafka_bootstrap_servers, SERVICE)
+    runner = SequenceRunner(
+        store, sequences, schedule, adapter, day_s=settings.sequence_day_s,
+        definitions_refresh_s=settings.definitions_refresh_s,
+        publish=lambda event: producer.publish(topics.OUTCOMES, event).get(timeout=settings.publish_timeout_s),
+    )
+    offers_handler = OffersHandler(store, adapter, producer, settings.publish_timeout_s, settings.campaign_id,
+                                   settings.control_share, schedule=schedule, park_s=settings.retry_backoff_s)
     loop = ConsumerLoop(
         settings,
         settings.group_id,
         {
-            topics.OFFERS: OffersHandler(store, adapter, producer, settings.publish_timeout_s,
-                                         settings.campaign_id, settings.control_share),
-            topics.OUTCOMES: OutcomesHandler(store),
+            topics.OFFERS: offers_handler,
+            topics.OUTCOMES: OutcomesHandler(store, runner),
+            topics.SCORES: ScoresHandler(store, runner),
             topics.CUSTOMER_ERASURE: CustomerErasureHandler(store),
         },
         producer,
@@ -47,22 +61,41 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                    ConnectionError, TimeoutError),
         on_batch_end=GaugeRefresher(store),
     )
+    scheduler = Scheduler(
+        schedule, {"deliver": offers_handler.retry_delivery, "step": runner.run_step, "timer": runner.on_timer},
+        interval_s=settings.scheduler_interval_s, lease_s=settings.scheduler_lease_s,
+        retry_backoff_s=settings.retry_backoff_s, retry_backoff_max_s=settings.retry_backoff_max_s,
+    )
     app.state.redis, app.state.store, app.state.adapter = client, store, adapter
+    app.state.schedule, app.state.scheduler, app.state.sequences = schedule, scheduler, sequences
     app.state.runtime = Runtime(producer, [loop])
     app.state.runtime.start()
+    scheduler.start()
     yield
+    scheduler.stop()
     app.state.runtime.stop()
     client.close()
 
 
 def adapter_check(app: FastAPI) -> tuple[bool, str]:
-    return app.state.adapter.health()
+    # A provider that is down does not make the service unready: its deliveries are parked and
+    # retried. The detail still says which provider is failing.
+    ok, detail = app.state.adapter.health()
+    return True, detail if ok else f"degraded: {detail}"
+
+
+def scheduler_check(app: FastAPI) -> tuple[bool, str]:
+    scheduler: Scheduler = app.state.scheduler
+    if not scheduler.alive:
+        return False, "scheduler thread stopped"
+    return scheduler.last_error is None, scheduler.last_error or "running"
 
 
 app = build_app(
     service=SERVICE,
     title="Prometeo campaigns",
     lifespan=lifespan,
-    routers=[outcomes.router, kpis.router, offers.router, experiments.router],
-    checks={"redis": redis_check, "broker": broker_check, "consumers": consumers_check, "channel": adapter_check},
+    routers=[campaigns.router, outcomes.router, kpis.router, offers.router, experiments.router],
+    checks={"redis": redis_check, "broker": broker_check, "consumers": consumers_check, "channel": adapter_check,
+            "scheduler": scheduler_check},
 )

@@ -23,6 +23,39 @@ class Settings(SharedSettings):
     webhook_timeout_s: float = 5.0
     webhook_max_attempts: int = 3
     webhook_backoff_s: float = 0.5
+    webhook_backoff_max_s: float = 5.0
+    # E-mail over SMTP (the e-mail channel goes to SMTP when a host is set).
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_sender: str = "ofertas@prometeo.local"
+    smtp_recipient_domain: str = "customers.relay.local"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_s: float = 5.0
+    smtp_max_attempts: int = 3
+    smtp_backoff_s: float = 0.5
+    # SMS and WhatsApp through an HTTP messaging provider (when a URL is set).
+    messaging_url: str | None = None
+    messaging_health_url: str | None = None
+    messaging_token: SecretStr | None = None
+    messaging_timeout_s: float = 5.0
+    messaging_max_attempts: int = 3
+    messaging_backoff_s: float = 0.5
+    # Circuit breaker per provider: open after this many consecutive failures, trial after reset.
+    breaker_failures: int = Field(default=5, ge=1)
+    breaker_reset_s: float = Field(default=30.0, ge=0)
+    # Parked deliveries (provider down) are retried after backoff, doubling up to the max; never dropped.
+    retry_backoff_s: float = Field(default=30.0, ge=0)
+    retry_backoff_max_s: float = Field(default=3600.0, ge=0)
+    # The scheduler thread polls the durable schedule (Redis sorted set) this often.
+    scheduler_interval_s: float = Field(default=1.0, gt=0)
+    # A claimed job comes back if its worker dies before finishing it.
+    scheduler_lease_s: float = Field(default=60.0, gt=0)
+    # Seconds in a sequence "day" (waits are written in days); tests shrink it.
+    sequence_day_s: float = Field(default=86400.0, gt=0)
+    # How often campaign definitions are re-read from Redis by the scores consumer.
+    definitions_refresh_s: float = Field(default=2.0, ge=0)
     # A/B holdout: this share of customers (hashed with the campaign id) receives nothing.
     campaign_id: str = Field(default="nba-always-on", min_length=1)
     control_share: float = Field(default=0.0, ge=0, lt=1)

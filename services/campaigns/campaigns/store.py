@@ -48,7 +48,7 @@ class OfferRecord(BaseModel):
     reason_codes: list[str]
     rules_passed: list[str]
     decided_at: datetime
-    status: str = "recorded"  # recorded → delivered | failed | holdout
+    status: str = "recorded"  # recorded → delivered | failed | holdout | parked (→ delivered); sequence
     adapter: str | None = None
     delivered_at: datetime | None = None
     outcomes: list[str] = []
@@ -76,6 +76,9 @@ class CampaignStore:
             keys=[keys.processed_event(keys.CAMPAIGNS, marker), *(k for k, _, _ in increments)], args=args
         )
         return bool(result)
+
+    def applied(self, marker: str) -> bool:
+        return bool(self._redis.exists(keys.processed_event(keys.CAMPAIGNS, marker)))
 
     def counters(self) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
         pipe = self._redis.pipeline(transaction=False)

@@ -116,6 +116,14 @@ class NbaStore:
             args += [f"{offer.offer_id}|{offer.product.value}|{offer.channel.value}", offer.product.value]
         self._record_contacts(keys=[_key(customer_key, "contacts"), _volume_key(day)], args=args)
 
+    def record_delivery(self, customer_key: str, offer_id: str, product: ProductCode, channel: Channel,
+                        at: datetime) -> None:
+        """A contact made outside this service's decisions (a campaign sequence step) still counts
+        towards the weekly cap and repeat rule. NX: our own offers are already recorded, at decision time."""
+        key = _key(customer_key, "contacts")
+        self._redis.zadd(key, {f"{offer_id}|{product.value}|{channel.value}": at.timestamp()}, nx=True)
+        self._redis.expire(key, int(self._retention.total_seconds()))
+
     def volume(self, day: str) -> dict[ProductCode, int]:
         raw = self._redis.hgetall(_volume_key(day))
         return {ProductCode(k.decode()): int(v) for k, v in raw.items()}

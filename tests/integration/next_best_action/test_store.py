@@ -36,3 +36,22 @@ def test_older_scores_never_replace_newer_ones(redis: redis_lib.Redis, unique: C
     assert not store.save_scores(ck, scores({ProductCode.SAVINGS: 0.1}), NOW - timedelta(minutes=1))
     latest = store.latest_scores(ck)
     assert latest is not None and latest.scores[0].propensity == 0.9
+
+
+def test_deliveries_made_elsewhere_count_as_contacts_once(redis: redis_lib.Redis, unique: Callable[[str], str]) -> None:
+    from datetime import timedelta
+
+    store = NbaStore(redis, processed_ttl_s=60, scores_ttl_s=60, contact_retention_days=90, erased_ttl_s=60)
+    ck, day = unique("ck_test"), unique("day")
+    decision = decide(scores(), {Channel.IN_APP}, ContactHistory(), NOW, default_policy(), decision_id=unique("dc"))
+    store.record_contacts(ck, decision, day)
+    own = decision.offers[0]
+    # Our own offer's delivery changes nothing; a campaign's e-mail and SMS are two more contacts.
+    store.record_delivery(ck, own.offer_id, own.product, own.channel, NOW + timedelta(hours=1))
+    store.record_delivery(ck, "of_campaign", ProductCode.SAVINGS, Channel.EMAIL, NOW)
+    store.record_delivery(ck, "of_campaign", ProductCode.SAVINGS, Channel.SMS, NOW + timedelta(days=3))
+    store.record_delivery(ck, "of_campaign", ProductCode.SAVINGS, Channel.SMS, NOW + timedelta(days=4))  # replay
+    history = store.history(ck)
+    assert len(history.contacts) == 3
+    assert history.contacts_since(NOW) == 3 and history.offered_since(ProductCode.SAVINGS, NOW)
+    assert store.volume(day) == {ProductCode.CREDIT_CARD: 1}  # the daily cap counts our decisions only

@@ -17,6 +17,12 @@ class Delivery:
     channel: str
     reason_codes: tuple[str, ...] = ()
     metadata: dict[str, str] = field(default_factory=dict)
+    # One per attempt-independent send: a sequence step sends the same offer more than once.
+    idempotency_key: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.idempotency_key or self.offer_id
 
 
 @dataclass(frozen=True)

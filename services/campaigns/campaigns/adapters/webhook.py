@@ -1,7 +1,6 @@
 """Webhook adapter: POST the delivery to a CRM endpoint, with an idempotency key, timeout and retries.
 
-5xx, 429 and transport errors are retried with exponential backoff; after the last attempt the failure
-is transient (the consumer retries the record later). Any other 4xx is permanent.
+Retries and error classification: `http_delivery.py`. Also the CRM of sequences' advisor tasks.
 """
 
 from __future__ import annotations
@@ -13,15 +12,10 @@ from dataclasses import asdict
 import httpx
 from pydantic import BaseModel, Field, SecretStr
 
-from campaigns.adapters.base import (
-    ChannelAdapter,
-    Delivery,
-    DeliveryReceipt,
-    PermanentDeliveryError,
-    TransientDeliveryError,
-)
+from campaigns.adapters.base import ChannelAdapter, Delivery, DeliveryReceipt
+from campaigns.adapters.http_delivery import IDEMPOTENCY_HEADER, post_with_retries
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
+__all__ = ["IDEMPOTENCY_HEADER", "WebhookAdapter", "WebhookConfig"]
 
 
 class WebhookConfig(BaseModel):
@@ -51,24 +45,12 @@ class WebhookAdapter(ChannelAdapter):
     def send(self, delivery: Delivery) -> DeliveryReceipt:
         body = asdict(delivery)
         body["reason_codes"] = list(delivery.reason_codes)
-        last_error = ""
-        for attempt in range(1, self._config.max_attempts + 1):
-            try:
-                response = self._client.post(
-                    self._config.url, json=body, headers={IDEMPOTENCY_HEADER: delivery.offer_id},
-                    timeout=self._config.timeout_s,
-                )
-            except httpx.TransportError as exc:
-                last_error = f"{type(exc).__name__}: {exc}"
-            else:
-                if response.is_success:
-                    return DeliveryReceipt(adapter=self.name, reference=response.headers.get("X-Request-Id"))
-                if response.status_code != 429 and response.status_code < 500:
-                    raise PermanentDeliveryError(f"CRM refused the delivery: HTTP {response.status_code}")
-                last_error = f"HTTP {response.status_code}"
-            if attempt < self._config.max_attempts:
-                self._sleep(min(self._config.backoff_max_s, self._config.backoff_s * 2 ** (attempt - 1)))
-        raise TransientDeliveryError(f"CRM unavailable after {self._config.max_attempts} attempts: {last_error}")
+        response = post_with_retries(
+            self._client, self._config.url, body, delivery.key, timeout_s=self._config.timeout_s,
+            max_attempts=self._config.max_attempts, backoff_s=self._config.backoff_s,
+            backoff_max_s=self._config.backoff_max_s, sleep=self._sleep, who="CRM",
+        )
+        return DeliveryReceipt(adapter=self.name, reference=response.headers.get("X-Request-Id"))
 
     def health(self) -> tuple[bool, str]:
         if not self._config.health_url:

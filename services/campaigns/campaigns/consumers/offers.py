@@ -2,11 +2,14 @@
 
 Order per offer: send → publish `delivered` → mark delivered. A crash in between re-sends with the same
 idempotency key (the offer id) and republishes the same outcome event id, which KPIs count once.
+A transient failure (provider down, circuit open) parks the offer in the durable schedule: the
+scheduler retries it with backoff (`retry_delivery`) while the consumer moves on.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 
 from prometeo.bus import EventProducer, RetryableError
@@ -17,6 +20,7 @@ from prometeo.telemetry.metrics import DELIVERIES
 from campaigns.adapters.base import ChannelAdapter, Delivery, PermanentDeliveryError, TransientDeliveryError
 from campaigns.domain import kpis
 from campaigns.domain.experiment import assign
+from campaigns.schedule import Job, Schedule
 from campaigns.store import CampaignStore, OfferRecord, experiment_increments, kpi_key, segment_increments
 
 log = logging.getLogger(__name__)
@@ -36,6 +40,8 @@ class OffersHandler:
         publish_timeout_s: float,
         campaign_id: str,
         control_share: float = 0.0,
+        schedule: Schedule | None = None,
+        park_s: float = 30.0,
     ) -> None:
         self._store = store
         self._adapter = adapter
@@ -43,6 +49,8 @@ class OffersHandler:
         self._publish_timeout_s = publish_timeout_s
         self._campaign_id = campaign_id
         self._control_share = control_share
+        self._schedule = schedule
+        self._park_s = park_s
 
     def __call__(self, envelope: Envelope, payload: EventPayload) -> None:
         if not isinstance(payload, OfferDecidedV1) or self._store.erased_after(envelope.customer_key,
@@ -54,7 +62,10 @@ class OffersHandler:
         for offer in payload.offers:
             record = self._record(envelope, payload, offer)
             if record.status == "recorded":
-                self._deliver(record)
+                try:
+                    self.deliver(record)
+                except TransientDeliveryError as exc:
+                    self._park(record, exc)
 
     def _record(self, envelope: Envelope, decision: OfferDecidedV1, offer: RankedOffer) -> OfferRecord:
         record = self._store.get_offer(envelope.customer_key, offer.offer_id)
@@ -85,14 +96,33 @@ class OffersHandler:
         )
         return record
 
-    def _deliver(self, record: OfferRecord) -> None:
+    def _park(self, record: OfferRecord, exc: TransientDeliveryError) -> None:
+        if self._schedule is None:
+            raise RetryableError(str(exc)) from exc
+        # Scheduled before the status changes: a crash in between leaves a job, never a lost offer.
+        self._schedule.add(Job(kind="deliver", customer_key=record.customer_key, offer_id=record.offer_id),
+                           time.time() + self._park_s)
+        self._store.save_offer(record.model_copy(update={"status": "parked"}))
+        DELIVERIES.labels(self._adapter.name, "parked").inc()
+        log.warning("delivery parked for retry", extra={"offer_id": record.offer_id, "error": str(exc)[:300]})
+
+    def retry_delivery(self, job: Job) -> None:
+        """Scheduler job: a parked offer, sent again with the same idempotency key (raises to retry later)."""
+        record = self._store.get_offer(job.customer_key, job.offer_id)
+        if record is None or record.status not in ("parked", "recorded"):
+            return  # delivered meanwhile, refused, or the customer was erased
+        self.deliver(record)
+
+    def deliver(self, record: OfferRecord) -> None:
+        """Send, publish `delivered`, mark delivered; a permanent refusal marks the offer failed.
+        Raises TransientDeliveryError when the channel is unavailable."""
         delivery = Delivery(
             offer_id=record.offer_id, decision_id=record.decision_id, customer_key=record.customer_key,
             product=record.product, channel=record.channel, reason_codes=tuple(record.reason_codes),
         )
         adapter = self._adapter.name
         try:
-            self._adapter.send(delivery)
+            receipt = self._adapter.send(delivery)
         except PermanentDeliveryError as exc:
             DELIVERIES.labels(adapter, "failed").inc()
             log.warning("delivery refused", extra={"offer_id": record.offer_id, "error": str(exc)})
@@ -100,9 +130,10 @@ class OffersHandler:
                                    segment_increments(record.product, record.channel, kpis.FAILED))
             self._store.save_offer(record.model_copy(update={"status": "failed", "adapter": adapter}))
             return
-        except TransientDeliveryError as exc:
+        except TransientDeliveryError:
             DELIVERIES.labels(adapter, "retry").inc()
-            raise RetryableError(str(exc)) from exc
+            raise
+        adapter = receipt.adapter
         outcome = OutcomeRecordedV1(offer_id=record.offer_id, product=record.product,
                                     outcome=OutcomeKind.DELIVERED, channel=record.channel)
         event = new_event(outcome, customer_key=record.customer_key, source=SOURCE,

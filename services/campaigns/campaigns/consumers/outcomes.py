@@ -1,4 +1,5 @@
-"""outcomes.v1 → KPI counters, once per event id; the offer record keeps its outcome history."""
+"""outcomes.v1 → KPI counters, once per event id; the offer record keeps its outcome history; a
+campaign sequence of the offer advances (branch or stop)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from prometeo.contracts.events import OutcomeRecordedV1
 from prometeo.telemetry.metrics import OUTCOMES_RECORDED
 
 from campaigns.domain import kpis
+from campaigns.sequences import SequenceRunner
 from campaigns.store import CampaignStore, experiment_increments, outcome_increments
 
 
 class OutcomesHandler:
-    def __init__(self, store: CampaignStore) -> None:
+    def __init__(self, store: CampaignStore, runner: SequenceRunner | None = None) -> None:
         self._store = store
+        self._runner = runner
 
     def __call__(self, envelope: Envelope, payload: EventPayload) -> None:
         if not isinstance(payload, OutcomeRecordedV1):
@@ -29,5 +32,8 @@ class OutcomesHandler:
         applied = self._store.count_once(str(envelope.event_id), increments)
         if applied:
             OUTCOMES_RECORDED.labels(payload.outcome.value, payload.product.value, channel or "unknown").inc()
+        if record is not None and record.status != "holdout" and self._runner is not None:
+            # A sequence's branch (clicked → advisor) or stop (accepted, declined); replays are no-ops.
+            self._runner.on_outcome(envelope.customer_key, payload.offer_id, payload.outcome)
         if record is not None and payload.outcome.value not in record.outcomes:
             self._store.save_offer(record.model_copy(update={"outcomes": [*record.outcomes, payload.outcome.value]}))

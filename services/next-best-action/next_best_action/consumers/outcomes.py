@@ -1,4 +1,5 @@
-"""outcomes.v1 → a decline starts the product's cooldown; an acceptance makes the product held."""
+"""outcomes.v1 → a decline starts the product's cooldown; an acceptance makes the product held; a
+delivery (e.g. a campaign sequence's e-mail or SMS) is a contact for the weekly cap and repeat rule."""
 
 from prometeo.contracts import Envelope, EventPayload
 from prometeo.contracts.events import OutcomeKind, OutcomeRecordedV1
@@ -18,4 +19,6 @@ class OutcomesHandler:
             self._store.record_decline(ck, payload.product, envelope.occurred_at)
         elif payload.outcome is OutcomeKind.ACCEPTED:
             self._store.record_acceptance(ck, payload.product)
+        elif payload.outcome is OutcomeKind.DELIVERED and payload.channel is not None:
+            self._store.record_delivery(ck, payload.offer_id, payload.product, payload.channel, envelope.occurred_at)
         self._store.mark(event_id)

@@ -1,0 +1,53 @@
+"""One HTTP POST with retries, shared by the webhook (CRM) and messaging (SMS/WhatsApp) adapters.
+
+5xx, 429 and transport errors (timeouts included) are retried with capped exponential backoff and the
+same `Idempotency-Key`, so a provider that received the first attempt de-duplicates the next; after the
+last attempt the failure is transient (the delivery is parked and retried later). Any other 4xx is
+permanent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from campaigns.adapters.base import PermanentDeliveryError, TransientDeliveryError
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def backoff_delay(attempt: int, base_s: float, max_s: float) -> float:
+    """Delay after the `attempt`-th failure (1-based): base, 2×base, 4×base… capped at max_s."""
+    return min(max_s, base_s * 2 ** (attempt - 1))
+
+
+def post_with_retries(
+    client: httpx.Client,
+    url: str,
+    body: dict[str, Any],
+    key: str,
+    *,
+    timeout_s: float,
+    max_attempts: int,
+    backoff_s: float,
+    backoff_max_s: float,
+    sleep: Callable[[float], None],
+    who: str,
+) -> httpx.Response:
+    last_error = ""
+    for attempt in range(1, max_attempts + 1):
+        try:
+            response = client.post(url, json=body, headers={IDEMPOTENCY_HEADER: key}, timeout=timeout_s)
+        except httpx.TransportError as exc:
+            last_error = f"{type(exc).__name__}: {exc}"
+        else:
+            if response.is_success:
+                return response
+            if response.status_code != 429 and response.status_code < 500:
+                raise PermanentDeliveryError(f"{who} refused the delivery: HTTP {response.status_code}")
+            last_error = f"HTTP {response.status_code}"
+        if attempt < max_attempts:
+            sleep(backoff_delay(attempt, backoff_s, backoff_max_s))
+    raise TransientDeliveryError(f"{who} unavailable after {max_attempts} attempts: {last_error}")

@@ -1,0 +1,72 @@
+"""Campaign definitions (target, product, channels, dates, budget, sequence) and their progress."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from prometeo.contracts import utcnow
+from prometeo.web import Problem
+
+from campaigns.deps import SequencesDep
+from campaigns.domain.campaign import CampaignDefinition
+from campaigns.domain.sequence import SequenceState
+from campaigns.sequence_store import SequenceStore
+from campaigns.sequences import campaign_offer_id
+
+router = APIRouter(prefix="/v1", tags=["campaigns"])
+
+
+class CampaignCreate(CampaignDefinition):
+    pass
+
+
+class CampaignPublic(CampaignDefinition):
+    active: bool
+    enrolled: int
+    budget_left: int
+    steps: dict[str, dict[str, int]]  # step → {sent, failed}
+
+
+class CampaignsPublic(BaseModel):
+    campaigns: list[CampaignPublic]
+
+
+class SequenceStatePublic(SequenceState):
+    pass
+
+
+def _public(store: SequenceStore, campaign: CampaignDefinition) -> CampaignPublic:
+    enrolled = store.enrolled(campaign.campaign_id)
+    return CampaignPublic(**campaign.model_dump(), active=campaign.is_active(utcnow()), enrolled=enrolled,
+                          budget_left=max(0, campaign.budget - enrolled), steps=store.step_counts(campaign.campaign_id))
+
+
+@router.post("/campaigns", status_code=201)
+def create_campaign(body: CampaignCreate, store: SequencesDep) -> CampaignPublic:
+    campaign = CampaignDefinition.model_validate(body.model_dump())
+    if not store.create(campaign):
+        raise Problem(409, "Campaign exists", f"campaign {campaign.campaign_id} already exists; "
+                                              "definitions are immutable, create a new one")
+    return _public(store, campaign)
+
+
+@router.get("/campaigns")
+def list_campaigns(store: SequencesDep) -> CampaignsPublic:
+    return CampaignsPublic(campaigns=[_public(store, c) for c in store.definitions()])
+
+
+@router.get("/campaigns/{campaign_id}")
+def get_campaign(campaign_id: str, store: SequencesDep) -> CampaignPublic:
+    campaign = store.definition(campaign_id)
+    if campaign is None:
+        raise Problem(404, "Campaign not found", f"no campaign {campaign_id}")
+    return _public(store, campaign)
+
+
+@router.get("/campaigns/{campaign_id}/customers/{customer_key}")
+def customer_sequence(campaign_id: str, customer_key: str, store: SequencesDep) -> SequenceStatePublic:
+    state = store.state(customer_key, campaign_offer_id(campaign_id, customer_key))
+    if state is None:
+        raise Problem(404, "Not enrolled", "this customer is not in this campaign")
+    return SequenceStatePublic.model_validate(state.model_dump())

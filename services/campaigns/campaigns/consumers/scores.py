@@ -1,0 +1,23 @@
+"""scores.v1 → enrol the customer in every active campaign whose target (features, scores, segments)
+they match, within the campaign's budget, once per campaign (sequences.py)."""
+
+from __future__ import annotations
+
+from prometeo.contracts import Envelope, EventPayload
+from prometeo.contracts.events import ScoresComputedV1
+
+from campaigns.sequences import SequenceRunner
+from campaigns.store import CampaignStore
+
+
+class ScoresHandler:
+    def __init__(self, store: CampaignStore, runner: SequenceRunner) -> None:
+        self._store = store
+        self._runner = runner
+
+    def __call__(self, envelope: Envelope, payload: EventPayload) -> None:
+        if not isinstance(payload, ScoresComputedV1) or self._store.erased_after(envelope.customer_key,
+                                                                                     envelope.occurred_at):
+            return
+        # Enrolment is idempotent per (customer, campaign): a redelivered event enrols nobody twice.
+        self._runner.consider(envelope.customer_key, payload, envelope.occurred_at)

@@ -1,0 +1,192 @@
+"""Runs campaign sequences: enrols targeted customers, carries out the state machine's actions (run a
+step, arm a timer) through the durable schedule, and feeds it outcomes and timers.
+
+Every step runs as a scheduled job, so a failed send is retried with backoff (never lost) and a wait
+survives restarts: the timer is a job in the Redis sorted set, due at `now + days × sequence_day_s`.
+A step is sent once: its idempotency key is `<offer_id>.<step_no>.<step>` and a sent-marker is kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+from prometeo.contracts import Envelope, new_event, utcnow
+from prometeo.contracts.events import OutcomeKind, OutcomeRecordedV1, ScoresComputedV1
+from prometeo.telemetry.metrics import DELIVERIES
+
+from campaigns.adapters.base import ChannelAdapter, Delivery, PermanentDeliveryError, TransientDeliveryError
+from campaigns.domain import kpis
+from campaigns.domain import sequence as machine
+from campaigns.domain.campaign import CampaignDefinition, matches
+from campaigns.schedule import Job, Schedule
+from campaigns.sequence_store import SequenceStore
+from campaigns.store import CampaignStore, OfferRecord, segment_increments
+
+log = logging.getLogger(__name__)
+SOURCE = "campaigns"
+Publish = Callable[[Envelope], None]
+
+
+def campaign_offer_id(campaign_id: str, customer_key: str) -> str:
+    return "of_" + uuid.uuid5(uuid.NAMESPACE_URL, f"prometeo:campaign:{campaign_id}:{customer_key}").hex
+
+
+class SequenceRunner:
+    def __init__(
+        self,
+        store: CampaignStore,
+        sequences: SequenceStore,
+        schedule: Schedule,
+        adapter: ChannelAdapter,
+        *,
+        day_s: float,
+        definitions_refresh_s: float = 2.0,
+        publish: Publish | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._sequences = sequences
+        self._schedule = schedule
+        self._adapter = adapter
+        self._day_s = day_s
+        self._refresh_s = definitions_refresh_s
+        self._publish = publish
+        self._clock = clock
+        self._cache: tuple[float, dict[str, CampaignDefinition]] = (-1e18, {})
+
+    # -- definitions -------------------------------------------------------------------------------
+    def _definitions(self) -> dict[str, CampaignDefinition]:
+        loaded_at, cached = self._cache
+        if self._clock() - loaded_at >= self._refresh_s:
+            cached = {c.campaign_id: c for c in self._sequences.definitions()}
+            self._cache = (self._clock(), cached)
+        return cached
+
+    def _definition(self, campaign_id: str) -> CampaignDefinition | None:
+        return self._definitions().get(campaign_id) or self._sequences.definition(campaign_id)
+
+    # -- enrolment (scores.v1) ---------------------------------------------------------------------
+    def consider(self, customer_key: str, scores: ScoresComputedV1, decided_at: datetime) -> list[str]:
+        """Enrol the customer in every active campaign whose target they match; → campaign ids entered."""
+        now = utcnow()
+        propensity = {s.product.value: s.propensity for s in scores.scores}
+        held = {p.value for p in [*scores.held_products, *scores.held_elsewhere]}
+        entered = []
+        for campaign in self._definitions().values():
+            if not campaign.is_active(now) or not matches(campaign, scores.features, propensity, scores.profile, held):
+                continue
+            if self._sequences.offer_for(customer_key, campaign.campaign_id) is not None:
+                continue
+            if self._enrol(campaign, customer_key, scores, decided_at) == 1:
+                entered.append(campaign.campaign_id)
+        return entered
+
+    def _enrol(self, campaign: CampaignDefinition, customer_key: str, scores: ScoresComputedV1,
+               decided_at: datetime) -> int:
+        offer_id = campaign_offer_id(campaign.campaign_id, customer_key)
+        score = next((s for s in scores.scores if s.product == campaign.product), None)
+        first = campaign.sequence.steps[0]
+        record = OfferRecord(
+            offer_id=offer_id, decision_id=f"cp_{campaign.campaign_id}", customer_key=customer_key,
+            product=campaign.product.value, channel=first.channel.value if first.channel else "advisor",
+            propensity=score.propensity if score else 0.0, expected_value=0.0,
+            reason_codes=[r.code for r in score.reasons] if score else [], rules_passed=["campaign_target"],
+            decided_at=decided_at, status="sequence", campaign_id=campaign.campaign_id,
+        )
+        state, actions = machine.start(campaign.sequence, campaign.campaign_id, customer_key, offer_id, utcnow())
+        result = self._sequences.enrol(campaign, record, state, self._jobs(state, actions))
+        if result != -1:  # also on a redelivery: the marker makes it count once, even after a crash
+            self._store.count_once(f"{offer_id}.recorded",
+                                   segment_increments(record.product, record.channel, kpis.OFFERS))
+        if result == 1:
+            log.info("customer enrolled", extra={"customer_key": customer_key, "campaign_id": campaign.campaign_id})
+        return result
+
+    def _jobs(self, state: machine.SequenceState, actions: list[machine.Action]) -> list[tuple[str, float]]:
+        now, jobs = self._clock(), []
+        for action in actions:
+            if isinstance(action, machine.RunStep):
+                job, due = Job(kind="step", customer_key=state.customer_key, offer_id=state.offer_id,
+                               step_no=action.step_no), now
+            else:
+                job, due = Job(kind="timer", customer_key=state.customer_key, offer_id=state.offer_id,
+                               step_no=action.step_no), now + action.after_days * self._day_s
+            jobs.append((job.model_dump_json(), due))
+        return jobs
+
+    def _apply(self, state: machine.SequenceState, actions: list[machine.Action]) -> None:
+        for member, due in self._jobs(state, actions):
+            self._schedule.add(Job.model_validate_json(member), due)
+
+    # -- events ------------------------------------------------------------------------------------
+    def on_outcome(self, customer_key: str, offer_id: str, kind: OutcomeKind) -> None:
+        self._advance(customer_key, offer_id, lambda seq, st: machine.on_outcome(seq, st, kind, utcnow()))
+
+    def on_timer(self, job: Job) -> None:
+        self._advance(job.customer_key, job.offer_id,
+                      lambda seq, st: machine.on_timer(seq, st, job.step_no, utcnow()))
+
+    def _advance(self, customer_key: str, offer_id: str, transition: Callable[..., tuple]) -> None:
+        state = self._sequences.state(customer_key, offer_id)
+        campaign = self._definition(state.campaign_id) if state else None
+        if state is None or campaign is None:
+            return  # not a sequence offer, or erased
+        result = self._sequences.update(customer_key, offer_id, lambda st: transition(campaign.sequence, st))
+        if result is not None:
+            self._apply(*result)
+
+    # -- steps (scheduler) -------------------------------------------------------------------------
+    def run_step(self, job: Job) -> None:
+        """Send the step (raises TransientDeliveryError to be retried later)."""
+        state = self._sequences.state(job.customer_key, job.offer_id)
+        campaign = self._definition(state.campaign_id) if state else None
+        if state is None or campaign is None or state.status == "stopped" or job.step_no > len(state.path):
+            return
+        if utcnow() >= campaign.ends_at:
+            return  # the campaign is over: a step still pending is not sent
+        step = campaign.sequence.step(state.path[job.step_no - 1])
+        marker = f"{job.offer_id}.{job.step_no}.{step.id}"
+        if self._store.applied(f"{marker}.sent"):
+            return
+        record = self._store.get_offer(job.customer_key, job.offer_id)
+        if record is None:
+            return
+        channel = step.channel.value if step.action == "send" and step.channel else "advisor"
+        delivery = Delivery(
+            offer_id=job.offer_id, decision_id=record.decision_id, customer_key=job.customer_key,
+            product=record.product, channel=channel, reason_codes=tuple(record.reason_codes),
+            metadata={"campaign_id": campaign.campaign_id, "step": step.id, "action": step.action,
+                      **({"task": step.task} if step.action == "crm_task" else {})},
+            idempotency_key=marker,
+        )
+        counters = self._sequences.step_counter(campaign.campaign_id)
+        try:
+            receipt = self._adapter.send(delivery)
+        except PermanentDeliveryError as exc:
+            DELIVERIES.labels(self._adapter.name, "failed").inc()
+            log.warning("sequence step refused", extra={"offer_id": job.offer_id, "step": step.id,
+                                                        "error": str(exc)[:300]})
+            self._store.count_once(f"{marker}.failed", [(counters, f"{step.id}|failed", 1)])
+            return
+        except TransientDeliveryError:
+            DELIVERIES.labels(self._adapter.name, "retry").inc()
+            raise
+        if record.status == "sequence":
+            # Saved before the outcome is published: its consumer then reads the delivered record.
+            self._store.save_offer(record.model_copy(update={
+                "status": "delivered", "adapter": receipt.adapter, "delivered_at": utcnow()}))
+        contact: list = []
+        if step.action == "send":
+            # Published so KPIs count the contact and next-best-action's weekly cap sees it.
+            if self._publish is not None:
+                outcome = OutcomeRecordedV1(offer_id=job.offer_id, product=record.product,
+                                            outcome=OutcomeKind.DELIVERED, channel=channel)
+                self._publish(new_event(outcome, customer_key=job.customer_key, source=SOURCE,
+                                        event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"prometeo:{marker}:delivered")))
+            contact = segment_increments(record.product, channel, kpis.CONTACTS)
+        self._store.count_once(f"{marker}.sent", [(counters, f"{step.id}|sent", 1), *contact])
+        DELIVERIES.labels(receipt.adapter, "delivered").inc()

@@ -1,0 +1,155 @@
+"""Campaign definitions over REST and a multi-step sequence on real servers (SMTP, messaging API, CRM
+webhook, broker, Redis): email → not opened in 3 "days" → SMS; clicked → advisor task in the CRM;
+accepted stops. The service is stopped while a wait is pending and the due step still fires after
+it starts again (timers live in Redis). One sequence day = 1 s here."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+import redis as redis_lib
+from fastapi.testclient import TestClient
+
+from prometeo import keys
+from prometeo.contracts import ProductCode, decode, new_event, topics, utcnow
+from prometeo.contracts.events import CustomerErasureRequestedV1, ProductScore, ScoresComputedV1
+
+from campaigns.sequences import campaign_offer_id
+from campaigns.settings import get_settings
+from tests.bus_helpers import publish, read_topic, wait_until
+from tests.integration.campaigns.providers import HttpProvider, SmtpSink
+
+pytestmark = pytest.mark.integration
+DAY_S = 1.0
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[tuple[SmtpSink, HttpProvider, HttpProvider]]:
+    smtp, sms, crm = SmtpSink(), HttpProvider(), HttpProvider()
+    smtp.start()
+    yield smtp, sms, crm
+    smtp.stop()
+    sms.close()
+    crm.close()
+
+
+@contextlib.contextmanager
+def campaigns_app(env: dict[str, str]) -> Iterator[TestClient]:
+    from campaigns.main import app
+
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in env.items():
+            mp.setenv(key, value)
+        get_settings.cache_clear()
+        with TestClient(app) as client:
+            wait_until(lambda: client.get("/readyz").status_code == 200, timeout=30)
+            yield client
+        get_settings.cache_clear()
+
+
+def scores(run: str, *, held: list[ProductCode] | None = None) -> ScoresComputedV1:
+    return ScoresComputedV1(
+        model_name="prometeo-propensity", model_version="3", feature_set_version="fs1",
+        scores=[ProductScore(product=ProductCode.CREDIT_CARD, propensity=0.6)],
+        held_products=held or [], profile={"test_run": run, "digital_archetype": "activated"},
+        features={"spend_travel_90d": 2400.0},
+    )
+
+
+def test_sequence_branches_and_survives_a_restart(
+    broker: str, redis_url: str, redis: redis_lib.Redis, servers: tuple[SmtpSink, HttpProvider, HttpProvider]
+) -> None:
+    smtp, sms, crm = servers
+    run = uuid.uuid4().hex[:10]
+    env = {
+        "KAFKA_BOOTSTRAP_SERVERS": broker, "REDIS_URL": redis_url,
+        "PROMETEO_CONSUMER_SESSION_TIMEOUT_MS": "1500",
+        "PROMETEO_CAMPAIGNS_GROUP_ID": f"campaigns-seq-{run}",
+        "PROMETEO_CAMPAIGNS_ADAPTER": "webhook", "PROMETEO_CAMPAIGNS_WEBHOOK_URL": f"{crm.url}/tasks",
+        "PROMETEO_CAMPAIGNS_SMTP_HOST": "127.0.0.1", "PROMETEO_CAMPAIGNS_SMTP_PORT": str(smtp.port),
+        "PROMETEO_CAMPAIGNS_MESSAGING_URL": f"{sms.url}/v1/messages",
+        "PROMETEO_CAMPAIGNS_SEQUENCE_DAY_S": str(DAY_S),
+        "PROMETEO_CAMPAIGNS_SCHEDULER_INTERVAL_S": "0.1",
+        "PROMETEO_CAMPAIGNS_DEFINITIONS_REFRESH_S": "0",
+    }
+    campaign_id = f"seq-{run}"
+    clicker, waiter, late, holder = (f"ck_seq-{run}-{n}" for n in ("clicker", "waiter", "late", "holder"))
+    offer = {ck: campaign_offer_id(campaign_id, ck) for ck in (clicker, waiter, late, holder)}
+    definition = {
+        "campaign_id": campaign_id, "name": "Cartão viagem / Travel card", "product": "credit_card",
+        "target": {"all": [{"field": "segment.test_run", "op": "eq", "value": run},
+                           {"field": "scores.credit_card", "op": "gte", "value": 0.5},
+                           {"field": "features.spend_travel_90d", "op": "gt", "value": 1000}]},
+        "channels": ["email", "sms"], "budget": 2,
+        "starts_at": (utcnow() - timedelta(hours=1)).isoformat(), "ends_at": (utcnow() + timedelta(days=1)).isoformat(),
+    }
+
+    def outcome(client: TestClient, ck: str, kind: str) -> None:
+        body = {"customer_key": ck, "offer_id": offer[ck], "product": "credit_card", "outcome": kind}
+        assert client.post("/v1/outcomes", json=body).status_code == 202
+
+    def state(client: TestClient, ck: str) -> dict:
+        return client.get(f"/v1/campaigns/{campaign_id}/customers/{ck}").json()
+
+    with campaigns_app(env) as client:
+        created = client.post("/v1/campaigns", json=definition)
+        assert created.status_code == 201, created.text
+        assert created.json()["sequence"]["steps"][0]["id"] == "email"  # the default sequence
+        assert client.post("/v1/campaigns", json=definition).status_code == 409
+        bad = client.post("/v1/campaigns", json={**definition, "campaign_id": f"bad-{run}", "budget": 0})
+        assert bad.status_code == 422
+
+        publish(broker, topics.SCORES, [new_event(scores(run), customer_key=ck, source="scoring")
+                                        for ck in (clicker, waiter)]
+                + [new_event(scores(run, held=[ProductCode.CREDIT_CARD]), customer_key=holder, source="scoring")])
+        wait_until(lambda: all(
+            smtp.with_header("X-Prometeo-Offer-Id", offer[ck]) for ck in (clicker, waiter)))
+        publish(broker, topics.SCORES, [new_event(scores(run), customer_key=late, source="scoring")])
+        listed = wait_until(lambda: (c := client.get(f"/v1/campaigns/{campaign_id}").json())["steps"]
+                            .get("email", {}).get("sent") == 2 and c)
+        assert (listed["enrolled"], listed["budget_left"]) == (2, 0)
+        assert client.get(f"/v1/campaigns/{campaign_id}/customers/{holder}").status_code == 404
+        outcome(client, clicker, "clicked")  # → advisor task in the CRM
+        task_key = f"{offer[clicker]}.2.advisor"
+        wait_until(lambda: task_key in crm.keys())
+        body = next(b for k, b in crm.accepted if k == task_key)
+        assert body["channel"] == "advisor" and body["metadata"]["task"] == "advisor_follow_up"
+        assert state(client, clicker)["path"] == ["email", "advisor"]
+        assert client.get(f"/v1/campaigns/{campaign_id}/customers/{late}").status_code == 404  # over budget
+        # Stopped in the middle of the waiter's 3-day wait: its timer is still pending.
+        [due] = [at for j, at in client.app.state.schedule.pending(waiter) if j.kind == "timer"]
+        assert due > time.time()
+
+    # The service is down when the 3 days end; the timer waits in Redis.
+    time.sleep(max(0.0, due - time.time()) + 0.2)
+    assert not [k for k in sms.keys() if k.startswith(offer[waiter])]
+
+    with campaigns_app(env) as client:
+        wait_until(lambda: f"{offer[waiter]}.2.sms" in sms.keys(), timeout=15)
+        assert state(client, waiter)["path"] == ["email", "sms"]
+        outcome(client, waiter, "accepted")
+        wait_until(lambda: state(client, waiter)["status"] == "stopped")
+        assert state(client, waiter)["stopped_by"] == "accepted"
+        assert sms.keys().count(f"{offer[waiter]}.2.sms") == 1
+        assert not [k for k in sms.keys() if k.startswith(offer[clicker])]  # the click cancelled its SMS
+        assert len(smtp.with_header("X-Prometeo-Offer-Id", offer[waiter])) == 1
+        steps = client.get(f"/v1/campaigns/{campaign_id}").json()["steps"]
+        assert steps == {"email": {"sent": 2}, "advisor": {"sent": 1}, "sms": {"sent": 1}}
+        assert client.get(f"/v1/campaigns/{campaign_id}/customers/{late}").status_code == 404  # over budget
+        # Each e-mail and SMS was published as a `delivered` outcome (KPIs, next-best-action's weekly cap).
+        records = read_topic(broker, topics.OUTCOMES, min_count=3,
+                             match=lambda r: r.key in {clicker.encode(), waiter.encode()}
+                             and decode(r.value)[1].outcome == "delivered")
+        assert sorted(decode(r.value)[1].channel.value for r in records) == ["email", "email", "sms"]
+        assert [o["status"] for o in client.get(f"/v1/offers/{waiter}").json()["offers"]] == ["delivered"]
+
+        # Erasure removes the customer's enrolment and sequence state with the rest of their keys.
+        erasure = CustomerErasureRequestedV1(reason="consent_revoked")
+        publish(broker, topics.CUSTOMER_ERASURE, [new_event(erasure, customer_key=clicker, source="tests")])
+        wait_until(lambda: client.get(f"/v1/campaigns/{campaign_id}/customers/{clicker}").status_code == 404)
+        assert not list(redis.scan_iter(match=keys.customer_pattern(keys.CAMPAIGNS, clicker)))
