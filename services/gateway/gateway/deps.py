@@ -52,4 +52,5 @@ OutcomesWriter = Annotated[Principal, Depends(require(Permission.WRITE_OUTCOMES)
 FeaturesReader = Annotated[Principal, Depends(require(Permission.READ_FEATURES))]
 KpisReader = Annotated[Principal, Depends(require(Permission.READ_KPIS))]
 IngestWriter = Annotated[Principal, Depends(require(Permission.WRITE_INGEST))]
+CampaignManager = Annotated[Principal, Depends(require(Permission.MANAGE_CAMPAIGNS))]
 DataSubjectOfficer = Annotated[Principal, Depends(require(Permission.DATA_SUBJECT_REQUESTS))]

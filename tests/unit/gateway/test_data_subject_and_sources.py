@@ -48,3 +48,12 @@ def test_source_documents_are_relayed_with_their_identity_headers(gateway: Gatew
     assert request.url.path == path.replace("urn:c:1", "urn%3Ac%3A1") or request.url.path == path
     assert request.headers["x-customer-id"] == CPF and request.headers["x-institution"] == "bank-x"
     assert request.content == b'{"data": []}'
+
+
+def test_campaigns_are_managed_by_marketing_through_the_gateway(gateway: Gateway) -> None:
+    gateway.upstream.handler = lambda r: httpx.Response(201 if r.method == "POST" else 200, json={"id": "c1"})
+    marketing = {"X-API-Key": "dev-marketing-key", "content-type": "application/json"}
+    assert gateway.client.post("/v1/campaigns", content=b'{"id": "c1"}', headers=marketing).status_code == 201
+    assert gateway.client.get("/v1/campaigns/c1", headers=marketing).json() == {"id": "c1"}
+    assert gateway.client.get("/v1/campaigns", headers={"X-API-Key": "dev-advisor-key"}).status_code == 403
+    assert [r.url.path for r in gateway.upstream.seen] == ["/v1/campaigns", "/v1/campaigns/c1"]

@@ -1,12 +1,14 @@
-"""Campaign KPIs (aggregates only, no customer data) for marketing teams."""
+"""Campaign definitions and KPIs (aggregates only, no customer data) for marketing teams."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from urllib.parse import quote
 
-from gateway.deps import KpisReader, UpstreamsDep
+from fastapi import APIRouter, Request, Response
+
+from gateway.deps import CampaignManager, KpisReader, UpstreamsDep
 from gateway.upstream import Upstream
 
 router = APIRouter(prefix="/v1", tags=["kpis"])
@@ -17,3 +19,21 @@ async def get_kpis(_: KpisReader, upstreams: UpstreamsDep) -> dict[str, Any]:
     # campaigns owns the KpisPublic schema; the gateway relays it rather than freeze a copy here.
     response = await upstreams.call(Upstream.CAMPAIGNS, "GET", "/v1/kpis")
     return response.json()
+
+
+@router.post("/campaigns", response_class=Response, status_code=201)
+async def create_campaign(_: CampaignManager, request: Request, upstreams: UpstreamsDep) -> Response:
+    upstream = await upstreams.call(Upstream.CAMPAIGNS, "POST", "/v1/campaigns", content=await request.body(),
+                                    headers={"content-type": request.headers.get("content-type", "application/json")})
+    return Response(upstream.content, status_code=upstream.status_code, media_type="application/json")
+
+
+@router.get("/campaigns")
+async def list_campaigns(_: CampaignManager, upstreams: UpstreamsDep) -> Any:
+    return (await upstreams.call(Upstream.CAMPAIGNS, "GET", "/v1/campaigns")).json()
+
+
+@router.get("/campaigns/{campaign_id}")
+async def get_campaign(campaign_id: str, _: CampaignManager, upstreams: UpstreamsDep) -> Any:
+    """Progress of one campaign (enrolled, budget left, sends per step) — aggregates only."""
+    return (await upstreams.call(Upstream.CAMPAIGNS, "GET", f"/v1/campaigns/{quote(campaign_id, safe='')}")).json()

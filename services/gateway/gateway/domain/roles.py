@@ -21,6 +21,7 @@ class Permission(StrEnum):
     READ_FEATURES = "features:read"
     READ_KPIS = "kpis:read"
     WRITE_INGEST = "ingest:write"
+    MANAGE_CAMPAIGNS = "campaigns:manage"
     # Data-subject requests (LGPD art. 18): export or erase everything held about one person.
     DATA_SUBJECT_REQUESTS = "data-subject:requests"
 
@@ -33,7 +34,7 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
     # CRM systems act on recommendations but never see the raw feature vector.
     Role.CRM: frozenset({Permission.READ_RECOMMENDATIONS, Permission.WRITE_OUTCOMES}),
     # Marketing sees aggregates only, never one customer's data.
-    Role.MARKETING: frozenset({Permission.READ_KPIS}),
+    Role.MARKETING: frozenset({Permission.READ_KPIS, Permission.MANAGE_CAMPAIGNS}),
     Role.INGEST: frozenset({Permission.WRITE_INGEST}),
 }
 
