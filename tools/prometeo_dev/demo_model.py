@@ -7,6 +7,8 @@ import logging
 import time
 from datetime import datetime
 
+import pandas as pd
+
 from prometeo_dev.synthbank import SyntheticBank, generate_bank
 from prometeo_dev.training_set import build_training_frame
 from scoring.training import TrainingReport, train_and_register
@@ -24,10 +26,12 @@ def train_demo_model(
     as_of: datetime | None = None,
     model_name: str = DEFAULT_MODEL_NAME,
     promotion_margin: float = 0.002,
+    frame: pd.DataFrame | None = None,
 ) -> TrainingReport:
-    """Frame (feature-store replay) → per-product training → one registered model → promotion gate."""
+    """Frame (feature-store replay) → per-product training → one registered model → promotion gate.
+    Pass `frame` when it is already built from this bank (e.g. in parallel) to skip the replay."""
     started = time.perf_counter()
-    frame = build_training_frame(bank, as_of)
+    frame = build_training_frame(bank, as_of) if frame is None else frame
     built = time.perf_counter()
     # The oracle is scored on the model's own holdout rows: same customers, comparable AUCs.
     holdout = holdout_mask(len(frame), bank.seed, HOLDOUT_FRACTION)

@@ -2,9 +2,14 @@
 
 Every customer has observable traits (age, income, digital archetype, holdings here and at other
 institutions, months of payroll, card spend by merchant category, balance snapshots, life events)
-and a HIDDEN propensity per product: a logistic function of those traits plus noise nobody can
-observe. `labels` are Bernoulli draws of that propensity — "acquired the product within the
-horizon after as_of" — for the products the customer does not already hold here.
+and a HIDDEN propensity per product: a logistic function of what those traits make visible in the
+customer's events (ticket counts in the feature windows, income landing here, balance levels, life
+events, holdings). `labels` are Bernoulli draws of that propensity — "acquired the product within
+the horizon after as_of" — for the products the customer does not already hold here.
+
+Scale: the customer table, holdings and oracle are column-wise arrays (1M customers in seconds and
+a few hundred MB); the dated events are rendered lazily, `CHUNK` customers at a time, from per-month
+counts drawn up front, so iterating a million customers' events keeps memory flat.
 
 The bank speaks the ingest service's HTTP shapes: `consent_requests()` for POST /v1/consents and
 `event_items()` for POST /v1/events:batch. `customer_id` is a CPF, i.e. personal data: it only ever
@@ -17,7 +22,7 @@ goes to ingest, which pseudonymises it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -126,9 +131,9 @@ def _iso(ts: int) -> str:
 
 @dataclass
 class _Activity:
-    """Dated activity, one row per event, sorted by (customer, time)."""
+    """Dated activity of one chunk of customers, one row per event, sorted by (customer, time)."""
 
-    customer: np.ndarray  # int64
+    customer: np.ndarray  # int64, the bank's customer index
     ts: np.ndarray  # epoch seconds
     kind: np.ndarray  # 0 transaction, 1 balance snapshot
     credit: np.ndarray  # bool (transactions)
@@ -136,7 +141,7 @@ class _Activity:
     cents: np.ndarray  # int64
     mcc: np.ndarray  # index into _MCC_TABLE, -1 = none
     account: np.ndarray  # 0 checking, 1 savings
-    starts: np.ndarray  # per-customer slice starts, length n + 1
+    starts: np.ndarray  # slice starts per customer of the chunk, length chunk size + 1
     _text: tuple[list[str], list[str]] | None = None
 
     def text(self) -> tuple[list[str], list[str]]:
@@ -150,6 +155,160 @@ class _Activity:
 
 
 @dataclass
+class _Plan:
+    """What each customer's events will show, drawn up front: counts per month and category, income
+    and balance levels — a few bytes per customer, so a million customers fit comfortably. The hidden
+    propensity is computed from these realised quantities (what the events reveal), and the dated
+    rows are rendered from them lazily, CHUNK customers at a time."""
+
+    salary: np.ndarray  # monthly, BRL
+    salaried: np.ndarray  # bool
+    occupation: np.ndarray
+    payroll_here: np.ndarray  # bool: payroll credits land here flagged as payroll
+    share: np.ndarray  # share of the salary credited here (1 with the payroll here)
+    raise_factor: np.ndarray  # latest month's salary multiplier (1 without a raise)
+    category_counts: np.ndarray  # uint16 (customers × months × categories), month 0 = the latest 30 days
+    travel_spike: np.ndarray  # bool: the latest month's travel tickets are larger too
+    client_payments: np.ndarray  # self-employed credits over the window
+    other_debits: np.ndarray  # uncategorised debits over the window
+    growth: np.ndarray  # balance growth over the window
+    base_checking: np.ndarray
+    base_savings: np.ndarray
+    holds_savings: np.ndarray  # bool
+
+
+# Customers rendered together; part of the seed of their rows, so it is fixed.
+CHUNK = 2_048
+
+
+def _plan(
+    rng: np.random.Generator, n: int, months: int, salary: np.ndarray, salaried: np.ndarray, occupation: np.ndarray,
+    here: np.ndarray, salary_raise: np.ndarray, travel_spike: np.ndarray, new_child: np.ndarray,
+    has_children: np.ndarray, has_car: np.ndarray, idle_z: np.ndarray, idle_growth: np.ndarray,
+    travel_aff: np.ndarray, dining_aff: np.ndarray, home_aff: np.ndarray, sport_aff: np.ndarray, age: np.ndarray,
+) -> _Plan:
+    payroll_here = here[:, _P[ProductCode.PAYROLL_ACCOUNT]]
+    rate = np.zeros((n, len(CATEGORIES)))
+    rate[:, _C["groceries"]] = 4
+    rate[:, _C["restaurants"]] = np.exp(0.9 + 0.5 * dining_aff)
+    rate[:, _C["travel"]] = np.exp(-1.0 + 0.8 * travel_aff)
+    rate[:, _C["fuel"]] = np.where(has_car, 3.5, 0.1)
+    rate[:, _C["health"]] = 0.8 + 0.3 * (age >= 4)
+    rate[:, _C["education"]] = np.where(has_children, 0.9, 0.15)
+    rate[:, _C["sports"]] = np.exp(-1.0 + 0.8 * sport_aff)
+    rate[:, _C["home"]] = np.exp(-0.6 + 0.7 * home_aff)
+    rate[:, _C["children"]] = np.where(has_children, 1.5, 0.05)
+    rate[:, _C["entertainment"]] = np.exp(0.2 + 0.4 * dining_aff)
+    rate[:, _C["utilities"]] = 2.0
+    counts = np.empty((n, months, len(CATEGORIES)), dtype=np.uint16)
+    for m in range(months):
+        counts[:, m, :] = rng.poisson(rate)
+    # Life events add a fixed number of visible tickets, not just a higher rate: they must show.
+    counts[:, 0, _C["travel"]] += np.where(travel_spike, 3, 0).astype(np.uint16)
+    for m in range(min(2, months)):
+        counts[:, m, _C["children"]] += np.where(new_child, 4, 0).astype(np.uint16)
+        counts[:, m, _C["health"]] += np.where(new_child, 1, 0).astype(np.uint16)
+        counts[:, m, _C["home"]] += np.where(new_child, 1, 0).astype(np.uint16)
+    return _Plan(
+        salary=salary, salaried=salaried, occupation=occupation, payroll_here=payroll_here,
+        share=np.where(payroll_here, 1.0, rng.uniform(0.5, 0.8, n)),
+        raise_factor=np.where(salary_raise, 1.25 + 0.15 * rng.random(n), 1.0),
+        category_counts=counts, travel_spike=travel_spike,
+        client_payments=np.where(occupation == 2, rng.poisson(3, n) * months // 2 + months, 0),
+        other_debits=rng.poisson(1.5 * months, n),
+        growth=np.where(idle_growth, rng.uniform(0.4, 1.2, n), rng.normal(0, 0.05, n)),
+        base_checking=salary * np.exp(-0.4 + 0.6 * idle_z + rng.normal(0, 0.3, n)),
+        base_savings=salary * np.exp(0.5 + 0.8 * idle_z + rng.normal(0, 0.4, n)),
+        holds_savings=here[:, _P[ProductCode.SAVINGS]],
+    )
+
+
+def _render(plan: _Plan, lo: int, hi: int, seed: int, as_of: datetime, months: int) -> _Activity:
+    """The dated rows of customers [lo, hi): timestamps, tickets and MCCs drawn from the plan with a
+    generator seeded by (seed, chunk), so any chunk renders the same rows alone or in sequence."""
+    rng = np.random.default_rng([seed, 313, lo // CHUNK])
+    n = hi - lo
+    ids = np.arange(lo, hi)
+    end = int(as_of.timestamp())
+    span = months * MONTH_DAYS * DAY
+    salary, salaried = plan.salary[lo:hi], plan.salaried[lo:hi]
+    wealth = np.sqrt(salary / 3_000)
+    parts: list[dict[str, np.ndarray]] = []
+
+    # Credits: a payroll (or pension) each month, flagged as payroll only with a payroll account here.
+    payroll_here = plan.payroll_here[lo:hi]
+    cust = np.repeat(np.arange(n), months)
+    m = np.tile(np.arange(months), n)
+    factor = np.where(m == 0, plan.raise_factor[lo:hi][cust], 1.0)
+    ts = end - m * MONTH_DAYS * DAY - rng.integers(DAY, 28 * DAY, n * months)
+    keep = salaried[cust].astype(bool)
+    parts.append({
+        "customer": cust[keep], "ts": ts[keep], "kind": np.zeros(keep.sum(), np.int8),
+        "credit": np.ones(keep.sum(), bool), "payroll": payroll_here[cust][keep],
+        "cents": (salary[cust] * factor * plan.share[lo:hi][cust] * 100).astype(np.int64)[keep],
+        "mcc": np.full(keep.sum(), -1), "account": np.zeros(keep.sum(), np.int8),
+    })
+    # Self-employed: a few irregular client payments a month.
+    counts = plan.client_payments[lo:hi]
+    cust = np.repeat(np.arange(n), counts)
+    k = len(cust)
+    parts.append({
+        "customer": cust, "ts": end - rng.integers(DAY // 2, span, k), "kind": np.zeros(k, np.int8),
+        "credit": np.ones(k, bool), "payroll": np.zeros(k, bool),
+        "cents": (salary[cust] * months / np.maximum(counts[cust], 1) * rng.lognormal(0, 0.4, k) * 100).astype(np.int64),
+        "mcc": np.full(k, -1), "account": np.zeros(k, np.int8),
+    })
+    # Debits by merchant category, as many per month and category as the plan says.
+    cell = np.repeat(np.arange(n * months * len(CATEGORIES)), plan.category_counts[lo:hi].reshape(-1))
+    k = len(cell)
+    cust, rest = np.divmod(cell, months * len(CATEGORIES))
+    m, cat = np.divmod(rest, len(CATEGORIES))
+    ticket = _TICKET[cat] * wealth[cust] * rng.lognormal(0, 0.5, k)
+    ticket = np.where((cat == _C["travel"]) & plan.travel_spike[lo:hi][cust] & (m == 0), ticket * 1.8, ticket)
+    parts.append({
+        "customer": cust, "ts": end - m * MONTH_DAYS * DAY - rng.integers(60, MONTH_DAYS * DAY, k),
+        "kind": np.zeros(k, np.int8), "credit": np.zeros(k, bool), "payroll": np.zeros(k, bool),
+        "cents": np.maximum(100, ticket * 100).astype(np.int64),
+        "mcc": _MCC_OFFSET[cat] + rng.integers(0, 1 << 30, k) % _MCC_COUNT[cat],
+        "account": np.zeros(k, np.int8),
+    })
+    # Uncategorised debits (bills, transfers out).
+    cust = np.repeat(np.arange(n), plan.other_debits[lo:hi])
+    k = len(cust)
+    parts.append({
+        "customer": cust, "ts": end - rng.integers(60, span, k), "kind": np.zeros(k, np.int8),
+        "credit": np.zeros(k, bool), "payroll": np.zeros(k, bool),
+        "cents": (salary[cust] * rng.uniform(0.03, 0.12, k) * 100).astype(np.int64),
+        "mcc": np.full(k, -1), "account": np.zeros(k, np.int8),
+    })
+
+    # Balance snapshots every week: checking always, savings when held here. Idle balances grow.
+    snaps = np.arange(0, months * MONTH_DAYS, SNAPSHOT_EVERY_DAYS)  # days before as_of
+    s = len(snaps)
+    growth = plan.growth[lo:hi]
+    progress = 1.0 - snaps / (months * MONTH_DAYS)  # 0 at the start of the window, ~1 at as_of
+    for account, base, holds in ((0, plan.base_checking[lo:hi], np.ones(n, bool)),
+                                 (1, plan.base_savings[lo:hi], plan.holds_savings[lo:hi])):
+        level = base[:, None] * (1 + growth[:, None] * progress[None, :]) * rng.lognormal(0, 0.08, (n, s))
+        cust = np.repeat(np.arange(n), s)
+        keep = holds[cust]
+        k = int(keep.sum())
+        parts.append({
+            "customer": cust[keep], "ts": (end - np.tile(snaps, n) * DAY - 3_600)[keep],
+            "kind": np.ones(k, np.int8), "credit": np.zeros(k, bool), "payroll": np.zeros(k, bool),
+            "cents": (level.reshape(-1) * 100).astype(np.int64)[keep], "mcc": np.full(k, -1),
+            "account": np.full(k, account, np.int8),
+        })
+
+    cols = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+    order = np.lexsort((cols["ts"], cols["customer"]))
+    cols = {key: v[order] for key, v in cols.items()}
+    starts = np.searchsorted(cols["customer"], np.arange(n + 1))
+    cols["customer"] = ids[cols["customer"]]
+    return _Activity(**cols, starts=starts)
+
+
+@dataclass
 class SyntheticBank:
     seed: int
     as_of: datetime
@@ -160,8 +319,9 @@ class SyntheticBank:
     held_elsewhere_at: np.ndarray  # institution index (customers × products)
     oracle_propensity: np.ndarray  # the hidden truth (customers × products)
     labels: np.ndarray  # float: 1/0 acquired within the horizon, NaN where already held here
-    _activity: _Activity
+    _plan: _Plan
     products: tuple[ProductCode, ...] = PRODUCTS
+    _rendered: tuple[int, _Activity] | None = field(default=None, repr=False)
 
     @property
     def n_customers(self) -> int:
@@ -237,10 +397,10 @@ class SyntheticBank:
                 "institution": OTHER_INSTITUTIONS[self.held_elsewhere_at[i, p]],
             })
 
-        a = self._activity
+        a = self._chunk(i // CHUNK)
         iso, money = a.text()
         accounts = (checking, f"acc-{i}-savings")
-        lo, hi = int(a.starts[i]), int(a.starts[i + 1])
+        lo, hi = int(a.starts[i % CHUNK]), int(a.starts[i % CHUNK + 1])
         kinds, credits, payrolls = a.kind[lo:hi].tolist(), a.credit[lo:hi].tolist(), a.payroll[lo:hi].tolist()
         mccs, account_ix = a.mcc[lo:hi].tolist(), a.account[lo:hi].tolist()
         for r in range(hi - lo):
@@ -262,6 +422,15 @@ class SyntheticBank:
                 "version": 1, "occurred_at": at, "source": SOURCE, "payload": payload,
             })
         return items
+
+    def _chunk(self, chunk: int) -> _Activity:
+        """The dated rows of customers [chunk × CHUNK, …), rendered on first use; one chunk is kept,
+        so iterating customers in order renders each chunk once and memory stays flat at any size."""
+        if self._rendered is None or self._rendered[0] != chunk:
+            lo = chunk * CHUNK
+            self._rendered = (chunk, _render(self._plan, lo, min(lo + CHUNK, self.n_customers), self.seed,
+                                             self.as_of, self.months))
+        return self._rendered[1]
 
     # ---- ground truth ----------------------------------------------------------------------------
     def oracle_auc(self, rows: np.ndarray | None = None) -> dict[str, float]:
@@ -370,45 +539,51 @@ def generate_bank(n_customers: int, seed: int = 7, as_of: datetime | None = None
     elsewhere[:, _P[ProductCode.INVESTMENT_FUND]] = B(_sigmoid(-2.0 + 0.8 * log_salary_z))
     elsewhere_at = rng.integers(0, len(OTHER_INSTITUTIONS), size=(n, len(PRODUCTS)))
 
-    # ---- hidden propensity -----------------------------------------------------------------------
+    # ---- what the events will show, and the hidden propensity read from it ------------------------
+    plan = _plan(
+        rng, n, months, salary, salaried, occupation, here, salary_raise, travel_spike, new_child,
+        has_children, has_car, idle_z, idle_growth, travel_aff, dining_aff, home_aff, sport_aff, age,
+    )
+    # The propensity depends on traits the events reveal — counts of tickets in the feature windows,
+    # the income that lands here, the balance level — not on the latent tastes behind them, so a model
+    # fed the feature store's numbers can approach the oracle. The randomness nobody can observe is
+    # the Bernoulli draw of the label itself.
+    seen = plan.category_counts[:, :3, :].sum(axis=1, dtype=np.int64)  # the 90-day feature window
+    travel_sig = _zscore(np.log1p(seen[:, _C["travel"]]))
+    dining_sig = _zscore(np.log1p(seen[:, _C["restaurants"]] + seen[:, _C["entertainment"]]))
+    home_sig = _zscore(np.log1p(seen[:, _C["home"]]))
+    idle_sig = _zscore(np.log(plan.base_checking))
+    income_sig = _zscore(np.log(salary * plan.share))
     held_any = here | elsewhere
     young = (age <= 1).astype(float)
     prime = ((age >= 1) & (age <= 3)).astype(float)
-    low_income = (income_band == 0).astype(float)
+    low_income = (income_sig < -0.8).astype(float)
     mortgage_no_home_ins = mortgage_any & ~held_any[:, _P[ProductCode.HOME_INSURANCE]]
     drivers: dict[ProductCode, np.ndarray] = {
         ProductCode.PAYROLL_ACCOUNT: 1.1 * salary_raise + 0.6 * (archetype / 3) + 0.5 * salaried
         + 0.4 * here[:, _P[ProductCode.CREDIT_CARD]] - 0.3 * (age / 5),
-        ProductCode.SAVINGS: 1.4 * idle_growth + 0.7 * idle_z + 0.3 * (archetype / 3),
-        ProductCode.CREDIT_CARD: 0.8 * travel_aff + 1.6 * travel_spike + 0.4 * dining_aff + 0.5 * young
+        ProductCode.SAVINGS: 1.4 * idle_growth + 0.7 * idle_sig + 0.3 * (archetype / 3),
+        ProductCode.CREDIT_CARD: 0.8 * travel_sig + 1.6 * travel_spike + 0.4 * dining_sig + 0.5 * young
         - 0.6 * low_income,
-        ProductCode.PERSONAL_LOAN: -0.8 * idle_z + 1.0 * new_child + 0.6 * low_income + 0.3 * home_aff,
-        ProductCode.AUTO_LOAN: 1.6 * has_car - 1.2 * auto_loan_any + 0.4 * log_salary_z + 0.4 * prime,
-        ProductCode.MORTGAGE: 1.2 * new_child + 0.7 * home_aff + 0.5 * prime + 0.5 * log_salary_z
+        ProductCode.PERSONAL_LOAN: -0.8 * idle_sig + 1.0 * new_child + 0.6 * low_income + 0.3 * home_sig,
+        ProductCode.AUTO_LOAN: 1.6 * has_car - 1.2 * auto_loan_any + 0.4 * income_sig + 0.4 * prime,
+        ProductCode.MORTGAGE: 1.2 * new_child + 0.7 * home_sig + 0.5 * prime + 0.5 * income_sig
         - 2.0 * mortgage_any,
         ProductCode.AUTO_INSURANCE: 2.2 * has_car + 0.8 * auto_loan_any - 1.5 * held_any[:, _P[ProductCode.AUTO_INSURANCE]],
         ProductCode.LIFE_INSURANCE: 1.8 * new_child + 0.8 * has_children + 0.4 * ((age >= 2) & (age <= 3))
         + 0.5 * mortgage_any,
         ProductCode.HOME_INSURANCE: 2.4 * (mortgage_no_home_ins & ~here[:, _P[ProductCode.MORTGAGE]])
-        + 1.4 * (mortgage_no_home_ins & here[:, _P[ProductCode.MORTGAGE]]) + 0.5 * home_aff,
-        ProductCode.INVESTMENT_FUND: 1.1 * log_salary_z + 1.0 * salary_raise + 0.8 * idle_z + 0.7 * idle_growth
+        + 1.4 * (mortgage_no_home_ins & here[:, _P[ProductCode.MORTGAGE]]) + 0.5 * home_sig,
+        ProductCode.INVESTMENT_FUND: 1.1 * income_sig + 1.0 * salary_raise + 0.8 * idle_sig + 0.7 * idle_growth
         + 0.3 * (age / 5),
     }
-    responsiveness = rng.normal(0, 0.3, n)  # unobservable: some people simply buy more
-    noise = rng.normal(0, 0.6, (n, len(PRODUCTS)))  # unobservable, per product
     propensity = np.zeros((n, len(PRODUCTS)))
     for product, driver in drivers.items():
         p = _P[product]
-        logit = driver + responsiveness + noise[:, p]
+        logit = driver.astype(float)
         propensity[:, p] = _sigmoid(logit + _intercept_for(logit, ~here[:, p], TARGET_RATES[product]))
     labels = (rng.random((n, len(PRODUCTS))) < propensity).astype(float)
     labels[here] = np.nan
-
-    # ---- dated activity --------------------------------------------------------------------------
-    activity = _activity(
-        rng, n, as_of, months, salary, salaried, occupation, here, salary_raise, travel_spike, new_child,
-        has_children, has_car, idle_z, idle_growth, travel_aff, dining_aff, home_aff, sport_aff, age,
-    )
 
     since = [as_of.date() - timedelta(days=int(d)) for d in tenure_days]
     customers = pd.DataFrame({
@@ -429,112 +604,5 @@ def generate_bank(n_customers: int, seed: int = 7, as_of: datetime | None = None
     })
     return SyntheticBank(
         seed=seed, as_of=as_of, months=months, customers=customers, held_here=here, held_elsewhere=elsewhere,
-        held_elsewhere_at=elsewhere_at, oracle_propensity=propensity, labels=labels, _activity=activity,
+        held_elsewhere_at=elsewhere_at, oracle_propensity=propensity, labels=labels, _plan=plan,
     )
-
-
-def _activity(
-    rng: np.random.Generator, n: int, as_of: datetime, months: int, salary: np.ndarray, salaried: np.ndarray,
-    occupation: np.ndarray, here: np.ndarray, salary_raise: np.ndarray, travel_spike: np.ndarray,
-    new_child: np.ndarray, has_children: np.ndarray, has_car: np.ndarray, idle_z: np.ndarray,
-    idle_growth: np.ndarray, travel_aff: np.ndarray, dining_aff: np.ndarray, home_aff: np.ndarray,
-    sport_aff: np.ndarray, age: np.ndarray,
-) -> _Activity:
-    end = int(as_of.timestamp())
-    span = months * MONTH_DAYS * DAY
-    wealth = np.sqrt(salary / 3_000)
-    parts: list[dict[str, np.ndarray]] = []
-
-    # Credits: a payroll (or pension) each month, deposited here only with a payroll account here.
-    payroll_here = here[:, _P[ProductCode.PAYROLL_ACCOUNT]]
-    month_idx = np.arange(months)  # 0 = the most recent 30 days
-    cust = np.repeat(np.arange(n), months)
-    m = np.tile(month_idx, n)
-    raise_factor = np.where(salary_raise[cust] & (m == 0), 1.25 + 0.15 * rng.random(n * months), 1.0)
-    share = np.where(payroll_here, 1.0, rng.uniform(0.3, 0.8, n))[cust]
-    ts = end - m * MONTH_DAYS * DAY - rng.integers(DAY, 28 * DAY, n * months)
-    keep = salaried[cust]
-    parts.append({
-        "customer": cust[keep], "ts": ts[keep], "kind": np.zeros(keep.sum(), np.int8),
-        "credit": np.ones(keep.sum(), bool), "payroll": payroll_here[cust][keep],
-        "cents": (salary[cust] * raise_factor * share * 100).astype(np.int64)[keep],
-        "mcc": np.full(keep.sum(), -1), "account": np.zeros(keep.sum(), np.int8),
-    })
-    # Self-employed: a few irregular client payments a month.
-    counts = np.where(occupation == 2, rng.poisson(3, n) * months // 2 + months, 0)
-    cust = np.repeat(np.arange(n), counts)
-    k = len(cust)
-    parts.append({
-        "customer": cust, "ts": end - rng.integers(DAY // 2, span, k), "kind": np.zeros(k, np.int8),
-        "credit": np.ones(k, bool), "payroll": np.zeros(k, bool),
-        "cents": (salary[cust] * months / np.maximum(counts[cust], 1) * rng.lognormal(0, 0.4, k) * 100).astype(np.int64),
-        "mcc": np.full(k, -1), "account": np.zeros(k, np.int8),
-    })
-
-    # Debits by merchant category: a monthly rate per customer × category, with life-event spikes.
-    rate = np.zeros((n, len(CATEGORIES)))
-    rate[:, _C["groceries"]] = 4
-    rate[:, _C["restaurants"]] = np.exp(0.9 + 0.5 * dining_aff)
-    rate[:, _C["travel"]] = np.exp(-1.6 + 0.8 * travel_aff)
-    rate[:, _C["fuel"]] = np.where(has_car, 3.5, 0.1)
-    rate[:, _C["health"]] = 0.8 + 0.3 * (age >= 4)
-    rate[:, _C["education"]] = np.where(has_children, 0.9, 0.15)
-    rate[:, _C["sports"]] = np.exp(-1.0 + 0.8 * sport_aff)
-    rate[:, _C["home"]] = np.exp(-1.2 + 0.7 * home_aff)
-    rate[:, _C["children"]] = np.where(has_children, 1.5, 0.05)
-    rate[:, _C["entertainment"]] = np.exp(0.2 + 0.4 * dining_aff)
-    rate[:, _C["utilities"]] = 2.0
-    lam = np.repeat(rate[:, None, :], months, axis=1)
-    lam[:, 0, _C["travel"]] += np.where(travel_spike, 3.0, 0.0)
-    lam[:, :2, _C["children"]] += np.where(new_child, 4.0, 0.0)[:, None]
-    lam[:, :2, _C["health"]] += np.where(new_child, 1.5, 0.0)[:, None]
-    lam[:, :2, _C["home"]] += np.where(new_child, 1.0, 0.0)[:, None]
-    counts = rng.poisson(lam).reshape(-1)
-    cell = np.repeat(np.arange(n * months * len(CATEGORIES)), counts)
-    k = len(cell)
-    cust, rest = np.divmod(cell, months * len(CATEGORIES))
-    m, cat = np.divmod(rest, len(CATEGORIES))
-    ticket = _TICKET[cat] * wealth[cust] * rng.lognormal(0, 0.5, k)
-    ticket = np.where((cat == _C["travel"]) & travel_spike[cust] & (m == 0), ticket * 1.8, ticket)
-    parts.append({
-        "customer": cust, "ts": end - m * MONTH_DAYS * DAY - rng.integers(60, MONTH_DAYS * DAY, k),
-        "kind": np.zeros(k, np.int8), "credit": np.zeros(k, bool), "payroll": np.zeros(k, bool),
-        "cents": np.maximum(100, ticket * 100).astype(np.int64),
-        "mcc": _MCC_OFFSET[cat] + rng.integers(0, 1 << 30, k) % _MCC_COUNT[cat],
-        "account": np.zeros(k, np.int8),
-    })
-    # Uncategorised debits (bills, transfers out).
-    counts = rng.poisson(1.5 * months, n)
-    cust = np.repeat(np.arange(n), counts)
-    k = len(cust)
-    parts.append({
-        "customer": cust, "ts": end - rng.integers(60, span, k), "kind": np.zeros(k, np.int8),
-        "credit": np.zeros(k, bool), "payroll": np.zeros(k, bool),
-        "cents": (salary[cust] * rng.uniform(0.03, 0.12, k) * 100).astype(np.int64),
-        "mcc": np.full(k, -1), "account": np.zeros(k, np.int8),
-    })
-
-    # Balance snapshots every week: checking always, savings when held here. Idle balances grow.
-    snaps = np.arange(0, months * MONTH_DAYS, SNAPSHOT_EVERY_DAYS)  # days before as_of
-    s = len(snaps)
-    growth = np.where(idle_growth, rng.uniform(0.4, 1.2, n), rng.normal(0, 0.05, n))
-    base_chk = salary * np.exp(-0.4 + 0.6 * idle_z + rng.normal(0, 0.3, n))
-    base_sav = salary * np.exp(0.5 + 0.8 * idle_z + rng.normal(0, 0.4, n))
-    progress = 1.0 - snaps / (months * MONTH_DAYS)  # 0 at the start of the window, ~1 at as_of
-    for account, base, holds in ((0, base_chk, np.ones(n, bool)), (1, base_sav, here[:, _P[ProductCode.SAVINGS]])):
-        level = base[:, None] * (1 + growth[:, None] * progress[None, :]) * rng.lognormal(0, 0.08, (n, s))
-        cust = np.repeat(np.arange(n), s)
-        keep = holds[cust]
-        k = int(keep.sum())
-        parts.append({
-            "customer": cust[keep], "ts": (end - np.tile(snaps, n) * DAY - 3_600)[keep],
-            "kind": np.ones(k, np.int8), "credit": np.zeros(k, bool), "payroll": np.zeros(k, bool),
-            "cents": (level.reshape(-1) * 100).astype(np.int64)[keep], "mcc": np.full(k, -1),
-            "account": np.full(k, account, np.int8),
-        })
-
-    cols = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
-    order = np.lexsort((cols["ts"], cols["customer"]))
-    cols = {key: v[order] for key, v in cols.items()}
-    starts = np.searchsorted(cols["customer"], np.arange(n + 1))
-    return _Activity(**cols, starts=starts)

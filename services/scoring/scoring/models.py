@@ -3,6 +3,9 @@
 Requests take one `LoadedModel` reference at their start and use it to the end; the watcher loads a
 new version completely before it replaces that reference (one attribute assignment, atomic in
 CPython), so a swap never fails or mixes versions inside a request.
+
+Serving does not go through the pyfunc wrapper: at load, the fitted estimators are taken out of it
+once and compiled to arrays (`domain/compiled.py`); requests then predict on NumPy rows.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import mlflow
+import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
@@ -23,7 +27,8 @@ from prometeo.contracts import utcnow
 from prometeo.contracts.events import ProductScore
 from prometeo.telemetry.metrics import MODEL_INFO, MODEL_SCORE_SECONDS
 
-from scoring.domain.scorer import ModelSpec, ScoringInput, score_batch
+from scoring.domain.compiled import CompiledPropensity
+from scoring.domain.scorer import ModelSpec, Scorer, ScoringInput
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +41,28 @@ class LoadedModel:
     feature_set_version: str
     spec: ModelSpec
     pyfunc: mlflow.pyfunc.PyFuncModel
+    compiled: CompiledPropensity
     loaded_at: datetime = field(default_factory=utcnow)
+    scorer: Scorer = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scorer", Scorer(self, self.spec))
+
+    @property
+    def products(self) -> list[str]:
+        return self.compiled.products
 
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The packaged pyfunc, as any MLflow client would call it (the reference the fast path matches)."""
         return self.pyfunc.predict(frame)
+
+    def predict_array(self, x: np.ndarray) -> np.ndarray:
+        """(rows × spec.columns) → (rows × products), without the wrapper or a DataFrame."""
+        return self.compiled.predict(x)
 
     def score(self, inputs: Sequence[ScoringInput], reasons_per_product: int) -> list[list[ProductScore]]:
         started = time.perf_counter()
-        scores = score_batch(self, self.spec, inputs, reasons_per_product)
+        scores = self.scorer.score(inputs, reasons_per_product)
         if inputs:
             per_customer = (time.perf_counter() - started) / len(inputs)
             for _ in inputs:
@@ -72,12 +91,16 @@ class RegistryLoader:
         mlflow.set_registry_uri(self._tracking_uri)
         pyfunc = mlflow.pyfunc.load_model(f"models:/{self.model_name}/{version}")
         meta = pyfunc.metadata.metadata or {}
+        wrapped = pyfunc.unwrap_python_model()
+        if list(wrapped.columns) != list(meta["columns"]):
+            raise ValueError(f"version {version}: manifest and metadata disagree on the input columns")
+        compiled = CompiledPropensity(list(wrapped.products), wrapped.estimators)
         return LoadedModel(
             name=self.model_name, alias=alias, version=version,
             feature_set_version=str(meta.get("feature_set_version", "unknown")),
             spec=ModelSpec(columns=list(meta["columns"]), products=list(meta["products"]),
                            baselines=dict(meta.get("baselines", {}))),
-            pyfunc=pyfunc,
+            pyfunc=pyfunc, compiled=compiled,
         )
 
 

@@ -1,11 +1,12 @@
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from feature_store.domain.definitions import FEATURE_NAMES
 from prometeo_dev.synthbank import PRODUCTS, generate_bank
-from prometeo_dev.training_set import build_training_frame, feature_row
+from prometeo_dev.training_set import BLOCK, build_training_frame, feature_row
 from scoring.domain.vector import held_columns, label_column
 
 AS_OF = datetime(2025, 6, 1, tzinfo=UTC)
@@ -52,3 +53,8 @@ def test_an_as_of_before_the_activity_sees_none_of_it(bank) -> None:  # type: ig
     assert feature_row(items, AS_OF)["outflow_90d"] > 0
     early = feature_row(items, AS_OF - timedelta(days=bank.months * 30 + 1))
     assert early["outflow_90d"] == early["txn_count_30d"] == early["balance_current"] == 0
+
+
+def test_forked_workers_build_the_same_frame() -> None:
+    bank = generate_bank(BLOCK * 2 + 40, seed=9, as_of=AS_OF)
+    pd.testing.assert_frame_equal(build_training_frame(bank, workers=2), build_training_frame(bank))

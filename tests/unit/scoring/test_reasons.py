@@ -88,3 +88,17 @@ def test_ties_break_by_code_and_limit_applies() -> None:
 def test_missing_features_become_nan_for_the_model() -> None:
     row = input_row(["salary_30d", "held_here_savings", "unknown"], {"salary_30d": 5.0}, ["savings"], [])
     assert row[:2] == [5.0, 1.0] and math.isnan(row[2])
+
+
+class ArrayFake:
+    """The same model behind the array interface the served model offers."""
+
+    products = ["credit_card", "savings", "home_insurance"]
+
+    def predict_array(self, x: np.ndarray) -> np.ndarray:
+        return FakePredictor().predict(pd.DataFrame(x, columns=COLUMNS))[self.products].to_numpy()
+
+
+def test_the_array_path_gives_the_same_scores_and_reasons() -> None:
+    quiet = ScoringInput(features={"balance_current": 100.0, "spend_travel_30d": 0.0})
+    assert score_batch(ArrayFake(), SPEC, [CUSTOMER, quiet]) == score_batch(FakePredictor(), SPEC, [CUSTOMER, quiet])

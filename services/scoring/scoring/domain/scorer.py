@@ -2,13 +2,15 @@
 
 One predict call per batch: for every customer, the input row plus one row per reason signal with
 that signal's inputs reset to the training medians. The drop in propensity is the signal's effect.
+The rows are built with array operations from a plan made once per model (`Scorer`), and a
+predictor that takes arrays (`ArrayPredictor`) is called without any DataFrame on the way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -22,6 +24,15 @@ from scoring.domain.vector import input_row
 class Predictor(Protocol):
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Rows of model inputs → one propensity column per product."""
+        ...
+
+
+@runtime_checkable
+class ArrayPredictor(Protocol):
+    products: list[str]
+
+    def predict_array(self, x: np.ndarray) -> np.ndarray:
+        """(rows × model columns) → (rows × products) propensities."""
         ...
 
 
@@ -41,42 +52,66 @@ class ModelSpec:
     baselines: Mapping[str, float] = field(default_factory=dict)
 
 
-def score_batch(
-    predictor: Predictor, spec: ModelSpec, inputs: Sequence[ScoringInput], reasons_per_product: int = 3
-) -> list[list[ProductScore]]:
-    if not inputs:
-        return []
-    columns = list(spec.columns)
-    signals = applicable_specs(columns)
-    position = {c: i for i, c in enumerate(columns)}
-    baseline = np.array([spec.baselines.get(c, 0.0) for c in columns], dtype=float)
-    block = 1 + len(signals)
+class Scorer:
+    """A model's scoring plan: reason signals, which columns each resets, and the baselines."""
 
-    rows = np.empty((len(inputs) * block, len(columns)), dtype=float)
-    for n, item in enumerate(inputs):
-        row = np.array(input_row(columns, item.features, item.held_products, item.held_elsewhere))
-        rows[n * block] = row
-        for k, signal in enumerate(signals, start=1):
-            moved = row.copy()
+    def __init__(self, predictor: Predictor | ArrayPredictor, spec: ModelSpec) -> None:
+        self._predictor = predictor
+        self.columns = list(spec.columns)
+        self.products = list(spec.products)
+        self.signals = applicable_specs(self.columns)
+        position = {c: i for i, c in enumerate(self.columns)}
+        self.baseline = np.array([spec.baselines.get(c, 0.0) for c in self.columns], dtype=float)
+        self.baselines = dict(zip(self.columns, self.baseline.tolist(), strict=True))
+        # reset[k, c]: reason row k+1 takes column c from the baseline
+        self.reset = np.zeros((len(self.signals), len(self.columns)), dtype=bool)
+        for k, signal in enumerate(self.signals):
             for col in signal.inputs:
                 if col in position:
-                    moved[position[col]] = baseline[position[col]]
-            rows[n * block + k] = moved
-    predicted = predictor.predict(pd.DataFrame(rows, columns=columns))
-    products = [p for p in spec.products if p in predicted.columns]
-    probs = predicted[products].to_numpy(dtype=float)
+                    self.reset[k, position[col]] = True
 
-    out: list[list[ProductScore]] = []
-    for n, item in enumerate(inputs):
-        base_probs = probs[n * block]
+    def _predict(self, rows: np.ndarray) -> tuple[list[str], np.ndarray]:
+        if isinstance(self._predictor, ArrayPredictor):
+            probs = self._predictor.predict_array(rows)
+            available = list(self._predictor.products)
+        else:
+            predicted = self._predictor.predict(pd.DataFrame(rows, columns=self.columns))
+            available = list(predicted.columns)
+            probs = predicted.to_numpy(dtype=float)
+        keep = [available.index(p) for p in self.products if p in available]
+        return [available[i] for i in keep], probs[:, keep]
+
+    def score(self, inputs: Sequence[ScoringInput], reasons_per_product: int = 3) -> list[list[ProductScore]]:
+        if not inputs:
+            return []
+        n, block = len(inputs), 1 + len(self.signals)
+        x = np.array([input_row(self.columns, i.features, i.held_products, i.held_elsewhere) for i in inputs],
+                     dtype=float).reshape(n, len(self.columns))
+        stacked = np.repeat(x[:, None, :], block, axis=1)
+        stacked[:, 1:, :] = np.where(self.reset[None], self.baseline[None, None, :], stacked[:, 1:, :])
+        products, probs = self._predict(stacked.reshape(n * block, len(self.columns)))
+        probs = probs.reshape(n, block, len(products))
+        # effects[n, product, signal]: the drop in propensity when the signal is reset
+        effects = (probs[:, :1, :] - probs[:, 1:, :]).transpose(0, 2, 1)
+        codes = [s.code for s in self.signals]
         # Missing inputs were NaN for the model; phrases read them as "none".
-        values = dict(zip(columns, np.nan_to_num(rows[n * block], nan=0.0).tolist(), strict=True))
-        baselines = dict(zip(columns, baseline.tolist(), strict=True))
-        scores = []
-        for j, product in enumerate(products):
-            effects = {s.code: float(base_probs[j] - probs[n * block + k, j]) for k, s in enumerate(signals, start=1)}
-            reasons = reasons_for(product, effects, values, baselines, signals, reasons_per_product)
-            propensity = float(np.clip(base_probs[j], 0.0, 1.0))
-            scores.append(ProductScore(product=product, propensity=round(propensity, 6), reasons=reasons))
-        out.append(scores)
-    return out
+        values_all = np.nan_to_num(x, nan=0.0).tolist()
+
+        out: list[list[ProductScore]] = []
+        for c in range(n):
+            values = dict(zip(self.columns, values_all[c], strict=True))
+            propensities = np.clip(probs[c, 0], 0.0, 1.0).tolist()
+            customer_effects = effects[c].tolist()
+            scores = []
+            for j, product in enumerate(products):
+                reasons = reasons_for(product, dict(zip(codes, customer_effects[j], strict=True)), values,
+                                      self.baselines, self.signals, reasons_per_product)
+                scores.append(ProductScore(product=product, propensity=round(propensities[j], 6), reasons=reasons))
+            out.append(scores)
+        return out
+
+
+def score_batch(
+    predictor: Predictor | ArrayPredictor, spec: ModelSpec, inputs: Sequence[ScoringInput], reasons_per_product: int = 3
+) -> list[list[ProductScore]]:
+    return Scorer(predictor, spec).score(inputs, reasons_per_product)
