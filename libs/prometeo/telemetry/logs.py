@@ -22,6 +22,8 @@ _SENSITIVE_KEYS = frozenset(
      "civilName", "socialName", "identification", "taxId", "cpfNumber", "cnpjNumber"}
 )
 REDACTED = "[redacted]"
+# Libraries that log every request or poll at INFO: quiet unless the service itself is at DEBUG.
+NOISY_LOGGERS = ("kafka", "urllib3", "mlflow", "alembic", "httpx")
 
 
 def redact_text(text: str) -> str:
@@ -70,5 +72,5 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("kafka", "urllib3", "mlflow", "alembic", "httpx"):
+    for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

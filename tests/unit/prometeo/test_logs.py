@@ -1,10 +1,11 @@
 import json
 import logging
+from collections.abc import Iterator
 
 import pytest
 
 from prometeo.identity import customer_key
-from prometeo.telemetry.logs import REDACTED, configure_logging, redact_text
+from prometeo.telemetry.logs import NOISY_LOGGERS, REDACTED, configure_logging, redact_text
 
 
 @pytest.mark.parametrize(
@@ -15,7 +16,20 @@ def test_personal_data_is_redacted(text: str) -> None:
     assert REDACTED in redact_text(text)
 
 
-def test_json_logs_never_carry_documents(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.fixture
+def restore_root_logger() -> Iterator[None]:
+    """configure_logging replaces the root handlers; later tests (caplog) need them back."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    noisy = {name: logging.getLogger(name).level for name in NOISY_LOGGERS}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, noisy_level in noisy.items():
+        logging.getLogger(name).setLevel(noisy_level)
+
+
+def test_json_logs_never_carry_documents(capsys: pytest.CaptureFixture[str], restore_root_logger: None) -> None:
     configure_logging("test-service")
     logging.getLogger("t").warning("customer %s failed", "123.456.789-09", extra={"full_name": "Ana Silva", "note": "ana@example.com"})
     line = capsys.readouterr().err.strip().splitlines()[-1]
