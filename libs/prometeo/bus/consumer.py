@@ -113,16 +113,18 @@ class ConsumerLoop:
                 if not batch:
                     continue
                 rewound = False
+                handled: list[ConsumerRecord] = []
                 for tp, records in batch.items():
                     for record in records:
                         try:
-                            self._process(record)
+                            if self._process(record):
+                                handled.append(record)
                         except self._retryable as exc:
                             log.warning("retryable failure, rewinding", extra={"topic": tp.topic, "error": str(exc)})
                             consumer.seek(tp, record.offset)
                             rewound = True
                             break
-                if self._on_batch_end is not None and not self._end_batch(consumer, batch):
+                if self._on_batch_end is not None and not self._end_batch(consumer, batch, handled):
                     continue
                 self._dlq.flush()
                 consumer.commit()
@@ -132,20 +134,48 @@ class ConsumerLoop:
         finally:
             consumer.close(autocommit=False)
 
-    def _end_batch(self, consumer: KafkaConsumer, batch: dict[TopicPartition, list[ConsumerRecord]]) -> bool:
+    def _end_batch(
+        self,
+        consumer: KafkaConsumer,
+        batch: dict[TopicPartition, list[ConsumerRecord]],
+        handled: list[ConsumerRecord],
+    ) -> bool:
         """Run the batch-end hook (e.g. a buffered, pipelined write). On a retryable failure rewind
-        every partition to the batch start: handlers are idempotent, so the replay is safe."""
+        every partition to the batch start: handlers are idempotent, so the replay is safe. Any other
+        failure means some record can never be applied: replay the batch one record at a time to
+        find it and dead-letter it alone, so one poison record never stops the consumer."""
         try:
             self._on_batch_end()  # type: ignore[misc]
             return True
         except self._retryable as exc:
             log.warning("batch-end hook failed, rewinding batch", extra={"error": str(exc)})
-            for tp, records in batch.items():
-                consumer.seek(tp, records[0].offset)
-            self._stop.wait(self._retry_pause_s)
-            return False
+        except Exception as exc:  # noqa: BLE001 - isolate the record that cannot be applied
+            log.warning("batch-end hook failed, isolating the record", extra={"error": f"{type(exc).__name__}"})
+            try:
+                for record in handled:
+                    self._isolate(record)
+                return True
+            except self._retryable as retry:
+                log.warning("retryable failure while isolating, rewinding batch", extra={"error": str(retry)})
+        for tp, records in batch.items():
+            consumer.seek(tp, records[0].offset)
+        self._stop.wait(self._retry_pause_s)
+        return False
 
-    def _process(self, record: ConsumerRecord) -> None:
+    def _isolate(self, record: ConsumerRecord) -> None:
+        """Handle one record and run the batch-end hook for it alone; dead-letter it if that fails."""
+        try:
+            envelope, payload = decode(record.value)
+            self._handlers[record.topic](envelope, payload)
+            self._on_batch_end()  # type: ignore[misc]
+        except self._retryable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - this record is the poison
+            self._dead_letter(record, exc)
+            self._note(failed=True)
+
+    def _process(self, record: ConsumerRecord) -> bool:
+        """Decode and hand a record to its handler. False when it was dead-lettered instead."""
         topic = record.topic
         CONSUMER_MESSAGES.labels(self._group_id, topic, "consumed").inc()
         started = time.perf_counter()
@@ -166,10 +196,11 @@ class ConsumerLoop:
                 span.record_exception(exc)
                 self._dead_letter(record, exc)
                 self._note(failed=True)
-                return
+                return False
         CONSUMER_PROCESSING_SECONDS.labels(self._group_id, topic).observe(time.perf_counter() - started)
         CONSUMER_MESSAGES.labels(self._group_id, topic, "processed").inc()
         self._note(failed=False)
+        return True
 
     def _dead_letter(self, record: ConsumerRecord, exc: Exception) -> None:
         reason = str(exc) if isinstance(exc, InvalidEvent) else f"{type(exc).__name__}: {exc}"

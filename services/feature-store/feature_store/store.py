@@ -39,7 +39,8 @@ local txns = prefix .. ':txns'
 local function incr(ops, sign)
   for _, op in ipairs(ops) do
     local key = prefix .. ':days:' .. op[1]
-    redis.call('HINCRBY', key, op[2], sign * op[3])
+    -- %d, not tostring: Lua prints large numbers as 1e+14, which HINCRBY refuses.
+    redis.call('HINCRBY', key, op[2], string.format('%d', sign * op[3]))
     redis.call('EXPIRE', key, month_ttl)
   end
 end

@@ -89,3 +89,33 @@ def test_handler_error_dead_letters_with_error_class(broker: str, unique: Callab
         loop.stop()
     assert dict(dead[0].headers)["dlq.error_class"] == b"ValueError"
     assert loop.error is None
+
+
+def test_a_failing_batch_write_dead_letters_only_the_poison_record(broker: str, unique: Callable[[str], str]) -> None:
+    """Buffered handlers write at batch end; a record that breaks the write is found and dead-lettered
+    alone, the rest of its batch is applied, and the consumer keeps running."""
+    good, poison = unique("ck_good"), unique("ck_poison")
+    pending: list[str] = []
+    applied: list[str] = []
+
+    def buffer(env: Envelope, _: EventPayload) -> None:
+        if env.customer_key in (good, poison):
+            pending.append(env.customer_key)
+
+    def write_batch() -> None:
+        batch, pending[:] = list(pending), []
+        if poison in batch:
+            raise ValueError("the store refused this batch")
+        applied.extend(batch)
+
+    loop = ConsumerLoop(_settings(broker), unique("grp"), {topics.OUTCOMES: buffer}, EventProducer(broker, "t"),
+                        retry_pause_s=0.1, on_batch_end=write_batch)
+    loop.start()
+    try:
+        publish(broker, topics.OUTCOMES, [booked(good), booked(poison), booked(good)])
+        wait_until(lambda: applied.count(good) == 2)
+        dead = read_topic(broker, topics.dead_letter_topic(topics.OUTCOMES), match=lambda r: r.key == poison.encode())
+    finally:
+        loop.stop()
+    assert b"ValueError" in dict(dead[0].headers)["dlq.reason"]
+    assert poison not in applied and loop.error is None

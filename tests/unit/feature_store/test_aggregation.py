@@ -87,3 +87,12 @@ def test_salary_and_holdings() -> None:
 
 def test_months_covering_spans_the_longest_window() -> None:
     assert months_covering(NOW) == ["202611", "202610", "202609", "202608"]
+
+
+def test_an_amount_beyond_exact_arithmetic_is_an_invalid_event() -> None:
+    import pytest
+
+    from prometeo.contracts import InvalidEvent
+
+    with pytest.raises(InvalidEvent, match="beyond"):
+        mutation_for(booked("ck_toolarge", "99999999999999999.00").typed())

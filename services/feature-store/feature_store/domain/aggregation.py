@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from prometeo.contracts import EventPayload, ProductCode
+from prometeo.contracts import EventPayload, InvalidEvent, ProductCode
 from prometeo.contracts.events import (
     AccountClosedV1,
     AccountOpenedV1,
@@ -54,8 +54,16 @@ class Mutation:
         return not (self.transaction_id or self.increments or self.newest or self.profile)
 
 
+# Lua numbers are doubles: integers stay exact up to 2**53. No retail amount comes near it; one that
+# does is a data error, and it must be dead-lettered rather than corrupt a sum.
+MAX_CENTS = 2**53 // 1000
+
+
 def cents(amount: Decimal) -> int:
-    return int((amount * 100).to_integral_value())
+    value = int((amount * 100).to_integral_value())
+    if abs(value) > MAX_CENTS:
+        raise InvalidEvent(f"amount {amount} is beyond what aggregates can hold exactly")
+    return value
 
 
 def _bucket(ts: datetime) -> tuple[str, str]:
