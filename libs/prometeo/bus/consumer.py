@@ -16,6 +16,7 @@ import traceback
 from collections import deque
 from collections.abc import Callable
 
+import redis
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from opentelemetry import trace
@@ -40,6 +41,12 @@ class DeadLetterRateExceeded(RuntimeError):
     pass
 
 
+# Failures of a dependency, not of the message: retry the same records after a pause.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    RetryableError, ConnectionError, TimeoutError, redis.ConnectionError, redis.TimeoutError,
+)
+
+
 class ConsumerLoop:
     def __init__(
         self,
@@ -47,7 +54,7 @@ class ConsumerLoop:
         group_id: str,
         handlers: dict[str, Handler],
         dlq_producer: EventProducer,
-        retryable: tuple[type[BaseException], ...] = (RetryableError, ConnectionError, TimeoutError),
+        retryable: tuple[type[BaseException], ...] = TRANSIENT_ERRORS,
         retry_pause_s: float = 1.0,
         on_batch_end: Callable[[], None] | None = None,
     ) -> None:

@@ -7,7 +7,7 @@ import redis
 from fastapi import FastAPI
 from kafka.errors import KafkaError
 
-from prometeo.bus import ConsumerLoop, EventProducer, RetryableError
+from prometeo.bus import TRANSIENT_ERRORS, ConsumerLoop, EventProducer
 from prometeo.contracts import topics
 from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
 from prometeo.telemetry.tracing import configure_tracing
@@ -57,8 +57,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             topics.CUSTOMER_ERASURE: CustomerErasureHandler(store),
         },
         producer,
-        retryable=(RetryableError, redis.ConnectionError, redis.TimeoutError, KafkaError,
-                   ConnectionError, TimeoutError),
+        # A publish the broker did not acknowledge is retried, never dead-lettered.
+        retryable=(*TRANSIENT_ERRORS, KafkaError),
         on_batch_end=GaugeRefresher(store),
     )
     scheduler = Scheduler(

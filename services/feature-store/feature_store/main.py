@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 import redis
 from fastapi import FastAPI
 
-from prometeo.bus import ConsumerLoop, EventProducer, RetryableError
+from prometeo.bus import ConsumerLoop, EventProducer
 from prometeo.contracts import topics
 from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
 from prometeo.telemetry.tracing import configure_tracing
@@ -50,7 +50,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             topics.CUSTOMER_ERASURE: CustomerErasureHandler(repository, publisher, account_events),
         },
         producer,
-        retryable=(RetryableError, redis.ConnectionError, redis.TimeoutError, ConnectionError, TimeoutError),
         on_batch_end=end_batch,
     )
     app.state.redis, app.state.repository = client, repository

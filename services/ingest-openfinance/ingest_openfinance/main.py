@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 import redis
 from fastapi import FastAPI
 
-from prometeo.bus import ConsumerLoop, EventProducer, RetryableError
+from prometeo.bus import ConsumerLoop, EventProducer
 from prometeo.contracts import topics
 from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
 from prometeo.telemetry.tracing import configure_tracing
@@ -34,7 +34,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                         settings.pseudonym_key.get_secret_value())
     loop = ConsumerLoop(
         settings, settings.group_id, {topics.CONSENT_EVENTS: ConsentEventsHandler(consent_store)}, producer,
-        retryable=(RetryableError, redis.ConnectionError, redis.TimeoutError, ConnectionError, TimeoutError),
     )
     sweeper = ExpirySweeper(ingestor, settings.expiry_sweep_interval_s)
     app.state.redis, app.state.ingestor = client, ingestor
