@@ -56,7 +56,10 @@ def run() -> list[Figure]:
     report = train_demo_model(bank, uri, model_name=f"bench-{int(time.time())}", frame=frame)
     trained = time.perf_counter()
     table = report.metrics
-    ece_floor = _oracle_ece(bank, holdout_mask(len(frame), bank.seed, HOLDOUT_FRACTION))
+    # A time-based split evaluates every customer one period later; a random split, the held-out rows.
+    rows = (np.ones(len(frame), dtype=bool) if report.split == "time"
+            else holdout_mask(len(frame), bank.seed, HOLDOUT_FRACTION))
+    ece_floor = _oracle_ece(bank, rows)
     table["ece_oracle"] = [ece_floor.get(p, math.nan) for p in table.index]
     table["logistic_vs_oracle"] = table["auc_logistic"] / table["oracle_auc"]
     shown = ["chosen", "auc", "oracle_auc", "auc_vs_oracle", "auc_logistic", "logistic_vs_oracle", "auc_boosted",
@@ -97,7 +100,7 @@ def run() -> list[Figure]:
                per_million, "s", "1M single-row predicts (projected)", single * 1_000_000, "target ≤ 60 s"),
         # Percent and percentage points: the table prints one decimal.
         Figure("quality: worst product AUC as % of oracle AUC", 100 * float(ratios.min()), "%",
-               "logistic baseline, worst product", 100 * float(table["logistic_vs_oracle"].min()), "target ≥ 97 %"),
+               "logistic (validation split), worst", 100 * float(table["logistic_vs_oracle"].min()), "target ≥ 97 %"),
         Figure("quality: worst product calibration error", 100 * float(table["ece"].max()), "pp (ECE)",
                "oracle on the same rows, worst", 100 * float(max(ece_floor.values())), "target ≤ 2 pp"),
     ]

@@ -10,7 +10,7 @@ from datetime import datetime
 import pandas as pd
 
 from prometeo_dev.synthbank import SyntheticBank, generate_bank
-from prometeo_dev.training_set import build_training_frame
+from prometeo_dev.training_set import build_time_split, build_training_frame, earlier_frame
 from scoring.training import TrainingReport, train_and_register
 from scoring.training.pipeline import holdout_mask
 
@@ -27,17 +27,33 @@ def train_demo_model(
     model_name: str = DEFAULT_MODEL_NAME,
     promotion_margin: float = 0.002,
     frame: pd.DataFrame | None = None,
+    train_frame: pd.DataFrame | None = None,
 ) -> TrainingReport:
-    """Frame (feature-store replay) → per-product training → one registered model → promotion gate.
-    Pass `frame` when it is already built from this bank (e.g. in parallel) to skip the replay."""
+    """Frames (feature-store replay) → per-product training → one registered model → promotion gate.
+
+    Time-based: the model trains on the period before `bank.as_of` (features as of one horizon
+    earlier, acquisitions up to as_of) and is evaluated on the next one (features as of as_of,
+    acquisitions after it). Pass `frame` (the later period, `build_training_frame(bank)`) and/or
+    `train_frame` (the earlier one) when already built, e.g. in parallel, to skip their replay.
+    A bank without earlier-period labels, or an explicit `as_of`, falls back to a random holdout."""
     started = time.perf_counter()
-    frame = build_training_frame(bank, as_of) if frame is None else frame
-    built = time.perf_counter()
-    # The oracle is scored on the model's own holdout rows: same customers, comparable AUCs.
-    holdout = holdout_mask(len(frame), bank.seed, HOLDOUT_FRACTION)
-    report = train_and_register(frame, tracking_uri, model_name, oracle_auc=bank.oracle_auc(holdout),
-                                promotion_margin=promotion_margin, seed=bank.seed,
-                                holdout_fraction=HOLDOUT_FRACTION)
+    if bank.earlier_labels is None or as_of is not None:
+        frame = build_training_frame(bank, as_of) if frame is None else frame
+        built = time.perf_counter()
+        # The oracle is scored on the model's own holdout rows: same customers, comparable AUCs.
+        holdout = holdout_mask(len(frame), bank.seed, HOLDOUT_FRACTION)
+        report = train_and_register(frame, tracking_uri, model_name, oracle_auc=bank.oracle_auc(holdout),
+                                    promotion_margin=promotion_margin, seed=bank.seed,
+                                    holdout_fraction=HOLDOUT_FRACTION)
+    else:
+        if train_frame is None and frame is None:
+            train_frame, frame = build_time_split(bank)
+        train_frame = earlier_frame(bank) if train_frame is None else train_frame
+        frame = build_training_frame(bank) if frame is None else frame
+        built = time.perf_counter()
+        # Evaluated on every customer's later-period labels: the oracle's AUC on the very same rows.
+        report = train_and_register(train_frame, tracking_uri, model_name, oracle_auc=bank.oracle_auc(),
+                                    promotion_margin=promotion_margin, seed=bank.seed, evaluation_frame=frame)
     log.info("demo model trained", extra={"frame_s": round(built - started, 1),
                                           "train_s": round(time.perf_counter() - built, 1)})
     return report

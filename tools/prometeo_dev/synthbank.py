@@ -68,6 +68,9 @@ _MCC_TABLE = tuple(m for mccs in CATEGORY_MCCS.values() for m in mccs)
 _MCC_OFFSET = np.cumsum([0] + [len(v) for v in CATEGORY_MCCS.values()])[:-1]
 _MCC_COUNT = np.array([len(v) for v in CATEGORY_MCCS.values()])
 
+# The label horizon: acquisitions within this many days after a snapshot date.
+HORIZON_DAYS = 30
+
 # Acquisition rate per product within the horizon, among customers not holding it here.
 TARGET_RATES: dict[ProductCode, float] = {
     ProductCode.PAYROLL_ACCOUNT: 0.10,
@@ -322,6 +325,15 @@ class SyntheticBank:
     _plan: _Plan
     products: tuple[ProductCode, ...] = PRODUCTS
     _rendered: tuple[int, _Activity] | None = field(default=None, repr=False)
+    # The same question one horizon earlier ("acquired within (as_of − horizon, as_of]"), for a
+    # time-based split: train on the earlier period, evaluate on `labels`. None on hand-built banks.
+    earlier_labels: np.ndarray | None = field(default=None, repr=False)
+    horizon_days: int = HORIZON_DAYS
+
+    @property
+    def earlier_as_of(self) -> datetime:
+        """The snapshot date whose horizon ends at as_of: features for `earlier_labels` are read here."""
+        return self.as_of - timedelta(days=self.horizon_days)
 
     @property
     def n_customers(self) -> int:
@@ -584,6 +596,10 @@ def generate_bank(n_customers: int, seed: int = 7, as_of: datetime | None = None
         propensity[:, p] = _sigmoid(logit + _intercept_for(logit, ~here[:, p], TARGET_RATES[product]))
     labels = (rng.random((n, len(PRODUCTS))) < propensity).astype(float)
     labels[here] = np.nan
+    # Its own stream, so `labels` (and everything drawn before) stay what they were for a seed. The
+    # propensity is the traits' and moves little over one horizon: the same one drives both periods.
+    earlier = (np.random.default_rng([seed, 43]).random((n, len(PRODUCTS))) < propensity).astype(float)
+    earlier[here] = np.nan
 
     since = [as_of.date() - timedelta(days=int(d)) for d in tenure_days]
     customers = pd.DataFrame({
@@ -605,4 +621,5 @@ def generate_bank(n_customers: int, seed: int = 7, as_of: datetime | None = None
     return SyntheticBank(
         seed=seed, as_of=as_of, months=months, customers=customers, held_here=here, held_elsewhere=elsewhere,
         held_elsewhere_at=elsewhere_at, oracle_propensity=propensity, labels=labels, _plan=plan,
+        earlier_labels=earlier,
     )

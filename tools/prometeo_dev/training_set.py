@@ -92,6 +92,23 @@ def build_training_frame(bank: SyntheticBank, as_of: datetime | None = None, wor
     return frame
 
 
+def build_time_split(bank: SyntheticBank, workers: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(earlier, later) frames for an out-of-time evaluation: the earlier one holds features as of
+    `bank.earlier_as_of` with the acquisitions of the horizon that ends at as_of (train on it); the
+    later one is `build_training_frame(bank)`, features as of as_of and the next horizon's labels."""
+    return earlier_frame(bank, workers), build_training_frame(bank, workers=workers)
+
+
+def earlier_frame(bank: SyntheticBank, workers: int = 1) -> pd.DataFrame:
+    """Features as of `bank.earlier_as_of`, labelled with the acquisitions of the horizon ending at as_of."""
+    if bank.earlier_labels is None:
+        raise ValueError("this bank has no earlier-period labels: generate it with generate_bank")
+    earlier = build_training_frame(bank, bank.earlier_as_of, workers)
+    for p, product in enumerate(bank.products):
+        earlier[label_column(product.value)] = bank.earlier_labels[:, p]
+    return earlier
+
+
 def label_rates(frame: pd.DataFrame) -> dict[str, float]:
     labels = frame.filter(like="label_")
     return {c.removeprefix("label_"): float(np.nanmean(labels[c])) for c in labels}

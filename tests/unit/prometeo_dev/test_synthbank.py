@@ -119,3 +119,13 @@ def test_a_million_customers_fit_in_seconds_and_little_memory() -> None:
     assert seconds < 8 and peak < 300e6, (seconds, peak)
     assert big.oracle_propensity.shape == (100_000, len(PRODUCTS))
     assert len(big.customer_events(99_999)) > 10
+
+
+def test_earlier_period_labels_for_a_time_based_split(bank) -> None:  # type: ignore[no-untyped-def]
+    # The earlier horizon's draws are their own stream: same eligibility, not a copy of `labels`.
+    assert bank.earlier_labels.shape == bank.labels.shape
+    np.testing.assert_array_equal(np.isnan(bank.earlier_labels), np.isnan(bank.labels))
+    assert not np.array_equal(np.nan_to_num(bank.earlier_labels), np.nan_to_num(bank.labels))
+    assert (bank.as_of - bank.earlier_as_of).days == bank.horizon_days
+    again = generate_bank(300, seed=11, as_of=AS_OF)
+    np.testing.assert_array_equal(again.earlier_labels, bank.earlier_labels)

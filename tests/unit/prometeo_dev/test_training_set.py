@@ -58,3 +58,18 @@ def test_an_as_of_before_the_activity_sees_none_of_it(bank) -> None:  # type: ig
 def test_forked_workers_build_the_same_frame() -> None:
     bank = generate_bank(BLOCK * 2 + 40, seed=9, as_of=AS_OF)
     pd.testing.assert_frame_equal(build_training_frame(bank, workers=2), build_training_frame(bank))
+
+
+def test_time_split_trains_on_the_earlier_snapshot_and_evaluates_on_the_later(bank) -> None:  # type: ignore[no-untyped-def]
+    from prometeo_dev.training_set import build_time_split
+
+    earlier, later = build_time_split(bank)
+    labels = [label_column(p.value) for p in PRODUCTS]
+    assert list(earlier.columns) == list(later.columns)
+    assert earlier.attrs["as_of"] == bank.earlier_as_of.isoformat() and later.attrs["as_of"] == AS_OF.isoformat()
+    np.testing.assert_array_equal(earlier[labels].to_numpy(), bank.earlier_labels)
+    np.testing.assert_array_equal(later[labels].to_numpy(), bank.labels)
+    # Tenure is counted at the snapshot: one horizon less on the earlier one.
+    assert (later["tenure_days"] - earlier["tenure_days"]).max() <= bank.horizon_days
+    pd.testing.assert_frame_equal(earlier, build_training_frame(bank, bank.earlier_as_of).assign(
+        **{c: earlier[c] for c in labels}))

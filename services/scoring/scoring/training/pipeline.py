@@ -1,4 +1,10 @@
-"""Train every product found in a frame, evaluate on a holdout, register one model, gate promotion."""
+"""Train every product found in a frame, evaluate on a holdout, register one model, gate promotion.
+
+The holdout is time-based when the caller passes an `evaluation_frame` (snapshots and labels from a
+later period than `frame`'s); otherwise, e.g. a campaign CSV with no dates, a random share of the
+rows, and the report says so. Either way the candidates are compared on a validation split of the
+training rows only, so the reported holdout metrics are not the ones the choice was made on.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +23,8 @@ from scoring.training.report import TrainingReport
 log = logging.getLogger(__name__)
 
 DEFAULT_FEATURE_SET = "unknown"
+TIME_SPLIT = "time"
+RANDOM_SPLIT = "random"
 
 
 def frame_layout(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
@@ -46,7 +54,8 @@ def metrics_table(fits: dict[str, ProductFit], oracle_auc: dict[str, float] | No
             "auc_vs_oracle": fit.metrics["auc"] / oracle if oracle and not math.isnan(oracle) else math.nan,
             "auc_logistic": fit.candidate_auc.get("logistic", math.nan),
             "auc_boosted": fit.candidate_auc.get("boosted", math.nan),
-            "n_train": fit.n_train, "n_holdout": fit.n_holdout, "positives_holdout": fit.positives_holdout,
+            "n_train": fit.n_train, "n_validation": fit.n_validation, "n_holdout": fit.n_holdout,
+            "positives_holdout": fit.positives_holdout,
         })
     return pd.DataFrame(rows).set_index("product")
 
@@ -54,6 +63,15 @@ def metrics_table(fits: dict[str, ProductFit], oracle_auc: dict[str, float] | No
 def mean_auc(table: pd.DataFrame) -> float:
     aucs = table["auc"].dropna()
     return float(aucs.mean()) if len(aucs) else math.nan
+
+
+def split_description(kind: str, frame: pd.DataFrame, evaluation_frame: pd.DataFrame | None,
+                      holdout_fraction: float) -> str:
+    if kind == TIME_SPLIT:
+        assert evaluation_frame is not None
+        train_at, eval_at = frame.attrs.get("as_of", "?"), evaluation_frame.attrs.get("as_of", "?")
+        return f"time-based: trained on snapshots as of {train_at}, evaluated on snapshots as of {eval_at}"
+    return f"random {holdout_fraction:.0%} of rows (the data carries no time information)"
 
 
 def train_and_register(
@@ -66,31 +84,57 @@ def train_and_register(
     seed: int = 0,
     holdout_fraction: float = 0.25,
     feature_set_version: str | None = None,
+    evaluation_frame: pd.DataFrame | None = None,
+    validation_fraction: float = 0.2,
 ) -> TrainingReport:
+    """`evaluation_frame` (same columns, a later period) makes the holdout time-based: every row of
+    `frame` trains, every row of it evaluates. Without it, `holdout_fraction` of `frame` at random."""
     started = time.perf_counter()
     columns, products = frame_layout(frame)
     feature_set_version = feature_set_version or frame.attrs.get("feature_set_version", DEFAULT_FEATURE_SET)
     x = frame[columns].to_numpy(dtype=float)
-    holdout = holdout_mask(len(frame), seed, holdout_fraction)
+    kind = RANDOM_SPLIT if evaluation_frame is None else TIME_SPLIT
+    if evaluation_frame is None:
+        holdout = holdout_mask(len(frame), seed, holdout_fraction)
+        x_eval, eval_source, evaluated = x, frame, holdout
+    else:
+        missing = [c for c in [*columns, *(f"{LABEL_PREFIX}{p}" for p in products)] if c not in evaluation_frame]
+        if missing:
+            raise ValueError(f"the evaluation frame lacks columns: {', '.join(missing)}")
+        holdout = np.zeros(len(frame), dtype=bool)
+        x_eval, eval_source = evaluation_frame[columns].to_numpy(dtype=float), evaluation_frame
+        evaluated = np.ones(len(evaluation_frame), dtype=bool)
+    # Its own stream: which rows validate never depends on which rows were held out.
+    validating = np.random.default_rng([seed, 11]).random(len(frame)) < validation_fraction
     fits: dict[str, ProductFit] = {}
     for product in products:
         y = frame[f"{LABEL_PREFIX}{product}"].to_numpy(dtype=float)
-        known = ~np.isnan(y)
-        train, hold = known & ~holdout, known & holdout
-        fits[product] = fit_product(product, x[train], y[train], x[hold], y[hold], seed)
+        train = ~np.isnan(y) & ~holdout
+        y_eval = eval_source[f"{LABEL_PREFIX}{product}"].to_numpy(dtype=float)
+        hold = ~np.isnan(y_eval) & evaluated
+        fits[product] = fit_product(product, x[train], y[train], x_eval[hold], y_eval[hold], seed,
+                                    validation=validating[train])
     table = metrics_table(fits, oracle_auc)
     mean = mean_auc(table)
+    table.insert(0, "split", kind)  # in the report and in the run's metrics CSV: how it was measured
+    split = split_description(kind, frame, evaluation_frame, holdout_fraction)
     baselines = {c: (0.0 if math.isnan(v) else float(v)) for c, v in frame[columns].median().items()}
+    params: dict[str, object] = {"seed": seed, "split": kind, "validation_fraction": validation_fraction,
+                                 "rows": len(frame)}
+    if evaluation_frame is None:
+        params["holdout_fraction"] = holdout_fraction
+    else:
+        params.update(evaluation_rows=len(evaluation_frame), train_as_of=frame.attrs.get("as_of", "unknown"),
+                      evaluation_as_of=evaluation_frame.attrs.get("as_of", "unknown"))
     run_id, version = log_and_register(
         tracking_uri=tracking_uri, model_name=model_name, fits=fits, columns=columns, baselines=baselines,
-        feature_set_version=feature_set_version, table=table, mean_auc=mean,
-        params={"seed": seed, "holdout_fraction": holdout_fraction, "rows": len(frame)},
+        feature_set_version=feature_set_version, table=table, mean_auc=mean, params=params,
         example=frame[columns].head(3).astype(float).reset_index(drop=True),
     )
     alias, previous = promote(tracking_uri, model_name, version, mean, promotion_margin)
-    log.info("model trained", extra={"model": model_name, "version": version, "alias": alias,
+    log.info("model trained", extra={"model": model_name, "version": version, "alias": alias, "split": kind,
                                      "mean_auc": round(mean, 4), "seconds": round(time.perf_counter() - started, 1)})
     return TrainingReport(
         model_name=model_name, version=version, alias=alias, mean_auc=mean, previous_champion_auc=previous,
-        run_id=run_id, feature_set_version=feature_set_version, metrics=table,
+        run_id=run_id, feature_set_version=feature_set_version, metrics=table, split=kind, split_detail=split,
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-_SHOWN = ("chosen", "auc", "oracle_auc", "auc_vs_oracle", "pr_auc", "log_loss", "ece", "lift_at_10",
+_SHOWN = ("split", "chosen", "auc", "oracle_auc", "auc_vs_oracle", "pr_auc", "log_loss", "ece", "lift_at_10",
           "auc_logistic", "auc_boosted", "positives_holdout")
 
 
@@ -21,6 +21,8 @@ class TrainingReport:
     run_id: str
     feature_set_version: str
     metrics: pd.DataFrame  # one row per product
+    split: str = "random"  # "time" (train on an earlier period, evaluate on a later one) or "random"
+    split_detail: str = ""
 
     @property
     def promoted(self) -> bool:
@@ -31,4 +33,6 @@ class TrainingReport:
         head = (f"{self.model_name} v{self.version} → @{self.alias}  mean holdout AUC {self.mean_auc:.3f}"
                 + (f" (champion had {self.previous_champion_auc:.3f})" if self.previous_champion_auc is not None
                    and not math.isnan(self.previous_champion_auc) else ""))
-        return head + "\n" + shown.to_string(float_format=lambda v: f"{v:.3f}", na_rep="-")
+        split = (f"holdout: {self.split_detail or self.split}; "
+                 "candidates compared on a validation split of the training rows")
+        return head + "\n" + split + "\n" + shown.to_string(float_format=lambda v: f"{v:.3f}", na_rep="-")
