@@ -64,7 +64,7 @@ def run() -> list[Figure]:
     table["logistic_vs_oracle"] = table["auc_logistic"] / table["oracle_auc"]
     shown = ["chosen", "auc", "oracle_auc", "auc_vs_oracle", "auc_logistic", "logistic_vs_oracle", "auc_boosted",
              "pr_auc", "log_loss", "ece", "ece_oracle", "lift_at_10", "positives_holdout"]
-    print(f"  model quality on {CUSTOMERS:,} customers (holdout {HOLDOUT_FRACTION:.0%}); features "
+    print(f"  model quality on {CUSTOMERS:,} customers ({report.split_detail or report.split}); features "
           f"{built - started:.0f} s with {WORKERS} workers, training + registry {trained - built:.0f} s")
     print("  " + table[shown].to_string(float_format=lambda v: f"{v:.3f}", na_rep="-").replace("\n", "\n  "))
 
