@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from pydantic import BaseModel, Field, SecretStr
 
 from campaigns.adapters.base import PermanentDeliveryError, TransientDeliveryError
 
@@ -21,6 +22,23 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 def backoff_delay(attempt: int, base_s: float, max_s: float) -> float:
     """Delay after the `attempt`-th failure (1-based): base, 2×base, 4×base… capped at max_s."""
     return min(max_s, base_s * 2 ** (attempt - 1))
+
+
+class HttpEndpointConfig(BaseModel):
+    """What every HTTP provider adapter needs: where, how it authenticates, and how it retries."""
+
+    url: str = Field(min_length=1)
+    token: SecretStr | None = None
+    timeout_s: float = Field(default=5.0, gt=0)
+    max_attempts: int = Field(default=3, ge=1)
+    backoff_s: float = Field(default=0.5, ge=0)
+    backoff_max_s: float = Field(default=5.0, ge=0)
+    health_url: str | None = None
+
+
+def client_for(config: HttpEndpointConfig) -> httpx.Client:
+    headers = {"Authorization": f"Bearer {config.token.get_secret_value()}"} if config.token else {}
+    return httpx.Client(timeout=config.timeout_s, headers=headers)
 
 
 def post_with_retries(

@@ -10,20 +10,14 @@ import time
 from collections.abc import Callable
 
 import httpx
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import Field
 
 from campaigns.adapters.base import ChannelAdapter, Delivery, DeliveryReceipt
-from campaigns.adapters.http_delivery import post_with_retries
+from campaigns.adapters.http_delivery import HttpEndpointConfig, client_for, post_with_retries
 
 
-class MessagingConfig(BaseModel):
+class MessagingConfig(HttpEndpointConfig):
     url: str = Field(min_length=1, description="The provider's send endpoint, e.g. https://…/v1/messages")
-    token: SecretStr | None = None
-    timeout_s: float = Field(default=5.0, gt=0)
-    max_attempts: int = Field(default=3, ge=1)
-    backoff_s: float = Field(default=0.5, ge=0)
-    backoff_max_s: float = Field(default=5.0, ge=0)
-    health_url: str | None = None
 
 
 class MessagingAdapter(ChannelAdapter):
@@ -34,8 +28,7 @@ class MessagingAdapter(ChannelAdapter):
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._config = config
-        headers = {"Authorization": f"Bearer {config.token.get_secret_value()}"} if config.token else {}
-        self._client = client or httpx.Client(timeout=config.timeout_s, headers=headers)
+        self._client = client or client_for(config)
         self._sleep = sleep
 
     def send(self, delivery: Delivery) -> DeliveryReceipt:

@@ -10,22 +10,14 @@ from collections.abc import Callable
 from dataclasses import asdict
 
 import httpx
-from pydantic import BaseModel, Field, SecretStr
-
 from campaigns.adapters.base import ChannelAdapter, Delivery, DeliveryReceipt
-from campaigns.adapters.http_delivery import IDEMPOTENCY_HEADER, post_with_retries
+from campaigns.adapters.http_delivery import IDEMPOTENCY_HEADER, HttpEndpointConfig, client_for, post_with_retries
 
 __all__ = ["IDEMPOTENCY_HEADER", "WebhookAdapter", "WebhookConfig"]
 
 
-class WebhookConfig(BaseModel):
-    url: str = Field(min_length=1)
-    timeout_s: float = Field(default=5.0, gt=0)
-    max_attempts: int = Field(default=3, ge=1)
-    backoff_s: float = Field(default=0.5, ge=0)
-    backoff_max_s: float = Field(default=5.0, ge=0)
-    token: SecretStr | None = None
-    health_url: str | None = None
+class WebhookConfig(HttpEndpointConfig):
+    """A CRM endpoint receiving offers and advisor tasks."""
 
 
 class WebhookAdapter(ChannelAdapter):
@@ -38,8 +30,7 @@ class WebhookAdapter(ChannelAdapter):
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._config = config
-        headers = {"Authorization": f"Bearer {config.token.get_secret_value()}"} if config.token else {}
-        self._client = client or httpx.Client(timeout=config.timeout_s, headers=headers)
+        self._client = client or client_for(config)
         self._sleep = sleep
 
     def send(self, delivery: Delivery) -> DeliveryReceipt:
