@@ -29,16 +29,28 @@ class ConsentStore:
     def __init__(self, client: redis.Redis) -> None:
         self._redis = client
 
-    def put(self, customer_key: str, record: ConsentRecord) -> None:
-        pipe = self._redis.pipeline()
-        pipe.hset(keys.customer(INGEST, customer_key, "consents"), record.consent_id, record.model_dump_json())
-        pipe.set(keys.entity(INGEST, "consent", record.consent_id), customer_key)
-        member = f"{customer_key} {record.consent_id}"
-        if record.expires_at is not None and record.status == "authorised":
-            pipe.zadd(_EXPIRY, {member: record.expires_at.timestamp()})
-        else:
-            pipe.zrem(_EXPIRY, member)
-        pipe.execute()
+    def put(self, customer_key: str, record: ConsentRecord, *, occurred_at: datetime | None = None) -> bool:
+        """Write a consent. With `occurred_at` (replayed events) the write is skipped if the customer
+        was erased after it; WATCH on the tombstone makes check and write one atomic step, so an
+        erasure landing in between cannot be undone. Returns whether it wrote."""
+        tombstone = _tombstone(customer_key)
+
+        def write(pipe: redis.client.Pipeline) -> bool:
+            if occurred_at is not None:
+                raw = pipe.get(tombstone)
+                if raw and occurred_at <= datetime.fromisoformat(raw.decode()):
+                    return False
+            pipe.multi()
+            pipe.hset(keys.customer(INGEST, customer_key, "consents"), record.consent_id, record.model_dump_json())
+            pipe.set(keys.entity(INGEST, "consent", record.consent_id), customer_key)
+            member = f"{customer_key} {record.consent_id}"
+            if record.expires_at is not None and record.status == "authorised":
+                pipe.zadd(_EXPIRY, {member: record.expires_at.timestamp()})
+            else:
+                pipe.zrem(_EXPIRY, member)
+            return True
+
+        return bool(self._redis.transaction(write, tombstone, value_from_callable=True))
 
     def for_customers(self, customer_keys: Sequence[str]) -> dict[str, list[ConsentRecord]]:
         unique = list(dict.fromkeys(customer_keys))
@@ -86,10 +98,6 @@ class ConsentStore:
         # tombstone keeps them from rebuilding a view the erasure removed.
         pipe.set(_tombstone(customer_key), utcnow().isoformat())
         pipe.execute()
-
-    def erased_at(self, customer_key: str) -> datetime | None:
-        raw = self._redis.get(_tombstone(customer_key))
-        return datetime.fromisoformat(raw.decode()) if raw else None
 
     def clear_erasure(self, customer_key: str) -> None:
         """A consent granted after the erasure starts a new relationship."""

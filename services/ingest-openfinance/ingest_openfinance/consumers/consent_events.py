@@ -15,17 +15,16 @@ class ConsentEventsHandler:
 
     def __call__(self, envelope: Envelope, payload: EventPayload) -> None:
         ck = envelope.customer_key
-        erased_at = self._store.erased_at(ck)
-        if erased_at is not None and envelope.occurred_at <= erased_at:
-            return  # from before the customer's erasure: must not rebuild what it removed
+        # Events from before the customer's erasure must not rebuild what it removed (checked atomically).
+        when = envelope.occurred_at
         if isinstance(payload, ConsentGrantedV1):
             self._store.put(ck, ConsentRecord(
                 consent_id=payload.consent_id, institution=payload.institution,
                 scopes=frozenset(payload.scopes), purposes=frozenset(payload.purposes),
                 status=ConsentStatus.AUTHORISED, expires_at=payload.expires_at,
                 marketing_channels=tuple(payload.marketing_channels),
-            ))
+            ), occurred_at=when)
         elif isinstance(payload, ConsentChangedV1):
             current = next((c for c in self._store.for_customers([ck])[ck] if c.consent_id == payload.consent_id), None)
             if current is not None and current.status != payload.status:
-                self._store.put(ck, current.model_copy(update={"status": payload.status}))
+                self._store.put(ck, current.model_copy(update={"status": payload.status}), occurred_at=when)
