@@ -4,21 +4,23 @@ or "offer everyone the most popular product", on the synthetic bank's ground tru
     python -m prometeo_dev.simulator --customers 3000 --budget-share 0.1
 
 Half of the bank trains the propensity model in-process (scoring.training's candidates, no MLflow);
-the other half is the campaign audience. Each strategy contacts the same number of customers (the
-budget) with one product each, eligible under the next-best-action policy (not held here or elsewhere,
-age bands, credit-risk limits). Responses are Bernoulli draws of the hidden propensity, averaged over
-`--draws` replicates (random strategies re-sample their customers in each); the expected rate (mean hidden propensity of the contacted) is shown beside them.
-
-Simplifications: one contact per customer, no channel response factors, contact caps or no-action
-thresholds — every strategy gets the same budget and the same eligibility, so only targeting differs.
+the other half is the campaign audience. Every audience customer gets a real next-best-action
+decision — `next_best_action.domain.decision.decide()` with the default policy, outbound, at noon on
+a weekday: eligibility (held here or elsewhere, age bands, credit-risk limits), marketing permission
+and the archetype's channel, the no-action threshold. Each strategy then contacts the same number of
+customers (the budget) with one product each, on the channel the policy picks for that customer, so
+only *targeting* differs between strategies. A contacted customer accepts with probability
+hidden propensity × the bank's hidden response to that channel (`SyntheticBank.response_rate`); the
+rates are means over `--draws` replicates (random strategies re-sample their customers in each).
 
 Strategies:
-  nba           each customer's best eligible product by model propensity × value (BRL) — the
-                next-best-action ranking — then the top-k customers by that expected value
-  nba_propensity  the same, ranked by model propensity alone (maximises conversion, not value)
-  random        k random customers, a random eligible product each
-  most_popular  the product with the highest acceptance rate in the training half, to k random
-                customers eligible for it
+  nba_conversion  the decision ranked for conversion (policy objective `conversion`: propensity ×
+                  channel response factor), then the customers whose offer ranks highest
+  nba_value       the same with objective `expected_value` (propensity × value × channel factor):
+                  maximises margin per contact, not conversion — shown for its revenue
+  random          random customers, a random eligible product each
+  most_popular    the product with the highest acceptance rate in the training half, to random
+                  customers eligible for it
 """
 
 from __future__ import annotations
@@ -28,12 +30,18 @@ import math
 import sys
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from next_best_action.domain.policy import AGE_BANDS, Policy, load_policy
+from prometeo.contracts import Channel, Objective
+from prometeo.contracts.events import ProductScore, ScoresComputedV1
+
+from next_best_action.domain.decision import ContactHistory, Decision, channel_for, decide, ranking_key
+from next_best_action.domain.policy import Policy, load_policy
+from next_best_action.domain.rules import Rule
 from next_best_action.settings import DEFAULT_POLICY
 from prometeo_dev.synthbank import SyntheticBank, generate_bank
 from prometeo_dev.training_set import build_training_frame
@@ -41,7 +49,13 @@ from scoring.domain.vector import LABEL_PREFIX
 from scoring.training.candidates import fit_product
 from scoring.training.pipeline import frame_layout, holdout_mask
 
-STRATEGIES = ("nba", "nba_propensity", "random", "most_popular")
+STRATEGIES = ("nba_conversion", "nba_value", "random", "most_popular")
+NBA_OBJECTIVES: dict[str, Objective] = {"nba_conversion": "conversion", "nba_value": "expected_value"}
+# Weekday noon in São Paulo: outside quiet hours, so every permitted channel is usable.
+DECIDED_AT = datetime(2025, 6, 4, 15, 0, tzinfo=UTC)
+# Blocked only by these, a product is eligible: they are the NBA's targeting, not a rule every
+# strategy must respect.
+_RANKING_RULES = frozenset({Rule.MAX_OFFERS.value, Rule.MIN_EXPECTED_VALUE.value})
 
 
 @dataclass(frozen=True)
@@ -49,9 +63,10 @@ class StrategyResult:
     strategy: str
     contacted: int
     conversions: float  # mean over draws
-    expected_rate: float  # mean hidden propensity of the (customer, product) pairs contacted
+    expected_rate: float  # mean acceptance probability (propensity × channel response) of the contacts
     revenue_brl: float  # mean over draws: conversions × product value
     products: dict[str, int]  # offers per product
+    channels: dict[str, int]  # offers per channel
 
     @property
     def conversion_rate(self) -> float:
@@ -68,9 +83,9 @@ class SimulationResult:
     results: dict[str, StrategyResult]
     train_seconds: float
 
-    def ratio(self, strategy: str, baseline: str) -> float:
-        base = self.results[baseline].conversion_rate
-        return self.results[strategy].conversion_rate / base if base else math.nan
+    def ratio(self, strategy: str, baseline: str, field: str = "conversion_rate") -> float:
+        base = getattr(self.results[baseline], field)
+        return getattr(self.results[strategy], field) / base if base else math.nan
 
     def table(self) -> pd.DataFrame:
         rows = []
@@ -80,6 +95,7 @@ class SimulationResult:
                 "conversion_rate": r.conversion_rate, "expected_rate": r.expected_rate,
                 "revenue_brl": round(r.revenue_brl), "vs_random": self.ratio(name, "random"),
                 "vs_most_popular": self.ratio(name, "most_popular"),
+                "revenue_vs_random": self.ratio(name, "random", "revenue_brl"),
             })
         return pd.DataFrame(rows).set_index("strategy")
 
@@ -89,35 +105,13 @@ class SimulationResult:
                 f"most popular product: {self.popular_product}")
         table = self.table().to_string(float_format=lambda v: f"{v:.3f}")
         goals = [f"{name} conversion = {self.ratio(name, 'random'):.2f}× random (goal ≥ 3), "
-                 f"{self.ratio(name, 'most_popular'):.2f}× most popular (goal ≥ 1.5)"
-                 for name in ("nba", "nba_propensity")]
+                 f"{self.ratio(name, 'most_popular'):.2f}× most popular (goal ≥ 1.5); revenue "
+                 f"{self.ratio(name, 'random', 'revenue_brl'):.2f}× random"
+                 for name in NBA_OBJECTIVES]
         mix = [f"  {name}: " + ", ".join(f"{p} {n}" for p, n in sorted(r.products.items(), key=lambda x: -x[1])[:4])
+               + " | " + ", ".join(f"{c} {n}" for c, n in sorted(r.channels.items(), key=lambda x: -x[1]))
                for name, r in self.results.items()]
-        return "\n".join([head, table, *goals, "offers by product (top 4):", *mix])
-
-
-def eligibility(bank: SyntheticBank, frame: pd.DataFrame, policy: Policy) -> np.ndarray:
-    """customers × products: may the product be offered under the policy?"""
-    ok = ~bank.held_here & ~bank.held_elsewhere
-    bands = bank.customers["age_band"].map(AGE_BANDS.index).to_numpy()
-    for p, product in enumerate(bank.products):
-        rules = policy.products.get(product)
-        if rules is None:
-            ok[:, p] = False
-            continue
-        if rules.min_age_band:
-            ok[:, p] &= bands >= AGE_BANDS.index(rules.min_age_band)
-        if rules.max_age_band:
-            ok[:, p] &= bands <= AGE_BANDS.index(rules.max_age_band)
-        if rules.credit:
-            for limit in policy.credit_risk.limits:
-                if limit.feature in frame.columns:
-                    values = frame[limit.feature].to_numpy(dtype=float)
-                    known = ~np.isnan(values)
-                    allowed = np.ones(len(values), bool)
-                    allowed[known] = [limit.allows(v) for v in values[known]]
-                    ok[:, p] &= allowed
-    return ok
+        return "\n".join([head, table, *goals, "offers by product (top 4) | by channel:", *mix])
 
 
 def train_propensities(frame: pd.DataFrame, train: np.ndarray, seed: int) -> np.ndarray:
@@ -128,41 +122,97 @@ def train_propensities(frame: pd.DataFrame, train: np.ndarray, seed: int) -> np.
     out = np.zeros((len(frame), len(products)))
     # Many small fits: OpenMP thread pools cost more than they give (10× slower on a busy 2-core box).
     with threadpool_limits(1):
-        return _fit_all(frame, products, x, train, inner_holdout, out, seed)
-
-
-def _fit_all(frame: pd.DataFrame, products: list[str], x: np.ndarray, train: np.ndarray,
-             inner_holdout: np.ndarray, out: np.ndarray, seed: int) -> np.ndarray:
-    for j, product in enumerate(products):
-        y = frame[f"{LABEL_PREFIX}{product}"].to_numpy(dtype=float)
-        known = ~np.isnan(y) & train
-        fit_rows, hold_rows = known & ~inner_holdout, known & inner_holdout
-        fit = fit_product(product, x[fit_rows], y[fit_rows], x[hold_rows], y[hold_rows], seed)
-        out[:, j] = fit.estimator.predict_proba(x)[:, 1]
+        for j, product in enumerate(products):
+            y = frame[f"{LABEL_PREFIX}{product}"].to_numpy(dtype=float)
+            known = ~np.isnan(y) & train
+            fit_rows, hold_rows = known & ~inner_holdout, known & inner_holdout
+            fit = fit_product(product, x[fit_rows], y[fit_rows], x[hold_rows], y[hold_rows], seed)
+            out[:, j] = fit.estimator.predict_proba(x)[:, 1]
     return out
+
+
+def scores_event(bank: SyntheticBank, frame: pd.DataFrame, model: np.ndarray, i: int,
+                 features: list[str]) -> ScoresComputedV1:
+    """What the scoring service would publish for customer i (no reasons: the simulator needs none)."""
+    row = bank.customers.iloc[i]
+    return ScoresComputedV1(
+        model_name="simulator", model_version="in-process", feature_set_version=str(frame.attrs.get(
+            "feature_set_version", "unknown")),
+        scores=[ProductScore(product=p, propensity=float(model[i, j])) for j, p in enumerate(bank.products)],
+        held_products=[p for j, p in enumerate(bank.products) if bank.held_here[i, j]],
+        held_elsewhere=[p for j, p in enumerate(bank.products) if bank.held_elsewhere[i, j]],
+        profile={"digital_archetype": row["digital_archetype"], "age_band": row["age_band"],
+                 "timezone": "America/Sao_Paulo"},
+        features={f: float(frame.iat[i, frame.columns.get_loc(f)]) for f in features
+                  if not math.isnan(frame.iat[i, frame.columns.get_loc(f)])},
+    )
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """One outbound decision per audience customer and objective, as arrays over the bank."""
+
+    eligible: np.ndarray  # customers × products: not blocked by an eligibility or permission rule
+    channel: np.ndarray  # customers: the channel index the policy picks (-1 none)
+    offer: dict[str, np.ndarray]  # strategy → customers: offered product index (-1 no action)
+    rank: dict[str, np.ndarray]  # strategy → customers: the objective's value of that offer (-inf none)
+
+
+CHANNELS = tuple(Channel)
+
+
+def decide_all(bank: SyntheticBank, frame: pd.DataFrame, model: np.ndarray, audience: np.ndarray,
+               policy: Policy) -> Decisions:
+    n, k = bank.n_customers, len(bank.products)
+    eligible = np.zeros((n, k), dtype=bool)
+    channel = np.full(n, -1)
+    offer = {name: np.full(n, -1) for name in NBA_OBJECTIVES}
+    rank = {name: np.full(n, -np.inf) for name in NBA_OBJECTIVES}
+    consents = bank.consent_requests()
+    product_index = {p: j for j, p in enumerate(bank.products)}
+    risk_features = [limit.feature for limit in policy.credit_risk.limits if limit.feature in frame.columns]
+    for i in np.flatnonzero(audience):
+        scores = scores_event(bank, frame, model, i, risk_features)
+        permissions = [Channel(c) for c in consents[i]["marketing_channels"]]
+        picked = channel_for(scores.profile, permissions, DECIDED_AT, policy)
+        channel[i] = -1 if picked is None else CHANNELS.index(picked)
+        for name, objective in NBA_OBJECTIVES.items():
+            decision: Decision = decide(scores, permissions, ContactHistory(), DECIDED_AT, policy,
+                                        decision_id=f"sim_{i}", objective=objective)
+            if decision.offers:
+                best = decision.offers[0]
+                offer[name][i] = product_index[best.product]
+                rank[name][i] = ranking_key(objective, policy)(best)
+            if name == "nba_conversion":
+                for j, product in enumerate(bank.products):
+                    rules = decision.blocked.get(product.value)
+                    eligible[i, j] = product in {o.product for o in decision.offers} or (
+                        rules is not None and set(rules) <= _RANKING_RULES)
+    return Decisions(eligible=eligible, channel=channel, offer=offer, rank=rank)
 
 
 Selection = tuple[np.ndarray, np.ndarray]  # (customer rows, product column per customer)
 
 
-def _draw(bank: SyntheticBank, selections: list[Selection], values: np.ndarray, rng: np.random.Generator,
-          name: str) -> StrategyResult:
-    """One response draw per selection (a random strategy re-samples its customers every draw, so its
-    rate is not one lucky or unlucky sample); means over the draws."""
+def _draw(bank: SyntheticBank, selections: list[Selection], channel: np.ndarray, values: np.ndarray,
+          rng: np.random.Generator, name: str) -> StrategyResult:
+    """One response draw per selection; means over the draws."""
     conversions, revenue, expected = [], [], []
-    counts: dict[str, int] = {}
     for customers, products in selections:
-        truth = bank.oracle_propensity[customers, products]
-        hits = rng.random(len(customers)) < truth
+        chance = bank.oracle_propensity[customers, products] * bank.response_rate(
+            customers, [CHANNELS[c] for c in channel[customers]])
+        hits = rng.random(len(customers)) < chance
         conversions.append(hits.sum())
         revenue.append((hits * values[products]).sum())
-        expected.append(truth.mean() if len(truth) else 0.0)
-    for product in selections[0][1]:
-        key = bank.products[product].value
-        counts[key] = counts.get(key, 0) + 1
+        expected.append(chance.mean() if len(chance) else 0.0)
+    customers, products = selections[0]
+    by_product = pd.Series([bank.products[p].value for p in products]).value_counts()
+    by_channel = pd.Series([CHANNELS[c].value for c in channel[customers]]).value_counts()
     return StrategyResult(
-        strategy=name, contacted=len(selections[0][0]), conversions=float(np.mean(conversions)),
-        expected_rate=float(np.mean(expected)), revenue_brl=float(np.mean(revenue)), products=counts,
+        strategy=name, contacted=len(customers), conversions=float(np.mean(conversions)),
+        expected_rate=float(np.mean(expected)), revenue_brl=float(np.mean(revenue)),
+        products={str(k): int(v) for k, v in by_product.items()},
+        channels={str(k): int(v) for k, v in by_channel.items()},
     )
 
 
@@ -185,30 +235,29 @@ def simulate(
     _, products = frame_layout(frame)
     assert products == [p.value for p in bank.products], "frame columns follow the bank's products"
     values = np.array([policy.products[p].value_brl if p in policy.products else 0.0 for p in bank.products])
-    eligible = eligibility(bank, frame, policy) & audience_mask[:, None]
+    decided = decide_all(bank, frame, model, audience_mask, policy)
+    eligible = decided.eligible
     reachable = np.flatnonzero(eligible.any(axis=1))
     budget = max(1, min(len(reachable), round(budget_share * audience_mask.sum())))
 
     results: dict[str, StrategyResult] = {}
-    for name, weight in (("nba", values), ("nba_propensity", 1.0)):
-        # Best eligible product per customer, then the customers with the highest score.
-        score = np.where(eligible, model * weight, -np.inf)
-        best = score.argmax(axis=1)
-        top = reachable[np.argsort(-score[reachable, best[reachable]], kind="stable")[:budget]]
-        results[name] = _draw(bank, [(top, best[top])] * draws, values, rng, name)
+    for name in NBA_OBJECTIVES:
+        offered = np.flatnonzero(decided.offer[name] >= 0)
+        top = offered[np.argsort(-decided.rank[name][offered], kind="stable")[:budget]]
+        results[name] = _draw(bank, [(top, decided.offer[name][top])] * draws, decided.channel, values, rng, name)
 
     def random_pick() -> Selection:
         chosen = rng.choice(reachable, size=budget, replace=False)
         return chosen, np.array([rng.choice(np.flatnonzero(eligible[i])) for i in chosen], dtype=int)
 
-    results["random"] = _draw(bank, [random_pick() for _ in range(draws)], values, rng, "random")
+    results["random"] = _draw(bank, [random_pick() for _ in range(draws)], decided.channel, values, rng, "random")
 
     train_rates = np.nanmean(np.where(audience_mask[:, None], np.nan, bank.labels), axis=0)
     popular = int(np.nanargmax(train_rates))
     pool = np.flatnonzero(eligible[:, popular])
     size = min(budget, len(pool))
     picks = [(rng.choice(pool, size=size, replace=False), np.full(size, popular)) for _ in range(draws)]
-    results["most_popular"] = _draw(bank, picks, values, rng, "most_popular")
+    results["most_popular"] = _draw(bank, picks, decided.channel, values, rng, "most_popular")
     return SimulationResult(
         customers=bank.n_customers, audience=int(audience_mask.sum()), budget=budget, draws=draws,
         popular_product=bank.products[popular].value, results=results, train_seconds=train_seconds,

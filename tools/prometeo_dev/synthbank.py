@@ -99,6 +99,18 @@ _CHANNELS_BY_ARCHETYPE: tuple[tuple[Channel, ...], ...] = (
     (Channel.EMAIL, Channel.WHATSAPP, Channel.APP_PUSH),
     (Channel.APP_PUSH, Channel.IN_APP, Channel.WHATSAPP, Channel.EMAIL),
 )
+# Hidden response behaviour by channel, per archetype (rows as ARCHETYPES, columns as RESPONSE_CHANNELS):
+# the share of a customer's propensity that turns into an acceptance when the offer arrives that way.
+# A nascent customer answers a person, an activated one the app; the policy's channel response
+# factors are the bank's estimate of this, and the campaign simulator draws acceptances from it.
+RESPONSE_CHANNELS: tuple[Channel, ...] = (Channel.ADVISOR, Channel.SMS, Channel.WHATSAPP, Channel.EMAIL,
+                                          Channel.APP_PUSH, Channel.IN_APP)
+CHANNEL_RESPONSE = np.array([
+    [0.90, 0.35, 0.40, 0.20, 0.10, 0.10],  # nascent
+    [0.80, 0.60, 0.65, 0.35, 0.30, 0.40],  # experimenting
+    [0.70, 0.45, 0.70, 0.45, 0.60, 0.70],  # emerging
+    [0.60, 0.35, 0.60, 0.55, 0.65, 0.85],  # activated
+])
 
 DAY = 86_400
 MONTH_DAYS = 30
@@ -340,6 +352,13 @@ class SyntheticBank:
         return len(self.customers)
 
     # ---- ingest HTTP shapes ----------------------------------------------------------------------
+    def response_rate(self, customers: np.ndarray, channels: list[Channel]) -> np.ndarray:
+        """The hidden share of propensity that converts when customer i is contacted on channels[i]."""
+        archetypes = self.customers["digital_archetype"].to_numpy()[customers]
+        rows = np.array([ARCHETYPES.index(a) for a in archetypes], dtype=int)
+        columns = np.array([RESPONSE_CHANNELS.index(c) for c in channels], dtype=int)
+        return CHANNEL_RESPONSE[rows, columns] if len(rows) else np.zeros(0)
+
     def consent_requests(self) -> list[dict[str, Any]]:
         rng = np.random.default_rng([self.seed, 101])
         expiring = rng.random(self.n_customers) < 0.3

@@ -11,13 +11,14 @@ from prometeo.contracts.envelope import (
     registered_types,
     utcnow,
 )
-from prometeo.contracts.products import Channel, ProductCode
+from prometeo.contracts.products import Channel, Objective, ProductCode
 
 __all__ = [
     "Channel",
     "Envelope",
     "EventPayload",
     "InvalidEvent",
+    "Objective",
     "ProductCode",
     "decode",
     "events",

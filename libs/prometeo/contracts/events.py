@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field
 
 from prometeo.contracts.envelope import EventPayload, register
-from prometeo.contracts.products import Channel, ProductCode
+from prometeo.contracts.products import Channel, Objective, ProductCode
 
 Money = Decimal
 
@@ -231,6 +231,7 @@ class OfferDecidedV1(EventPayload):
     model_version: str
     offers: list[RankedOffer]
     blocked: dict[str, list[str]] = {}
+    objective: Objective = "expected_value"  # what the ranking maximised
 
 
 # ---- outcomes.v1 ---------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The product vocabulary shared by every service (codes only; values and rules live in policies)."""
 
 from enum import StrEnum
+from typing import Literal
 
 
 class ProductCode(StrEnum):
@@ -23,3 +24,9 @@ class Channel(StrEnum):
     APP_PUSH = "app_push"
     IN_APP = "in_app"
     ADVISOR = "advisor"
+
+
+# What a next-best-action ranking maximises among eligible offers. expected_value: propensity × value ×
+# channel response (margin per contact). conversion: propensity × channel response (acceptances per
+# contact; value only breaks ties).
+Objective = Literal["expected_value", "conversion"]

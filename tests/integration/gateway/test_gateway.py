@@ -120,6 +120,12 @@ def test_recommendations_read_is_audited_on_audit_v1_without_the_raw_id(
     metrics = gateway.get("/metrics").text
     assert 'prometeo_audit_reads_total{resource="recommendations"}' in metrics
 
+    # A ranking objective is passed through; an unknown one is refused at the edge.
+    ranked = gateway.get(f"/v1/customers/{raw_id}/recommendations?objective=conversion", headers={"X-API-Key": advisor})
+    assert ranked.status_code == 200 and stub_upstream.seen[-1][0].endswith("?lang=es&objective=conversion")
+    refused = gateway.get(f"/v1/customers/{raw_id}/recommendations?objective=revenue", headers={"X-API-Key": advisor})
+    assert refused.status_code == 422 and refused.headers["content-type"].startswith("application/problem+json")
+
 
 def test_upstream_problems_and_outages(gateway: TestClient, api_keys: dict[str, str]) -> None:
     advisor = {"X-API-Key": _key(api_keys, "advisor")}

@@ -241,3 +241,9 @@ def test_presenting_records_the_offers_once_per_scores_and_day(
     assert {o.offer_id for o in published[0].offers} == {o["offer_id"] for o in first["offers"]}
     # The preview stays read-only: a fresh id every time, nothing published for it.
     assert nba.get(f"/v1/nba/{ck}").json()["decision_id"] != first["decision_id"]
+    # Another objective is another decision: ranked by propensity (× channel factor) instead of value.
+    by_conversion = nba.post(f"/v1/nba/{ck}/presentations", params={"objective": "conversion"}).json()
+    assert first["objective"] == "expected_value" and by_conversion["objective"] == "conversion"
+    assert by_conversion["decision_id"] != first["decision_id"]
+    assert [o["product"] for o in first["offers"]] == ["credit_card", "auto_insurance", "savings"]
+    assert [o["product"] for o in by_conversion["offers"]] == ["credit_card", "savings", "auto_insurance"]

@@ -2,10 +2,16 @@
 
 import math
 
+import numpy as np
 import pytest
 
-from prometeo_dev.simulator import STRATEGIES, main, simulate
+from prometeo.contracts import Channel
+
+from next_best_action.domain.policy import load_policy
+from next_best_action.settings import DEFAULT_POLICY
+from prometeo_dev.simulator import NBA_OBJECTIVES, STRATEGIES, decide_all, main, simulate
 from prometeo_dev.synthbank import generate_bank
+from prometeo_dev.training_set import build_training_frame
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +25,7 @@ def test_every_strategy_contacts_the_budget_with_eligible_offers(result) -> None
     assert result.budget == round(0.2 * result.audience)
     for r in result.results.values():
         assert r.contacted == result.budget
-        assert sum(r.products.values()) == r.contacted
+        assert sum(r.products.values()) == r.contacted == sum(r.channels.values())
         assert 0 <= r.conversions <= r.contacted and 0 <= r.expected_rate <= 1
     assert result.results["most_popular"].products == {result.popular_product: result.budget}
 
@@ -34,6 +40,35 @@ def test_table_rates_and_ratios_follow_from_the_counts(result) -> None:  # type:
             row["conversion_rate"] / table.loc["most_popular", "conversion_rate"])
     assert table.loc["random", "vs_random"] == 1.0 and table.loc["most_popular", "vs_most_popular"] == 1.0
     assert not any(math.isnan(v) for v in table["expected_rate"])
+
+
+def test_nba_strategies_are_real_decisions(result) -> None:  # type: ignore[no-untyped-def]
+    bank = generate_bank(240, seed=3)
+    frame = build_training_frame(bank)
+    model = np.full((bank.n_customers, len(bank.products)), 0.3)
+    audience = np.arange(bank.n_customers) < 60
+    decided = decide_all(bank, frame, model, audience, load_policy(DEFAULT_POLICY))
+    assert (decided.channel[~audience] == -1).all() and not decided.eligible[~audience].any()
+    for i in np.flatnonzero(audience):
+        for name in NBA_OBJECTIVES:
+            j = decided.offer[name][i]
+            if j >= 0:
+                assert decided.eligible[i, j] and not bank.held_here[i, j] and not bank.held_elsewhere[i, j]
+    # Equal propensities: conversion ranks the same for every product, value picks the dearest eligible one.
+    values = load_policy(DEFAULT_POLICY).products
+    for i in np.flatnonzero(decided.offer["nba_value"] >= 0):
+        chosen = bank.products[decided.offer["nba_value"][i]]
+        eligible = [bank.products[j] for j in np.flatnonzero(decided.eligible[i])]
+        assert values[chosen].value_brl == max(values[p].value_brl for p in eligible)
+
+
+def test_channel_response_is_the_banks_hidden_truth() -> None:
+    bank = generate_bank(50, seed=3)
+    archetypes = bank.customers["digital_archetype"].to_numpy()
+    nascent, activated = (int(np.flatnonzero(archetypes == a)[0]) for a in ("nascent", "activated"))
+    rows = np.array([nascent, nascent, activated, activated])
+    rates = bank.response_rate(rows, [Channel.ADVISOR, Channel.IN_APP, Channel.ADVISOR, Channel.IN_APP])
+    assert rates[0] > rates[1] and rates[3] > rates[2] and ((0 < rates) & (rates <= 1)).all()
 
 
 def test_the_cli_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:

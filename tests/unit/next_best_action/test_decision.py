@@ -30,6 +30,24 @@ def test_ranks_by_propensity_times_value_times_channel_factor() -> None:
     assert Rule.HELD_HERE in top.rules_passed and Rule.MARKETING_PERMISSION in top.rules_passed
 
 
+def test_conversion_objective_ranks_by_propensity_and_still_reports_expected_value() -> None:
+    policy = POLICY  # inbound: up to three offers, ranked
+    mortgage = scores({ProductCode.MORTGAGE: 0.1, SAV: 0.5, CC: 0.3})
+    by_value = run(mortgage, mode="inbound")
+    assert by_value.objective == "expected_value"
+    assert [o.product for o in by_value.offers] == [ProductCode.MORTGAGE, CC, SAV]  # 420 > 126 > 30
+    by_conversion = decide(mortgage, ALL_CHANNELS, ContactHistory(), NOW, policy, decision_id="dc_1",
+                           mode="inbound", objective="conversion")
+    assert by_conversion.objective == "conversion"
+    assert [o.product for o in by_conversion.offers] == [SAV, CC, ProductCode.MORTGAGE]
+    assert by_conversion.offers[2].expected_value == pytest.approx(0.1 * 4200)
+    # The policy can make it the default; the no-action threshold stays on expected value.
+    conversion_policy = policy.model_copy(update={"objective": "conversion", "min_expected_value_brl": 31.0})
+    decision = run(mortgage, policy=conversion_policy, mode="inbound")
+    assert [o.product for o in decision.offers] == [CC, ProductCode.MORTGAGE]
+    assert decision.blocked[SAV] == [Rule.MIN_EXPECTED_VALUE]
+
+
 def test_outbound_offers_one_and_explains_the_rest() -> None:
     decision = run()
     assert [o.product for o in decision.offers] == [CC]

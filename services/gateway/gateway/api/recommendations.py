@@ -8,6 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from prometeo.contracts import Objective
 from prometeo.web import Problem
 
 from gateway.deps import AuditDep, CustomerKeyDep, PurposeDep, RecommendationsReader, UpstreamsDep
@@ -41,6 +42,7 @@ class RecommendationsPublic(BaseModel):
     decision_id: str
     model_version: str
     generated_at: datetime
+    objective: Objective = "expected_value"  # what the ranking maximised
     recommendations: list[RecommendationPublic]
     blocked: dict[str, list[str]]
 
@@ -70,6 +72,7 @@ class _UpstreamDecision(BaseModel):
     decision_id: str
     model_version: str
     decided_at: datetime
+    objective: Objective = "expected_value"
     offers: list[_UpstreamOffer]
     blocked: dict[str, list[str]] = {}
 
@@ -80,6 +83,7 @@ def to_public(decision: _UpstreamDecision) -> RecommendationsPublic:
         decision_id=decision.decision_id,
         model_version=decision.model_version,
         generated_at=decision.decided_at,
+        objective=decision.objective,
         recommendations=[
             RecommendationPublic(
                 rank=rank,
@@ -105,10 +109,13 @@ async def get_recommendations(
     upstreams: UpstreamsDep,
     audit: AuditDep,
     lang: Lang = Query("es", description="Language of the reason texts"),
+    objective: Objective | None = Query(None, description="Rank by this objective instead of the policy's: "
+                                        "expected_value (margin per contact) or conversion (acceptances per contact)"),
 ) -> RecommendationsPublic:
     # A presentation, not a preview: the offers shown are recorded so their outcomes can be reported.
     response = await upstreams.call(
-        Upstream.NEXT_BEST_ACTION, "POST", f"/v1/nba/{customer_key}/presentations", params={"lang": lang}
+        Upstream.NEXT_BEST_ACTION, "POST", f"/v1/nba/{customer_key}/presentations",
+        params={"lang": lang, **({"objective": objective} if objective else {})},
     )
     try:
         decision = _UpstreamDecision.model_validate_json(response.content)

@@ -17,7 +17,7 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from prometeo.contracts import new_event, topics, utcnow
+from prometeo.contracts import Objective, new_event, topics, utcnow
 from prometeo.web import Problem
 
 from next_best_action.consumers.scores import SOURCE, offer_decided
@@ -55,6 +55,7 @@ class DecisionPublic(BaseModel):
     decision_id: str
     model_version: str
     decided_at: datetime
+    objective: Objective  # what the ranking maximised
     offers: list[OfferPublic]
     blocked: dict[str, list[str]]
 
@@ -78,12 +79,18 @@ def decision_public(customer_key: str, decision: Decision, lang: Lang) -> Decisi
         decision_id=decision.decision_id,
         model_version=decision.model_version,
         decided_at=decision.decided_at,
+        objective=decision.objective,
         offers=[_offer_public(o, lang) for o in decision.offers],
         blocked=decision.blocked,
     )
 
 
-def _inbound_decision(customer_key: str, store: NbaStore, policies: PolicySource, decision_id: str | None) -> Decision:
+ObjectiveQuery = Query(None, description="Rank by this objective instead of the policy's "
+                               "(expected_value: margin per contact; conversion: acceptances per contact)")
+
+
+def _inbound_decision(customer_key: str, store: NbaStore, policies: PolicySource, decision_id: str | None,
+                      objective: Objective | None) -> Decision:
     latest = store.latest_scores_at(customer_key)
     if latest is None:
         raise Problem(404, "Customer not found", "no scores are known for this customer")
@@ -91,7 +98,7 @@ def _inbound_decision(customer_key: str, store: NbaStore, policies: PolicySource
     now, policy = utcnow(), policies.current()
     if decision_id is None:
         # One presentation per customer, scores and day: showing the same offers again records nothing new.
-        stamp = f"{customer_key}|{computed_at.isoformat()}|{now.date().isoformat()}"
+        stamp = f"{customer_key}|{computed_at.isoformat()}|{now.date().isoformat()}|{objective or policy.objective}"
         decision_id = "dc_" + uuid.uuid5(_PRESENTATIONS, stamp).hex
     return decide(
         scores,
@@ -103,23 +110,25 @@ def _inbound_decision(customer_key: str, store: NbaStore, policies: PolicySource
         mode="inbound",
         # Daily caps protect a product's budget whoever shows the offer; only outbound offers consume them.
         volume_today=store.volume(volume_day(now, policy)),
+        objective=objective,
     )
 
 
 @router.get("/nba/{customer_key}")
 def next_best_action(
-    customer_key: str, store: StoreDep, policies: PolicySourceDep, lang: Lang = Query("es")
+    customer_key: str, store: StoreDep, policies: PolicySourceDep, lang: Lang = Query("es"),
+    objective: Objective | None = ObjectiveQuery,
 ) -> DecisionPublic:
-    decision = _inbound_decision(customer_key, store, policies, "dc_" + uuid.uuid4().hex)
+    decision = _inbound_decision(customer_key, store, policies, "dc_" + uuid.uuid4().hex, objective)
     return decision_public(customer_key, decision, lang)
 
 
 @router.post("/nba/{customer_key}/presentations")
 def present_next_best_action(
     customer_key: str, store: StoreDep, policies: PolicySourceDep, producer: ProducerDep,
-    lang: Lang = Query("es"),
+    lang: Lang = Query("es"), objective: Objective | None = ObjectiveQuery,
 ) -> DecisionPublic:
-    decision = _inbound_decision(customer_key, store, policies, None)
+    decision = _inbound_decision(customer_key, store, policies, None, objective)
     if decision.offers:
         event = new_event(offer_decided(decision), customer_key=customer_key, source=SOURCE,
                           event_id=uuid.uuid5(_PRESENTATIONS, decision.decision_id))

@@ -37,6 +37,7 @@ def offer_decided(decision: Decision) -> OfferDecidedV1:
             for o in decision.offers
         ],
         blocked=decision.blocked,
+        objective=decision.objective,
     )
 
 

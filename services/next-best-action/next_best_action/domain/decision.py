@@ -7,13 +7,13 @@ scores event yields the same decision and the same offer ids.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from prometeo.contracts import Channel, ProductCode
+from prometeo.contracts import Channel, Objective, ProductCode
 from prometeo.contracts.events import ProductScore, ReasonCode, ScoresComputedV1
 
 from next_best_action.domain.policy import AGE_BANDS, ARCHETYPES, Policy
@@ -65,6 +65,7 @@ class Decision:
     mode: Mode
     offers: tuple[Offer, ...]
     blocked: dict[str, list[str]]
+    objective: Objective = "expected_value"
 
     @property
     def no_action(self) -> bool:
@@ -85,8 +86,10 @@ def decide(
     decision_id: str,
     mode: Mode = "outbound",
     volume_today: Mapping[ProductCode, int] | None = None,
+    objective: Objective | None = None,
 ) -> Decision:
-    """`volume_today`: offers made today per product (for daily caps), counted on `volume_day(now, policy)`."""
+    """`volume_today`: offers made today per product (for daily caps), counted on `volume_day(now, policy)`.
+    `objective` overrides the policy's ranking objective for this decision (e.g. a conversion campaign)."""
     permitted = frozenset(permissions)
     volume_today = volume_today or {}
     held_here = set(scores.held_products) | history.accepted
@@ -150,7 +153,9 @@ def decide(
             rules_passed=tuple(passed),
         ))
 
-    candidates.sort(key=lambda o: (-o.expected_value, o.product.value))
+    objective = objective or policy.objective
+    rank = ranking_key(objective, policy)
+    candidates.sort(key=lambda o: (-rank(o), -o.expected_value, o.product.value))
     slots, limit = policy.max_offers_inbound, Rule.MAX_OFFERS
     if mode == "outbound":
         budget = max(0, cap - contacts_this_week)
@@ -166,7 +171,15 @@ def decide(
         mode=mode,
         offers=tuple(candidates[:slots]),
         blocked=dict(sorted(blocked.items())),
+        objective=objective,
     )
+
+
+def ranking_key(objective: Objective, policy: Policy) -> Callable[[Offer], float]:
+    """The quantity an objective maximises, per offer (higher ranks first)."""
+    if objective == "conversion":
+        return lambda o: o.propensity * policy.channels.response_factors[o.channel]
+    return lambda o: o.expected_value
 
 
 def _expected_value(score: ProductScore, value_brl: float, factor: float) -> float:
@@ -187,6 +200,13 @@ def _quiet_channels(profile: dict[str, str], now: datetime, policy: Policy) -> f
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo(quiet.default_timezone)
     return frozenset(quiet.channels) if quiet.is_quiet(now.astimezone(zone).time()) else frozenset()
+
+
+def channel_for(profile: dict[str, str], permissions: Iterable[Channel], now: datetime, policy: Policy,
+                mode: Mode = "outbound") -> Channel | None:
+    """The channel decide() contacts this customer on (it does not depend on the product); None: none usable."""
+    quiet = _quiet_channels(profile, now, policy) if mode == "outbound" else frozenset()
+    return _choose_channel(profile, frozenset(permissions), quiet, policy, mode)[0]
 
 
 def _pick(profile: dict[str, str], usable: frozenset[Channel], policy: Policy) -> Channel | None:

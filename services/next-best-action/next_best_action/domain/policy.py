@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from prometeo.contracts import Channel, ProductCode
+from prometeo.contracts import Channel, Objective, ProductCode
 
 AgeBand = Literal["18-24", "25-34", "35-44", "45-54", "55-64", "65+"]
 AGE_BANDS: tuple[AgeBand, ...] = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
@@ -153,6 +153,8 @@ class Policy(_Strict):
     min_expected_value_brl: float = Field(ge=0, description="Below this everywhere: no action")
     max_offers_per_decision: int = Field(default=1, ge=1, le=10)
     max_offers_inbound: int = Field(default=3, ge=1, le=10)
+    # The ranking objective (prometeo.contracts.Objective); the no-action threshold is on expected value either way.
+    objective: Objective = "expected_value"
     products: dict[ProductCode, ProductPolicy] = Field(min_length=1)
     channels: ChannelPolicy
     contact: ContactPolicy
