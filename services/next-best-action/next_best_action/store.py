@@ -1,7 +1,8 @@
 """Redis adapter for next-best-action. Key layout (docs/redis-keys.md):
 
   nba:customer:{ck}:scores       string  latest ScoresComputedV1 payload + occurred_at (JSON); TTL scores_ttl_s
-  nba:customer:{ck}:permissions  hash    consent_id → comma-separated marketing channels
+  nba:customer:{ck}:permissions  hash    consent_id → comma-separated marketing channels  (prometeo.permissions)
+  nba:customer:{ck}:marketing    hash    channel → opted_in | opted_out: explicit choices, they override consents
   nba:customer:{ck}:contacts     zset    "offer_id|product|channel" scored by epoch seconds; trimmed to retention
   nba:customer:{ck}:declines     hash    product → ISO time of the latest decline
   nba:customer:{ck}:accepted     set     products accepted (held now, before features catch up)
@@ -18,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 import redis
 
 from prometeo import keys
+from prometeo.permissions import MarketingPermissions
 from prometeo.contracts import Channel, ProductCode
 from prometeo.contracts.events import ScoresComputedV1
 
@@ -57,6 +59,7 @@ class NbaStore:
         self._retention = timedelta(days=contact_retention_days)
         self._erased_ttl_s = erased_ttl_s
         self._record_contacts = client.register_script(_RECORD_CONTACTS)
+        self.marketing = MarketingPermissions(client, keys.NBA)
 
     # -- idempotency -------------------------------------------------------------------------------
     def seen(self, event_id: str) -> bool:
@@ -89,19 +92,8 @@ class NbaStore:
         return ScoresComputedV1.model_validate(body["scores"]), datetime.fromisoformat(body["occurred_at"])
 
     # -- permissions -------------------------------------------------------------------------------
-    def grant(self, customer_key: str, consent_id: str, channels: list[Channel]) -> None:
-        key = _key(customer_key, "permissions")
-        if channels:
-            self._redis.hset(key, consent_id, ",".join(sorted(c.value for c in channels)))
-        else:
-            self._redis.hdel(key, consent_id)
-
-    def revoke(self, customer_key: str, consent_id: str) -> None:
-        self._redis.hdel(_key(customer_key, "permissions"), consent_id)
-
     def permissions(self, customer_key: str) -> frozenset[Channel]:
-        raw = self._redis.hvals(_key(customer_key, "permissions"))
-        return frozenset(Channel(c) for value in raw for c in value.decode().split(",") if c)
+        return self.marketing.channels(customer_key)
 
     # -- contact history ---------------------------------------------------------------------------
     def record_contacts(self, customer_key: str, decision: Decision, day: str) -> None:

@@ -19,6 +19,8 @@ from prometeo.contracts.events import (
     ConsentStatus,
     CustomerErasureRequestedV1,
     DataScope,
+    MarketingPermission,
+    MarketingPermissionChangedV1,
     OfferDecidedV1,
     OutcomeKind,
     OutcomeRecordedV1,
@@ -155,7 +157,8 @@ def test_get_nba_decides_in_real_time_with_localised_reasons(
     wait_until(lambda: nba.get(f"/v1/nba/{ck}").status_code == 200)
 
     es = nba.get(f"/v1/nba/{ck}", params={"lang": "es"}).json()
-    assert set(es) == {"customer_key", "decision_id", "model_version", "decided_at", "offers", "blocked"}
+    assert set(es) == {"customer_key", "decision_id", "model_version", "decided_at", "objective", "offers",
+                       "blocked"}
     assert es["customer_key"] == ck and es["model_version"] == "7"
     # No outbound permission: the customer is talking to an advisor.
     assert [(o["product"], o["channel"]) for o in es["offers"]] == [("credit_card", "advisor"), ("auto_insurance", "advisor")]
@@ -183,6 +186,28 @@ def test_consent_revocation_drops_permissions(
     revoked = ConsentChangedV1(consent_id="c-a", status=ConsentStatus.REVOKED)
     publish(broker, topics.CONSENT_EVENTS, [new_event(revoked, customer_key=ck, source=SRC)])
     wait_until(lambda: redis.hkeys(keys.customer(keys.NBA, ck, "permissions")) == [b"c-b"])
+
+
+def test_explicit_opt_outs_and_opt_ins_override_the_consents_channels(
+    nba: TestClient, broker: str, redis: redis_lib.Redis, unique: Callable[[str], str]
+) -> None:
+    ck = unique("ck_test")
+    grant(broker, ck, [Channel.IN_APP])
+    wait_permissions(redis, ck)
+    registry = MarketingPermissionChangedV1(channel=Channel.IN_APP, permission=MarketingPermission.OPTED_OUT,
+                                            source="do_not_contact_registry", registry="reus")
+    publish(broker, topics.CONSENT_EVENTS, [new_event(registry, customer_key=ck, source=SRC)])
+    wait_until(lambda: redis.hlen(keys.customer(keys.NBA, ck, "marketing")) == 1)
+    publish_scores(broker, ck)
+    [(_, blocked)] = decisions_for(broker, ck)
+    assert blocked.offers == [] and "marketing_permission" in blocked.blocked[CC.value]
+
+    opt_in = MarketingPermissionChangedV1(channel=Channel.EMAIL, permission=MarketingPermission.OPTED_IN)
+    publish(broker, topics.CONSENT_EVENTS, [new_event(opt_in, customer_key=ck, source=SRC)])
+    wait_until(lambda: redis.hlen(keys.customer(keys.NBA, ck, "marketing")) == 2)
+    publish_scores(broker, ck)
+    decision = next(d for _, d in decisions_for(broker, ck, count=2) if d.decision_id != blocked.decision_id)
+    assert [(o.product, o.channel) for o in decision.offers] == [(CC, Channel.EMAIL)]
 
 
 def test_erasure_deletes_every_nba_key_of_the_customer(

@@ -1,11 +1,10 @@
-"""consent-events.v1 → marketing permissions per consent; a revoked, rejected or expired consent drops its own."""
+"""consent-events.v1 → the marketing-permission view (prometeo.permissions): channels granted with a
+consent (dropped when it ends) and explicit per-channel opt-ins and opt-outs, which win."""
 
 from prometeo.contracts import Envelope, EventPayload
-from prometeo.contracts.events import ConsentChangedV1, ConsentGrantedV1, ConsentStatus
+from prometeo.contracts.events import ConsentGrantedV1
 
 from next_best_action.store import NbaStore
-
-_ENDED = frozenset({ConsentStatus.REVOKED, ConsentStatus.REJECTED, ConsentStatus.EXPIRED})
 
 
 class ConsentEventsHandler:
@@ -17,8 +16,6 @@ class ConsentEventsHandler:
         if self._store.seen(event_id):
             return
         if isinstance(payload, ConsentGrantedV1):
-            self._store.clear_erasure(ck)
-            self._store.grant(ck, payload.consent_id, payload.marketing_channels)
-        elif isinstance(payload, ConsentChangedV1) and payload.status in _ENDED:
-            self._store.revoke(ck, payload.consent_id)
+            self._store.clear_erasure(ck)  # a new consent lifts the erasure tombstone
+        self._store.marketing.apply(ck, payload)
         self._store.mark(event_id)
