@@ -56,6 +56,10 @@ class MarketingPermissions:
         else:
             self._redis.hdel(key, consent_id)
 
+    def known(self, customer_key: str) -> bool:
+        """Has any consent channel or explicit choice for this customer been seen yet?"""
+        return bool(self._redis.exists(self._key(customer_key, "permissions"), self._key(customer_key, "marketing")))
+
     def channels(self, customer_key: str) -> frozenset[Channel]:
         """The channels this customer may be contacted on now."""
         with self._redis.pipeline(transaction=False) as pipe:

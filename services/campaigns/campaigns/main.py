@@ -8,13 +8,16 @@ from fastapi import FastAPI
 from kafka.errors import KafkaError
 
 from prometeo.bus import TRANSIENT_ERRORS, ConsumerLoop, EventProducer
+from prometeo import keys
 from prometeo.contracts import topics
+from prometeo.permissions import MarketingPermissions
 from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
 from prometeo.telemetry.tracing import configure_tracing
 from prometeo.web import build_app
 
 from campaigns.adapters import build_adapter
 from campaigns.api import campaigns, experiments, kpis, offers, outcomes
+from campaigns.consumers.consent_events import ConsentEventsHandler
 from campaigns.consumers.customer_erasure import CustomerErasureHandler
 from campaigns.consumers.offers import OffersHandler
 from campaigns.consumers.outcomes import OutcomesHandler
@@ -40,9 +43,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     schedule = Schedule(client)
     sequences = SequenceStore(client, ttl_s=settings.offers_ttl_s)
     producer = EventProducer(settings.kafka_bootstrap_servers, SERVICE)
+    permissions = MarketingPermissions(client, keys.CAMPAIGNS)
     runner = SequenceRunner(
-        store, sequences, schedule, adapter, day_s=settings.sequence_day_s,
-        definitions_refresh_s=settings.definitions_refresh_s,
+        store, sequences, schedule, adapter, day_s=settings.sequence_day_s, permissions=permissions,
+        quiet_hours=settings.quiet_hours, definitions_refresh_s=settings.definitions_refresh_s,
+        hold_s=settings.paused_recheck_s, permission_wait_s=settings.permission_wait_s,
         publish=lambda event: producer.publish(topics.OUTCOMES, event).get(timeout=settings.publish_timeout_s),
     )
     offers_handler = OffersHandler(store, adapter, producer, settings.publish_timeout_s, settings.campaign_id,
@@ -54,6 +59,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             topics.OFFERS: offers_handler,
             topics.OUTCOMES: OutcomesHandler(store, runner),
             topics.SCORES: ScoresHandler(store, runner),
+            topics.CONSENT_EVENTS: ConsentEventsHandler(store, permissions),
             topics.CUSTOMER_ERASURE: CustomerErasureHandler(store),
         },
         producer,
@@ -68,6 +74,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     app.state.redis, app.state.store, app.state.adapter = client, store, adapter
     app.state.schedule, app.state.scheduler, app.state.sequences = schedule, scheduler, sequences
+    app.state.runner = runner
     app.state.runtime = Runtime(producer, [loop])
     app.state.runtime.start()
     scheduler.start()

@@ -25,6 +25,16 @@ return due
 """
 
 
+class Deferred(Exception):  # noqa: N818 - not an error: the job is due again later
+    """Raised by a handler whose job must wait (quiet hours, a paused campaign): run it again at
+    `until` (epoch seconds), with no attempt counted."""
+
+    def __init__(self, until: float, reason: str) -> None:
+        super().__init__(reason)
+        self.until = until
+        self.reason = reason
+
+
 class Job(BaseModel):
     """deliver: retry a parked offer delivery. step: run a sequence step. timer: a step's wait ended."""
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from prometeo.telemetry.metrics import CAMPAIGN_JOBS
 
 from campaigns.adapters.http_delivery import backoff_delay
-from campaigns.schedule import Job, JobKind, Schedule
+from campaigns.schedule import Deferred, Job, JobKind, Schedule
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Job], None]
@@ -51,6 +51,11 @@ class Scheduler:
         for member, job in claimed:
             try:
                 self._handlers[job.kind](job)
+            except Deferred as wait:
+                self._schedule.reschedule(member, job, wait.until)
+                CAMPAIGN_JOBS.labels(job.kind, "deferred").inc()
+                log.info("scheduled job deferred", extra={"kind": job.kind, "offer_id": job.offer_id,
+                                                          "reason": wait.reason, "until": wait.until})
             except Exception as exc:  # noqa: BLE001 - any failure is retried later, never lost
                 retry = job.model_copy(update={"attempt": job.attempt + 1})
                 delay = backoff_delay(retry.attempt, *self._backoff)

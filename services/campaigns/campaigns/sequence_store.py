@@ -2,7 +2,8 @@
 
   campaigns:definitions:all              hash    campaign_id → CampaignDefinition JSON (immutable once created)
   campaigns:campaign:{id}:enrolled       string  customers enrolled (the volume budget counts these)
-  campaigns:campaign:{id}:steps          hash    "<step>|<sent|failed>" → integer
+  campaigns:campaign:{id}:steps          hash    "<step>|<sent|failed|suppressed>" → integer
+  campaigns:campaign:{id}:paused         string  present while the campaign is paused
   campaigns:customer:{ck}:enrolled       hash    campaign_id → offer_id (once per customer and campaign)
   campaigns:customer:{ck}:sequences      hash    offer_id → SequenceState JSON
 """
@@ -58,6 +59,19 @@ class SequenceStore:
     def definitions(self) -> list[CampaignDefinition]:
         raw = self._redis.hvals(_definitions())
         return sorted((CampaignDefinition.model_validate_json(r) for r in raw), key=lambda c: c.starts_at)
+
+    def set_paused(self, campaign_id: str, paused: bool) -> None:
+        key = _campaign(campaign_id, "paused")
+        if paused:
+            self._redis.set(key, "1")
+        else:
+            self._redis.delete(key)
+
+    def paused(self, campaign_ids: list[str]) -> set[str]:
+        if not campaign_ids:
+            return set()
+        flags = self._redis.mget([_campaign(c, "paused") for c in campaign_ids])
+        return {c for c, flag in zip(campaign_ids, flags, strict=True) if flag is not None}
 
     def enrolled(self, campaign_id: str) -> int:
         return int(self._redis.get(_campaign(campaign_id, "enrolled")) or 0)

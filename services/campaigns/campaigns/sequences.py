@@ -4,6 +4,14 @@ step, arm a timer) through the durable schedule, and feeds it outcomes and timer
 Every step runs as a scheduled job, so a failed send is retried with backoff (never lost) and a wait
 survives restarts: the timer is a job in the Redis sorted set, due at `now + days × sequence_day_s`.
 A step is sent once: its idempotency key is `<offer_id>.<step_no>.<step>` and a sent-marker is kept.
+
+Contact policy at send time, not only at enrolment (a sequence runs for days):
+  * A/B holdout: the campaign's `control_share` of entering customers is enrolled as `held_out` and
+    sent nothing; both groups count in the campaign's experiment.
+  * Marketing permission: a step whose channel the customer has not granted (or has opted out of) is
+    not sent; it is counted `suppressed` and the sequence moves on as if its wait had ended.
+  * Quiet hours: a step on an interrupting channel during the customer's local quiet hours waits
+    (`Deferred`) until they end. A paused campaign holds its due steps and enrols nobody.
 """
 
 from __future__ import annotations
@@ -14,17 +22,20 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
-from prometeo.contracts import Envelope, new_event, utcnow
+from prometeo.contracts import Channel, Envelope, new_event, utcnow
 from prometeo.contracts.events import OutcomeKind, OutcomeRecordedV1, ScoresComputedV1
+from prometeo.permissions import MarketingPermissions
+from prometeo.quiet_hours import QuietHours
 from prometeo.telemetry.metrics import DELIVERIES
 
 from campaigns.adapters.base import ChannelAdapter, Delivery, PermanentDeliveryError, TransientDeliveryError
 from campaigns.domain import kpis
 from campaigns.domain import sequence as machine
 from campaigns.domain.campaign import CampaignDefinition, matches
-from campaigns.schedule import Job, Schedule
+from campaigns.domain.experiment import assign
+from campaigns.schedule import Deferred, Job, Schedule
 from campaigns.sequence_store import SequenceStore
-from campaigns.store import CampaignStore, OfferRecord, segment_increments
+from campaigns.store import CampaignStore, OfferRecord, experiment_increments, segment_increments
 
 log = logging.getLogger(__name__)
 SOURCE = "campaigns"
@@ -44,10 +55,16 @@ class SequenceRunner:
         adapter: ChannelAdapter,
         *,
         day_s: float,
+        permissions: MarketingPermissions,
+        quiet_hours: QuietHours | None = None,
         definitions_refresh_s: float = 2.0,
         publish: Publish | None = None,
         clock: Callable[[], float] = time.time,
+        hold_s: float = 60.0,
+        permission_wait_s: float = 3600.0,
     ) -> None:
+        """`hold_s`: how often a paused campaign's due step is looked at again. `permission_wait_s`: how
+        long a step waits for the customer's permissions to be known (consent events may lag scores)."""
         self._store = store
         self._sequences = sequences
         self._schedule = schedule
@@ -56,15 +73,26 @@ class SequenceRunner:
         self._refresh_s = definitions_refresh_s
         self._publish = publish
         self._clock = clock
-        self._cache: tuple[float, dict[str, CampaignDefinition]] = (-1e18, {})
+        self._permissions = permissions
+        self._quiet_hours = quiet_hours
+        self._hold_s = hold_s
+        self._permission_wait_s = permission_wait_s
+        self._cache: tuple[float, dict[str, CampaignDefinition], set[str]] = (-1e18, {}, set())
 
     # -- definitions -------------------------------------------------------------------------------
-    def _definitions(self) -> dict[str, CampaignDefinition]:
-        loaded_at, cached = self._cache
+    def _refresh(self) -> tuple[dict[str, CampaignDefinition], set[str]]:
+        loaded_at, cached, paused = self._cache
         if self._clock() - loaded_at >= self._refresh_s:
             cached = {c.campaign_id: c for c in self._sequences.definitions()}
-            self._cache = (self._clock(), cached)
-        return cached
+            paused = self._sequences.paused(list(cached))
+            self._cache = (self._clock(), cached, paused)
+        return cached, paused
+
+    def _definitions(self) -> dict[str, CampaignDefinition]:
+        return self._refresh()[0]
+
+    def _paused(self, campaign_id: str) -> bool:
+        return campaign_id in self._refresh()[1]
 
     def _definition(self, campaign_id: str) -> CampaignDefinition | None:
         return self._definitions().get(campaign_id) or self._sequences.definition(campaign_id)
@@ -77,7 +105,7 @@ class SequenceRunner:
         held = {p.value for p in [*scores.held_products, *scores.held_elsewhere]}
         entered = []
         for campaign in self._definitions().values():
-            if not campaign.is_active(now) or not matches(campaign, scores.features, propensity, scores.profile, held):
+            if not campaign.is_active(now) or self._paused(campaign.campaign_id) or not matches(campaign, scores.features, propensity, scores.profile, held):
                 continue
             if self._sequences.offer_for(customer_key, campaign.campaign_id) is not None:
                 continue
@@ -90,18 +118,28 @@ class SequenceRunner:
         offer_id = campaign_offer_id(campaign.campaign_id, customer_key)
         score = next((s for s in scores.scores if s.product == campaign.product), None)
         first = campaign.sequence.steps[0]
+        group = assign(customer_key, campaign.campaign_id, campaign.control_share)
         record = OfferRecord(
             offer_id=offer_id, decision_id=f"cp_{campaign.campaign_id}", customer_key=customer_key,
             product=campaign.product.value, channel=first.channel.value if first.channel else "advisor",
             propensity=score.propensity if score else 0.0, expected_value=0.0,
             reason_codes=[r.code for r in score.reasons] if score else [], rules_passed=["campaign_target"],
-            decided_at=decided_at, status="sequence", campaign_id=campaign.campaign_id,
+            decided_at=decided_at, status="sequence" if group == "test" else "holdout",
+            campaign_id=campaign.campaign_id, group=group,
         )
-        state, actions = machine.start(campaign.sequence, campaign.campaign_id, customer_key, offer_id, utcnow())
+        timezone = scores.profile.get("timezone")
+        if group == "control":
+            state = machine.held_out(campaign.sequence, campaign.campaign_id, customer_key, offer_id, utcnow())
+            actions: list[machine.Action] = []
+        else:
+            state, actions = machine.start(campaign.sequence, campaign.campaign_id, customer_key, offer_id,
+                                           utcnow(), timezone)
         result = self._sequences.enrol(campaign, record, state, self._jobs(state, actions))
         if result != -1:  # also on a redelivery: the marker makes it count once, even after a crash
+            counter = kpis.OFFERS if group == "test" else kpis.HOLDOUT
             self._store.count_once(f"{offer_id}.recorded",
-                                   segment_increments(record.product, record.channel, kpis.OFFERS))
+                                   segment_increments(record.product, record.channel, counter)
+                                   + experiment_increments(campaign.campaign_id, group, kpis.OFFERS))
         if result == 1:
             log.info("customer enrolled", extra={"customer_key": customer_key, "campaign_id": campaign.campaign_id})
         return result
@@ -139,6 +177,22 @@ class SequenceRunner:
         if result is not None:
             self._apply(*result)
 
+    def _permitted(self, job: Job, state: machine.SequenceState, channel: Channel, campaign: CampaignDefinition,
+                   step_id: str, marker: str, now: datetime) -> bool:
+        """May the step go out on `channel`? A refusal is final for this step: counted, then the sequence
+        moves on. Permissions not known yet (consent events behind scores) wait a while first."""
+        ck = job.customer_key
+        if channel in self._permissions.channels(ck):
+            return True
+        if not self._permissions.known(ck) and (now - state.entered_at).total_seconds() < self._permission_wait_s:
+            raise Deferred(self._clock() + min(self._hold_s, self._permission_wait_s), "permissions not known yet")
+        counters = self._sequences.step_counter(campaign.campaign_id)
+        if self._store.count_once(f"{marker}.suppressed", [(counters, f"{step_id}|suppressed", 1)]):
+            log.info("sequence step suppressed: no marketing permission", extra={
+                "offer_id": job.offer_id, "step": step_id, "channel": channel.value})
+        self._advance(ck, job.offer_id, lambda seq, st: machine.skip(seq, st, job.step_no, utcnow()))
+        return False
+
     # -- steps (scheduler) -------------------------------------------------------------------------
     def run_step(self, job: Job) -> None:
         """Send the step (raises TransientDeliveryError to be retried later)."""
@@ -146,8 +200,11 @@ class SequenceRunner:
         campaign = self._definition(state.campaign_id) if state else None
         if state is None or campaign is None or state.status == "stopped" or job.step_no > len(state.path):
             return
-        if utcnow() >= campaign.ends_at:
+        now = utcnow()
+        if now >= campaign.ends_at:
             return  # the campaign is over: a step still pending is not sent
+        if self._paused(campaign.campaign_id):
+            raise Deferred(self._clock() + self._hold_s, "campaign paused")
         step = campaign.sequence.step(state.path[job.step_no - 1])
         marker = f"{job.offer_id}.{job.step_no}.{step.id}"
         if self._store.applied(f"{marker}.sent"):
@@ -155,7 +212,13 @@ class SequenceRunner:
         record = self._store.get_offer(job.customer_key, job.offer_id)
         if record is None:
             return
-        channel = step.channel.value if step.action == "send" and step.channel else "advisor"
+        channel = step.channel if step.action == "send" and step.channel else Channel.ADVISOR
+        if not self._permitted(job, state, channel, campaign, step.id, marker, now):
+            return
+        if self._quiet_hours is not None and self._quiet_hours.silences(channel, now, state.timezone):
+            resume = self._quiet_hours.ends_after(now, state.timezone)
+            raise Deferred(self._clock() + (resume - now).total_seconds(), f"quiet hours for {channel.value}")
+        channel = channel.value
         delivery = Delivery(
             offer_id=job.offer_id, decision_id=record.decision_id, customer_key=job.customer_key,
             product=record.product, channel=channel, reason_codes=tuple(record.reason_codes),

@@ -1,9 +1,11 @@
+from datetime import time
 from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from prometeo.quiet_hours import QuietHours
 from prometeo.settings import SharedSettings
 
 
@@ -54,8 +56,16 @@ class Settings(SharedSettings):
     scheduler_lease_s: float = Field(default=60.0, gt=0)
     # Seconds in a sequence "day" (waits are written in days); tests shrink it.
     sequence_day_s: float = Field(default=86400.0, gt=0)
-    # How often campaign definitions are re-read from Redis by the scores consumer.
+    # How often campaign definitions (and their paused flags) are re-read from Redis.
     definitions_refresh_s: float = Field(default=2.0, ge=0)
+    # Sequence steps on interrupting channels wait for the end of the customer's local quiet hours.
+    # JSON in the environment, e.g. {"start": "21:00", "end": "08:00"}; null turns it off.
+    quiet_hours: QuietHours | None = QuietHours(start=time(21, 0), end=time(8, 0))
+    # A paused campaign's due steps are looked at again this often.
+    paused_recheck_s: float = Field(default=60.0, gt=0)
+    # A step waits this long for the customer's marketing permissions to arrive (consent-events.v1
+    # can be consumed after scores.v1); then no permission means the step is not sent.
+    permission_wait_s: float = Field(default=3600.0, ge=0)
     # A/B holdout: this share of customers (hashed with the campaign id) receives nothing.
     campaign_id: str = Field(default="nba-always-on", min_length=1)
     control_share: float = Field(default=0.0, ge=0, lt=1)

@@ -6,6 +6,7 @@ it starts again (timers live in Redis). One sequence day = 1 s here."""
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,9 +17,18 @@ import redis as redis_lib
 from fastapi.testclient import TestClient
 
 from prometeo import keys
-from prometeo.contracts import ProductCode, decode, new_event, topics, utcnow
-from prometeo.contracts.events import CustomerErasureRequestedV1, ProductScore, ScoresComputedV1
+from prometeo.contracts import Channel, ProductCode, decode, new_event, topics, utcnow
+from prometeo.contracts.events import (
+    ConsentGrantedV1,
+    CustomerErasureRequestedV1,
+    DataScope,
+    MarketingPermission,
+    MarketingPermissionChangedV1,
+    ProductScore,
+    ScoresComputedV1,
+)
 
+from campaigns.domain.experiment import assign
 from campaigns.sequences import campaign_offer_id
 from campaigns.settings import get_settings
 from tests.bus_helpers import publish, read_topic, wait_until
@@ -52,6 +62,26 @@ def campaigns_app(env: dict[str, str]) -> Iterator[TestClient]:
         get_settings.cache_clear()
 
 
+def grant(broker: str, customers: list[str], channels: list[Channel]) -> None:
+    payload = ConsentGrantedV1(consent_id="c-1", institution="bank-x", scopes=[DataScope.ACCOUNTS],
+                               marketing_channels=channels)
+    publish(broker, topics.CONSENT_EVENTS, [new_event(payload, customer_key=ck, source="tests") for ck in customers])
+
+
+def base_env(broker: str, redis_url: str, run: str) -> dict[str, str]:
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": broker, "REDIS_URL": redis_url,
+        "PROMETEO_CONSUMER_SESSION_TIMEOUT_MS": "1500",
+        "PROMETEO_CAMPAIGNS_GROUP_ID": f"campaigns-seq-{run}",
+        "PROMETEO_CAMPAIGNS_SEQUENCE_DAY_S": str(DAY_S),
+        "PROMETEO_CAMPAIGNS_SCHEDULER_INTERVAL_S": "0.1",
+        "PROMETEO_CAMPAIGNS_DEFINITIONS_REFRESH_S": "0",
+        "PROMETEO_CAMPAIGNS_PAUSED_RECHECK_S": "0.3",
+        # Steps must not depend on the hour the suite runs at; quiet hours have their own test.
+        "PROMETEO_CAMPAIGNS_QUIET_HOURS": "null",
+    }
+
+
 def scores(run: str, *, held: list[ProductCode] | None = None) -> ScoresComputedV1:
     return ScoresComputedV1(
         model_name="prometeo-propensity", model_version="3", feature_set_version="fs1",
@@ -67,15 +97,10 @@ def test_sequence_branches_and_survives_a_restart(
     smtp, sms, crm = servers
     run = uuid.uuid4().hex[:10]
     env = {
-        "KAFKA_BOOTSTRAP_SERVERS": broker, "REDIS_URL": redis_url,
-        "PROMETEO_CONSUMER_SESSION_TIMEOUT_MS": "1500",
-        "PROMETEO_CAMPAIGNS_GROUP_ID": f"campaigns-seq-{run}",
+        **base_env(broker, redis_url, run),
         "PROMETEO_CAMPAIGNS_ADAPTER": "webhook", "PROMETEO_CAMPAIGNS_WEBHOOK_URL": f"{crm.url}/tasks",
         "PROMETEO_CAMPAIGNS_SMTP_HOST": "127.0.0.1", "PROMETEO_CAMPAIGNS_SMTP_PORT": str(smtp.port),
         "PROMETEO_CAMPAIGNS_MESSAGING_URL": f"{sms.url}/v1/messages",
-        "PROMETEO_CAMPAIGNS_SEQUENCE_DAY_S": str(DAY_S),
-        "PROMETEO_CAMPAIGNS_SCHEDULER_INTERVAL_S": "0.1",
-        "PROMETEO_CAMPAIGNS_DEFINITIONS_REFRESH_S": "0",
     }
     campaign_id = f"seq-{run}"
     clicker, waiter, late, holder = (f"ck_seq-{run}-{n}" for n in ("clicker", "waiter", "late", "holder"))
@@ -104,6 +129,7 @@ def test_sequence_branches_and_survives_a_restart(
         bad = client.post("/v1/campaigns", json={**definition, "campaign_id": f"bad-{run}", "budget": 0})
         assert bad.status_code == 422
 
+        grant(broker, [clicker, waiter, late, holder], [Channel.EMAIL, Channel.SMS, Channel.ADVISOR])
         publish(broker, topics.SCORES, [new_event(scores(run), customer_key=ck, source="scoring")
                                         for ck in (clicker, waiter)]
                 + [new_event(scores(run, held=[ProductCode.CREDIT_CARD]), customer_key=holder, source="scoring")])
@@ -153,3 +179,98 @@ def test_sequence_branches_and_survives_a_restart(
         publish(broker, topics.CUSTOMER_ERASURE, [new_event(erasure, customer_key=clicker, source="tests")])
         wait_until(lambda: client.get(f"/v1/campaigns/{campaign_id}/customers/{clicker}").status_code == 404)
         assert not list(redis.scan_iter(match=keys.customer_pattern(keys.CAMPAIGNS, clicker)))
+
+
+def test_contact_policy_at_send_time_holdout_and_pause(broker: str, redis_url: str) -> None:
+    """Outbox adapter (every send lands in Redis). Quiet hours cover now, for SMS only. Customers:
+    `quiet` (e-mail + SMS: the SMS step waits for the end of quiet hours), `mail_only` (the SMS step
+    is suppressed and the sequence ends), `opted_out` (granted e-mail, then opted out of it: nothing
+    is sent), `control` (drawn into the holdout: enrolled, never contacted), `late` (arrives while the
+    campaign is paused: enrolled only after it resumes)."""
+    run = uuid.uuid4().hex[:10]
+    now = utcnow()
+    window = {"start": (now - timedelta(hours=1)).strftime("%H:%M"), "end": (now + timedelta(hours=1)).strftime("%H:%M"),
+              "channels": ["sms"], "default_timezone": "UTC"}
+    env = {**base_env(broker, redis_url, run), "PROMETEO_CAMPAIGNS_QUIET_HOURS": json.dumps(window)}
+    campaign_id = f"policy-{run}"
+    names = ("quiet", "mail_only", "opted_out", "late")
+    ck = {n: f"ck_pol-{run}-{n}" for n in names}
+    # Deterministic holdout: pick keys that hash into each group for a 50 % control share.
+    candidates = (f"ck_pol-{run}-c{i}" for i in range(100))
+    ck["control"] = next(c for c in candidates if assign(c, campaign_id, 0.5) == "control")
+    for name in names:
+        while assign(ck[name], campaign_id, 0.5) != "test":
+            ck[name] += "x"
+    offer = {n: campaign_offer_id(campaign_id, c) for n, c in ck.items()}
+    definition = {
+        "campaign_id": campaign_id, "name": "Seguro de vida", "product": "life_insurance",
+        "target": {"all": [{"field": "segment.test_run", "op": "eq", "value": run}]},
+        "channels": ["email", "sms"], "budget": 10, "control_share": 0.5,
+        "starts_at": (now - timedelta(hours=1)).isoformat(), "ends_at": (now + timedelta(days=1)).isoformat(),
+        "sequence": {"steps": [
+            {"id": "email", "channel": "email", "timeout": {"after_days": 1, "unless": ["opened"], "goto": "sms"}},
+            {"id": "sms", "channel": "sms"}]},
+    }
+
+    def outbox(name: str) -> list[dict]:
+        return [json.loads(raw) for raw in redis_lib.Redis.from_url(redis_url).lrange(
+            keys.customer(keys.CAMPAIGNS, ck[name], "outbox"), 0, -1)]
+
+    def state(client: TestClient, name: str) -> dict:
+        return client.get(f"/v1/campaigns/{campaign_id}/customers/{ck[name]}").json()
+
+    def life_scores() -> ScoresComputedV1:
+        return ScoresComputedV1(model_name="m", model_version="1", feature_set_version="fs1",
+                                scores=[ProductScore(product=ProductCode.LIFE_INSURANCE, propensity=0.4)],
+                                profile={"test_run": run})
+
+    with campaigns_app(env) as client:
+        assert client.post("/v1/campaigns", json=definition).status_code == 201
+        grant(broker, [ck["quiet"], ck["control"], ck["late"]], [Channel.EMAIL, Channel.SMS])
+        grant(broker, [ck["mail_only"], ck["opted_out"]], [Channel.EMAIL])
+        opt_out = MarketingPermissionChangedV1(channel=Channel.EMAIL, permission=MarketingPermission.OPTED_OUT)
+        publish(broker, topics.CONSENT_EVENTS, [new_event(opt_out, customer_key=ck["opted_out"], source="tests")])
+        marketing = keys.customer(keys.CAMPAIGNS, ck["opted_out"], "marketing")
+        wait_until(lambda: redis_lib.Redis.from_url(redis_url).hlen(marketing) == 1)  # else the e-mail may beat it
+        publish(broker, topics.SCORES, [new_event(life_scores(), customer_key=ck[n], source="scoring")
+                                        for n in ("quiet", "mail_only", "opted_out", "control")])
+
+        # mail_only: e-mail sent; a "day" later the SMS step is suppressed and the sequence ends.
+        wait_until(lambda: state(client, "mail_only").get("status") == "completed", timeout=30)
+        assert [d["channel"] for d in outbox("mail_only")] == ["email"]
+        assert state(client, "mail_only")["skipped"] == ["sms"]
+        # opted_out: the e-mail is suppressed too, and with it the whole sequence.
+        wait_until(lambda: state(client, "opted_out").get("skipped") == ["email", "sms"], timeout=30)
+        assert outbox("opted_out") == []
+        # quiet: e-mail sent, the SMS waits for the end of the window.
+        wait_until(lambda: state(client, "quiet").get("path") == ["email", "sms"], timeout=30)
+        # Deferred past the scheduler's lease (a claimed job is briefly due `lease_s` ahead).
+        [due] = wait_until(lambda: [at for j, at in client.app.state.schedule.pending(ck["quiet"])
+                                    if j.kind == "step" and j.step_no == 2 and at > time.time() + 300] or None,
+                           timeout=30)
+        window_end = now.replace(second=0, microsecond=0) + timedelta(hours=1)
+        assert abs(due - window_end.timestamp()) < 120
+        assert [d["channel"] for d in outbox("quiet")] == ["email"]
+        # control: enrolled and counted, never contacted.
+        assert state(client, "control")["status"] == "held_out" and outbox("control") == []
+        experiment = client.get(f"/v1/experiments/{campaign_id}").json()
+        assert experiment["control_share"] == 0.5 and experiment["active"] is True
+        assert (experiment["test"]["offers"], experiment["control"]["offers"]) == (3, 1)
+        steps = client.get(f"/v1/campaigns/{campaign_id}").json()["steps"]
+        assert steps == {"email": {"sent": 2, "suppressed": 1}, "sms": {"suppressed": 2}}
+
+        # Paused: nobody enters; resumed: the next scores event enrols.
+        paused = client.post(f"/v1/campaigns/{campaign_id}/pause").json()
+        assert paused["paused"] is True and paused["active"] is False
+        publish(broker, topics.SCORES, [new_event(life_scores(), customer_key=ck["late"], source="scoring")])
+        time.sleep(2.0)
+        assert client.get(f"/v1/campaigns/{campaign_id}/customers/{ck['late']}").status_code == 404
+        assert client.post(f"/v1/campaigns/{campaign_id}/resume").json()["paused"] is False
+        publish(broker, topics.SCORES, [new_event(life_scores(), customer_key=ck["late"], source="scoring")])
+        wait_until(lambda: [d["channel"] for d in outbox("late")] == ["email"], timeout=30)
+        assert client.post("/v1/campaigns/no-such-campaign/pause").status_code == 404
+        # Leave no due job behind for the next module's campaigns app (the schedule is shared in Redis).
+        schedule = client.app.state.schedule
+        for customer in ck.values():
+            for job, _ in schedule.pending(customer):
+                schedule.done(job.model_dump_json())

@@ -52,6 +52,14 @@ def _stub_app(stub: StubUpstream) -> FastAPI:
     def kpis() -> dict[str, float]:
         return {"offers_made": 1, "acceptance_rate": 0.0}
 
+    @app.post("/v1/campaigns/{campaign_id}/{action}")
+    def change_campaign(campaign_id: str, action: str) -> dict[str, object]:
+        return {"campaign_id": campaign_id, "paused": action == "pause"}
+
+    @app.get("/v1/experiments/{campaign_id}")
+    def experiment(campaign_id: str) -> dict[str, object]:
+        return {"campaign_id": campaign_id, "lift": {"absolute": 0.02, "p_value": 0.01}}
+
     return app
 
 

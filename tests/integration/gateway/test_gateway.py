@@ -127,6 +127,17 @@ def test_recommendations_read_is_audited_on_audit_v1_without_the_raw_id(
     assert refused.status_code == 422 and refused.headers["content-type"].startswith("application/problem+json")
 
 
+def test_marketing_pauses_campaigns_and_reads_experiments(gateway: TestClient, api_keys: dict[str, str]) -> None:
+    marketing, advisor = ({"X-API-Key": _key(api_keys, role)} for role in ("marketing", "advisor"))
+    paused = gateway.post("/v1/campaigns/spring-2026/pause", headers=marketing)
+    assert paused.status_code == 200 and paused.json() == {"campaign_id": "spring-2026", "paused": True}
+    assert gateway.post("/v1/campaigns/spring-2026/resume", headers=marketing).json()["paused"] is False
+    assert gateway.post("/v1/campaigns/spring-2026/pause", headers=advisor).status_code == 403
+    assert gateway.post("/v1/campaigns/spring-2026/delete", headers=marketing).status_code == 422
+    lift = gateway.get("/v1/experiments/spring-2026", headers=marketing)
+    assert lift.status_code == 200 and lift.json()["lift"]["p_value"] == 0.01
+
+
 def test_upstream_problems_and_outages(gateway: TestClient, api_keys: dict[str, str]) -> None:
     advisor = {"X-API-Key": _key(api_keys, "advisor")}
     not_found = gateway.get("/v1/customers/ck_unknown-123/recommendations", headers=advisor)

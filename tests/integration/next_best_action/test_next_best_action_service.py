@@ -2,9 +2,7 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +10,7 @@ import redis as redis_lib
 from fastapi.testclient import TestClient
 
 from prometeo import keys
-from prometeo.contracts import Channel, Envelope, ProductCode, decode, new_event, topics, utcnow
+from prometeo.contracts import Channel, Envelope, ProductCode, decode, new_event, topics
 from prometeo.contracts.events import (
     ConsentChangedV1,
     ConsentGrantedV1,

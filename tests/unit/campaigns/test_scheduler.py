@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from campaigns.adapters.base import TransientDeliveryError
-from campaigns.schedule import Job
+from campaigns.schedule import Deferred, Job
 from campaigns.scheduler import Scheduler
 
 
@@ -65,3 +65,23 @@ def test_only_due_jobs_run_and_are_removed_once_done() -> None:
     schedule.add(Job(kind="timer", customer_key="ck_12345678", offer_id="of_2", step_no=1), 9.0)
     assert scheduler.run_once() == 1
     assert [j.offer_id for j in seen] == ["of_1"] and len(schedule.jobs) == 1
+
+
+def test_a_deferred_job_waits_until_asked_without_counting_an_attempt() -> None:
+    schedule = MemorySchedule()
+    calls: list[int] = []
+
+    def step(job: Job) -> None:
+        calls.append(job.attempt)
+        if len(calls) == 1:
+            raise Deferred(500.0, "quiet hours for sms")
+
+    scheduler = Scheduler(schedule, {"step": step}, interval_s=0.1, lease_s=60, retry_backoff_s=1,
+                          retry_backoff_max_s=1, clock=lambda: 5.0)  # type: ignore[arg-type]
+    schedule.add(Job(kind="step", customer_key="ck_12345678", offer_id="of_1", step_no=2), 1.0)
+    scheduler.run_once()
+    [(member, due)] = schedule.jobs.items()
+    assert due == 500.0 and Job.model_validate_json(member).attempt == 0
+    scheduler._clock = lambda: 500.0  # type: ignore[method-assign]
+    scheduler.run_once()
+    assert schedule.jobs == {} and calls == [0, 0]

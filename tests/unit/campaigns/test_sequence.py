@@ -39,6 +39,24 @@ def test_opened_email_cancels_the_sms_but_a_click_still_calls_the_advisor() -> N
     assert (state.step_id, state.status) == ("advisor", "completed")  # the last step waits for nothing
 
 
+def test_a_step_without_permission_is_skipped_to_its_timeout_step() -> None:
+    state, _ = started()
+    state, actions = machine.skip(SEQ, state, 1, NOW)
+    assert (state.step_id, state.path, state.skipped) == ("sms", ["email", "sms"], ["email"])
+    assert actions == [machine.RunStep("sms", 2)]
+    assert machine.on_timer(SEQ, state, 1, NOW + timedelta(days=3)) == (state, [])  # the email's wait is void
+    state, actions = machine.skip(SEQ, state, 2, NOW)  # no timeout on the SMS: the sequence ends
+    assert (state.status, state.skipped, actions) == ("completed", ["email", "sms"], [])
+    assert machine.skip(SEQ, state, 1, NOW) == (state, [])  # a stale skip does nothing
+
+
+def test_a_control_customer_is_held_out_and_never_moves() -> None:
+    state = machine.held_out(SEQ, "spring", "ck_12345678", "of_1", NOW)
+    assert (state.status, state.path) == ("held_out", [])
+    assert machine.on_outcome(SEQ, state, OutcomeKind.CLICKED, NOW) == (state, [])
+    assert machine.skip(SEQ, state, 0, NOW) == (state, [])
+
+
 def test_a_stale_timer_does_nothing() -> None:
     state, _ = started()
     state, _ = machine.on_outcome(SEQ, state, OutcomeKind.CLICKED, NOW)

@@ -23,11 +23,13 @@ def test_every_strategy_contacts_the_budget_with_eligible_offers(result) -> None
     assert tuple(result.results) == STRATEGIES
     assert result.customers == 240 and 0 < result.audience < 240
     assert result.budget == round(0.2 * result.audience)
-    for r in result.results.values():
-        assert r.contacted == result.budget
+    for name, r in result.results.items():
+        # Fewer customers than the budget may be eligible for the one popular product.
+        assert r.contacted == result.budget or (name == "most_popular" and r.contacted < result.budget)
         assert sum(r.products.values()) == r.contacted == sum(r.channels.values())
         assert 0 <= r.conversions <= r.contacted and 0 <= r.expected_rate <= 1
-    assert result.results["most_popular"].products == {result.popular_product: result.budget}
+    popular = result.results["most_popular"]
+    assert popular.products == {result.popular_product: popular.contacted}
 
 
 def test_table_rates_and_ratios_follow_from_the_counts(result) -> None:  # type: ignore[no-untyped-def]

@@ -1,4 +1,6 @@
-"""Campaign definitions (target, product, channels, dates, budget, sequence) and their progress."""
+"""Campaign definitions (target, product, channels, dates, budget, holdout share, sequence), their
+progress, and pause/resume. A definition is immutable once created (a change is a new campaign, so its
+KPIs and experiment stay comparable); pausing holds enrolment and every due step until resumed."""
 
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ class CampaignCreate(CampaignDefinition):
 
 
 class CampaignPublic(CampaignDefinition):
-    active: bool
+    active: bool  # within its dates and not paused
+    paused: bool
     enrolled: int
     budget_left: int
     steps: dict[str, dict[str, int]]  # step → {sent, failed}
@@ -38,8 +41,17 @@ class SequenceStatePublic(SequenceState):
 
 def _public(store: SequenceStore, campaign: CampaignDefinition) -> CampaignPublic:
     enrolled = store.enrolled(campaign.campaign_id)
-    return CampaignPublic(**campaign.model_dump(), active=campaign.is_active(utcnow()), enrolled=enrolled,
-                          budget_left=max(0, campaign.budget - enrolled), steps=store.step_counts(campaign.campaign_id))
+    paused = bool(store.paused([campaign.campaign_id]))
+    return CampaignPublic(**campaign.model_dump(), active=campaign.is_active(utcnow()) and not paused,
+                          paused=paused, enrolled=enrolled, budget_left=max(0, campaign.budget - enrolled),
+                          steps=store.step_counts(campaign.campaign_id))
+
+
+def _existing(store: SequenceStore, campaign_id: str) -> CampaignDefinition:
+    campaign = store.definition(campaign_id)
+    if campaign is None:
+        raise Problem(404, "Campaign not found", f"no campaign {campaign_id}")
+    return campaign
 
 
 @router.post("/campaigns", status_code=201)
@@ -58,9 +70,22 @@ def list_campaigns(store: SequencesDep) -> CampaignsPublic:
 
 @router.get("/campaigns/{campaign_id}")
 def get_campaign(campaign_id: str, store: SequencesDep) -> CampaignPublic:
-    campaign = store.definition(campaign_id)
-    if campaign is None:
-        raise Problem(404, "Campaign not found", f"no campaign {campaign_id}")
+    return _public(store, _existing(store, campaign_id))
+
+
+@router.post("/campaigns/{campaign_id}/pause")
+def pause_campaign(campaign_id: str, store: SequencesDep) -> CampaignPublic:
+    """Nobody new enters; due steps wait (timers keep running). Idempotent."""
+    campaign = _existing(store, campaign_id)
+    store.set_paused(campaign_id, True)
+    return _public(store, campaign)
+
+
+@router.post("/campaigns/{campaign_id}/resume")
+def resume_campaign(campaign_id: str, store: SequencesDep) -> CampaignPublic:
+    """Enrolment resumes and held steps go out at their next look (`paused_recheck_s`). Idempotent."""
+    campaign = _existing(store, campaign_id)
+    store.set_paused(campaign_id, False)
     return _public(store, campaign)
 
 

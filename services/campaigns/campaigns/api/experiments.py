@@ -7,7 +7,9 @@ from pydantic import BaseModel
 
 from prometeo.contracts.events import OutcomeKind
 
-from campaigns.deps import SettingsDep, StoreDep
+from prometeo.contracts import utcnow
+
+from campaigns.deps import SequencesDep, SettingsDep, StoreDep
 from campaigns.domain.experiment import two_proportion_ztest
 from campaigns.domain.kpis import OFFERS, outcome_counter, rate
 
@@ -45,7 +47,8 @@ def _group(counters: dict[str, int]) -> GroupPublic:
 
 
 @router.get("/experiments/{campaign_id}")
-def get_experiment(campaign_id: str, store: StoreDep, settings: SettingsDep) -> ExperimentPublic:
+def get_experiment(campaign_id: str, store: StoreDep, sequences: SequencesDep, settings: SettingsDep) -> ExperimentPublic:
+    """A defined campaign's holdout, or the always-on next-best-action stream's (`campaign_id` setting)."""
     counters = store.experiment_counters(campaign_id)
     test, control = _group(counters.get("test", {})), _group(counters.get("control", {}))
     lift = None
@@ -55,7 +58,12 @@ def get_experiment(campaign_id: str, store: StoreDep, settings: SettingsDep) -> 
         lift = LiftPublic(absolute=result.absolute, relative=result.relative, ci95_low=result.ci_low,
                           ci95_high=result.ci_high, z=result.z, p_value=result.p_value,
                           significant=result.p_value < 0.05)
-    active = campaign_id == settings.campaign_id
-    return ExperimentPublic(campaign_id=campaign_id, active=active,
-                            control_share=settings.control_share if active else None,
+    definition = sequences.definition(campaign_id)
+    if definition is not None:
+        active = definition.is_active(utcnow()) and not sequences.paused([campaign_id])
+        share: float | None = definition.control_share
+    else:
+        active = campaign_id == settings.campaign_id
+        share = settings.control_share if active else None
+    return ExperimentPublic(campaign_id=campaign_id, active=active, control_share=share,
                             test=test, control=control, lift=lift)

@@ -120,7 +120,9 @@ class CampaignDefinition(_Strict):
     channels: list[Channel] = [Channel.EMAIL, Channel.SMS]
     starts_at: datetime
     ends_at: datetime
-    budget: int = Field(ge=1, description="At most this many customers enter the campaign")
+    budget: int = Field(ge=1, description="At most this many customers enter the campaign (control included)")
+    # A/B holdout: this share of the entering customers (hashed with the campaign id) is sent nothing.
+    control_share: float = Field(default=0.0, ge=0, lt=1)
     sequence: Sequence = Field(default_factory=default_sequence)
 
     @model_validator(mode="after")

@@ -17,7 +17,8 @@ from prometeo.contracts.events import OutcomeKind
 
 from campaigns.domain.campaign import STOP, Sequence
 
-Status = Literal["active", "completed", "stopped"]
+# held_out: the customer drew the campaign's control group and is sent nothing.
+Status = Literal["active", "completed", "stopped", "held_out"]
 
 
 class SequenceState(BaseModel):
@@ -31,6 +32,8 @@ class SequenceState(BaseModel):
     status: Status = "active"
     path: list[str] = []  # steps entered, in order
     stopped_by: OutcomeKind | None = None
+    skipped: list[str] = []  # steps not sent: no marketing permission for their channel
+    timezone: str | None = None  # the customer's, for quiet hours
 
 
 @dataclass(frozen=True)
@@ -49,11 +52,31 @@ Action = RunStep | ArmTimer
 
 
 def start(sequence: Sequence, campaign_id: str, customer_key: str, offer_id: str,
-          now: datetime) -> tuple[SequenceState, list[Action]]:
+          now: datetime, timezone: str | None = None) -> tuple[SequenceState, list[Action]]:
     first = sequence.steps[0].id
     state = SequenceState(campaign_id=campaign_id, customer_key=customer_key, offer_id=offer_id,
-                          step_id=first, step_no=0, entered_at=now)
+                          step_id=first, step_no=0, entered_at=now, timezone=timezone)
     return _enter(sequence, state, first, now)
+
+
+def held_out(sequence: Sequence, campaign_id: str, customer_key: str, offer_id: str,
+             now: datetime) -> SequenceState:
+    """A control-group customer: enrolled (they count in the experiment) but never contacted."""
+    return SequenceState(campaign_id=campaign_id, customer_key=customer_key, offer_id=offer_id,
+                         step_id=sequence.steps[0].id, step_no=0, entered_at=now, status="held_out")
+
+
+def skip(sequence: Sequence, state: SequenceState, step_no: int,
+         now: datetime) -> tuple[SequenceState, list[Action]]:
+    """The step could not be sent (no permission for its channel): nothing can be opened or clicked,
+    so its wait ends now — on to the timeout's step, or the end."""
+    if state.status not in ("active", "completed") or step_no != state.step_no:
+        return state, []
+    state = state.model_copy(update={"skipped": [*state.skipped, state.step_id]})
+    timeout = sequence.step(state.step_id).timeout
+    if timeout is None:
+        return state.model_copy(update={"status": "completed"}), []
+    return _enter(sequence, state.model_copy(update={"status": "active"}), timeout.goto, now)
 
 
 def on_outcome(sequence: Sequence, state: SequenceState, kind: OutcomeKind,

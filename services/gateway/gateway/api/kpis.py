@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from typing import Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
@@ -37,3 +36,16 @@ async def list_campaigns(_: CampaignManager, upstreams: UpstreamsDep) -> Any:
 async def get_campaign(campaign_id: str, _: CampaignManager, upstreams: UpstreamsDep) -> Any:
     """Progress of one campaign (enrolled, budget left, sends per step) — aggregates only."""
     return (await upstreams.call(Upstream.CAMPAIGNS, "GET", f"/v1/campaigns/{quote(campaign_id, safe='')}")).json()
+
+
+@router.post("/campaigns/{campaign_id}/{action}")
+async def change_campaign(campaign_id: str, action: Literal["pause", "resume"], _: CampaignManager,
+                          upstreams: UpstreamsDep) -> Any:
+    """Pause (no enrolment, due steps held) or resume a campaign."""
+    return (await upstreams.call(Upstream.CAMPAIGNS, "POST", f"/v1/campaigns/{quote(campaign_id, safe='')}/{action}")).json()
+
+
+@router.get("/experiments/{campaign_id}")
+async def get_experiment(campaign_id: str, _: KpisReader, upstreams: UpstreamsDep) -> Any:
+    """Test vs holdout conversion and the lift with its 95 % CI and p-value — aggregates only."""
+    return (await upstreams.call(Upstream.CAMPAIGNS, "GET", f"/v1/experiments/{quote(campaign_id, safe='')}")).json()

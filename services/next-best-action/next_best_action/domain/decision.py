@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from prometeo.contracts import Channel, Objective, ProductCode
 from prometeo.contracts.events import ProductScore, ReasonCode, ScoresComputedV1
@@ -195,11 +195,7 @@ def _quiet_channels(profile: dict[str, str], now: datetime, policy: Policy) -> f
     quiet = policy.contact.quiet_hours
     if quiet is None:
         return frozenset()
-    try:
-        zone = ZoneInfo(profile.get("timezone") or quiet.default_timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo(quiet.default_timezone)
-    return frozenset(quiet.channels) if quiet.is_quiet(now.astimezone(zone).time()) else frozenset()
+    return frozenset(c for c in quiet.channels if quiet.silences(c, now, profile.get("timezone")))
 
 
 def channel_for(profile: dict[str, str], permissions: Iterable[Channel], now: datetime, policy: Policy,

@@ -6,15 +6,14 @@ lives in the YAML; the decision code only interprets it.
 
 from __future__ import annotations
 
-from datetime import time
 from pathlib import Path
-from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from prometeo.contracts import Channel, Objective, ProductCode
+from prometeo.quiet_hours import QuietHours, check_timezone
 
 AgeBand = Literal["18-24", "25-34", "35-44", "45-54", "55-64", "65+"]
 AGE_BANDS: tuple[AgeBand, ...] = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
@@ -78,47 +77,6 @@ class ChannelPolicy(_Strict):
         return self
 
 
-def _check_timezone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r}") from None
-    return name
-
-
-class QuietHours(_Strict):
-    """Local hours (customer's time zone) when interrupting channels stay silent; start > end wraps midnight."""
-
-    start: time
-    end: time
-    channels: list[Channel] = [Channel.SMS, Channel.WHATSAPP, Channel.APP_PUSH, Channel.ADVISOR]
-    default_timezone: str = "America/Sao_Paulo"
-
-    @field_validator("start", "end", mode="before")
-    @classmethod
-    def _quoted(cls, value: Any) -> Any:
-        # YAML 1.1 reads an unquoted 21:00 as the integer 1260: refuse it rather than mis-read it.
-        if isinstance(value, int):
-            raise ValueError("write times as quoted strings, e.g. '21:00'")
-        return value
-
-    @field_validator("default_timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        return _check_timezone(value)
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> QuietHours:
-        if self.start == self.end:
-            raise ValueError("start and end are equal: the window would be empty")
-        return self
-
-    def is_quiet(self, local: time) -> bool:
-        if self.start < self.end:
-            return self.start <= local < self.end
-        return local >= self.start or local < self.end
-
-
 class ContactPolicy(_Strict):
     max_contacts_per_week: int = Field(ge=0)
     decline_cooldown_days: int = Field(ge=0)
@@ -165,7 +123,7 @@ class Policy(_Strict):
     @field_validator("volume_timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        return _check_timezone(value)
+        return check_timezone(value)
 
     def threshold(self, product: ProductCode) -> float:
         own = self.products[product].min_expected_value_brl
