@@ -232,6 +232,8 @@ class OfferDecidedV1(EventPayload):
     offers: list[RankedOffer]
     blocked: dict[str, list[str]] = {}
     objective: Objective = "expected_value"  # what the ranking maximised
+    # The customer's digital archetype (coarse, non-identifying): KPIs by segment.
+    segment: str | None = None
 
 
 # ---- outcomes.v1 ---------------------------------------------------------------------------------

@@ -12,13 +12,15 @@ from campaigns.store import CampaignStore
 
 
 def export(summary: KpiSummary) -> None:
-    for name in ("decisions", "no_action", "offers_made", "contacts", "delivery_failures", "holdout",
-                 "acceptance_rate"):
+    for name in ("decisions", "no_action", "offers_made", "contacts", "contact_rate", "delivery_failures",
+                 "holdout", "acceptance_rate", "customers_known", "products_per_customer",
+                 "multi_product_customers", "advisor_tasks", "advisor_adherence"):
         CAMPAIGN_KPI.labels(name).set(float(getattr(summary, name)))
     CAMPAIGN_KPI.labels("revenue_accepted_brl").set(float(summary.revenue_accepted_brl))
     for kind, count in summary.outcomes.items():
         CAMPAIGN_KPI.labels(f"outcomes_{kind}").set(count)
-    for dimension, segments in (("product", summary.by_product), ("channel", summary.by_channel)):
+    for dimension, segments in (("product", summary.by_product), ("channel", summary.by_channel),
+                                ("segment", summary.by_segment), ("campaign", summary.by_campaign)):
         for value, segment in segments.items():
             CAMPAIGN_CONVERSION.labels(dimension, value).set(segment.conversion_rate)
 

@@ -35,7 +35,7 @@ from campaigns.domain.campaign import CampaignDefinition, matches
 from campaigns.domain.experiment import assign
 from campaigns.schedule import Deferred, Job, Schedule
 from campaigns.sequence_store import SequenceStore
-from campaigns.store import CampaignStore, OfferRecord, experiment_increments, segment_increments
+from campaigns.store import CampaignStore, OfferRecord, experiment_increments, kpi_key
 
 log = logging.getLogger(__name__)
 SOURCE = "campaigns"
@@ -125,7 +125,7 @@ class SequenceRunner:
             propensity=score.propensity if score else 0.0, expected_value=0.0,
             reason_codes=[r.code for r in score.reasons] if score else [], rules_passed=["campaign_target"],
             decided_at=decided_at, status="sequence" if group == "test" else "holdout",
-            campaign_id=campaign.campaign_id, group=group,
+            campaign_id=campaign.campaign_id, group=group, segment=scores.profile.get("digital_archetype"),
         )
         timezone = scores.profile.get("timezone")
         if group == "control":
@@ -138,7 +138,7 @@ class SequenceRunner:
         if result != -1:  # also on a redelivery: the marker makes it count once, even after a crash
             counter = kpis.OFFERS if group == "test" else kpis.HOLDOUT
             self._store.count_once(f"{offer_id}.recorded",
-                                   segment_increments(record.product, record.channel, counter)
+                                   record.kpi_increments(counter)
                                    + experiment_increments(campaign.campaign_id, group, kpis.OFFERS))
         if result == 1:
             log.info("customer enrolled", extra={"customer_key": customer_key, "campaign_id": campaign.campaign_id})
@@ -238,11 +238,14 @@ class SequenceRunner:
         except TransientDeliveryError:
             DELIVERIES.labels(self._adapter.name, "retry").inc()
             raise
-        if record.status == "sequence":
+        advisor = channel == Channel.ADVISOR.value  # a call or task for an advisor
+        if record.status == "sequence" or (advisor and not record.advisor_task):
             # Saved before the outcome is published: its consumer then reads the delivered record.
-            self._store.save_offer(record.model_copy(update={
-                "status": "delivered", "adapter": receipt.adapter, "delivered_at": utcnow()}))
-        contact: list = []
+            update: dict[str, object] = {"advisor_task": record.advisor_task or advisor}
+            if record.status == "sequence":
+                update.update(status="delivered", adapter=receipt.adapter, delivered_at=utcnow())
+            self._store.save_offer(record.model_copy(update=update))
+        contact: list = [(kpi_key("totals"), kpis.ADVISOR_TASKS, 1)] if advisor else []
         if step.action == "send":
             # Published so KPIs count the contact and next-best-action's weekly cap sees it.
             if self._publish is not None:
@@ -250,6 +253,6 @@ class SequenceRunner:
                                             outcome=OutcomeKind.DELIVERED, channel=channel)
                 self._publish(new_event(outcome, customer_key=job.customer_key, source=SOURCE,
                                         event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"prometeo:{marker}:delivered")))
-            contact = segment_increments(record.product, channel, kpis.CONTACTS)
+            contact += record.kpi_increments(kpis.CONTACTS, channel=channel)
         self._store.count_once(f"{marker}.sent", [(counters, f"{step.id}|sent", 1), *contact])
         DELIVERIES.labels(receipt.adapter, "delivered").inc()

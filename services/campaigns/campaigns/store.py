@@ -3,8 +3,10 @@
   campaigns:customer:{ck}:offers   hash    offer_id → OfferRecord JSON; TTL offers_ttl_s
   campaigns:customer:{ck}:outbox   list    deliveries of the outbox adapter (adapters/outbox.py)
   campaigns:kpi:totals             hash    counter → integer (aggregate, not personal: survives erasure)
-  campaigns:kpi:product            hash    "<product>|<counter>" → integer
-  campaigns:kpi:channel            hash    "<channel>|<counter>" → integer
+  campaigns:kpi:{dimension}        hash    "<value>|<counter>" → integer; dimension = product, channel,
+                                           segment (digital archetype) or campaign
+  campaigns:customer:{ck}:holdings string  products the customer holds here (from scores.v1), behind the
+                                           products-per-customer totals
   campaigns:experiment:{campaign}  hash    "<test|control>|<counter>" → integer (holdout groups)
   campaigns:erased:{ck}            string  erasure time: offers decided before it are never recorded again
                                            (a replay of offers.v1 must not resurrect erased data); TTL 35 d
@@ -27,6 +29,25 @@ from campaigns.domain import kpis
 ERASED_TTL_S = 35 * 24 * 3600
 
 # Marker and counters land together: a redelivered event is a no-op, never a double count.
+# A customer's holdings count and the aggregates built on it move together, and only by the change.
+_HOLDINGS = """
+local old = tonumber(redis.call('GET', KEYS[1]) or '-1')
+local new = tonumber(ARGV[1])
+if old == new then return 0 end
+if new < 0 then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], new) end
+if old >= 0 then
+  redis.call('HINCRBY', KEYS[2], 'customers_known', -1)
+  redis.call('HINCRBY', KEYS[2], 'products_held', -old)
+  if old >= 2 then redis.call('HINCRBY', KEYS[2], 'multi_product_customers', -1) end
+end
+if new >= 0 then
+  redis.call('HINCRBY', KEYS[2], 'customers_known', 1)
+  redis.call('HINCRBY', KEYS[2], 'products_held', new)
+  if new >= 2 then redis.call('HINCRBY', KEYS[2], 'multi_product_customers', 1) end
+end
+return 1
+"""
+
 _APPLY_ONCE = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) == false then return 0 end
 for i = 2, #KEYS do
@@ -53,6 +74,13 @@ class OfferRecord(BaseModel):
     outcomes: list[str] = []
     campaign_id: str | None = None
     group: str | None = None  # holdout assignment: test | control
+    segment: str | None = None  # the customer's digital archetype
+    advisor_task: bool = False  # an advisor was asked to act on it (advisor channel or CRM task)
+
+    def kpi_increments(self, counter: str, amount: int = 1, channel: str | None = None) -> list[Increment]:
+        """`counter` in the totals and in this offer's product, channel, segment and campaign."""
+        return segment_increments(counter, amount, product=self.product, channel=channel or self.channel,
+                                  segment=self.segment, campaign=self.campaign_id)
 
 
 Increment = tuple[str, str, int]  # (hash key, field, amount)
@@ -64,6 +92,7 @@ class CampaignStore:
         self._processed_ttl_s = processed_ttl_s
         self._offers_ttl_s = offers_ttl_s
         self._apply_once = client.register_script(_APPLY_ONCE)
+        self._holdings = client.register_script(_HOLDINGS)
 
     # -- counters ----------------------------------------------------------------------------------
     def count_once(self, marker: str, increments: list[Increment]) -> bool:
@@ -79,16 +108,20 @@ class CampaignStore:
     def applied(self, marker: str) -> bool:
         return bool(self._redis.exists(keys.processed_event(keys.CAMPAIGNS, marker)))
 
-    def counters(self) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    def counters(self) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+        """(totals, {dimension: flat "<value>|<counter>" counters})."""
         pipe = self._redis.pipeline(transaction=False)
-        for dimension in ("totals", "product", "channel"):
+        for dimension in ("totals", *KPI_DIMENSIONS):
             pipe.hgetall(kpi_key(dimension))
-        raw = pipe.execute()
-        totals, product, channel = ({k.decode(): int(v) for k, v in h.items()} for h in raw)
-        return totals, product, channel
+        totals, *by = ({k.decode(): int(v) for k, v in h.items()} for h in pipe.execute())
+        return totals, dict(zip(KPI_DIMENSIONS, by, strict=True))
 
     def kpis(self) -> kpis.KpiSummary:
         return kpis.summarise(*self.counters())
+
+    def record_holdings(self, customer_key: str, products_held_here: int) -> None:
+        """The customer's current count of products held here (−1: forget the customer)."""
+        self._holdings(keys=[_holdings_key(customer_key), kpi_key("totals")], args=[products_held_here])
 
     def experiment_counters(self, campaign_id: str) -> dict[str, dict[str, int]]:
         raw = self._redis.hgetall(experiment_key(campaign_id))
@@ -110,6 +143,7 @@ class CampaignStore:
 
     # -- erasure -----------------------------------------------------------------------------------
     def erase(self, customer_key: str, erased_at: datetime) -> int:
+        self.record_holdings(customer_key, -1)  # out of the aggregates before the key goes
         deleted = 0
         for key in self._redis.scan_iter(match=keys.customer_pattern(keys.CAMPAIGNS, customer_key), count=500):
             deleted += self._redis.delete(key)
@@ -127,18 +161,22 @@ def kpi_key(dimension: str) -> str:
     return keys.entity(keys.CAMPAIGNS, "kpi", dimension)
 
 
-def segment_increments(product: str, channel: str | None, counter: str, amount: int = 1) -> list[Increment]:
-    """The same counter in the totals, the product's and (when known) the channel's hash."""
-    incs = [(kpi_key("totals"), counter, amount), (kpi_key("product"), f"{product}|{counter}", amount)]
-    if channel:
-        incs.append((kpi_key("channel"), f"{channel}|{counter}", amount))
+KPI_DIMENSIONS = ("product", "channel", "segment", "campaign")
+
+
+def segment_increments(counter: str, amount: int = 1, **dimensions: str | None) -> list[Increment]:
+    """The same counter in the totals and in each known dimension's hash (KPI_DIMENSIONS)."""
+    incs = [(kpi_key("totals"), counter, amount)]
+    for dimension in KPI_DIMENSIONS:
+        if value := dimensions.get(dimension):
+            incs.append((kpi_key(dimension), f"{value}|{counter}", amount))
     return incs
 
 
-def outcome_increments(product: str, channel: str | None, kind: OutcomeKind, revenue: Decimal | None) -> list[Increment]:
-    incs = segment_increments(product, channel, kpis.outcome_counter(kind))
+def outcome_increments(kind: OutcomeKind, revenue: Decimal | None, **dimensions: str | None) -> list[Increment]:
+    incs = segment_increments(kpis.outcome_counter(kind), **dimensions)
     if kind is OutcomeKind.ACCEPTED and revenue:
-        incs += segment_increments(product, channel, kpis.REVENUE_CENTS, int((revenue * 100).to_integral_value()))
+        incs += segment_increments(kpis.REVENUE_CENTS, int((revenue * 100).to_integral_value()), **dimensions)
     return incs
 
 
@@ -152,6 +190,10 @@ def experiment_increments(campaign_id: str | None, group: str | None, counter: s
 
 def _tombstone(customer_key: str) -> str:
     return keys.entity(keys.CAMPAIGNS, "erased", customer_key)
+
+
+def _holdings_key(customer_key: str) -> str:
+    return keys.customer(keys.CAMPAIGNS, customer_key, "holdings")
 
 
 def _offers_key(customer_key: str) -> str:

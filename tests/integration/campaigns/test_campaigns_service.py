@@ -18,6 +18,7 @@ from prometeo.contracts.events import (
     OutcomeRecordedV1,
     RankedOffer,
     ReasonCode,
+    ScoresComputedV1,
 )
 
 from campaigns.consumers.offers import delivered_event_id
@@ -117,6 +118,43 @@ def test_outcome_post_publishes_and_updates_kpis(
     assert 'prometeo_outcomes_total{channel="whatsapp",outcome="accepted",product="personal_loan"}' in metrics
     assert 'prometeo_campaign_kpi{kpi="acceptance_rate"}' in metrics
     assert 'prometeo_campaign_conversion_rate{dimension="product",value="personal_loan"}' in metrics
+
+
+def test_kpis_by_segment_and_campaign_advisor_adherence_and_holdings(
+    campaigns_client: TestClient, broker: str, unique: Callable[[str], str]
+) -> None:
+    ck, other = unique("ck_test"), unique("ck_test")
+    before = campaigns_client.get("/v1/kpis").json()
+    payload = decision((ProductCode.MORTGAGE, Channel.ADVISOR)).model_copy(update={"segment": "nascent"})
+    publish(broker, topics.OFFERS, [new_event(payload, customer_key=ck, source="next-best-action")])
+    [offer] = delivered(campaigns_client, ck)
+    assert offer["advisor_task"] is True and offer["segment"] == "nascent"
+    # The advisor calls and reports the result: the task was acted on (once, whatever follows).
+    for outcome in ("accepted", "accepted"):
+        assert campaigns_client.post("/v1/outcomes", json={
+            "customer_key": ck, "offer_id": offer["offer_id"], "product": "mortgage", "outcome": outcome,
+            "channel": "advisor"}).status_code == 202
+    held = [ProductCode.PAYROLL_ACCOUNT, ProductCode.CREDIT_CARD]
+    publish(broker, topics.SCORES, [
+        new_event(ScoresComputedV1(model_name="m", model_version="1", feature_set_version="fs", scores=[],
+                                   held_products=products), customer_key=who, source="scoring")
+        for who, products in ((ck, held), (other, held[:1]), (other, held))])  # `other` gains a product
+    after = wait_until(lambda: (k := campaigns_client.get("/v1/kpis").json())["advisor_tasks"]
+                       > before["advisor_tasks"] and k["customers_known"] >= before["customers_known"] + 2
+                       and k["outcomes"]["accepted"] >= before["outcomes"]["accepted"] + 2 and k)
+    assert after["advisor_tasks"] - before["advisor_tasks"] == 1
+    assert wait_until(lambda: campaigns_client.get("/v1/kpis").json()["advisor_adherence"] > 0)
+    nascent = after["by_segment"]["nascent"]
+    assert nascent["offers"] >= 1 and nascent["outcomes"]["accepted"] >= 2
+    assert after["by_campaign"]["nba-always-on"]["offers"] >= 1
+    assert after["customers_known"] - before["customers_known"] == 2
+    assert after["multi_product_customers"] - before["multi_product_customers"] == 2
+    assert after["contact_rate"] > 0
+
+    # Erasure takes the customer out of the holdings aggregates.
+    erasure = CustomerErasureRequestedV1(reason="data_subject_request")
+    publish(broker, topics.CUSTOMER_ERASURE, [new_event(erasure, customer_key=other, source=SRC)])
+    wait_until(lambda: campaigns_client.get("/v1/kpis").json()["customers_known"] == after["customers_known"] - 1)
 
 
 def test_outcome_for_unknown_offer_or_wrong_product_is_a_problem(

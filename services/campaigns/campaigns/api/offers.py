@@ -28,6 +28,8 @@ class OfferPublic(BaseModel):
     outcomes: list[str]
     campaign_id: str | None
     group: str | None
+    segment: str | None
+    advisor_task: bool
 
 
 class OffersPublic(BaseModel):

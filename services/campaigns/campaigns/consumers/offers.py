@@ -13,7 +13,7 @@ import time
 import uuid
 
 from prometeo.bus import EventProducer, RetryableError
-from prometeo.contracts import Envelope, EventPayload, new_event, topics, utcnow
+from prometeo.contracts import Channel, Envelope, EventPayload, new_event, topics, utcnow
 from prometeo.contracts.events import OfferDecidedV1, OutcomeKind, OutcomeRecordedV1, RankedOffer
 from prometeo.telemetry.metrics import DELIVERIES
 
@@ -21,7 +21,7 @@ from campaigns.adapters.base import ChannelAdapter, Delivery, PermanentDeliveryE
 from campaigns.domain import kpis
 from campaigns.domain.experiment import assign
 from campaigns.schedule import Job, Schedule
-from campaigns.store import CampaignStore, OfferRecord, experiment_increments, kpi_key, segment_increments
+from campaigns.store import CampaignStore, OfferRecord, experiment_increments, kpi_key
 
 log = logging.getLogger(__name__)
 SOURCE = "campaigns"
@@ -84,6 +84,7 @@ class OffersHandler:
                 decided_at=envelope.occurred_at,
                 campaign_id=self._campaign_id,
                 group=group,
+                segment=decision.segment,
                 # The control group receives nothing: it measures what happens without the offer.
                 status="holdout" if group == "control" else "recorded",
             )
@@ -91,7 +92,7 @@ class OffersHandler:
         counter = kpis.HOLDOUT if record.group == "control" else kpis.OFFERS
         self._store.count_once(
             f"{offer.offer_id}.recorded",
-            segment_increments(record.product, record.channel, counter)
+            record.kpi_increments(counter)
             + experiment_increments(record.campaign_id, record.group, kpis.OFFERS),
         )
         return record
@@ -127,7 +128,7 @@ class OffersHandler:
             DELIVERIES.labels(adapter, "failed").inc()
             log.warning("delivery refused", extra={"offer_id": record.offer_id, "error": str(exc)})
             self._store.count_once(f"{record.offer_id}.failed",
-                                   segment_increments(record.product, record.channel, kpis.FAILED))
+                                   record.kpi_increments(kpis.FAILED))
             self._store.save_offer(record.model_copy(update={"status": "failed", "adapter": adapter}))
             return
         except TransientDeliveryError:
@@ -139,8 +140,9 @@ class OffersHandler:
         event = new_event(outcome, customer_key=record.customer_key, source=SOURCE,
                           event_id=delivered_event_id(record.offer_id))
         self._producer.publish(topics.OUTCOMES, event).get(timeout=self._publish_timeout_s)
-        self._store.count_once(f"{record.offer_id}.delivered",
-                               segment_increments(record.product, record.channel, kpis.CONTACTS))
+        advisor = record.channel == Channel.ADVISOR.value  # a call for an advisor to make
+        self._store.count_once(f"{record.offer_id}.delivered", record.kpi_increments(kpis.CONTACTS)
+                               + ([(kpi_key("totals"), kpis.ADVISOR_TASKS, 1)] if advisor else []))
         self._store.save_offer(record.model_copy(update={"status": "delivered", "adapter": adapter,
-                                                         "delivered_at": utcnow()}))
+                                                         "delivered_at": utcnow(), "advisor_task": advisor}))
         DELIVERIES.labels(adapter, "delivered").inc()

@@ -3,13 +3,13 @@ campaign sequence of the offer advances (branch or stop)."""
 
 from __future__ import annotations
 
-from prometeo.contracts import Envelope, EventPayload
-from prometeo.contracts.events import OutcomeRecordedV1
+from prometeo.contracts import Channel, Envelope, EventPayload
+from prometeo.contracts.events import OutcomeKind, OutcomeRecordedV1
 from prometeo.telemetry.metrics import OUTCOMES_RECORDED
 
 from campaigns.domain import kpis
 from campaigns.sequences import SequenceRunner
-from campaigns.store import CampaignStore, experiment_increments, outcome_increments
+from campaigns.store import CampaignStore, experiment_increments, kpi_key, outcome_increments
 
 
 class OutcomesHandler:
@@ -24,12 +24,18 @@ class OutcomesHandler:
         channel = payload.channel.value if payload.channel else (record.channel if record else None)
         held_out = record is not None and record.group == "control"
         # A control customer's outcome (e.g. an organic uptake) measures the baseline, not the campaign.
-        increments = [] if held_out else outcome_increments(payload.product.value, channel, payload.outcome,
-                                                            payload.revenue)
+        dimensions = {"product": payload.product.value, "channel": channel}
+        if record is not None:
+            dimensions.update(segment=record.segment, campaign=record.campaign_id)
+        increments = [] if held_out else outcome_increments(payload.outcome, payload.revenue, **dimensions)
         if record is not None:
             increments += experiment_increments(record.campaign_id, record.group,
                                                 kpis.outcome_counter(payload.outcome))
         applied = self._store.count_once(str(envelope.event_id), increments)
+        if (record is not None and record.advisor_task and payload.channel is Channel.ADVISOR
+                and payload.outcome is not OutcomeKind.DELIVERED):
+            # Advisor adherence: the first outcome an advisor reports on a task they were given.
+            self._store.count_once(f"{payload.offer_id}.advisor_acted", [(kpi_key("totals"), kpis.ADVISOR_ACTED, 1)])
         if applied:
             OUTCOMES_RECORDED.labels(payload.outcome.value, payload.product.value, channel or "unknown").inc()
         if record is not None and record.status != "holdout" and self._runner is not None:

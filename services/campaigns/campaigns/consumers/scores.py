@@ -1,5 +1,6 @@
 """scores.v1 → enrol the customer in every active campaign whose target (features, scores, segments)
-they match, within the campaign's budget, once per campaign (sequences.py)."""
+they match, within the campaign's budget, once per campaign (sequences.py); keep the count of products
+the customer holds here (products-per-customer KPIs)."""
 
 from __future__ import annotations
 
@@ -19,5 +20,7 @@ class ScoresHandler:
         if not isinstance(payload, ScoresComputedV1) or self._store.erased_after(envelope.customer_key,
                                                                                      envelope.occurred_at):
             return
+        # Products per customer and multi-product customers (KPIs) follow the latest holdings seen.
+        self._store.record_holdings(envelope.customer_key, len(payload.held_products))
         # Enrolment is idempotent per (customer, campaign): a redelivered event enrols nobody twice.
         self._runner.consider(envelope.customer_key, payload, envelope.occurred_at)

@@ -13,6 +13,10 @@ DECISIONS, NO_ACTION, OFFERS, CONTACTS, FAILED, HOLDOUT = (
     "decisions", "no_action", "offers", "contacts", "delivery_failed", "holdout",
 )
 REVENUE_CENTS = "revenue_cents"
+# Advisor adherence: tasks given to advisors (advisor-channel offers, CRM tasks) and tasks acted on.
+ADVISOR_TASKS, ADVISOR_ACTED = "advisor_tasks", "advisor_acted"
+# Holdings of customers seen in scores.v1 (store.record_holdings keeps them current).
+CUSTOMERS_KNOWN, PRODUCTS_HELD, MULTI_PRODUCT = "customers_known", "products_held", "multi_product_customers"
 
 
 def outcome_counter(kind: OutcomeKind | str) -> str:
@@ -32,13 +36,21 @@ class KpiSummary(BaseModel):
     no_action: int
     offers_made: int
     contacts: int
+    contact_rate: float  # contacts / offers made (offers that reached the customer)
     delivery_failures: int
     holdout: int
     outcomes: dict[str, int]
     acceptance_rate: float
     revenue_accepted_brl: Decimal
+    customers_known: int
+    products_per_customer: float  # products held here, mean over the customers scored
+    multi_product_customers: int  # customers holding two or more products here
+    advisor_tasks: int
+    advisor_adherence: float  # advisor tasks acted on (an outcome reported by the advisor) / tasks
     by_product: dict[str, SegmentKpis]
     by_channel: dict[str, SegmentKpis]
+    by_segment: dict[str, SegmentKpis]  # digital archetype
+    by_campaign: dict[str, SegmentKpis]
 
 
 def rate(numerator: int, denominator: int) -> float:
@@ -69,18 +81,31 @@ def split_segments(flat: dict[str, int]) -> dict[str, dict[str, int]]:
     return out
 
 
-def summarise(totals: dict[str, int], by_product: dict[str, int], by_channel: dict[str, int]) -> KpiSummary:
+def summarise(totals: dict[str, int], by: dict[str, dict[str, int]]) -> KpiSummary:
+    """`by`: dimension (product, channel, segment, campaign) → flat "<value>|<counter>" counters."""
     outcomes = _outcomes(totals)
+
+    def dimension(name: str) -> dict[str, SegmentKpis]:
+        return {k: _segment(v) for k, v in sorted(split_segments(by.get(name, {})).items())}
+
     return KpiSummary(
         decisions=totals.get(DECISIONS, 0),
         no_action=totals.get(NO_ACTION, 0),
         offers_made=totals.get(OFFERS, 0),
         contacts=totals.get(CONTACTS, 0),
+        contact_rate=rate(totals.get(CONTACTS, 0), totals.get(OFFERS, 0)),
         delivery_failures=totals.get(FAILED, 0),
         holdout=totals.get(HOLDOUT, 0),
         outcomes=outcomes,
         acceptance_rate=rate(outcomes[OutcomeKind.ACCEPTED.value], totals.get(OFFERS, 0)),
         revenue_accepted_brl=Decimal(totals.get(REVENUE_CENTS, 0)) / 100,
-        by_product={k: _segment(v) for k, v in sorted(split_segments(by_product).items())},
-        by_channel={k: _segment(v) for k, v in sorted(split_segments(by_channel).items())},
+        customers_known=totals.get(CUSTOMERS_KNOWN, 0),
+        products_per_customer=rate(totals.get(PRODUCTS_HELD, 0), totals.get(CUSTOMERS_KNOWN, 0)),
+        multi_product_customers=totals.get(MULTI_PRODUCT, 0),
+        advisor_tasks=totals.get(ADVISOR_TASKS, 0),
+        advisor_adherence=rate(totals.get(ADVISOR_ACTED, 0), totals.get(ADVISOR_TASKS, 0)),
+        by_product=dimension("product"),
+        by_channel=dimension("channel"),
+        by_segment=dimension("segment"),
+        by_campaign=dimension("campaign"),
     )

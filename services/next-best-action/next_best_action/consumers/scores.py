@@ -38,6 +38,7 @@ def offer_decided(decision: Decision) -> OfferDecidedV1:
         ],
         blocked=decision.blocked,
         objective=decision.objective,
+        segment=decision.segment,
     )
 
 

@@ -66,6 +66,7 @@ class Decision:
     offers: tuple[Offer, ...]
     blocked: dict[str, list[str]]
     objective: Objective = "expected_value"
+    segment: str | None = None  # the customer's digital archetype, for KPIs by segment
 
     @property
     def no_action(self) -> bool:
@@ -172,6 +173,7 @@ def decide(
         offers=tuple(candidates[:slots]),
         blocked=dict(sorted(blocked.items())),
         objective=objective,
+        segment=scores.profile.get("digital_archetype"),
     )
 
 
