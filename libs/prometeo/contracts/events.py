@@ -132,6 +132,7 @@ class CustomerProfiledV1(EventPayload):
     digital_archetype: Literal["nascent", "experimenting", "emerging", "activated"] | None = None
     customer_since: date | None = None
     timezone: str = "America/Sao_Paulo"
+    preferred_channel: Channel | None = None  # the customer's stated preference, honoured when permitted
 
 
 # ---- consent-events.v1 (compacted) ---------------------------------------------------------------

@@ -4,7 +4,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from feature_store.domain.aggregation import compute_features, last_event_at, mutation_for
+from feature_store.domain.aggregation import compute_features, last_event_at, mutation_for, segments
 from feature_store.domain.definitions import FEATURE_NAMES, FEATURE_SET_VERSION, FEATURES, fingerprint
 from feature_store.domain.replay import MemoryCustomer
 from prometeo.contracts import Envelope, new_event
@@ -169,3 +169,12 @@ def test_arrival_order_does_not_matter() -> None:
         shuffled = log[:]
         rng.shuffle(shuffled)
         assert _features(*shuffled) == expected
+
+
+def test_profile_segments_carry_the_preferred_channel_downstream() -> None:
+    c = MemoryCustomer()
+    e = new_event(CustomerProfiledV1(age_band="25-34", digital_archetype="emerging", preferred_channel="whatsapp"),
+                  customer_key=CK, source="t")
+    c.apply(str(e.event_id), mutation_for(e.typed(), e.occurred_at))
+    assert segments(c.state().profile) == {"digital_archetype": "emerging", "age_band": "25-34",
+                                           "timezone": "America/Sao_Paulo", "preferred_channel": "whatsapp"}

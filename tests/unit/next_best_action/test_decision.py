@@ -110,6 +110,32 @@ def test_weekly_cap_blocks_once_spent() -> None:
     assert not run(history=ContactHistory(contacts=old)).no_action
 
 
+def test_a_channel_at_its_weekly_cap_is_passed_over_for_the_next_usable_one() -> None:
+    experimenting = scores(profile={"digital_archetype": "experimenting", "age_band": "35-44"})
+    assert POLICY.contact.max_contacts_per_week_by_channel[Channel.SMS] == 1
+    last_sms = ContactHistory(contacts=(Contact("of_x", SAV, Channel.SMS, NOW - timedelta(days=2)),))
+    assert run(experimenting, history=ContactHistory()).offers[0].channel is Channel.SMS
+    decision = run(experimenting, history=last_sms)
+    assert decision.offers[0].channel is Channel.WHATSAPP  # next in the archetype's order
+    assert Rule.CHANNEL_WEEKLY_CAP in decision.offers[0].rules_passed
+    # Only SMS permitted and spent: blocked by the channel cap, not by permission.
+    blocked = run(experimenting, permissions={Channel.SMS}, history=last_sms)
+    assert blocked.no_action and blocked.blocked[CC] == [Rule.CHANNEL_WEEKLY_CAP]
+    # A week later the SMS is usable again; an inbound conversation never counts channel caps.
+    week_ago = ContactHistory(contacts=(Contact("of_x", SAV, Channel.SMS, NOW - timedelta(days=8)),))
+    assert run(experimenting, permissions={Channel.SMS}, history=week_ago).offers[0].channel is Channel.SMS
+    assert not run(experimenting, permissions={Channel.SMS}, history=last_sms, mode="inbound").no_action
+
+
+def test_the_customers_preferred_channel_comes_first_when_permitted() -> None:
+    prefers_email = scores(profile={"digital_archetype": "experimenting", "age_band": "35-44",
+                                    "preferred_channel": "email"})
+    assert run(prefers_email).offers[0].channel is Channel.EMAIL
+    assert run(prefers_email, permissions={Channel.SMS, Channel.WHATSAPP}).offers[0].channel is Channel.SMS
+    unknown = scores(profile={"digital_archetype": "experimenting", "age_band": "35-44", "preferred_channel": "pigeon"})
+    assert run(unknown).offers[0].channel is Channel.SMS  # not a channel: the archetype's order decides
+
+
 def test_weekly_cap_limits_the_number_of_offers_in_one_decision() -> None:
     policy = POLICY.model_copy(update={"max_offers_per_decision": 3})
     one_used = ContactHistory(contacts=(Contact("of_x", SAV, Channel.SMS, NOW - timedelta(days=1)),))

@@ -112,6 +112,8 @@ def mutation_for(payload: EventPayload, occurred_at: datetime | None = None) -> 
                 profile["customer_since"] = payload.customer_since.isoformat()
             if payload.digital_archetype:
                 profile["digital_archetype"] = payload.digital_archetype
+            if payload.preferred_channel:
+                profile["preferred_channel"] = payload.preferred_channel.value
             return Mutation(profile=profile, occurred_at=at)
         case _:
             return Mutation(occurred_at=at)
@@ -160,7 +162,7 @@ def held_products(profile: dict[str, str]) -> tuple[list[str], list[str]]:
     return here, elsewhere
 
 
-SEGMENT_FIELDS = ("digital_archetype", "age_band", "timezone")
+SEGMENT_FIELDS = ("digital_archetype", "age_band", "timezone", "preferred_channel")
 LAST_EVENT_AT = "last_event_at"
 
 

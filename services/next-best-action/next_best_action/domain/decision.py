@@ -39,8 +39,8 @@ class ContactHistory:
     # Accepted offers: held now, even before the next features event says so.
     accepted: frozenset[ProductCode] = frozenset()
 
-    def contacts_since(self, since: datetime) -> int:
-        return sum(1 for c in self.contacts if c.at >= since)
+    def contacts_since(self, since: datetime, channel: Channel | None = None) -> int:
+        return sum(1 for c in self.contacts if c.at >= since and (channel is None or c.channel == channel))
 
     def offered_since(self, product: ProductCode, since: datetime) -> bool:
         return any(c.product == product and c.at >= since for c in self.contacts)
@@ -98,7 +98,8 @@ def decide(
     contacts_this_week = history.contacts_since(now - timedelta(days=7))
     cap = policy.contact.max_contacts_per_week
     quiet = _quiet_channels(scores.profile, now, policy) if mode == "outbound" else frozenset()
-    channel, channel_rules, channel_failure = _choose_channel(scores.profile, permitted, quiet, policy, mode)
+    capped = _capped_channels(history, now, policy) if mode == "outbound" else frozenset()
+    channel, channel_rules, channel_failure = _choose_channel(scores.profile, permitted, quiet, capped, policy, mode)
 
     candidates: list[Offer] = []
     blocked: dict[str, list[str]] = {}
@@ -201,14 +202,25 @@ def _quiet_channels(profile: dict[str, str], now: datetime, policy: Policy) -> f
 
 
 def channel_for(profile: dict[str, str], permissions: Iterable[Channel], now: datetime, policy: Policy,
-                mode: Mode = "outbound") -> Channel | None:
+                mode: Mode = "outbound", history: ContactHistory | None = None) -> Channel | None:
     """The channel decide() contacts this customer on (it does not depend on the product); None: none usable."""
     quiet = _quiet_channels(profile, now, policy) if mode == "outbound" else frozenset()
-    return _choose_channel(profile, frozenset(permissions), quiet, policy, mode)[0]
+    capped = _capped_channels(history or ContactHistory(), now, policy) if mode == "outbound" else frozenset()
+    return _choose_channel(profile, frozenset(permissions), quiet, capped, policy, mode)[0]
+
+
+def _capped_channels(history: ContactHistory, now: datetime, policy: Policy) -> frozenset[Channel]:
+    week = now - timedelta(days=7)
+    return frozenset(channel for channel, cap in policy.contact.max_contacts_per_week_by_channel.items()
+                     if history.contacts_since(week, channel) >= cap)
 
 
 def _pick(profile: dict[str, str], usable: frozenset[Channel], policy: Policy) -> Channel | None:
     channels = policy.channels
+    # The customer's own stated preference comes first when it is usable.
+    preferred = profile.get("preferred_channel")
+    if preferred in Channel._value2member_map_ and Channel(preferred) in usable and Channel(preferred) in channels.response_factors:
+        return Channel(preferred)
     archetype = profile.get("digital_archetype")
     if archetype not in ARCHETYPES:
         archetype = channels.default_archetype
@@ -223,18 +235,24 @@ def _pick(profile: dict[str, str], usable: frozenset[Channel], policy: Policy) -
 
 
 def _choose_channel(
-    profile: dict[str, str], permitted: frozenset[Channel], quiet: frozenset[Channel], policy: Policy, mode: Mode
+    profile: dict[str, str], permitted: frozenset[Channel], quiet: frozenset[Channel], capped: frozenset[Channel],
+    policy: Policy, mode: Mode,
 ) -> tuple[Channel | None, tuple[Rule, ...], Rule]:
     """(channel, rules it passed, the rule that failed when there is none)."""
-    passed = (Rule.MARKETING_PERMISSION,) + ((Rule.QUIET_HOURS,) if policy.contact.quiet_hours and mode == "outbound" else ())
-    channel = _pick(profile, permitted - quiet, policy)
+    outbound = mode == "outbound"
+    passed = ((Rule.MARKETING_PERMISSION,) + ((Rule.QUIET_HOURS,) if policy.contact.quiet_hours and outbound else ())
+              + ((Rule.CHANNEL_WEEKLY_CAP,) if policy.contact.max_contacts_per_week_by_channel and outbound else ()))
+    channel = _pick(profile, permitted - quiet - capped, policy)
     if channel is not None:
         return channel, passed, Rule.MARKETING_PERMISSION
     if mode == "inbound":
         return policy.channels.inbound_channel, (Rule.INBOUND_CONVERSATION,), Rule.MARKETING_PERMISSION
-    if quiet and _pick(profile, permitted, policy) is not None:
-        return None, (), Rule.QUIET_HOURS  # a permitted channel exists, but not at this hour
-    return None, (), Rule.MARKETING_PERMISSION
+    if _pick(profile, permitted, policy) is None:
+        return None, (), Rule.MARKETING_PERMISSION
+    # A permitted channel exists: name what stands in its way now.
+    if _pick(profile, permitted - capped, policy) is None:
+        return None, (), Rule.CHANNEL_WEEKLY_CAP
+    return None, (), Rule.QUIET_HOURS
 
 
 def _age_ok(age_band: str | None, low: str | None, high: str | None) -> bool:

@@ -79,6 +79,9 @@ class ChannelPolicy(_Strict):
 
 class ContactPolicy(_Strict):
     max_contacts_per_week: int = Field(ge=0)
+    # Per channel, on top of the overall cap (e.g. at most one SMS a week); a channel at its cap is
+    # passed over for the customer's next usable channel.
+    max_contacts_per_week_by_channel: dict[Channel, int] = {}
     decline_cooldown_days: int = Field(ge=0)
     repeat_offer_days: int = Field(ge=0)
     quiet_hours: QuietHours | None = None

@@ -16,6 +16,7 @@ class Rule(StrEnum):
     MARKETING_PERMISSION = "marketing_permission"    # no permitted outbound channel
     INBOUND_CONVERSATION = "inbound_conversation"    # customer-initiated: no outbound permission needed
     WEEKLY_CONTACT_CAP = "weekly_contact_cap"        # the customer's weekly contact budget is spent
+    CHANNEL_WEEKLY_CAP = "channel_weekly_cap"        # every usable channel has had its weekly contacts
     DECLINE_COOLDOWN = "decline_cooldown"            # declined this product recently
     REPEAT_OFFER = "repeat_offer"                    # offered this product recently
     QUIET_HOURS = "quiet_hours"                      # only silenced channels permitted at the customer's local time
