@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 
@@ -136,6 +137,12 @@ class CampaignStore:
         key = _offers_key(record.customer_key)
         self._redis.hset(key, record.offer_id, record.model_dump_json())
         self._redis.expire(key, self._offers_ttl_s)
+
+    def all_offers(self) -> Iterator[OfferRecord]:
+        """Every recorded offer of every customer (a scan: for exports, not for request paths)."""
+        for key in self._redis.scan_iter(match=keys.customer(keys.CAMPAIGNS, "*", "offers"), count=500):
+            for raw in self._redis.hvals(key):
+                yield OfferRecord.model_validate_json(raw)
 
     def offers(self, customer_key: str) -> list[OfferRecord]:
         raw = self._redis.hvals(_offers_key(customer_key))

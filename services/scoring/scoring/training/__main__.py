@@ -20,7 +20,8 @@ from scoring.training.pipeline import train_and_register
 
 
 def frame_from_csv(path: str, label: str, product: ProductCode) -> pd.DataFrame:
-    raw = pd.read_csv(path)
+    # Parquet too: what feature_store.snapshot writes from campaigns' exported labels.
+    raw = pd.read_parquet(path) if path.endswith((".parquet", ".pq")) else pd.read_csv(path)
     if label not in raw.columns:
         raise SystemExit(f"label column {label!r} not in {path} (columns: {', '.join(raw.columns)})")
     y = pd.to_numeric(raw.pop(label), errors="coerce")
@@ -38,7 +39,8 @@ def frame_from_csv(path: str, label: str, product: ProductCode) -> pd.DataFrame:
 def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     parser = argparse.ArgumentParser(prog="python -m scoring.training", description=__doc__.splitlines()[0])
-    parser.add_argument("--from-csv", required=True, help="CSV of feature columns plus the label column")
+    parser.add_argument("--from-csv", required=True,
+                        help="CSV (or Parquet) of feature columns plus the label column")
     parser.add_argument("--label-column", required=True, help="0/1 outcome column (e.g. accepted)")
     parser.add_argument("--product", required=True, choices=[p.value for p in ProductCode])
     parser.add_argument("--tracking-uri", default=settings.mlflow_tracking_uri)
