@@ -8,10 +8,19 @@ from collections.abc import Iterable
 from concurrent.futures import Future
 
 from kafka import KafkaProducer
+from kafka.partitioner import DefaultPartitioner
 
-from prometeo.contracts.envelope import Envelope
+from prometeo.contracts.envelope import Envelope, customer_part
 from prometeo.telemetry.metrics import EVENTS_PUBLISHED
 from prometeo.telemetry.tracing import inject_headers
+
+
+class CustomerPartitioner(DefaultPartitioner):
+    """Partitions by the customer part of the key: `ck` and `ck|consent-1` land together, in order."""
+
+    def partition(self, topic, key, serialized_key, value, serialized_value, cluster):  # type: ignore[no-untyped-def]
+        routed = customer_part(serialized_key) if serialized_key is not None else None
+        return super().partition(topic, key, routed, value, serialized_value, cluster)
 
 
 class EventProducer:
@@ -25,6 +34,7 @@ class EventProducer:
             linger_ms=linger_ms,
             max_in_flight_requests_per_connection=1,  # keeps per-key order across retries
             request_timeout_ms=15000,
+            partitioner=CustomerPartitioner(),
         )
 
     def publish(self, topic: str, event: Envelope, extra_headers: Iterable[tuple[str, bytes]] = ()) -> Future:

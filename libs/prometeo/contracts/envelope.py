@@ -1,4 +1,8 @@
-"""The one envelope every event travels in. JSON on the wire; message key = customer_key."""
+"""The one envelope every event travels in. JSON on the wire.
+
+Message key = customer_key, or `customer_key|<value>` for payloads that name a `compaction_field`
+(a consent, a marketing channel): on a compacted topic each of those keeps its own latest record, and
+the producer's partitioner hashes only the customer part, so a customer's events stay in order."""
 
 from __future__ import annotations
 
@@ -20,6 +24,16 @@ class EventPayload(BaseModel):
 
     event_type: ClassVar[str]
     event_version: ClassVar[int] = 1
+    # On a compacted topic, the payload field whose value joins the customer in the message key.
+    compaction_field: ClassVar[str | None] = None
+
+
+KEY_SEPARATOR = b"|"
+
+
+def customer_part(key: bytes) -> bytes:
+    """The customer_key of a message key (what partitioning hashes)."""
+    return key.split(KEY_SEPARATOR, 1)[0]
 
 
 _REGISTRY: dict[tuple[str, int], type[EventPayload]] = {}
@@ -71,7 +85,11 @@ class Envelope(BaseModel):
 
     @property
     def key(self) -> bytes:
-        return self.customer_key.encode()
+        model = _REGISTRY.get((self.type, self.version))
+        field = model.compaction_field if model is not None else None
+        if field is None or field not in self.payload:
+            return self.customer_key.encode()
+        return self.customer_key.encode() + KEY_SEPARATOR + f"{field}={self.payload[field]}".encode()
 
 
 def new_event(

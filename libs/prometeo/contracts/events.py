@@ -141,6 +141,7 @@ class CustomerProfiledV1(EventPayload):
 @register
 class ConsentGrantedV1(EventPayload):
     event_type = "consent.granted"
+    compaction_field = "consent_id"
     consent_id: str
     institution: str
     scopes: list[DataScope]
@@ -152,6 +153,7 @@ class ConsentGrantedV1(EventPayload):
 @register
 class ConsentChangedV1(EventPayload):
     event_type = "consent.changed"
+    compaction_field = "consent_id"
     consent_id: str
     status: ConsentStatus
     reason: str | None = None
@@ -284,6 +286,7 @@ class MarketingPermissionChangedV1(EventPayload):
     `source` = do_not_contact_registry when it comes from an opt-out registry import (e.g. Mexico's REUS)."""
 
     event_type = "marketing.permission_changed"
+    compaction_field = "channel"
     channel: Channel
     permission: MarketingPermission
     source: Literal["customer", "do_not_contact_registry"] = "customer"

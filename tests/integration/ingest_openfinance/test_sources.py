@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from ingest_openfinance.main import app
 from ingest_openfinance.settings import get_settings
 from prometeo.contracts import topics, utcnow
+from prometeo.contracts.envelope import customer_part
 from prometeo.identity import customer_key
 from prometeo.settings import DEV_PSEUDONYM_KEY
 from tests.bus_helpers import read_topic, wait_until
@@ -332,7 +333,8 @@ def test_marketing_permissions_and_do_not_contact_import(client: TestClient, bro
         "opted_out"}
 
     ck = customer_key(listed, DEV_PSEUDONYM_KEY)
-    events = read_topic(broker, topics.CONSENT_EVENTS, min_count=6, match=lambda rec: rec.key == ck.encode())
+    events = read_topic(broker, topics.CONSENT_EVENTS, min_count=6,
+                        match=lambda rec: customer_part(rec.key) == ck.encode())
     assert {json.loads(e.value)["type"] for e in events} == {"marketing.permission_changed"}
     assert client.delete(f"/v1/customers/{listed}").status_code == 202
     assert client.post("/v1/customers:export", json={"customer_id": listed}).json()["marketing"] == {}

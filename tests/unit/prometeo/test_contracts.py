@@ -2,7 +2,10 @@ import json
 
 import pytest
 
-from prometeo.contracts import InvalidEvent, decode, registered_types
+from prometeo.bus.producer import CustomerPartitioner
+from prometeo.contracts import Channel, InvalidEvent, decode, new_event, registered_types
+from prometeo.contracts.envelope import customer_part
+from prometeo.contracts.events import ConsentGrantedV1, DataScope, MarketingPermission, MarketingPermissionChangedV1
 from prometeo.contracts.topics import ALL_TOPICS, dead_letter_topic
 from tests.factories import booked
 
@@ -39,3 +42,34 @@ def test_every_topic_is_versioned_and_has_a_dlq() -> None:
     assert all(t.endswith(".v1") for t in ALL_TOPICS)
     assert dead_letter_topic("offers.v1") == "offers.v1.dlq"
     assert ("transaction.booked", 1) in registered_types()
+
+
+class _Cluster:
+    """The three questions a partitioner asks of cluster metadata."""
+
+    def topics(self) -> set[str]:
+        return {"consent-events.v1"}
+
+    def partitions_for_topic(self, topic: str) -> set[int]:
+        return set(range(12))
+
+    def available_partitions_for_topic(self, topic: str) -> set[int]:
+        return set(range(12))
+
+
+def test_consent_events_compact_per_consent_and_channel_but_stay_with_their_customer() -> None:
+    ck = "ck_12345678"
+    grant = new_event(ConsentGrantedV1(consent_id="c-1", institution="bank-x", scopes=[DataScope.ACCOUNTS]),
+                      customer_key=ck, source="t")
+    opt_out = new_event(MarketingPermissionChangedV1(channel=Channel.SMS, permission=MarketingPermission.OPTED_OUT),
+                        customer_key=ck, source="t")
+    account = booked(ck, "1.00")
+    assert grant.key == b"ck_12345678|consent_id=c-1" and opt_out.key == b"ck_12345678|channel=sms"
+    assert account.key == ck.encode() and customer_part(grant.key) == customer_part(opt_out.key) == ck.encode()
+    partitioner, cluster = CustomerPartitioner(), _Cluster()
+    routed = {partitioner.partition("consent-events.v1", None, e.key, None, None, cluster)
+              for e in (grant, opt_out, account)}
+    assert len(routed) == 1  # one partition: the customer's events keep their order
+    others = {partitioner.partition("consent-events.v1", None, f"ck_other{i:04d}".encode(), None, None, cluster)
+              for i in range(50)}
+    assert len(others) > 6  # and customers still spread over partitions
