@@ -42,7 +42,7 @@ def consumers_check(app: FastAPI) -> tuple[bool, str]:
         if not loop.alive:
             return False, f"consumer stopped: {loop.error!r}"
         if not loop.assigned.is_set():
-            return False, "waiting for partition assignment"
+            return False, "waiting to join the consumer group"
     return True, f"{len(runtime.consumers)} consumer(s) running"
 
 

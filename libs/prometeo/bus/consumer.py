@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable
 
 import redis
-from kafka import KafkaConsumer, TopicPartition
+from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from opentelemetry import trace
 
@@ -69,6 +69,8 @@ class ConsumerLoop:
         self._stop = threading.Event()
         self._recent: deque[bool] = deque(maxlen=settings.dlq_window)
         self._thread: threading.Thread | None = None
+        # Set once the group has handed out partitions, even none: a replica beyond the partition
+        # count is a ready stand-by, not a broken pod.
         self.assigned = threading.Event()
         self.error: BaseException | None = None
         self._tracer = tracer(f"prometeo.consumer.{group_id}")
@@ -97,8 +99,7 @@ class ConsumerLoop:
     # -- the loop ----------------------------------------------------------------------------------
     def _consumer(self) -> KafkaConsumer:
         s = self._settings
-        return KafkaConsumer(
-            *self._handlers,
+        consumer = KafkaConsumer(
             bootstrap_servers=s.kafka_bootstrap_servers,
             group_id=self._group_id,
             client_id=self._group_id,
@@ -109,6 +110,8 @@ class ConsumerLoop:
             max_poll_records=s.consumer_max_poll_records,
             max_poll_interval_ms=300_000,
         )
+        consumer.subscribe(topics=list(self._handlers), listener=_Joined(self.assigned))
+        return consumer
 
     def run(self) -> None:
         consumer = self._consumer()
@@ -242,3 +245,16 @@ class ConsumerLoop:
             pos = consumer.position(tp)
             if high is not None and pos is not None:
                 CONSUMER_LAG.labels(self._group_id, tp.topic, str(tp.partition)).set(max(0, high - pos))
+
+
+class _Joined(ConsumerRebalanceListener):
+    """Marks the group join done when partitions are handed out, whatever their number."""
+
+    def __init__(self, joined: threading.Event) -> None:
+        self._joined = joined
+
+    def on_partitions_revoked(self, revoked: object) -> None:
+        pass
+
+    def on_partitions_assigned(self, assigned: object) -> None:
+        self._joined.set()

@@ -119,3 +119,16 @@ def test_a_failing_batch_write_dead_letters_only_the_poison_record(broker: str, 
         loop.stop()
     assert b"ValueError" in dict(dead[0].headers)["dlq.reason"]
     assert poison not in applied and loop.error is None
+
+
+def test_replicas_beyond_the_partition_count_join_the_group_as_ready_stand_bys(
+    broker: str, unique: Callable[[str], str]
+) -> None:
+    group = unique("grp")
+    loops = [_run_loop(broker, group, lambda env, _: None) for _ in range(4)]  # outcomes.v1 has 3 partitions
+    try:
+        for loop in loops:
+            assert loop.assigned.wait(30), "every member hears from the group, with or without partitions"
+    finally:
+        for loop in loops:
+            loop.stop()
