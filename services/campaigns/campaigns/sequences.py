@@ -105,7 +105,9 @@ class SequenceRunner:
         held = {p.value for p in [*scores.held_products, *scores.held_elsewhere]}
         entered = []
         for campaign in self._definitions().values():
-            if not campaign.is_active(now) or self._paused(campaign.campaign_id) or not matches(campaign, scores.features, propensity, scores.profile, held):
+            if not campaign.is_active(now) or self._paused(campaign.campaign_id):
+                continue
+            if not matches(campaign, scores.features, propensity, scores.profile, held):
                 continue
             if self._sequences.offer_for(customer_key, campaign.campaign_id) is not None:
                 continue

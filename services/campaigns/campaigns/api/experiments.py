@@ -47,7 +47,9 @@ def _group(counters: dict[str, int]) -> GroupPublic:
 
 
 @router.get("/experiments/{campaign_id}")
-def get_experiment(campaign_id: str, store: StoreDep, sequences: SequencesDep, settings: SettingsDep) -> ExperimentPublic:
+def get_experiment(
+    campaign_id: str, store: StoreDep, sequences: SequencesDep, settings: SettingsDep
+) -> ExperimentPublic:
     """A defined campaign's holdout, or the always-on next-best-action stream's (`campaign_id` setting)."""
     counters = store.experiment_counters(campaign_id)
     test, control = _group(counters.get("test", {})), _group(counters.get("control", {}))

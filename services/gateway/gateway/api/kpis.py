@@ -42,7 +42,8 @@ async def get_campaign(campaign_id: str, _: CampaignManager, upstreams: Upstream
 async def change_campaign(campaign_id: str, action: Literal["pause", "resume"], _: CampaignManager,
                           upstreams: UpstreamsDep) -> Any:
     """Pause (no enrolment, due steps held) or resume a campaign."""
-    return (await upstreams.call(Upstream.CAMPAIGNS, "POST", f"/v1/campaigns/{quote(campaign_id, safe='')}/{action}")).json()
+    path = f"/v1/campaigns/{quote(campaign_id, safe='')}/{action}"
+    return (await upstreams.call(Upstream.CAMPAIGNS, "POST", path)).json()
 
 
 @router.get("/experiments/{campaign_id}")

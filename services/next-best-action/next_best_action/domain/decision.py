@@ -218,9 +218,9 @@ def _capped_channels(history: ContactHistory, now: datetime, policy: Policy) -> 
 def _pick(profile: dict[str, str], usable: frozenset[Channel], policy: Policy) -> Channel | None:
     channels = policy.channels
     # The customer's own stated preference comes first when it is usable.
-    preferred = profile.get("preferred_channel")
-    if preferred in Channel._value2member_map_ and Channel(preferred) in usable and Channel(preferred) in channels.response_factors:
-        return Channel(preferred)
+    preferred = next((c for c in Channel if c.value == profile.get("preferred_channel")), None)
+    if preferred is not None and preferred in usable and preferred in channels.response_factors:
+        return preferred
     archetype = profile.get("digital_archetype")
     if archetype not in ARCHETYPES:
         archetype = channels.default_archetype
