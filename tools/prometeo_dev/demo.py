@@ -4,6 +4,7 @@ recommendations as an advisor would."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,42 @@ def load_bank(gateway_url: str, bank: SyntheticBank) -> LoadReport:
             for status, n in body["counts"].items():
                 counts[status] = counts.get(status, 0) + n
     return LoadReport(len(consents), received, counts, time.perf_counter() - started)
+
+
+def load_bank_brasil(gateway_url: str, bank: SyntheticBank, customers: int | Sequence[int] = 50, *,
+                     page_size: int = 25, transport: httpx.BaseTransport | None = None) -> LoadReport:
+    """A sample of the bank's customers (the first `customers`, or those indices) through the gateway's
+    Open Finance Brasil endpoint: their consents (POST /v1/consents), what has no Brazilian home
+    (profile, payroll account, insurance) to /v1/events:batch, and every account, balance, statement
+    page, card and contract as the GET response ingest maps (see prometeo_dev.brasil). Records come
+    back as data shared by a transmitting institution: holdings here arrive as held at `synthbank`."""
+    from prometeo_dev.brasil import brasil_requests, canonical_remainder
+
+    started = time.perf_counter()
+    sample = list(range(min(customers, bank.n_customers))) if isinstance(customers, int) else list(customers)
+    counts: dict[str, int] = {}
+    received = 0
+
+    def tally(r: httpx.Response) -> None:
+        nonlocal received
+        r.raise_for_status()
+        body = r.json()
+        received += body["received"]
+        for status, n in body["counts"].items():
+            counts[status] = counts.get(status, 0) + n
+
+    with httpx.Client(base_url=gateway_url, headers={"X-API-Key": INGEST_KEY}, timeout=60,
+                      transport=transport) as client:
+        consents = bank.consent_requests()
+        for i in sample:
+            client.post("/v1/consents", json=consents[i]).raise_for_status()
+        for i in sample:
+            items = bank.customer_events(i)
+            if rest := canonical_remainder(items):
+                tally(client.post("/v1/events:batch", json={"events": rest}))
+            for resource, headers, document in brasil_requests(items, page_size=page_size):
+                tally(client.post(f"/v1/openfinance/brasil/{resource}", headers=headers, json=document))
+    return LoadReport(len(sample), received, counts, time.perf_counter() - started)
 
 
 def kpis(gateway_url: str) -> dict[str, Any]:
