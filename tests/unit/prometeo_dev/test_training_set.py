@@ -73,3 +73,18 @@ def test_time_split_trains_on_the_earlier_snapshot_and_evaluates_on_the_later(ba
     assert (later["tenure_days"] - earlier["tenure_days"]).max() <= bank.horizon_days
     pd.testing.assert_frame_equal(earlier, build_training_frame(bank, bank.earlier_as_of).assign(
         **{c: earlier[c] for c in labels}))
+
+
+def test_each_snapshot_sees_the_life_events_up_to_it_and_none_after() -> None:
+    # A raise shows (life_salary_raise) in the snapshot whose latest month it fell in: month 0's in
+    # the later frame only, month 1's in the earlier frame. The earlier frame never sees month 0.
+    from prometeo_dev.training_set import build_time_split
+
+    bank = generate_bank(400, seed=13, as_of=AS_OF)
+    earlier, later = build_time_split(bank)
+    month = bank.customers["salary_raise_month"].to_numpy()
+    assert (month == 0).sum() >= 10 and (month == 1).sum() >= 10
+    assert later["life_salary_raise"][month == 0].mean() > 0.9
+    assert earlier["life_salary_raise"][month == 1].mean() > 0.9
+    assert earlier["life_salary_raise"][month == 0].mean() < 0.2
+    assert later["life_salary_raise"][month == 1].mean() < 0.2
