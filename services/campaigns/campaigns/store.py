@@ -35,16 +35,14 @@ _HOLDINGS = """
 local old = tonumber(redis.call('GET', KEYS[1]) or '-1')
 local new = tonumber(ARGV[1])
 if old == new then return 0 end
-if new < 0 then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], new) end
-if old >= 0 then
-  redis.call('HINCRBY', KEYS[2], 'customers_known', -1)
-  redis.call('HINCRBY', KEYS[2], 'products_held', -old)
-  if old >= 2 then redis.call('HINCRBY', KEYS[2], 'multi_product_customers', -1) end
-end
-if new >= 0 then
-  redis.call('HINCRBY', KEYS[2], 'customers_known', 1)
-  redis.call('HINCRBY', KEYS[2], 'products_held', new)
-  if new >= 2 then redis.call('HINCRBY', KEYS[2], 'multi_product_customers', 1) end
+if new < 0 then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[1]) end
+local function known(n) if n >= 0 then return 1 else return 0 end end
+local function multi(n) if n >= 2 then return 1 else return 0 end end
+-- Only non-zero deltas: HINCRBY refuses "-0", which negating a Lua 0 would send.
+local deltas = {customers_known = known(new) - known(old), products_held = math.max(new, 0) - math.max(old, 0),
+                multi_product_customers = multi(new) - multi(old)}
+for field, delta in pairs(deltas) do
+  if delta ~= 0 then redis.call('HINCRBY', KEYS[2], field, delta) end
 end
 return 1
 """

@@ -138,7 +138,8 @@ def test_kpis_by_segment_and_campaign_advisor_adherence_and_holdings(
     publish(broker, topics.SCORES, [
         new_event(ScoresComputedV1(model_name="m", model_version="1", feature_set_version="fs", scores=[],
                                    held_products=products), customer_key=who, source="scoring")
-        for who, products in ((ck, held), (other, held[:1]), (other, held))])  # `other` gains a product
+        # `other` starts with nothing, then gains two products (a count moving off 0 must work too).
+        for who, products in ((ck, held), (other, []), (other, held[:1]), (other, held))])
     after = wait_until(lambda: (k := campaigns_client.get("/v1/kpis").json())["advisor_tasks"]
                        > before["advisor_tasks"] and k["customers_known"] >= before["customers_known"] + 2
                        and k["outcomes"]["accepted"] >= before["outcomes"]["accepted"] + 2 and k)

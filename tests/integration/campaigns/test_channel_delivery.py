@@ -80,7 +80,7 @@ def test_email_is_parked_while_smtp_is_down_then_delivered_exactly_once(
     assert [(j.kind, j.offer_id) for j, _ in jobs] == [("deliver", offer_id)]
 
     smtp.start()  # the provider comes back
-    wait_until(lambda: status_of(channel_campaigns, ck) == "delivered", timeout=15)
+    wait_until(lambda: status_of(channel_campaigns, ck) == "delivered", timeout=40)
     [offer] = offers_of(channel_campaigns, ck)
     assert offer["adapter"] == "smtp"
     wait_until(lambda: not channel_campaigns.app.state.schedule.pending(ck))
@@ -100,7 +100,7 @@ def test_sms_is_parked_while_the_provider_fails_then_delivered_exactly_once(
     wait_until(lambda: status_of(channel_campaigns, ck) == "parked")
     wait_until(lambda: provider.refused >= 4)  # the scheduler keeps retrying (breaker trials included)
     provider.down = False
-    wait_until(lambda: status_of(channel_campaigns, ck) == "delivered", timeout=15)
+    wait_until(lambda: status_of(channel_campaigns, ck) == "delivered", timeout=40)
     assert provider.keys().count(offer_id) == 1
     body = next(b for k, b in provider.accepted if k == offer_id)
     assert (body["to"], body["channel"], body["template"]) == (ck, "sms", "offer_personal_loan")
