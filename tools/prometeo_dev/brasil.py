@@ -56,41 +56,32 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from ingest_openfinance.domain.mappers.brasil import Resource
 from prometeo_dev.synthbank import INSTITUTION, SyntheticBank
 
 PAGE_SIZE = 25
 _Q = Decimal("0.0001")
 _ID_NAMESPACE = uuid.UUID("6f1d2c3e-8b7a-5e4f-9a0b-1c2d3e4f5a6b")
 
-# Resource names of POST /v1/openfinance/brasil/{resource} (ingest_openfinance.domain.mappers.brasil.Resource).
-ACCOUNTS = "accounts"
-BALANCES = "balances"
-ACCOUNT_TRANSACTIONS = "account-transactions"
-CREDIT_CARD_ACCOUNTS = "credit-card-accounts"
-CREDIT_CARD_TRANSACTIONS = "credit-card-transactions"
-LOANS = "loans"
-FINANCINGS = "financings"
-INVESTMENTS = "investments"
-
 # Products with no Open Finance Brasil resource ingest maps: they stay canonical.
 STAYS_CANONICAL = frozenset({"payroll_account", "auto_insurance", "life_insurance", "home_insurance"})
 
 # product → (resource, productType, productSubType) for credit contracts.
 _CONTRACTS: dict[str, tuple[str, str, str]] = {
-    "personal_loan": (LOANS, "EMPRESTIMOS", "CREDITO_PESSOAL_SEM_CONSIGNACAO"),
-    "auto_loan": (FINANCINGS, "FINANCIAMENTOS", "AQUISICAO_BENS_VEICULOS_AUTOMOTORES"),
-    "mortgage": (FINANCINGS, "FINANCIAMENTOS_IMOBILIARIOS", "FINANCIAMENTO_HABITACIONAL_SFH"),
+    "personal_loan": (Resource.LOANS, "EMPRESTIMOS", "CREDITO_PESSOAL_SEM_CONSIGNACAO"),
+    "auto_loan": (Resource.FINANCINGS, "FINANCIAMENTOS", "AQUISICAO_BENS_VEICULOS_AUTOMOTORES"),
+    "mortgage": (Resource.FINANCINGS, "FINANCIAMENTOS_IMOBILIARIOS", "FINANCIAMENTO_HABITACIONAL_SFH"),
 }
 # The account type of the canonical account.opened a held product comes with.
 _ACCOUNT_OF_PRODUCT = {"savings": "savings", "credit_card": "credit_card", "personal_loan": "loan",
                        "auto_loan": "loan", "mortgage": "loan", "investment_fund": "investment"}
 _DEPOSIT_TYPES = {"checking": "CONTA_DEPOSITO_A_VISTA", "prepaid": "CONTA_PAGAMENTO_PRE_PAGA"}
 _PATHS = {
-    ACCOUNTS: "accounts/v2/accounts",
-    CREDIT_CARD_ACCOUNTS: "credit-cards-accounts/v2/accounts",
-    LOANS: "loans/v2/contracts",
-    FINANCINGS: "financings/v2/contracts",
-    INVESTMENTS: "funds/v1/investments",
+    Resource.ACCOUNTS: "accounts/v2/accounts",
+    Resource.CREDIT_CARD_ACCOUNTS: "credit-cards-accounts/v2/accounts",
+    Resource.LOANS: "loans/v2/contracts",
+    Resource.FINANCINGS: "financings/v2/contracts",
+    Resource.INVESTMENTS: "funds/v1/investments",
 }
 
 
@@ -311,7 +302,7 @@ def brasil_requests(items: Sequence[dict[str, Any]], *, page_size: int = PAGE_SI
     for kind, accounts in opened.items():
         for account_id in accounts:
             if kind in _DEPOSIT_TYPES:
-                listed[ACCOUNTS, institution].append(
+                listed[Resource.ACCOUNTS, institution].append(
                     _deposit_account(institution, _brazilian_id(account_id), _DEPOSIT_TYPES[kind]))
     home_card: str | None = None
     for item in by_type["product.held"]:
@@ -324,15 +315,15 @@ def brasil_requests(items: Sequence[dict[str, Any]], *, page_size: int = PAGE_SI
         account = account_for(product) if here else None
         record_id = _brazilian_id(account) if account else _derived_id(item["source_event_id"], product)
         if product == "savings":
-            listed[ACCOUNTS, where].append(_deposit_account(where, record_id, "CONTA_POUPANCA"))
+            listed[Resource.ACCOUNTS, where].append(_deposit_account(where, record_id, "CONTA_POUPANCA"))
         elif product == "credit_card":
-            listed[CREDIT_CARD_ACCOUNTS, where].append(_card_account(where, record_id))
+            listed[Resource.CREDIT_CARD_ACCOUNTS, where].append(_card_account(where, record_id))
             if here and home_card is None:
                 home_card = record_id
         elif product in _CONTRACTS:
             listed[_CONTRACTS[product][0], where].append(_contract(where, record_id, product))
         elif product == "investment_fund":
-            listed[INVESTMENTS, where].append(_fund(where, record_id))
+            listed[Resource.INVESTMENTS, where].append(_fund(where, record_id))
         else:
             raise ValueError(f"product.held {product}: no Open Finance Brasil mapping and not kept canonical")
     # Accounts of these types opened without a product.held saying what they are.
@@ -342,14 +333,14 @@ def brasil_requests(items: Sequence[dict[str, Any]], *, page_size: int = PAGE_SI
                 continue
             rid = _brazilian_id(account_id)
             if kind == "savings":
-                listed[ACCOUNTS, institution].append(_deposit_account(institution, rid, "CONTA_POUPANCA"))
+                listed[Resource.ACCOUNTS, institution].append(_deposit_account(institution, rid, "CONTA_POUPANCA"))
             elif kind == "credit_card":
-                listed[CREDIT_CARD_ACCOUNTS, institution].append(_card_account(institution, rid))
+                listed[Resource.CREDIT_CARD_ACCOUNTS, institution].append(_card_account(institution, rid))
                 home_card = home_card or rid
             elif kind == "loan":
-                listed[LOANS, institution].append(_contract(institution, rid, "personal_loan"))
+                listed[Resource.LOANS, institution].append(_contract(institution, rid, "personal_loan"))
             elif kind == "investment":
-                listed[INVESTMENTS, institution].append(_fund(institution, rid))
+                listed[Resource.INVESTMENTS, institution].append(_fund(institution, rid))
 
     # Transactions: per account statement, card spend per card (or per account without a card).
     statements: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -382,10 +373,10 @@ def brasil_requests(items: Sequence[dict[str, Any]], *, page_size: int = PAGE_SI
             "links": {"self": _url(institution, f"accounts/v2/accounts/{account_id}/balances")},
             "meta": {"totalRecords": 1, "totalPages": 1, "requestDateTime": _request_time(_parse(p["as_of"]))},
         }
-        out.append(BrasilRequest(BALANCES, {**base, "X-Institution": institution, "X-Account-Id": account_id}, doc))
+        out.append(BrasilRequest(Resource.BALANCES, {**base, "X-Institution": institution, "X-Account-Id": account_id}, doc))
     for resource, path, groups in (
-        (ACCOUNT_TRANSACTIONS, "accounts/v2/accounts/{}/transactions", statements),
-        (CREDIT_CARD_TRANSACTIONS, "credit-cards-accounts/v2/accounts/{}/transactions", card_statements),
+        (Resource.ACCOUNT_TRANSACTIONS, "accounts/v2/accounts/{}/transactions", statements),
+        (Resource.CREDIT_CARD_TRANSACTIONS, "credit-cards-accounts/v2/accounts/{}/transactions", card_statements),
     ):
         for parent, records in groups.items():
             headers = {**base, "X-Institution": institution, "X-Account-Id": parent}

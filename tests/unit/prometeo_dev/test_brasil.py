@@ -149,9 +149,9 @@ def test_every_resource_is_one_ingest_serves_with_the_headers_it_needs(bank) -> 
             seen.add(resource)
             assert ("X-Account-Id" in request.headers) == (resource in mapper.NEEDS_PARENT)
             assert request.headers["X-Institution"]
-    assert seen == {mapper.Resource(r) for r in (
-        brasil.ACCOUNTS, brasil.BALANCES, brasil.ACCOUNT_TRANSACTIONS, brasil.CREDIT_CARD_ACCOUNTS,
-        brasil.CREDIT_CARD_TRANSACTIONS, brasil.LOANS, brasil.FINANCINGS, brasil.INVESTMENTS)}
+    R = mapper.Resource
+    assert seen == {R.ACCOUNTS, R.BALANCES, R.ACCOUNT_TRANSACTIONS, R.CREDIT_CARD_ACCOUNTS,
+                    R.CREDIT_CARD_TRANSACTIONS, R.LOANS, R.FINANCINGS, R.INVESTMENTS}
 
 
 def test_pages_carry_links_and_meta_like_the_standard(bank) -> None:  # type: ignore[no-untyped-def]
