@@ -9,24 +9,18 @@ import pytest
 from fastapi.testclient import TestClient
 
 from campaigns.settings import get_settings
-from tests.bus_helpers import wait_until
+from tests.app_helpers import running_app
 
 
 @pytest.fixture(scope="module")
 def campaigns_client(broker: str, redis_url: str) -> Iterator[TestClient]:
     from campaigns.main import app
 
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in {
-            "KAFKA_BOOTSTRAP_SERVERS": broker,
-            "REDIS_URL": redis_url,
-            "PROMETEO_ENV": "test",
-            "PROMETEO_CONSUMER_SESSION_TIMEOUT_MS": "1500",
-            "PROMETEO_CAMPAIGNS_GROUP_ID": f"campaigns-{uuid.uuid4().hex[:10]}",
-        }.items():
-            mp.setenv(key, value)
-        get_settings.cache_clear()
-        with TestClient(app) as client:
-            wait_until(lambda: client.get("/readyz").status_code == 200, timeout=30)
-            yield client
-        get_settings.cache_clear()
+    with running_app(app, get_settings, {
+        "KAFKA_BOOTSTRAP_SERVERS": broker,
+        "REDIS_URL": redis_url,
+        "PROMETEO_ENV": "test",
+        "PROMETEO_CONSUMER_SESSION_TIMEOUT_MS": "1500",
+        "PROMETEO_CAMPAIGNS_GROUP_ID": f"campaigns-{uuid.uuid4().hex[:10]}",
+    }) as client:
+        yield client

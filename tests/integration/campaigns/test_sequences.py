@@ -32,6 +32,7 @@ from campaigns.domain.experiment import assign
 from campaigns.sequences import campaign_offer_id
 from campaigns.settings import get_settings
 from tests.bus_helpers import publish, read_topic, wait_until
+from tests.app_helpers import running_app
 from tests.integration.campaigns.providers import HttpProvider, SmtpSink
 
 pytestmark = pytest.mark.integration
@@ -52,14 +53,8 @@ def servers() -> Iterator[tuple[SmtpSink, HttpProvider, HttpProvider]]:
 def campaigns_app(env: dict[str, str]) -> Iterator[TestClient]:
     from campaigns.main import app
 
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in env.items():
-            mp.setenv(key, value)
-        get_settings.cache_clear()
-        with TestClient(app) as client:
-            wait_until(lambda: client.get("/readyz").status_code == 200, timeout=30)
-            yield client
-        get_settings.cache_clear()
+    with running_app(app, get_settings, env) as client:
+        yield client
 
 
 def grant(broker: str, customers: list[str], channels: list[Channel]) -> None:
@@ -201,7 +196,6 @@ def test_contact_policy_at_send_time_holdout_and_pause(broker: str, redis_url: s
     for name in names:
         while assign(ck[name], campaign_id, 0.5) != "test":
             ck[name] += "x"
-    offer = {n: campaign_offer_id(campaign_id, c) for n, c in ck.items()}
     definition = {
         "campaign_id": campaign_id, "name": "Seguro de vida", "product": "life_insurance",
         "target": {"all": [{"field": "segment.test_run", "op": "eq", "value": run}]},

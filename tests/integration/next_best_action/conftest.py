@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from next_best_action.settings import DEFAULT_POLICY, get_settings
-from tests.bus_helpers import wait_until
+from tests.app_helpers import running_app
 
 
 @pytest.fixture(scope="module")
@@ -29,19 +29,13 @@ def policy_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def nba(broker: str, redis_url: str, policy_file: Path) -> Iterator[TestClient]:
     from next_best_action.main import app
 
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in {
-            "KAFKA_BOOTSTRAP_SERVERS": broker,
-            "REDIS_URL": redis_url,
-            "PROMETEO_ENV": "test",
-            "PROMETEO_CONSUMER_SESSION_TIMEOUT_MS": "1500",
-            "PROMETEO_NEXT_BEST_ACTION_GROUP_ID": f"nba-{uuid.uuid4().hex[:10]}",
-            "PROMETEO_NEXT_BEST_ACTION_POLICY_PATH": str(policy_file),
-            "PROMETEO_NEXT_BEST_ACTION_POLICY_CHECK_INTERVAL_S": "0",
-        }.items():
-            mp.setenv(key, value)
-        get_settings.cache_clear()
-        with TestClient(app) as client:
-            wait_until(lambda: client.get("/readyz").status_code == 200, timeout=30)
-            yield client
-        get_settings.cache_clear()
+    with running_app(app, get_settings, {
+        "KAFKA_BOOTSTRAP_SERVERS": broker,
+        "REDIS_URL": redis_url,
+        "PROMETEO_ENV": "test",
+        "PROMETEO_CONSUMER_SESSION_TIMEOUT_MS": "1500",
+        "PROMETEO_NEXT_BEST_ACTION_GROUP_ID": f"nba-{uuid.uuid4().hex[:10]}",
+        "PROMETEO_NEXT_BEST_ACTION_POLICY_PATH": str(policy_file),
+        "PROMETEO_NEXT_BEST_ACTION_POLICY_CHECK_INTERVAL_S": "0",
+    }) as client:
+        yield client

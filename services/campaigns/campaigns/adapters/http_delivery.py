@@ -1,4 +1,5 @@
-"""One HTTP POST with retries, shared by the webhook (CRM) and messaging (SMS/WhatsApp) adapters.
+"""One HTTP POST with retries, and the adapter base built on it, shared by the webhook (CRM) and
+messaging (SMS/WhatsApp) adapters.
 
 5xx, 429 and transport errors (timeouts included) are retried with capped exponential backoff and the
 same `Idempotency-Key`, so a provider that received the first attempt de-duplicates the next; after the
@@ -8,13 +9,14 @@ permanent.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from pydantic import BaseModel, Field, SecretStr
 
-from campaigns.adapters.base import PermanentDeliveryError, TransientDeliveryError
+from campaigns.adapters.base import ChannelAdapter, PermanentDeliveryError, TransientDeliveryError
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -69,3 +71,34 @@ def post_with_retries(
         if attempt < max_attempts:
             sleep(backoff_delay(attempt, backoff_s, backoff_max_s))
     raise TransientDeliveryError(f"{who} unavailable after {max_attempts} attempts: {last_error}")
+
+
+class HttpEndpointAdapter(ChannelAdapter):
+    """A provider reached over HTTP: subclasses build the body and read the receipt; posting, retries
+    and the health probe are the same for all. `peer` names the provider in errors and health."""
+
+    peer: ClassVar[str]
+
+    def __init__(self, config: HttpEndpointConfig, client: httpx.Client | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._config = config
+        self._client = client or client_for(config)
+        self._sleep = sleep
+
+    def _post(self, body: dict[str, Any], key: str) -> httpx.Response:
+        c = self._config
+        return post_with_retries(self._client, c.url, body, key, timeout_s=c.timeout_s, max_attempts=c.max_attempts,
+                                 backoff_s=c.backoff_s, backoff_max_s=c.backoff_max_s, sleep=self._sleep,
+                                 who=self.peer)
+
+    def health(self) -> tuple[bool, str]:
+        if not self._config.health_url:
+            return True, f"{self.name} (no health url configured)"
+        try:
+            response = self._client.get(self._config.health_url, timeout=self._config.timeout_s)
+        except httpx.TransportError as exc:
+            return False, f"{self.peer} unreachable: {type(exc).__name__}"
+        return response.is_success, f"{self.peer} health HTTP {response.status_code}"
+
+    def close(self) -> None:
+        self._client.close()
