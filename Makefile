@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: help install promtool run run-empty test test-unit test-integration test-e2e bench clean
+.PHONY: help install promtool lint format run run-empty test test-unit test-integration test-e2e bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}'
@@ -24,6 +24,15 @@ run: $(STAMP) ## run the whole platform locally with demo data (Ctrl-C stops eve
 
 run-empty: $(STAMP) ## run the whole platform locally without demo data
 	$(PY) -m prometeo_dev.stack --no-demo
+
+lint: $(STAMP) ## ruff (lint and format check) and mypy: zero findings
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: $(STAMP) ## apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 test: $(STAMP) promtool ## run the whole test suite: unit, integration (real broker/Redis/MLflow) and end-to-end
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -25,15 +25,28 @@ READS = 3000
 
 
 def _booked(ck: str, i: int, at: datetime) -> Envelope:
-    payload = TransactionBookedV1(account_id="a", transaction_id=f"t{i}", direction=Direction.DEBIT,
-                                  amount=Decimal("10.00"), booked_at=at, mcc="5411")
+    payload = TransactionBookedV1(
+        account_id="a",
+        transaction_id=f"t{i}",
+        direction=Direction.DEBIT,
+        amount=Decimal("10.00"),
+        booked_at=at,
+        mcc="5411",
+    )
     return new_event(payload, customer_key=ck, source="bench", occurred_at=at)
 
 
 def _consume(bootstrap: str, n: int, apply: bool, repo: FeatureRepository | None) -> float:
-    consumer = KafkaConsumer(topics.ACCOUNT_EVENTS, bootstrap_servers=bootstrap, group_id=uuid.uuid4().hex,
-                             auto_offset_reset="earliest", enable_auto_commit=False, session_timeout_ms=1500,
-                             heartbeat_interval_ms=500, max_poll_records=2000)
+    consumer = KafkaConsumer(
+        topics.ACCOUNT_EVENTS,
+        bootstrap_servers=bootstrap,
+        group_id=uuid.uuid4().hex,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        session_timeout_ms=1500,
+        heartbeat_interval_ms=500,
+        max_poll_records=2000,
+    )
     seen = 0
     started = None
     while seen < n:
@@ -43,8 +56,9 @@ def _consume(bootstrap: str, n: int, apply: bool, repo: FeatureRepository | None
             for record in records:
                 if apply:
                     envelope, payload = decode(record.value)
-                    pending.append((str(envelope.event_id), envelope.customer_key,
-                                    mutation_for(payload, envelope.occurred_at)))
+                    pending.append(
+                        (str(envelope.event_id), envelope.customer_key, mutation_for(payload, envelope.occurred_at))
+                    )
                 seen += 1
             if pending:
                 repo.apply_many(pending)  # type: ignore[union-attr]  # as the service does at batch end
@@ -83,10 +97,22 @@ def run() -> list[Figure]:
                 compute_features(state, now)
             full.append(sw.seconds * 1e3)
     return [
-        Figure("feature-store consume + apply", consume_apply, "events/s", "consume-only loop", consume_only,
-               "target ≥ 20,000 events/s per core"),
+        Figure(
+            "feature-store consume + apply",
+            consume_apply,
+            "events/s",
+            "consume-only loop",
+            consume_only,
+            "target ≥ 20,000 events/s per core",
+        ),
         Figure("replay CLI rebuild (reset + read + apply)", rebuild, "events/s", "consume-only loop", consume_only),
         Figure("feature vector read p50", percentile(full, 0.5), "ms", "raw Redis GET p50", percentile(raw, 0.5)),
-        Figure("feature vector read p99", percentile(full, 0.99), "ms", "raw Redis GET p99", percentile(raw, 0.99),
-               "target p99 ≤ 2 ms"),
+        Figure(
+            "feature vector read p99",
+            percentile(full, 0.99),
+            "ms",
+            "raw Redis GET p99",
+            percentile(raw, 0.99),
+            "target p99 ≤ 2 ms",
+        ),
     ]

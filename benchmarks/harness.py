@@ -29,8 +29,10 @@ class Figure:
         return self.value / self.baseline if self.baseline else float("nan")
 
     def line(self) -> str:
-        return (f"  {self.name:<44} {self.value:>12,.1f} {self.unit:<9} "
-                f"vs {self.baseline_name:<30} {self.baseline:>12,.1f}  ratio {self.ratio:6.2f}  {self.target}")
+        return (
+            f"  {self.name:<44} {self.value:>12,.1f} {self.unit:<9} "
+            f"vs {self.baseline_name:<30} {self.baseline:>12,.1f}  ratio {self.ratio:6.2f}  {self.target}"
+        )
 
 
 @contextlib.contextmanager

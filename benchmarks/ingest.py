@@ -10,7 +10,7 @@ import uuid
 import httpx
 from kafka import KafkaProducer
 
-from benchmarks.harness import Figure, Stopwatch, broker_and_redis, RUN_DIR
+from benchmarks.harness import RUN_DIR, Figure, Stopwatch, broker_and_redis
 from prometeo_dev import servers
 
 EVENTS = int(os.environ.get("BENCH_INGEST_EVENTS", "100000"))
@@ -22,12 +22,24 @@ def _items(n: int) -> list[dict]:
     for i in range(n):
         cid = f"bench-{i % 1000}"
         sid = uuid.uuid4().hex
-        items.append({
-            "customer_id": cid, "source_event_id": sid, "type": "transaction.booked", "version": 1,
-            "occurred_at": "2026-11-20T12:00:00Z", "source": "bench",
-            "payload": {"account_id": "a", "transaction_id": sid, "direction": "debit", "amount": "12.34",
-                        "booked_at": "2026-11-20T12:00:00Z", "mcc": "5411"},
-        })
+        items.append(
+            {
+                "customer_id": cid,
+                "source_event_id": sid,
+                "type": "transaction.booked",
+                "version": 1,
+                "occurred_at": "2026-11-20T12:00:00Z",
+                "source": "bench",
+                "payload": {
+                    "account_id": "a",
+                    "transaction_id": sid,
+                    "direction": "debit",
+                    "amount": "12.34",
+                    "booked_at": "2026-11-20T12:00:00Z",
+                    "mcc": "5411",
+                },
+            }
+        )
     return items
 
 
@@ -35,47 +47,78 @@ def _brasil_pages(n: int, page: int = 500) -> list[dict]:
     """Open Finance Brasil card-transaction pages as the regulated API returns them (same volume)."""
     pages = []
     for start in range(0, n, page):
-        pages.append({"data": [{
-            "transactionId": uuid.uuid4().hex, "identificationNumber": "9846", "transactionName": "COMPRA",
-            "billId": "b1", "creditDebitType": "DEBITO", "transactionType": "PAGAMENTO", "paymentType": "A_VISTA",
-            "chargeIdentificator": "Loja", "chargeNumber": 1, "amount": {"amount": "12.3400", "currency": "BRL"},
-            "brazilianAmount": {"amount": "12.3400", "currency": "BRL"}, "transactionDate": "2026-11-20",
-            "payeeMCC": 5411,
-        } for _ in range(min(page, n - start))], "meta": {"requestDateTime": "2026-11-20T12:00:00Z"}})
+        pages.append(
+            {
+                "data": [
+                    {
+                        "transactionId": uuid.uuid4().hex,
+                        "identificationNumber": "9846",
+                        "transactionName": "COMPRA",
+                        "billId": "b1",
+                        "creditDebitType": "DEBITO",
+                        "transactionType": "PAGAMENTO",
+                        "paymentType": "A_VISTA",
+                        "chargeIdentificator": "Loja",
+                        "chargeNumber": 1,
+                        "amount": {"amount": "12.3400", "currency": "BRL"},
+                        "brazilianAmount": {"amount": "12.3400", "currency": "BRL"},
+                        "transactionDate": "2026-11-20",
+                        "payeeMCC": 5411,
+                    }
+                    for _ in range(min(page, n - start))
+                ],
+                "meta": {"requestDateTime": "2026-11-20T12:00:00Z"},
+            }
+        )
     return pages
 
 
 def run() -> list[Figure]:
     with broker_and_redis() as (bootstrap, redis_url):
         port = servers.free_port()
-        proc = servers.spawn("bench-ingest", [sys.executable, "-m", "ingest_openfinance"], RUN_DIR / "logs", env={
-            "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "REDIS_URL": redis_url, "PROMETEO_ENV": "test",
-            "PROMETEO_LOG_LEVEL": "WARNING", "PROMETEO_INGEST_OPENFINANCE_PORT": str(port),
-        })
+        proc = servers.spawn(
+            "bench-ingest",
+            [sys.executable, "-m", "ingest_openfinance"],
+            RUN_DIR / "logs",
+            env={
+                "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+                "REDIS_URL": redis_url,
+                "PROMETEO_ENV": "test",
+                "PROMETEO_LOG_LEVEL": "WARNING",
+                "PROMETEO_INGEST_OPENFINANCE_PORT": str(port),
+            },
+        )
         url = f"http://127.0.0.1:{port}"
         try:
             servers.wait_for_http(f"{url}/readyz", 60, proc.proc)
             items = _items(EVENTS)
             with httpx.Client(base_url=url, timeout=120) as client:
                 for cid in {i["customer_id"] for i in items}:
-                    client.post("/v1/consents", json={
-                        "customer_id": cid, "consent_id": f"urn:bench:{cid}", "institution": "bench",
-                        "scopes": ["transactions"]}).raise_for_status()
+                    client.post(
+                        "/v1/consents",
+                        json={
+                            "customer_id": cid,
+                            "consent_id": f"urn:bench:{cid}",
+                            "institution": "bench",
+                            "scopes": ["transactions"],
+                        },
+                    ).raise_for_status()
                 with Stopwatch() as sw:
                     for start in range(0, EVENTS, BATCH):
-                        r = client.post("/v1/events:batch", json={"events": items[start:start + BATCH]})
+                        r = client.post("/v1/events:batch", json={"events": items[start : start + BATCH]})
                         assert r.json()["counts"]["accepted"] == min(BATCH, EVENTS - start), r.text[:300]
             ingest_rate = EVENTS / sw.seconds
 
             pages = _brasil_pages(EVENTS)
-            with httpx.Client(base_url=url, timeout=120) as client:
-                with Stopwatch() as ofb:
-                    for n, document in enumerate(pages):
-                        cid = f"bench-{n % 1000}"
-                        r = client.post("/v1/openfinance/brasil/credit-card-transactions", json=document,
-                                        headers={"x-customer-id": cid, "x-institution": "bench",
-                                                 "x-account-id": f"card-{n}"})
-                        assert r.json()["counts"]["accepted"] == len(document["data"]), r.text[:300]
+            with httpx.Client(base_url=url, timeout=120) as client, Stopwatch() as ofb:
+                for n, document in enumerate(pages):
+                    cid = f"bench-{n % 1000}"
+                    r = client.post(
+                        "/v1/openfinance/brasil/credit-card-transactions",
+                        json=document,
+                        headers={"x-customer-id": cid, "x-institution": "bench", "x-account-id": f"card-{n}"},
+                    )
+                    assert r.json()["counts"]["accepted"] == len(document["data"]), r.text[:300]
             brasil_rate = EVENTS / ofb.seconds
 
             # Baseline: the same number of similar-sized messages through a bare producer.
@@ -88,7 +131,21 @@ def run() -> list[Figure]:
             producer.close()
         finally:
             proc.stop()
-    return [Figure("ingest batch endpoint (1 worker)", ingest_rate, "events/s", "raw kafka-python producer",
-                   EVENTS / raw.seconds, "target ≥ 5,000 events/s"),
-            Figure("Open Finance Brasil card pages (mapped)", brasil_rate, "events/s", "canonical batch endpoint",
-                   ingest_rate, "mapping overhead, same run")]
+    return [
+        Figure(
+            "ingest batch endpoint (1 worker)",
+            ingest_rate,
+            "events/s",
+            "raw kafka-python producer",
+            EVENTS / raw.seconds,
+            "target ≥ 5,000 events/s",
+        ),
+        Figure(
+            "Open Finance Brasil card pages (mapped)",
+            brasil_rate,
+            "events/s",
+            "canonical batch endpoint",
+            ingest_rate,
+            "mapping overhead, same run",
+        ),
+    ]

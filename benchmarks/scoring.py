@@ -57,15 +57,33 @@ def run() -> list[Figure]:
     trained = time.perf_counter()
     table = report.metrics
     # A time-based split evaluates every customer one period later; a random split, the held-out rows.
-    rows = (np.ones(len(frame), dtype=bool) if report.split == "time"
-            else holdout_mask(len(frame), bank.seed, HOLDOUT_FRACTION))
+    rows = (
+        np.ones(len(frame), dtype=bool)
+        if report.split == "time"
+        else holdout_mask(len(frame), bank.seed, HOLDOUT_FRACTION)
+    )
     ece_floor = _oracle_ece(bank, rows)
     table["ece_oracle"] = [ece_floor.get(p, math.nan) for p in table.index]
     table["logistic_vs_oracle"] = table["auc_logistic"] / table["oracle_auc"]
-    shown = ["chosen", "auc", "oracle_auc", "auc_vs_oracle", "auc_logistic", "logistic_vs_oracle", "auc_boosted",
-             "pr_auc", "log_loss", "ece", "ece_oracle", "lift_at_10", "positives_holdout"]
-    print(f"  model quality on {CUSTOMERS:,} customers ({report.split_detail or report.split}); features "
-          f"{built - started:.0f} s with {WORKERS} workers, training + registry {trained - built:.0f} s")
+    shown = [
+        "chosen",
+        "auc",
+        "oracle_auc",
+        "auc_vs_oracle",
+        "auc_logistic",
+        "logistic_vs_oracle",
+        "auc_boosted",
+        "pr_auc",
+        "log_loss",
+        "ece",
+        "ece_oracle",
+        "lift_at_10",
+        "positives_holdout",
+    ]
+    print(
+        f"  model quality on {CUSTOMERS:,} customers ({report.split_detail or report.split}); features "
+        f"{built - started:.0f} s with {WORKERS} workers, training + registry {trained - built:.0f} s"
+    )
     print("  " + table[shown].to_string(float_format=lambda v: f"{v:.3f}", na_rep="-").replace("\n", "\n  "))
 
     model = RegistryLoader(uri, report.model_name).load("champion", str(report.version))
@@ -92,15 +110,44 @@ def run() -> list[Figure]:
     single = float(np.median(bare)) / 1e3
     ratios = table["auc_vs_oracle"].dropna()
     return [
-        Figure("score 1 customer × 10 products + reasons p50", percentile(with_reasons, 0.5), "ms",
-               "bare model.predict 1 row p50", percentile(bare, 0.5)),
-        Figure("score 1 customer × 10 products + reasons p99", percentile(with_reasons, 0.99), "ms",
-               "bare model.predict 1 row p99", percentile(bare, 0.99), "target p99 ≤ 5 ms"),
-        Figure("batch scoring 1M customers × 10 products" + ("" if BATCH_ROWS >= 1_000_000 else " (projected)"),
-               per_million, "s", "1M single-row predicts (projected)", single * 1_000_000, "target ≤ 60 s"),
+        Figure(
+            "score 1 customer × 10 products + reasons p50",
+            percentile(with_reasons, 0.5),
+            "ms",
+            "bare model.predict 1 row p50",
+            percentile(bare, 0.5),
+        ),
+        Figure(
+            "score 1 customer × 10 products + reasons p99",
+            percentile(with_reasons, 0.99),
+            "ms",
+            "bare model.predict 1 row p99",
+            percentile(bare, 0.99),
+            "target p99 ≤ 5 ms",
+        ),
+        Figure(
+            "batch scoring 1M customers × 10 products" + ("" if BATCH_ROWS >= 1_000_000 else " (projected)"),
+            per_million,
+            "s",
+            "1M single-row predicts (projected)",
+            single * 1_000_000,
+            "target ≤ 60 s",
+        ),
         # Percent and percentage points: the table prints one decimal.
-        Figure("quality: worst product AUC as % of oracle AUC", 100 * float(ratios.min()), "%",
-               "logistic (validation split), worst", 100 * float(table["logistic_vs_oracle"].min()), "target ≥ 97 %"),
-        Figure("quality: worst product calibration error", 100 * float(table["ece"].max()), "pp (ECE)",
-               "oracle on the same rows, worst", 100 * float(max(ece_floor.values())), "target ≤ 2 pp"),
+        Figure(
+            "quality: worst product AUC as % of oracle AUC",
+            100 * float(ratios.min()),
+            "%",
+            "logistic (validation split), worst",
+            100 * float(table["logistic_vs_oracle"].min()),
+            "target ≥ 97 %",
+        ),
+        Figure(
+            "quality: worst product calibration error",
+            100 * float(table["ece"].max()),
+            "pp (ECE)",
+            "oracle on the same rows, worst",
+            100 * float(max(ece_floor.values())),
+            "target ≤ 2 pp",
+        ),
     ]

@@ -19,8 +19,7 @@ def publish(broker: str, topic: str, events: list[Envelope]) -> None:
         producer.close()
 
 
-def read_topic(broker: str, topic: str, *, min_count: int = 1, timeout: float = 20.0,
-               match: object = None) -> list:
+def read_topic(broker: str, topic: str, *, min_count: int = 1, timeout: float = 20.0, match: object = None) -> list:
     """Read `topic` from the beginning until at least `min_count` records (filtered by `match`)."""
     consumer = KafkaConsumer(
         topic,

@@ -85,9 +85,7 @@ def unique() -> Callable[[str], str]:
 
 
 @pytest.fixture
-def service_env(
-    monkeypatch: pytest.MonkeyPatch, broker: str, redis_url: str
-) -> Callable[[dict[str, str]], None]:
+def service_env(monkeypatch: pytest.MonkeyPatch, broker: str, redis_url: str) -> Callable[[dict[str, str]], None]:
     """Point the services' settings at the test servers (settings caches are cleared by callers)."""
 
     def apply(extra: dict[str, str]) -> None:

@@ -32,8 +32,13 @@ def booked(
     payroll: bool = False,
 ) -> Envelope:
     payload = TransactionBookedV1(
-        account_id="acc-1", transaction_id=txn_id or uuid.uuid4().hex, direction=direction,
-        amount=Decimal(amount), booked_at=at, mcc=mcc, is_payroll=payroll,
+        account_id="acc-1",
+        transaction_id=txn_id or uuid.uuid4().hex,
+        direction=direction,
+        amount=Decimal(amount),
+        booked_at=at,
+        mcc=mcc,
+        is_payroll=payroll,
     )
     return new_event(payload, customer_key=ck, source="tests", occurred_at=at)
 
@@ -49,7 +54,9 @@ def held(ck: str, product: ProductCode, elsewhere: bool = False) -> Envelope:
 
 def consent_granted(ck: str) -> Envelope:
     payload = ConsentGrantedV1(
-        consent_id=f"urn:test:{uuid.uuid4().hex[:8]}", institution="test-bank",
-        scopes=list(DataScope), purposes=[Purpose.CROSS_SELL_ANALYTICS],
+        consent_id=f"urn:test:{uuid.uuid4().hex[:8]}",
+        institution="test-bank",
+        scopes=list(DataScope),
+        purposes=[Purpose.CROSS_SELL_ANALYTICS],
     )
     return new_event(payload, customer_key=ck, source="tests")

@@ -13,7 +13,5 @@ def normalise_identifier(raw: str) -> str:
 
 
 def customer_key(source_identifier: str, secret: str) -> str:
-    digest = hmac.new(
-        secret.encode(), normalise_identifier(source_identifier).encode(), hashlib.sha256
-    )
+    digest = hmac.new(secret.encode(), normalise_identifier(source_identifier).encode(), hashlib.sha256)
     return "ck_" + digest.hexdigest()[:40]

@@ -75,6 +75,7 @@ class QuietHours(BaseModel):
             return now
         end = local.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
         if end <= local:
-            end = (local + timedelta(days=1)).replace(hour=self.end.hour, minute=self.end.minute,
-                                                       second=0, microsecond=0)
+            end = (local + timedelta(days=1)).replace(
+                hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0
+            )
         return end

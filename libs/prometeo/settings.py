@@ -18,16 +18,10 @@ def _env(name: str) -> AliasChoices:
 class SharedSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PROMETEO_", extra="ignore")
 
-    environment: Literal["dev", "test", "staging", "prod"] = Field(
-        default="dev", validation_alias=_env("PROMETEO_ENV")
-    )
-    kafka_bootstrap_servers: str = Field(
-        default="127.0.0.1:9092", validation_alias=_env("KAFKA_BOOTSTRAP_SERVERS")
-    )
+    environment: Literal["dev", "test", "staging", "prod"] = Field(default="dev", validation_alias=_env("PROMETEO_ENV"))
+    kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092", validation_alias=_env("KAFKA_BOOTSTRAP_SERVERS"))
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", validation_alias=_env("REDIS_URL"))
-    mlflow_tracking_uri: str = Field(
-        default="http://127.0.0.1:5000", validation_alias=_env("MLFLOW_TRACKING_URI")
-    )
+    mlflow_tracking_uri: str = Field(default="http://127.0.0.1:5000", validation_alias=_env("MLFLOW_TRACKING_URI"))
     pseudonym_key: SecretStr = Field(
         default=SecretStr(DEV_PSEUDONYM_KEY), validation_alias=_env("PROMETEO_PSEUDONYM_KEY")
     )
@@ -36,9 +30,7 @@ class SharedSettings(BaseSettings):
     consumer_session_timeout_ms: int = Field(
         default=6000, validation_alias=_env("PROMETEO_CONSUMER_SESSION_TIMEOUT_MS")
     )
-    consumer_max_poll_records: int = Field(
-        default=500, validation_alias=_env("PROMETEO_CONSUMER_MAX_POLL_RECORDS")
-    )
+    consumer_max_poll_records: int = Field(default=500, validation_alias=_env("PROMETEO_CONSUMER_MAX_POLL_RECORDS"))
     # A consumer stops rather than drain a topic into its DLQ: more than this share of a window fails.
     dlq_max_ratio: float = Field(default=0.5, validation_alias=_env("PROMETEO_DLQ_MAX_RATIO"))
     dlq_window: int = Field(default=200, validation_alias=_env("PROMETEO_DLQ_WINDOW"))
@@ -47,8 +39,6 @@ class SharedSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_outside_dev(self) -> SharedSettings:
-        if self.environment not in ("dev", "test") and (
-            self.pseudonym_key.get_secret_value() == DEV_PSEUDONYM_KEY
-        ):
+        if self.environment not in ("dev", "test") and (self.pseudonym_key.get_secret_value() == DEV_PSEUDONYM_KEY):
             raise ValueError("PROMETEO_PSEUDONYM_KEY must be set outside dev/test")
         return self

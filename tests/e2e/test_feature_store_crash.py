@@ -49,8 +49,11 @@ def test_crash_mid_stream_loses_nothing_and_counts_nothing_twice(
 
     port = servers.free_port()
     env = {
-        "KAFKA_BOOTSTRAP_SERVERS": broker, "REDIS_URL": redis_url, "PROMETEO_ENV": "test",
-        "PROMETEO_CONSUMER_SESSION_TIMEOUT_MS": "1500", "PROMETEO_FEATURE_STORE_PORT": str(port),
+        "KAFKA_BOOTSTRAP_SERVERS": broker,
+        "REDIS_URL": redis_url,
+        "PROMETEO_ENV": "test",
+        "PROMETEO_CONSUMER_SESSION_TIMEOUT_MS": "1500",
+        "PROMETEO_FEATURE_STORE_PORT": str(port),
         "PROMETEO_FEATURE_STORE_GROUP_ID": unique("feature-store"),
         # Small polls make "mid-batch" likely: the kill lands between Redis writes and a commit.
         "PROMETEO_CONSUMER_MAX_POLL_RECORDS": "50",
@@ -67,8 +70,10 @@ def test_crash_mid_stream_loses_nothing_and_counts_nothing_twice(
 
         def totals_match() -> bool:
             body = httpx.post(f"{url}/v1/features:batch", json={"customer_keys": customers}, timeout=5).json()
-            got = {f["customer_key"]: Decimal(str(f["features"]["outflow_90d"])).quantize(Decimal("0.01"))
-                   for f in body["found"]}
+            got = {
+                f["customer_key"]: Decimal(str(f["features"]["outflow_90d"])).quantize(Decimal("0.01"))
+                for f in body["found"]
+            }
             return got == {ck: v.quantize(Decimal("0.01")) for ck, v in expected.items()}
 
         wait_until(totals_match, timeout=90, interval=0.5)

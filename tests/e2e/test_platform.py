@@ -3,10 +3,9 @@ and MLflow: consent + account events posted to the gateway → … → ranked re
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
-
-import json
 
 import httpx
 import pytest
@@ -22,8 +21,13 @@ from tests.conftest import RUN_DIR
 pytestmark = pytest.mark.e2e
 
 CONSUMED_TOPICS = (
-    topics.ACCOUNT_EVENTS, topics.CONSENT_EVENTS, topics.CUSTOMER_ERASURE, topics.FEATURES_UPDATED,
-    topics.SCORES, topics.OFFERS, topics.OUTCOMES,
+    topics.ACCOUNT_EVENTS,
+    topics.CONSENT_EVENTS,
+    topics.CUSTOMER_ERASURE,
+    topics.FEATURES_UPDATED,
+    topics.SCORES,
+    topics.OFFERS,
+    topics.OUTCOMES,
 )
 
 
@@ -74,9 +78,16 @@ def test_events_flow_to_ranked_recommendations_with_reasons(running: Platform, b
 
     # The advisor reports the outcome; KPIs see it.
     offer = rec["recommendations"][0]
-    r = httpx.post(f"{gateway}/v1/customers/{cid}/outcomes", headers={"X-API-Key": ADVISOR_KEY},
-                   json={"offer_id": offer["offer_id"], "product": offer["product"], "outcome": "accepted",
-                         "channel": offer["channel"]})
+    r = httpx.post(
+        f"{gateway}/v1/customers/{cid}/outcomes",
+        headers={"X-API-Key": ADVISOR_KEY},
+        json={
+            "offer_id": offer["offer_id"],
+            "product": offer["product"],
+            "outcome": "accepted",
+            "channel": offer["channel"],
+        },
+    )
     assert r.status_code in (200, 201, 202), r.text
     wait_until(lambda: kpis(gateway)["outcomes"].get("accepted", 0) >= 1, timeout=30)
 
@@ -102,8 +113,9 @@ def test_malformed_message_on_every_consumed_topic_is_dead_lettered(running: Pla
     producer.flush()
     producer.close()
     for topic in CONSUMED_TOPICS:
-        dead = read_topic(broker, topics.dead_letter_topic(topic), timeout=30,
-                          match=lambda rec: rec.key == b"ck_poison_e2e")
+        dead = read_topic(
+            broker, topics.dead_letter_topic(topic), timeout=30, match=lambda rec: rec.key == b"ck_poison_e2e"
+        )
         assert dead, f"no dead letter on {topic}.dlq"
         assert dict(dead[0].headers)["dlq.origin_topic"] == topic.encode()
         assert dict(dead[0].headers)["dlq.reason"]

@@ -73,8 +73,14 @@ _CONTRACTS: dict[str, tuple[str, str, str]] = {
     "mortgage": (Resource.FINANCINGS, "FINANCIAMENTOS_IMOBILIARIOS", "FINANCIAMENTO_HABITACIONAL_SFH"),
 }
 # The account type of the canonical account.opened a held product comes with.
-_ACCOUNT_OF_PRODUCT = {"savings": "savings", "credit_card": "credit_card", "personal_loan": "loan",
-                       "auto_loan": "loan", "mortgage": "loan", "investment_fund": "investment"}
+_ACCOUNT_OF_PRODUCT = {
+    "savings": "savings",
+    "credit_card": "credit_card",
+    "personal_loan": "loan",
+    "auto_loan": "loan",
+    "mortgage": "loan",
+    "investment_fund": "investment",
+}
 _DEPOSIT_TYPES = {"checking": "CONTA_DEPOSITO_A_VISTA", "prepaid": "CONTA_PAGAMENTO_PRE_PAGA"}
 _PATHS = {
     Resource.ACCOUNTS: "accounts/v2/accounts",
@@ -139,7 +145,7 @@ def _derived_id(*parts: str) -> str:
 
 
 def _digits(seed: str, n: int) -> str:
-    return f"{zlib.crc32(seed.encode()) % 10 ** n:0{n}d}"
+    return f"{zlib.crc32(seed.encode()) % 10**n:0{n}d}"
 
 
 def _cnpj(institution: str) -> str:
@@ -180,41 +186,62 @@ def _pages(records: list[dict[str, Any]], url: str, requested_at: str, page_size
             if page < pages:
                 links["next"] = link(page + 1)
             links["last"] = link(pages)
-        out.append({
-            "data": records[(page - 1) * page_size: page * page_size],
-            "links": links,
-            "meta": {"totalRecords": total, "totalPages": pages, "requestDateTime": requested_at},
-        })
+        out.append(
+            {
+                "data": records[(page - 1) * page_size : page * page_size],
+                "links": links,
+                "meta": {"totalRecords": total, "totalPages": pages, "requestDateTime": requested_at},
+            }
+        )
     return out
 
 
 def _deposit_account(institution: str, account_id: str, kind: str) -> dict[str, Any]:
     return {
-        "brandName": _brand(institution), "companyCnpj": _cnpj(institution), "type": kind,
-        "subtype": "INDIVIDUAL", "compeCode": _digits("compe|" + institution, 3),
-        "branchCode": _digits("branch|" + account_id, 4), "number": _digits("number|" + account_id, 8),
-        "checkDigit": _digits("check|" + account_id, 1), "accountId": account_id,
+        "brandName": _brand(institution),
+        "companyCnpj": _cnpj(institution),
+        "type": kind,
+        "subtype": "INDIVIDUAL",
+        "compeCode": _digits("compe|" + institution, 3),
+        "branchCode": _digits("branch|" + account_id, 4),
+        "number": _digits("number|" + account_id, 8),
+        "checkDigit": _digits("check|" + account_id, 1),
+        "accountId": account_id,
     }
 
 
 def _card_account(institution: str, card_id: str) -> dict[str, Any]:
     return {
-        "creditCardAccountId": card_id, "brandName": _brand(institution), "companyCnpj": _cnpj(institution),
-        "name": f"Cartão {_brand(institution)}", "productType": "CLASSIC_NACIONAL", "creditCardNetwork": "MASTERCARD",
+        "creditCardAccountId": card_id,
+        "brandName": _brand(institution),
+        "companyCnpj": _cnpj(institution),
+        "name": f"Cartão {_brand(institution)}",
+        "productType": "CLASSIC_NACIONAL",
+        "creditCardNetwork": "MASTERCARD",
     }
 
 
 def _contract(institution: str, contract_id: str, product: str) -> dict[str, Any]:
     _, kind, sub = _CONTRACTS[product]
     # ipocCode is left out: the standardised operation id embeds the borrower's CPF.
-    return {"contractId": contract_id, "brandName": _brand(institution), "companyCnpj": _cnpj(institution),
-            "productType": kind, "productSubType": sub}
+    return {
+        "contractId": contract_id,
+        "brandName": _brand(institution),
+        "companyCnpj": _cnpj(institution),
+        "productType": kind,
+        "productSubType": sub,
+    }
 
 
 def _fund(institution: str, investment_id: str) -> dict[str, Any]:
-    return {"brandName": _brand(institution), "companyCnpj": _cnpj(institution), "anbimaCategory": "RENDA_FIXA",
-            "anbimaClass": "Renda Fixa", "anbimaSubclass": "Duração Livre Grau de Investimento",
-            "investmentId": investment_id}
+    return {
+        "brandName": _brand(institution),
+        "companyCnpj": _cnpj(institution),
+        "anbimaCategory": "RENDA_FIXA",
+        "anbimaClass": "Renda Fixa",
+        "anbimaSubclass": "Duração Livre Grau de Investimento",
+        "investmentId": investment_id,
+    }
 
 
 def _account_transaction(p: dict[str, Any]) -> dict[str, Any]:
@@ -226,8 +253,11 @@ def _account_transaction(p: dict[str, Any]) -> dict[str, Any]:
     else:
         kind, name = "BOLETO", "PAGAMENTO BOLETO"
     return {
-        "transactionId": _brazilian_id(p["transaction_id"]), "completedAuthorisedPaymentType": "TRANSACAO_EFETIVADA",
-        "creditDebitType": "CREDITO" if credit else "DEBITO", "transactionName": name, "type": kind,
+        "transactionId": _brazilian_id(p["transaction_id"]),
+        "completedAuthorisedPaymentType": "TRANSACAO_EFETIVADA",
+        "creditDebitType": "CREDITO" if credit else "DEBITO",
+        "transactionName": name,
+        "type": kind,
         "transactionAmount": _money(p["amount"], p.get("currency", "BRL")),
         "transactionDateTime": _datetime(p["booked_at"]),
     }
@@ -238,12 +268,16 @@ def _card_transaction(p: dict[str, Any], card_id: str) -> dict[str, Any]:
     currency = p.get("currency", "BRL")
     booked = _datetime(p["booked_at"])
     record: dict[str, Any] = {
-        "transactionId": _brazilian_id(p["transaction_id"]), "identificationNumber": _digits("card|" + card_id, 4),
+        "transactionId": _brazilian_id(p["transaction_id"]),
+        "identificationNumber": _digits("card|" + card_id, 4),
         "transactionName": f"COMPRA MCC {p['mcc']}" if not credit else f"ESTORNO MCC {p['mcc']}",
         "creditDebitType": "CREDITO" if credit else "DEBITO",
-        "transactionType": "ESTORNO" if credit else "OUTROS", "paymentType": "A_VISTA",
+        "transactionType": "ESTORNO" if credit else "OUTROS",
+        "paymentType": "A_VISTA",
         "amount": _money(p["amount"], currency),
-        "transactionDateTime": booked, "billPostDate": booked[:10], "payeeMCC": int(p["mcc"]),
+        "transactionDateTime": booked,
+        "billPostDate": booked[:10],
+        "payeeMCC": int(p["mcc"]),
     }
     if currency == "BRL":
         record["brazilianAmount"] = _money(p["amount"], currency)
@@ -257,15 +291,20 @@ def canonical_remainder(items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]
     """The items with no Open Finance Brasil home: post them to /v1/events:batch as they are."""
     out = []
     for item in items:
-        if item["type"] == "customer.profiled":
-            out.append(item)
-        elif item["type"] == "product.held" and item["payload"]["product"] in STAYS_CANONICAL:
+        if item["type"] == "customer.profiled" or (
+            item["type"] == "product.held" and item["payload"]["product"] in STAYS_CANONICAL
+        ):
             out.append(item)
     return out
 
 
-def brasil_requests(items: Sequence[dict[str, Any]], *, page_size: int = PAGE_SIZE,
-                    requested_at: datetime | None = None, institution: str = INSTITUTION) -> list[BrasilRequest]:
+def brasil_requests(
+    items: Sequence[dict[str, Any]],
+    *,
+    page_size: int = PAGE_SIZE,
+    requested_at: datetime | None = None,
+    institution: str = INSTITUTION,
+) -> list[BrasilRequest]:
     """One customer's canonical items → Open Finance Brasil GET responses, paged by ≤ page_size records.
 
     `institution` is the bank the items come from (holdings elsewhere name their own); list resources
@@ -303,7 +342,8 @@ def brasil_requests(items: Sequence[dict[str, Any]], *, page_size: int = PAGE_SI
         for account_id in accounts:
             if kind in _DEPOSIT_TYPES:
                 listed[Resource.ACCOUNTS, institution].append(
-                    _deposit_account(institution, _brazilian_id(account_id), _DEPOSIT_TYPES[kind]))
+                    _deposit_account(institution, _brazilian_id(account_id), _DEPOSIT_TYPES[kind])
+                )
     home_card: str | None = None
     for item in by_type["product.held"]:
         p = item["payload"]
@@ -373,7 +413,9 @@ def brasil_requests(items: Sequence[dict[str, Any]], *, page_size: int = PAGE_SI
             "links": {"self": _url(institution, f"accounts/v2/accounts/{account_id}/balances")},
             "meta": {"totalRecords": 1, "totalPages": 1, "requestDateTime": _request_time(_parse(p["as_of"]))},
         }
-        out.append(BrasilRequest(Resource.BALANCES, {**base, "X-Institution": institution, "X-Account-Id": account_id}, doc))
+        out.append(
+            BrasilRequest(Resource.BALANCES, {**base, "X-Institution": institution, "X-Account-Id": account_id}, doc)
+        )
     for resource, path, groups in (
         (Resource.ACCOUNT_TRANSACTIONS, "accounts/v2/accounts/{}/transactions", statements),
         (Resource.CREDIT_CARD_TRANSACTIONS, "credit-cards-accounts/v2/accounts/{}/transactions", card_statements),

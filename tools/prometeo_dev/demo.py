@@ -46,8 +46,14 @@ def load_bank(gateway_url: str, bank: SyntheticBank) -> LoadReport:
     return LoadReport(len(consents), received, counts, time.perf_counter() - started)
 
 
-def load_bank_brasil(gateway_url: str, bank: SyntheticBank, customers: int | Sequence[int] = 50, *,
-                     page_size: int = 25, transport: httpx.BaseTransport | None = None) -> LoadReport:
+def load_bank_brasil(
+    gateway_url: str,
+    bank: SyntheticBank,
+    customers: int | Sequence[int] = 50,
+    *,
+    page_size: int = 25,
+    transport: httpx.BaseTransport | None = None,
+) -> LoadReport:
     """A sample of the bank's customers (the first `customers`, or those indices) through the gateway's
     Open Finance Brasil endpoint: their consents (POST /v1/consents), what has no Brazilian home
     (profile, payroll account, insurance) to /v1/events:batch, and every account, balance, statement
@@ -68,8 +74,9 @@ def load_bank_brasil(gateway_url: str, bank: SyntheticBank, customers: int | Seq
         for status, n in body["counts"].items():
             counts[status] = counts.get(status, 0) + n
 
-    with httpx.Client(base_url=gateway_url, headers={"X-API-Key": INGEST_KEY}, timeout=60,
-                      transport=transport) as client:
+    with httpx.Client(
+        base_url=gateway_url, headers={"X-API-Key": INGEST_KEY}, timeout=60, transport=transport
+    ) as client:
         consents = bank.consent_requests()
         for i in sample:
             client.post("/v1/consents", json=consents[i]).raise_for_status()
@@ -105,6 +112,10 @@ def wait_for_offers(gateway_url: str, timeout: float = 180.0, settle_s: float = 
 
 
 def recommendations(gateway_url: str, customer_id: str, lang: str = "es") -> dict[str, Any] | None:
-    r = httpx.get(f"{gateway_url}/v1/customers/{customer_id}/recommendations", params={"lang": lang},
-                  headers={"X-API-Key": ADVISOR_KEY}, timeout=10)
+    r = httpx.get(
+        f"{gateway_url}/v1/customers/{customer_id}/recommendations",
+        params={"lang": lang},
+        headers={"X-API-Key": ADVISOR_KEY},
+        timeout=10,
+    )
     return r.json() if r.status_code == 200 else None

@@ -42,9 +42,15 @@ def train_demo_model(
         built = time.perf_counter()
         # The oracle is scored on the model's own holdout rows: same customers, comparable AUCs.
         holdout = holdout_mask(len(frame), bank.seed, HOLDOUT_FRACTION)
-        report = train_and_register(frame, tracking_uri, model_name, oracle_auc=bank.oracle_auc(holdout),
-                                    promotion_margin=promotion_margin, seed=bank.seed,
-                                    holdout_fraction=HOLDOUT_FRACTION)
+        report = train_and_register(
+            frame,
+            tracking_uri,
+            model_name,
+            oracle_auc=bank.oracle_auc(holdout),
+            promotion_margin=promotion_margin,
+            seed=bank.seed,
+            holdout_fraction=HOLDOUT_FRACTION,
+        )
     else:
         if train_frame is None and frame is None:
             train_frame, frame = build_time_split(bank)
@@ -52,10 +58,19 @@ def train_demo_model(
         frame = build_training_frame(bank) if frame is None else frame
         built = time.perf_counter()
         # Evaluated on every customer's later-period labels: the oracle's AUC on the very same rows.
-        report = train_and_register(train_frame, tracking_uri, model_name, oracle_auc=bank.oracle_auc(),
-                                    promotion_margin=promotion_margin, seed=bank.seed, evaluation_frame=frame)
-    log.info("demo model trained", extra={"frame_s": round(built - started, 1),
-                                          "train_s": round(time.perf_counter() - built, 1)})
+        report = train_and_register(
+            train_frame,
+            tracking_uri,
+            model_name,
+            oracle_auc=bank.oracle_auc(),
+            promotion_margin=promotion_margin,
+            seed=bank.seed,
+            evaluation_frame=frame,
+        )
+    log.info(
+        "demo model trained",
+        extra={"frame_s": round(built - started, 1), "train_s": round(time.perf_counter() - built, 1)},
+    )
     return report
 
 
@@ -67,8 +82,9 @@ def main() -> None:
     parser.add_argument("--model-name", default=DEFAULT_MODEL_NAME)
     args = parser.parse_args()
     started = time.perf_counter()
-    report = train_demo_model(generate_bank(args.customers, seed=args.seed), args.tracking_uri,
-                              model_name=args.model_name)
+    report = train_demo_model(
+        generate_bank(args.customers, seed=args.seed), args.tracking_uri, model_name=args.model_name
+    )
     print(report.table())
     print(f"done in {time.perf_counter() - started:.1f} s")
 

@@ -99,8 +99,9 @@ class Platform:
 
     def start(self, name: str) -> None:
         module = dict((n, m) for n, m, _ in SERVICES)[name]
-        self.processes[name] = servers.spawn(name, [sys.executable, "-m", module], self.run_dir / "logs",
-                                             env=self.env_for(name))
+        self.processes[name] = servers.spawn(
+            name, [sys.executable, "-m", module], self.run_dir / "logs", env=self.env_for(name)
+        )
 
     def wait_ready(self, names: list[str] | None = None, timeout: float = 120.0) -> None:
         for name in names or list(self.ports):
@@ -129,10 +130,7 @@ def platform(
     wait: list[str] | None = None,
 ) -> Iterator[Platform]:
     """All six services started and ready; stopped (no orphan, no bound port) on exit."""
-    ports = {
-        name: port if preferred_ports and _port_free(port) else servers.free_port()
-        for name, _, port in SERVICES
-    }
+    ports = {name: port if preferred_ports and _port_free(port) else servers.free_port() for name, _, port in SERVICES}
     plat = Platform(infra, run_dir, ports, dict(extra_env or {}))
     try:
         for name, _, _ in SERVICES:

@@ -126,8 +126,16 @@ def kafka_broker(log_dir: Path) -> Iterator[str]:
     listener = f"tcp://127.0.0.1:{port}"
     proc = spawn(
         "broker",
-        [tansu_binary(), "broker", "--listener-url", listener, "--advertised-listener-url", listener,
-         "--storage-engine", "memory://tansu/"],
+        [
+            tansu_binary(),
+            "broker",
+            "--listener-url",
+            listener,
+            "--advertised-listener-url",
+            listener,
+            "--storage-engine",
+            "memory://tansu/",
+        ],
         log_dir,
     )
     try:
@@ -147,8 +155,19 @@ def redis_server(log_dir: Path, appendonly: bool = False) -> Iterator[str]:
     data_dir = Path(tempfile.mkdtemp(prefix="prometeo-redis-"))
     proc = spawn(
         "redis",
-        [redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "yes" if appendonly else "no", "--dir", str(data_dir)],
+        [
+            redis_binary(),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "yes" if appendonly else "no",
+            "--dir",
+            str(data_dir),
+        ],
         log_dir,
     )
     try:
@@ -169,10 +188,20 @@ def mlflow_server(log_dir: Path, data_dir: Path) -> Iterator[str]:
     data_dir.mkdir(parents=True, exist_ok=True)
     proc = spawn(
         "mlflow",
-        [str(BIN / "mlflow"), "server",
-         "--backend-store-uri", f"sqlite:///{data_dir / 'mlflow.db'}",
-         "--artifacts-destination", str(data_dir / "artifacts"),
-         "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+        [
+            str(BIN / "mlflow"),
+            "server",
+            "--backend-store-uri",
+            f"sqlite:///{data_dir / 'mlflow.db'}",
+            "--artifacts-destination",
+            str(data_dir / "artifacts"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
         log_dir,
         env={"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
     )

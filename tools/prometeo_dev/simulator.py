@@ -36,13 +36,12 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from prometeo.contracts import Channel, Objective
-from prometeo.contracts.events import ProductScore, ScoresComputedV1
-
 from next_best_action.domain.decision import ContactHistory, Decision, channel_for, decide, ranking_key
 from next_best_action.domain.policy import Policy, load_policy
 from next_best_action.domain.rules import Rule
 from next_best_action.settings import DEFAULT_POLICY
+from prometeo.contracts import Channel, Objective
+from prometeo.contracts.events import ProductScore, ScoresComputedV1
 from prometeo_dev.synthbank import SyntheticBank, generate_bank
 from prometeo_dev.training_set import build_training_frame
 from scoring.domain.vector import LABEL_PREFIX
@@ -90,27 +89,41 @@ class SimulationResult:
     def table(self) -> pd.DataFrame:
         rows = []
         for name, r in self.results.items():
-            rows.append({
-                "strategy": name, "contacted": r.contacted, "conversions": round(r.conversions, 1),
-                "conversion_rate": r.conversion_rate, "expected_rate": r.expected_rate,
-                "revenue_brl": round(r.revenue_brl), "vs_random": self.ratio(name, "random"),
-                "vs_most_popular": self.ratio(name, "most_popular"),
-                "revenue_vs_random": self.ratio(name, "random", "revenue_brl"),
-            })
+            rows.append(
+                {
+                    "strategy": name,
+                    "contacted": r.contacted,
+                    "conversions": round(r.conversions, 1),
+                    "conversion_rate": r.conversion_rate,
+                    "expected_rate": r.expected_rate,
+                    "revenue_brl": round(r.revenue_brl),
+                    "vs_random": self.ratio(name, "random"),
+                    "vs_most_popular": self.ratio(name, "most_popular"),
+                    "revenue_vs_random": self.ratio(name, "random", "revenue_brl"),
+                }
+            )
         return pd.DataFrame(rows).set_index("strategy")
 
     def report(self) -> str:
-        head = (f"{self.customers} customers, audience {self.audience} (the other half trained the model in "
-                f"{self.train_seconds:.1f} s), budget {self.budget} contacts, {self.draws} response draws; "
-                f"most popular product: {self.popular_product}")
+        head = (
+            f"{self.customers} customers, audience {self.audience} (the other half trained the model in "
+            f"{self.train_seconds:.1f} s), budget {self.budget} contacts, {self.draws} response draws; "
+            f"most popular product: {self.popular_product}"
+        )
         table = self.table().to_string(float_format=lambda v: f"{v:.3f}")
-        goals = [f"{name} conversion = {self.ratio(name, 'random'):.2f}× random (goal ≥ 3), "
-                 f"{self.ratio(name, 'most_popular'):.2f}× most popular (goal ≥ 1.5); revenue "
-                 f"{self.ratio(name, 'random', 'revenue_brl'):.2f}× random"
-                 for name in NBA_OBJECTIVES]
-        mix = [f"  {name}: " + ", ".join(f"{p} {n}" for p, n in sorted(r.products.items(), key=lambda x: -x[1])[:4])
-               + " | " + ", ".join(f"{c} {n}" for c, n in sorted(r.channels.items(), key=lambda x: -x[1]))
-               for name, r in self.results.items()]
+        goals = [
+            f"{name} conversion = {self.ratio(name, 'random'):.2f}× random (goal ≥ 3), "
+            f"{self.ratio(name, 'most_popular'):.2f}× most popular (goal ≥ 1.5); revenue "
+            f"{self.ratio(name, 'random', 'revenue_brl'):.2f}× random"
+            for name in NBA_OBJECTIVES
+        ]
+        mix = [
+            f"  {name}: "
+            + ", ".join(f"{p} {n}" for p, n in sorted(r.products.items(), key=lambda x: -x[1])[:4])
+            + " | "
+            + ", ".join(f"{c} {n}" for c, n in sorted(r.channels.items(), key=lambda x: -x[1]))
+            for name, r in self.results.items()
+        ]
         return "\n".join([head, table, *goals, "offers by product (top 4) | by channel:", *mix])
 
 
@@ -131,20 +144,28 @@ def train_propensities(frame: pd.DataFrame, train: np.ndarray, seed: int) -> np.
     return out
 
 
-def scores_event(bank: SyntheticBank, frame: pd.DataFrame, model: np.ndarray, i: int,
-                 features: list[str]) -> ScoresComputedV1:
+def scores_event(
+    bank: SyntheticBank, frame: pd.DataFrame, model: np.ndarray, i: int, features: list[str]
+) -> ScoresComputedV1:
     """What the scoring service would publish for customer i (no reasons: the simulator needs none)."""
     row = bank.customers.iloc[i]
     return ScoresComputedV1(
-        model_name="simulator", model_version="in-process", feature_set_version=str(frame.attrs.get(
-            "feature_set_version", "unknown")),
+        model_name="simulator",
+        model_version="in-process",
+        feature_set_version=str(frame.attrs.get("feature_set_version", "unknown")),
         scores=[ProductScore(product=p, propensity=float(model[i, j])) for j, p in enumerate(bank.products)],
         held_products=[p for j, p in enumerate(bank.products) if bank.held_here[i, j]],
         held_elsewhere=[p for j, p in enumerate(bank.products) if bank.held_elsewhere[i, j]],
-        profile={"digital_archetype": row["digital_archetype"], "age_band": row["age_band"],
-                 "timezone": "America/Sao_Paulo"},
-        features={f: float(frame.iat[i, frame.columns.get_loc(f)]) for f in features
-                  if not math.isnan(frame.iat[i, frame.columns.get_loc(f)])},
+        profile={
+            "digital_archetype": row["digital_archetype"],
+            "age_band": row["age_band"],
+            "timezone": "America/Sao_Paulo",
+        },
+        features={
+            f: float(frame.iat[i, frame.columns.get_loc(f)])
+            for f in features
+            if not math.isnan(frame.iat[i, frame.columns.get_loc(f)])
+        },
     )
 
 
@@ -161,8 +182,9 @@ class Decisions:
 CHANNELS = tuple(Channel)
 
 
-def decide_all(bank: SyntheticBank, frame: pd.DataFrame, model: np.ndarray, audience: np.ndarray,
-               policy: Policy) -> Decisions:
+def decide_all(
+    bank: SyntheticBank, frame: pd.DataFrame, model: np.ndarray, audience: np.ndarray, policy: Policy
+) -> Decisions:
     n, k = bank.n_customers, len(bank.products)
     eligible = np.zeros((n, k), dtype=bool)
     channel = np.full(n, -1)
@@ -177,8 +199,9 @@ def decide_all(bank: SyntheticBank, frame: pd.DataFrame, model: np.ndarray, audi
         picked = channel_for(scores.profile, permissions, DECIDED_AT, policy)
         channel[i] = -1 if picked is None else CHANNELS.index(picked)
         for name, objective in NBA_OBJECTIVES.items():
-            decision: Decision = decide(scores, permissions, ContactHistory(), DECIDED_AT, policy,
-                                        decision_id=f"sim_{i}", objective=objective)
+            decision: Decision = decide(
+                scores, permissions, ContactHistory(), DECIDED_AT, policy, decision_id=f"sim_{i}", objective=objective
+            )
             if decision.offers:
                 best = decision.offers[0]
                 offer[name][i] = product_index[best.product]
@@ -187,20 +210,28 @@ def decide_all(bank: SyntheticBank, frame: pd.DataFrame, model: np.ndarray, audi
                 for j, product in enumerate(bank.products):
                     rules = decision.blocked.get(product.value)
                     eligible[i, j] = product in {o.product for o in decision.offers} or (
-                        rules is not None and set(rules) <= _RANKING_RULES)
+                        rules is not None and set(rules) <= _RANKING_RULES
+                    )
     return Decisions(eligible=eligible, channel=channel, offer=offer, rank=rank)
 
 
 Selection = tuple[np.ndarray, np.ndarray]  # (customer rows, product column per customer)
 
 
-def _draw(bank: SyntheticBank, selections: list[Selection], channel: np.ndarray, values: np.ndarray,
-          rng: np.random.Generator, name: str) -> StrategyResult:
+def _draw(
+    bank: SyntheticBank,
+    selections: list[Selection],
+    channel: np.ndarray,
+    values: np.ndarray,
+    rng: np.random.Generator,
+    name: str,
+) -> StrategyResult:
     """One response draw per selection; means over the draws."""
     conversions, revenue, expected = [], [], []
     for customers, products in selections:
         chance = bank.oracle_propensity[customers, products] * bank.response_rate(
-            customers, [CHANNELS[c] for c in channel[customers]])
+            customers, [CHANNELS[c] for c in channel[customers]]
+        )
         hits = rng.random(len(customers)) < chance
         conversions.append(hits.sum())
         revenue.append((hits * values[products]).sum())
@@ -209,8 +240,11 @@ def _draw(bank: SyntheticBank, selections: list[Selection], channel: np.ndarray,
     by_product = pd.Series([bank.products[p].value for p in products]).value_counts()
     by_channel = pd.Series([CHANNELS[c].value for c in channel[customers]]).value_counts()
     return StrategyResult(
-        strategy=name, contacted=len(customers), conversions=float(np.mean(conversions)),
-        expected_rate=float(np.mean(expected)), revenue_brl=float(np.mean(revenue)),
+        strategy=name,
+        contacted=len(customers),
+        conversions=float(np.mean(conversions)),
+        expected_rate=float(np.mean(expected)),
+        revenue_brl=float(np.mean(revenue)),
         products={str(k): int(v) for k, v in by_product.items()},
         channels={str(k): int(v) for k, v in by_channel.items()},
     )
@@ -259,14 +293,20 @@ def simulate(
     picks = [(rng.choice(pool, size=size, replace=False), np.full(size, popular)) for _ in range(draws)]
     results["most_popular"] = _draw(bank, picks, decided.channel, values, rng, "most_popular")
     return SimulationResult(
-        customers=bank.n_customers, audience=int(audience_mask.sum()), budget=budget, draws=draws,
-        popular_product=bank.products[popular].value, results=results, train_seconds=train_seconds,
+        customers=bank.n_customers,
+        audience=int(audience_mask.sum()),
+        budget=budget,
+        draws=draws,
+        popular_product=bank.products[popular].value,
+        results=results,
+        train_seconds=train_seconds,
     )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m prometeo_dev.simulator",
-                                     description=(__doc__ or "").splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m prometeo_dev.simulator", description=(__doc__ or "").splitlines()[0]
+    )
     parser.add_argument("--customers", type=int, default=3_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--budget-share", type=float, default=0.1, help="share of the audience contacted")

@@ -34,8 +34,10 @@ def _report_recommendations(plat: Platform, customer_ids: list[str]) -> str | No
         masked = cid[:3] + ".***.***-" + cid[-2:]
         print(f"\n  {BOLD}Customer {masked}{RESET}  ({rec['customer_key'][:14]}…, model {rec.get('model_version')})")
         for offer in rec["recommendations"][:3]:
-            print(f"    #{offer['rank']} {offer['product']:<16} via {offer['channel']:<9} "
-                  f"propensity {offer['propensity']:.2f}  expected value {offer['expected_value']:.0f}")
+            print(
+                f"    #{offer['rank']} {offer['product']:<16} via {offer['channel']:<9} "
+                f"propensity {offer['propensity']:.2f}  expected value {offer['expected_value']:.0f}"
+            )
             for reason in offer.get("reasons", [])[:3]:
                 print(f"       {DIM}· {reason['text']}{RESET}")
         if shown == 3:
@@ -58,8 +60,10 @@ def run_demo(plat: Platform, customers: int, seed: int) -> str | None:
     print(report.table())
     plat.wait_ready(["scoring"], timeout=180)
     load = load_bank(plat.url("gateway"), bank)
-    say(f"ingested {load.received} events for {load.consents} consented customers in {load.seconds:.1f}s "
-        f"({load.received / max(load.seconds, 1e-9):.0f} events/s): {load.counts}")
+    say(
+        f"ingested {load.received} events for {load.consents} consented customers in {load.seconds:.1f}s "
+        f"({load.received / max(load.seconds, 1e-9):.0f} events/s): {load.counts}"
+    )
     kpis = wait_for_offers(plat.url("gateway"))
     say(f"offers made: {kpis.get('offers_made', 0)}")
     return _report_recommendations(plat, bank.customers["customer_id"].head(200).tolist())
@@ -97,8 +101,10 @@ def _run(args: argparse.Namespace) -> int:
             print()
             for name, _, _ in SERVICES:
                 print(f"  {name:<20} {plat.url(name)}   (/healthz /readyz /metrics /docs)")
-            print(f"\n  try: curl -H 'X-API-Key: dev-advisor-key' "
-                  f"{plat.url('gateway')}/v1/customers/{example or '<customer id>'}/recommendations?lang=en")
+            print(
+                f"\n  try: curl -H 'X-API-Key: dev-advisor-key' "
+                f"{plat.url('gateway')}/v1/customers/{example or '<customer id>'}/recommendations?lang=en"
+            )
             say("running — Ctrl-C stops everything")
             while True:
                 time.sleep(1)

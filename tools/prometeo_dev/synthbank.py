@@ -108,14 +108,22 @@ _CHANNELS_BY_ARCHETYPE: tuple[tuple[Channel, ...], ...] = (
 # the share of a customer's propensity that turns into an acceptance when the offer arrives that way.
 # A nascent customer answers a person, an activated one the app; the policy's channel response
 # factors are the bank's estimate of this, and the campaign simulator draws acceptances from it.
-RESPONSE_CHANNELS: tuple[Channel, ...] = (Channel.ADVISOR, Channel.SMS, Channel.WHATSAPP, Channel.EMAIL,
-                                          Channel.APP_PUSH, Channel.IN_APP)
-CHANNEL_RESPONSE = np.array([
-    [0.90, 0.35, 0.40, 0.20, 0.10, 0.10],  # nascent
-    [0.80, 0.60, 0.65, 0.35, 0.30, 0.40],  # experimenting
-    [0.70, 0.45, 0.70, 0.45, 0.60, 0.70],  # emerging
-    [0.60, 0.35, 0.60, 0.55, 0.65, 0.85],  # activated
-])
+RESPONSE_CHANNELS: tuple[Channel, ...] = (
+    Channel.ADVISOR,
+    Channel.SMS,
+    Channel.WHATSAPP,
+    Channel.EMAIL,
+    Channel.APP_PUSH,
+    Channel.IN_APP,
+)
+CHANNEL_RESPONSE = np.array(
+    [
+        [0.90, 0.35, 0.40, 0.20, 0.10, 0.10],  # nascent
+        [0.80, 0.60, 0.65, 0.35, 0.30, 0.40],  # experimenting
+        [0.70, 0.45, 0.70, 0.45, 0.60, 0.70],  # emerging
+        [0.60, 0.35, 0.60, 0.55, 0.65, 0.85],  # activated
+    ]
+)
 
 DAY = 86_400
 MONTH_DAYS = 30
@@ -203,10 +211,25 @@ CHUNK = 2_048
 
 
 def _plan(
-    rng: np.random.Generator, n: int, months: int, salary: np.ndarray, salaried: np.ndarray, occupation: np.ndarray,
-    here: np.ndarray, raise_month: np.ndarray, travel_spike: np.ndarray, child_month: np.ndarray,
-    has_children: np.ndarray, has_car: np.ndarray, idle_z: np.ndarray, idle_growth: np.ndarray,
-    travel_aff: np.ndarray, dining_aff: np.ndarray, home_aff: np.ndarray, sport_aff: np.ndarray, age: np.ndarray,
+    rng: np.random.Generator,
+    n: int,
+    months: int,
+    salary: np.ndarray,
+    salaried: np.ndarray,
+    occupation: np.ndarray,
+    here: np.ndarray,
+    raise_month: np.ndarray,
+    travel_spike: np.ndarray,
+    child_month: np.ndarray,
+    has_children: np.ndarray,
+    has_car: np.ndarray,
+    idle_z: np.ndarray,
+    idle_growth: np.ndarray,
+    travel_aff: np.ndarray,
+    dining_aff: np.ndarray,
+    home_aff: np.ndarray,
+    sport_aff: np.ndarray,
+    age: np.ndarray,
 ) -> _Plan:
     payroll_here = here[:, _P[ProductCode.PAYROLL_ACCOUNT]]
     rate = np.zeros((n, len(CATEGORIES)))
@@ -235,10 +258,15 @@ def _plan(
         counts[:, m, _C["health"]] += settling.astype(np.uint16)
         counts[:, m, _C["home"]] += settling.astype(np.uint16)
     return _Plan(
-        salary=salary, salaried=salaried, occupation=occupation, payroll_here=payroll_here,
+        salary=salary,
+        salaried=salaried,
+        occupation=occupation,
+        payroll_here=payroll_here,
         share=np.where(payroll_here, 1.0, rng.uniform(0.5, 0.8, n)),
-        raise_factor=np.where(raise_month >= 0, 1.12 + 0.08 * rng.random(n), 1.0), raise_month=raise_month,
-        category_counts=counts, travel_spike=travel_spike,
+        raise_factor=np.where(raise_month >= 0, 1.12 + 0.08 * rng.random(n), 1.0),
+        raise_month=raise_month,
+        category_counts=counts,
+        travel_spike=travel_spike,
         client_payments=np.where(occupation == 2, rng.poisson(3, n) * months // 2 + months, 0),
         other_debits=rng.poisson(1.5 * months, n),
         growth=np.where(idle_growth, rng.uniform(0.4, 1.2, n), rng.normal(0, 0.05, n)),
@@ -267,22 +295,36 @@ def _render(plan: _Plan, lo: int, hi: int, seed: int, as_of: datetime, months: i
     factor = np.where(m <= plan.raise_month[lo:hi][cust], plan.raise_factor[lo:hi][cust], 1.0)
     ts = end - m * MONTH_DAYS * DAY - rng.integers(DAY, 28 * DAY, n * months)
     keep = salaried[cust].astype(bool)
-    parts.append({
-        "customer": cust[keep], "ts": ts[keep], "kind": np.zeros(keep.sum(), np.int8),
-        "credit": np.ones(keep.sum(), bool), "payroll": payroll_here[cust][keep],
-        "cents": (salary[cust] * factor * plan.share[lo:hi][cust] * 100).astype(np.int64)[keep],
-        "mcc": np.full(keep.sum(), -1), "account": np.zeros(keep.sum(), np.int8),
-    })
+    parts.append(
+        {
+            "customer": cust[keep],
+            "ts": ts[keep],
+            "kind": np.zeros(keep.sum(), np.int8),
+            "credit": np.ones(keep.sum(), bool),
+            "payroll": payroll_here[cust][keep],
+            "cents": (salary[cust] * factor * plan.share[lo:hi][cust] * 100).astype(np.int64)[keep],
+            "mcc": np.full(keep.sum(), -1),
+            "account": np.zeros(keep.sum(), np.int8),
+        }
+    )
     # Self-employed: a few irregular client payments a month.
     counts = plan.client_payments[lo:hi]
     cust = np.repeat(np.arange(n), counts)
     k = len(cust)
-    parts.append({
-        "customer": cust, "ts": end - rng.integers(DAY // 2, span, k), "kind": np.zeros(k, np.int8),
-        "credit": np.ones(k, bool), "payroll": np.zeros(k, bool),
-        "cents": (salary[cust] * months / np.maximum(counts[cust], 1) * rng.lognormal(0, 0.4, k) * 100).astype(np.int64),
-        "mcc": np.full(k, -1), "account": np.zeros(k, np.int8),
-    })
+    parts.append(
+        {
+            "customer": cust,
+            "ts": end - rng.integers(DAY // 2, span, k),
+            "kind": np.zeros(k, np.int8),
+            "credit": np.ones(k, bool),
+            "payroll": np.zeros(k, bool),
+            "cents": (salary[cust] * months / np.maximum(counts[cust], 1) * rng.lognormal(0, 0.4, k) * 100).astype(
+                np.int64
+            ),
+            "mcc": np.full(k, -1),
+            "account": np.zeros(k, np.int8),
+        }
+    )
     # Debits by merchant category, as many per month and category as the plan says.
     cell = np.repeat(np.arange(n * months * len(CATEGORIES)), plan.category_counts[lo:hi].reshape(-1))
     k = len(cell)
@@ -290,40 +332,59 @@ def _render(plan: _Plan, lo: int, hi: int, seed: int, as_of: datetime, months: i
     m, cat = np.divmod(rest, len(CATEGORIES))
     ticket = _TICKET[cat] * wealth[cust] * rng.lognormal(0, 0.5, k)
     ticket = np.where((cat == _C["travel"]) & plan.travel_spike[lo:hi][cust, m], ticket * 1.8, ticket)
-    parts.append({
-        "customer": cust, "ts": end - m * MONTH_DAYS * DAY - rng.integers(60, MONTH_DAYS * DAY, k),
-        "kind": np.zeros(k, np.int8), "credit": np.zeros(k, bool), "payroll": np.zeros(k, bool),
-        "cents": np.maximum(100, ticket * 100).astype(np.int64),
-        "mcc": _MCC_OFFSET[cat] + rng.integers(0, 1 << 30, k) % _MCC_COUNT[cat],
-        "account": np.zeros(k, np.int8),
-    })
+    parts.append(
+        {
+            "customer": cust,
+            "ts": end - m * MONTH_DAYS * DAY - rng.integers(60, MONTH_DAYS * DAY, k),
+            "kind": np.zeros(k, np.int8),
+            "credit": np.zeros(k, bool),
+            "payroll": np.zeros(k, bool),
+            "cents": np.maximum(100, ticket * 100).astype(np.int64),
+            "mcc": _MCC_OFFSET[cat] + rng.integers(0, 1 << 30, k) % _MCC_COUNT[cat],
+            "account": np.zeros(k, np.int8),
+        }
+    )
     # Uncategorised debits (bills, transfers out).
     cust = np.repeat(np.arange(n), plan.other_debits[lo:hi])
     k = len(cust)
-    parts.append({
-        "customer": cust, "ts": end - rng.integers(60, span, k), "kind": np.zeros(k, np.int8),
-        "credit": np.zeros(k, bool), "payroll": np.zeros(k, bool),
-        "cents": (salary[cust] * rng.uniform(0.03, 0.12, k) * 100).astype(np.int64),
-        "mcc": np.full(k, -1), "account": np.zeros(k, np.int8),
-    })
+    parts.append(
+        {
+            "customer": cust,
+            "ts": end - rng.integers(60, span, k),
+            "kind": np.zeros(k, np.int8),
+            "credit": np.zeros(k, bool),
+            "payroll": np.zeros(k, bool),
+            "cents": (salary[cust] * rng.uniform(0.03, 0.12, k) * 100).astype(np.int64),
+            "mcc": np.full(k, -1),
+            "account": np.zeros(k, np.int8),
+        }
+    )
 
     # Balance snapshots every week: checking always, savings when held here. Idle balances grow.
     snaps = np.arange(0, months * MONTH_DAYS, SNAPSHOT_EVERY_DAYS)  # days before as_of
     s = len(snaps)
     growth = plan.growth[lo:hi]
     progress = 1.0 - snaps / (months * MONTH_DAYS)  # 0 at the start of the window, ~1 at as_of
-    for account, base, holds in ((0, plan.base_checking[lo:hi], np.ones(n, bool)),
-                                 (1, plan.base_savings[lo:hi], plan.holds_savings[lo:hi])):
+    for account, base, holds in (
+        (0, plan.base_checking[lo:hi], np.ones(n, bool)),
+        (1, plan.base_savings[lo:hi], plan.holds_savings[lo:hi]),
+    ):
         level = base[:, None] * (1 + growth[:, None] * progress[None, :]) * rng.lognormal(0, 0.08, (n, s))
         cust = np.repeat(np.arange(n), s)
         keep = holds[cust]
         k = int(keep.sum())
-        parts.append({
-            "customer": cust[keep], "ts": (end - np.tile(snaps, n) * DAY - 3_600)[keep],
-            "kind": np.ones(k, np.int8), "credit": np.zeros(k, bool), "payroll": np.zeros(k, bool),
-            "cents": (level.reshape(-1) * 100).astype(np.int64)[keep], "mcc": np.full(k, -1),
-            "account": np.full(k, account, np.int8),
-        })
+        parts.append(
+            {
+                "customer": cust[keep],
+                "ts": (end - np.tile(snaps, n) * DAY - 3_600)[keep],
+                "kind": np.ones(k, np.int8),
+                "credit": np.zeros(k, bool),
+                "payroll": np.zeros(k, bool),
+                "cents": (level.reshape(-1) * 100).astype(np.int64)[keep],
+                "mcc": np.full(k, -1),
+                "account": np.full(k, account, np.int8),
+            }
+        )
 
     cols = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     order = np.lexsort((cols["ts"], cols["customer"]))
@@ -379,15 +440,17 @@ class SyntheticBank:
         out = []
         for i, cpf in enumerate(self.customers["customer_id"].tolist()):
             channels = _CHANNELS_BY_ARCHETYPE[archetypes[i]]
-            out.append({
-                "customer_id": cpf,
-                "consent_id": f"urn:synthbank:consent:{self.seed}-{i}",
-                "institution": INSTITUTION,
-                "scopes": list(SCOPES),
-                "purposes": list(PURPOSES),
-                "expires_at": expires if expiring[i] else None,
-                "marketing_channels": [c.value for c in channels],
-            })
+            out.append(
+                {
+                    "customer_id": cpf,
+                    "consent_id": f"urn:synthbank:consent:{self.seed}-{i}",
+                    "institution": INSTITUTION,
+                    "scopes": list(SCOPES),
+                    "purposes": list(PURPOSES),
+                    "expires_at": expires if expiring[i] else None,
+                    "marketing_channels": [c.value for c in channels],
+                }
+            )
         return out
 
     def event_items(self) -> list[dict[str, Any]]:
@@ -405,40 +468,72 @@ class SyntheticBank:
         items: list[dict[str, Any]] = []
 
         def add(event_type: str, ts: int, payload: dict[str, Any]) -> None:
-            items.append({
-                "customer_id": cpf,
-                "source_event_id": f"{prefix}-{len(items)}",
-                "type": event_type,
-                "version": 1,
-                "occurred_at": _iso(ts),
-                "source": SOURCE,
-                "payload": payload,
-            })
+            items.append(
+                {
+                    "customer_id": cpf,
+                    "source_event_id": f"{prefix}-{len(items)}",
+                    "type": event_type,
+                    "version": 1,
+                    "occurred_at": _iso(ts),
+                    "source": SOURCE,
+                    "payload": payload,
+                }
+            )
 
         since: date = row["customer_since"]
         since_ts = int(datetime(since.year, since.month, since.day, 12, tzinfo=UTC).timestamp())
-        add("customer.profiled", since_ts, {
-            "age_band": row["age_band"], "region": row["region"], "income_band": row["income_band"],
-            "digital_archetype": row["digital_archetype"], "customer_since": since.isoformat(),
-            "timezone": "America/Sao_Paulo",
-        })
+        add(
+            "customer.profiled",
+            since_ts,
+            {
+                "age_band": row["age_band"],
+                "region": row["region"],
+                "income_band": row["income_band"],
+                "digital_archetype": row["digital_archetype"],
+                "customer_since": since.isoformat(),
+                "timezone": "America/Sao_Paulo",
+            },
+        )
         checking = f"acc-{i}-chk"
-        add("account.opened", since_ts, {"account_id": checking, "account_type": "checking",
-                                         "currency": "BRL", "opened_on": since.isoformat()})
+        add(
+            "account.opened",
+            since_ts,
+            {"account_id": checking, "account_type": "checking", "currency": "BRL", "opened_on": since.isoformat()},
+        )
         for p in np.flatnonzero(self.held_here[i]).tolist():
             product = PRODUCTS[p]
             if account_type := _ACCOUNT_TYPE.get(product):
-                add("account.opened", since_ts, {"account_id": f"acc-{i}-{product.value}",
-                                                 "account_type": account_type, "currency": "BRL",
-                                                 "opened_on": since.isoformat()})
-            add("product.held", since_ts, {"product": product.value, "at_other_institution": False,
-                                           "institution": INSTITUTION, "since": since.isoformat()})
+                add(
+                    "account.opened",
+                    since_ts,
+                    {
+                        "account_id": f"acc-{i}-{product.value}",
+                        "account_type": account_type,
+                        "currency": "BRL",
+                        "opened_on": since.isoformat(),
+                    },
+                )
+            add(
+                "product.held",
+                since_ts,
+                {
+                    "product": product.value,
+                    "at_other_institution": False,
+                    "institution": INSTITUTION,
+                    "since": since.isoformat(),
+                },
+            )
         first_ts = int(self.as_of.timestamp()) - self.months * MONTH_DAYS * DAY
         for p in np.flatnonzero(self.held_elsewhere[i]).tolist():
-            add("product.held", first_ts, {
-                "product": PRODUCTS[p].value, "at_other_institution": True,
-                "institution": OTHER_INSTITUTIONS[self.held_elsewhere_at[i, p]],
-            })
+            add(
+                "product.held",
+                first_ts,
+                {
+                    "product": PRODUCTS[p].value,
+                    "at_other_institution": True,
+                    "institution": OTHER_INSTITUTIONS[self.held_elsewhere_at[i, p]],
+                },
+            )
 
         a = self._chunk(i // CHUNK)
         iso, money = a.text()
@@ -450,20 +545,35 @@ class SyntheticBank:
             at = iso[lo + r]
             if kinds[r] == 0:
                 payload = {
-                    "account_id": checking, "transaction_id": f"tx-{i}-{r}",
-                    "direction": "credit" if credits[r] else "debit", "amount": money[lo + r],
-                    "currency": "BRL", "booked_at": at,
-                    "mcc": _MCC_TABLE[mccs[r]] if mccs[r] >= 0 else None, "is_payroll": payrolls[r],
+                    "account_id": checking,
+                    "transaction_id": f"tx-{i}-{r}",
+                    "direction": "credit" if credits[r] else "debit",
+                    "amount": money[lo + r],
+                    "currency": "BRL",
+                    "booked_at": at,
+                    "mcc": _MCC_TABLE[mccs[r]] if mccs[r] >= 0 else None,
+                    "is_payroll": payrolls[r],
                 }
                 event_type = "transaction.booked"
             else:
-                payload = {"account_id": accounts[account_ix[r]], "available": money[lo + r],
-                           "currency": "BRL", "as_of": at}
+                payload = {
+                    "account_id": accounts[account_ix[r]],
+                    "available": money[lo + r],
+                    "currency": "BRL",
+                    "as_of": at,
+                }
                 event_type = "balance.snapshot"
-            items.append({
-                "customer_id": cpf, "source_event_id": f"{prefix}-{len(items)}", "type": event_type,
-                "version": 1, "occurred_at": at, "source": SOURCE, "payload": payload,
-            })
+            items.append(
+                {
+                    "customer_id": cpf,
+                    "source_event_id": f"{prefix}-{len(items)}",
+                    "type": event_type,
+                    "version": 1,
+                    "occurred_at": at,
+                    "source": SOURCE,
+                    "payload": payload,
+                }
+            )
         return items
 
     def _chunk(self, chunk: int) -> _Activity:
@@ -471,8 +581,10 @@ class SyntheticBank:
         so iterating customers in order renders each chunk once and memory stays flat at any size."""
         if self._rendered is None or self._rendered[0] != chunk:
             lo = chunk * CHUNK
-            self._rendered = (chunk, _render(self._plan, lo, min(lo + CHUNK, self.n_customers), self.seed,
-                                             self.as_of, self.months))
+            self._rendered = (
+                chunk,
+                _render(self._plan, lo, min(lo + CHUNK, self.n_customers), self.seed, self.as_of, self.months),
+            )
         return self._rendered[1]
 
     # ---- ground truth ----------------------------------------------------------------------------
@@ -578,14 +690,14 @@ def _logits(t: _Traits, offset: int, scale: _Scale | None) -> tuple[np.ndarray, 
         mean, sd = scale[name]
         return (x - mean) / sd
 
-    seen = t.counts[:, offset:offset + 3, :].sum(axis=1, dtype=np.int64)  # the 90-day feature window
+    seen = t.counts[:, offset : offset + 3, :].sum(axis=1, dtype=np.int64)  # the 90-day feature window
     travel_sig = z("travel", np.log1p(seen[:, _C["travel"]]))
     dining_sig = z("dining", np.log1p(seen[:, _C["restaurants"]] + seen[:, _C["entertainment"]]))
     home_sig = z("home", np.log1p(seen[:, _C["home"]]))
     idle_sig = z("idle", np.log(t.base_checking))
     income_sig = z("income", np.log(t.salary * t.share))
     salary_raise = t.salaried & _recent(t.raise_month, offset, RAISE_RECENT_MONTHS)
-    travel_spike = t.travel_spike[:, offset:offset + TRAVEL_RECENT_MONTHS].any(axis=1)
+    travel_spike = t.travel_spike[:, offset : offset + TRAVEL_RECENT_MONTHS].any(axis=1)
     new_child = _recent(t.child_month, offset, CHILD_RECENT_MONTHS)
     has_children = t.has_children | (t.child_month >= offset)  # a child born by then
     idle_growth, age, archetype, here = t.idle_growth, t.age, t.archetype, t.here
@@ -596,22 +708,34 @@ def _logits(t: _Traits, offset: int, scale: _Scale | None) -> tuple[np.ndarray, 
     low_income = (income_sig < -0.8).astype(float)
     mortgage_no_home_ins = mortgage_any & ~held_any[:, _P[ProductCode.HOME_INSURANCE]]
     drivers: dict[ProductCode, np.ndarray] = {
-        ProductCode.PAYROLL_ACCOUNT: 1.1 * salary_raise + 0.6 * (archetype / 3) + 0.5 * t.salaried
-        + 0.4 * here[:, _P[ProductCode.CREDIT_CARD]] - 0.3 * (age / 5),
+        ProductCode.PAYROLL_ACCOUNT: 1.1 * salary_raise
+        + 0.6 * (archetype / 3)
+        + 0.5 * t.salaried
+        + 0.4 * here[:, _P[ProductCode.CREDIT_CARD]]
+        - 0.3 * (age / 5),
         ProductCode.SAVINGS: 1.4 * idle_growth + 0.7 * idle_sig + 0.3 * (archetype / 3),
-        ProductCode.CREDIT_CARD: 0.8 * travel_sig + 1.6 * travel_spike + 0.4 * dining_sig + 0.5 * young
+        ProductCode.CREDIT_CARD: 0.8 * travel_sig
+        + 1.6 * travel_spike
+        + 0.4 * dining_sig
+        + 0.5 * young
         - 0.6 * low_income,
         ProductCode.PERSONAL_LOAN: -0.8 * idle_sig + 1.0 * new_child + 0.6 * low_income + 0.3 * home_sig,
         ProductCode.AUTO_LOAN: 1.6 * t.has_car - 1.2 * auto_loan_any + 0.4 * income_sig + 0.4 * prime,
-        ProductCode.MORTGAGE: 1.2 * new_child + 0.7 * home_sig + 0.5 * prime + 0.5 * income_sig
-        - 2.0 * mortgage_any,
-        ProductCode.AUTO_INSURANCE: 2.2 * t.has_car + 0.8 * auto_loan_any
+        ProductCode.MORTGAGE: 1.2 * new_child + 0.7 * home_sig + 0.5 * prime + 0.5 * income_sig - 2.0 * mortgage_any,
+        ProductCode.AUTO_INSURANCE: 2.2 * t.has_car
+        + 0.8 * auto_loan_any
         - 1.5 * held_any[:, _P[ProductCode.AUTO_INSURANCE]],
-        ProductCode.LIFE_INSURANCE: 1.8 * new_child + 0.8 * has_children + 0.4 * ((age >= 2) & (age <= 3))
+        ProductCode.LIFE_INSURANCE: 1.8 * new_child
+        + 0.8 * has_children
+        + 0.4 * ((age >= 2) & (age <= 3))
         + 0.5 * mortgage_any,
         ProductCode.HOME_INSURANCE: 2.4 * (mortgage_no_home_ins & ~here[:, _P[ProductCode.MORTGAGE]])
-        + 1.4 * (mortgage_no_home_ins & here[:, _P[ProductCode.MORTGAGE]]) + 0.5 * home_sig,
-        ProductCode.INVESTMENT_FUND: 1.1 * income_sig + 1.0 * salary_raise + 0.8 * idle_sig + 0.7 * idle_growth
+        + 1.4 * (mortgage_no_home_ins & here[:, _P[ProductCode.MORTGAGE]])
+        + 0.5 * home_sig,
+        ProductCode.INVESTMENT_FUND: 1.1 * income_sig
+        + 1.0 * salary_raise
+        + 0.8 * idle_sig
+        + 0.7 * idle_growth
         + 0.3 * (age / 5),
     }
     logits = np.zeros((len(age), len(PRODUCTS)))
@@ -635,9 +759,13 @@ def generate_bank(n_customers: int, seed: int = 7, as_of: datetime | None = None
     # ---- traits ----------------------------------------------------------------------------------
     age = rng.choice(6, size=n, p=[0.13, 0.26, 0.23, 0.17, 0.12, 0.09])
     occupation = np.where(
-        age == 0, rng.choice([0, 2, 4], size=n, p=[0.45, 0.15, 0.4]),
-        np.where(age >= 4, rng.choice([0, 1, 2, 3], size=n, p=[0.25, 0.1, 0.15, 0.5]),
-                 rng.choice([0, 1, 2], size=n, p=[0.65, 0.15, 0.2])),
+        age == 0,
+        rng.choice([0, 2, 4], size=n, p=[0.45, 0.15, 0.4]),
+        np.where(
+            age >= 4,
+            rng.choice([0, 1, 2, 3], size=n, p=[0.25, 0.1, 0.15, 0.5]),
+            rng.choice([0, 1, 2], size=n, p=[0.65, 0.15, 0.2]),
+        ),
     )
     age_income = np.array([-0.6, -0.1, 0.2, 0.3, 0.2, -0.1])[age]
     income_z = rng.normal(0, 1, n)
@@ -697,8 +825,25 @@ def generate_bank(n_customers: int, seed: int = 7, as_of: datetime | None = None
 
     # ---- what the events will show, and the hidden propensity read from it ------------------------
     plan = _plan(
-        rng, n, months, salary, salaried, occupation, here, raise_month, travel_spike, child_month,
-        has_children, has_car, idle_z, idle_growth, travel_aff, dining_aff, home_aff, sport_aff, age,
+        rng,
+        n,
+        months,
+        salary,
+        salaried,
+        occupation,
+        here,
+        raise_month,
+        travel_spike,
+        child_month,
+        has_children,
+        has_car,
+        idle_z,
+        idle_growth,
+        travel_aff,
+        dining_aff,
+        home_aff,
+        sport_aff,
+        age,
     )
     # The propensity depends on traits the events reveal — counts of tickets in the feature windows,
     # the income that lands here, the balance level, recent life events — not on the latent tastes
@@ -706,11 +851,25 @@ def generate_bank(n_customers: int, seed: int = 7, as_of: datetime | None = None
     # each snapshot date from what is visible then, by the same rule in both periods (a stationary
     # world: customers respond to what has already happened). The randomness nobody can observe is
     # the Bernoulli draw of the label itself.
-    traits = _Traits(salary=salary, share=plan.share, base_checking=plan.base_checking, age=age,
-                     archetype=archetype, salaried=salaried, has_car=has_car, has_children=has_children,
-                     idle_growth=idle_growth, here=here, elsewhere=elsewhere, mortgage_any=mortgage_any,
-                     auto_loan_any=auto_loan_any, raise_month=raise_month, travel_spike=travel_spike,
-                     child_month=child_month, counts=plan.category_counts)
+    traits = _Traits(
+        salary=salary,
+        share=plan.share,
+        base_checking=plan.base_checking,
+        age=age,
+        archetype=archetype,
+        salaried=salaried,
+        has_car=has_car,
+        has_children=has_children,
+        idle_growth=idle_growth,
+        here=here,
+        elsewhere=elsewhere,
+        mortgage_any=mortgage_any,
+        auto_loan_any=auto_loan_any,
+        raise_month=raise_month,
+        travel_spike=travel_spike,
+        child_month=child_month,
+        counts=plan.category_counts,
+    )
     step = HORIZON_DAYS // MONTH_DAYS  # months between the two snapshot dates
     later_logits, scale = _logits(traits, 0, None)
     earlier_logits, _ = _logits(traits, step, scale)
@@ -729,27 +888,38 @@ def generate_bank(n_customers: int, seed: int = 7, as_of: datetime | None = None
 
     # datetime.date objects, computed as one array (a Python loop is a second per million customers).
     since = (np.datetime64(as_of.date(), "D") - tenure_days.astype("timedelta64[D]")).astype(object)
-    customers = pd.DataFrame({
-        "customer_id": cpf_numbers(n, seed),
-        "age_band": np.array(AGE_BANDS, dtype=object)[age],
-        "region": np.array(REGIONS, dtype=object)[region],
-        "income_band": np.array(INCOME_BANDS, dtype=object)[income_band],
-        "occupation": np.array(OCCUPATIONS, dtype=object)[occupation],
-        "digital_archetype": np.array(ARCHETYPES, dtype=object)[archetype],
-        "customer_since": since,
-        "monthly_income": np.round(salary, 2),
-        "has_car": has_car,
-        "has_children": has_children,
-        # Life events recent as of as_of, as the propensity reads them (see _logits), and their months.
-        "salary_raise": _recent(raise_month, 0, RAISE_RECENT_MONTHS),
-        "travel_spike": travel_spike[:, :TRAVEL_RECENT_MONTHS].any(axis=1),
-        "new_child": _recent(child_month, 0, CHILD_RECENT_MONTHS),
-        "idle_balance_growth": idle_growth,
-        "salary_raise_month": raise_month,
-        "new_child_month": child_month,
-    })
+    customers = pd.DataFrame(
+        {
+            "customer_id": cpf_numbers(n, seed),
+            "age_band": np.array(AGE_BANDS, dtype=object)[age],
+            "region": np.array(REGIONS, dtype=object)[region],
+            "income_band": np.array(INCOME_BANDS, dtype=object)[income_band],
+            "occupation": np.array(OCCUPATIONS, dtype=object)[occupation],
+            "digital_archetype": np.array(ARCHETYPES, dtype=object)[archetype],
+            "customer_since": since,
+            "monthly_income": np.round(salary, 2),
+            "has_car": has_car,
+            "has_children": has_children,
+            # Life events recent as of as_of, as the propensity reads them (see _logits), and their months.
+            "salary_raise": _recent(raise_month, 0, RAISE_RECENT_MONTHS),
+            "travel_spike": travel_spike[:, :TRAVEL_RECENT_MONTHS].any(axis=1),
+            "new_child": _recent(child_month, 0, CHILD_RECENT_MONTHS),
+            "idle_balance_growth": idle_growth,
+            "salary_raise_month": raise_month,
+            "new_child_month": child_month,
+        }
+    )
     return SyntheticBank(
-        seed=seed, as_of=as_of, months=months, customers=customers, held_here=here, held_elsewhere=elsewhere,
-        held_elsewhere_at=elsewhere_at, oracle_propensity=propensity, labels=labels, _plan=plan,
-        earlier_labels=earlier, earlier_propensity=earlier_propensity,
+        seed=seed,
+        as_of=as_of,
+        months=months,
+        customers=customers,
+        held_here=here,
+        held_elsewhere=elsewhere,
+        held_elsewhere_at=elsewhere_at,
+        oracle_propensity=propensity,
+        labels=labels,
+        _plan=plan,
+        earlier_labels=earlier,
+        earlier_propensity=earlier_propensity,
     )

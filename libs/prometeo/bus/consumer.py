@@ -43,7 +43,11 @@ class DeadLetterRateExceeded(RuntimeError):
 
 # Failures of a dependency, not of the message: retry the same records after a pause.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    RetryableError, ConnectionError, TimeoutError, redis.ConnectionError, redis.TimeoutError,
+    RetryableError,
+    ConnectionError,
+    TimeoutError,
+    redis.ConnectionError,
+    redis.TimeoutError,
 )
 
 
@@ -159,7 +163,7 @@ class ConsumerLoop:
             return True
         except self._retryable as exc:
             log.warning("batch-end hook failed, rewinding batch", extra={"error": str(exc)})
-        except Exception as exc:  # noqa: BLE001 - isolate the record that cannot be applied
+        except Exception as exc:
             log.warning("batch-end hook failed, isolating the record", extra={"error": f"{type(exc).__name__}"})
             try:
                 for record in handled:
@@ -180,7 +184,7 @@ class ConsumerLoop:
             self._on_batch_end()  # type: ignore[misc]
         except self._retryable:
             raise
-        except Exception as exc:  # noqa: BLE001 - this record is the poison
+        except Exception as exc:
             self._dead_letter(record, exc)
             self._note(failed=True)
 
@@ -201,7 +205,7 @@ class ConsumerLoop:
             except self._retryable:
                 CONSUMER_MESSAGES.labels(self._group_id, topic, "failed").inc()
                 raise
-            except Exception as exc:  # noqa: BLE001 - anything else can never succeed: dead-letter it
+            except Exception as exc:
                 CONSUMER_MESSAGES.labels(self._group_id, topic, "failed").inc()
                 span.record_exception(exc)
                 self._dead_letter(record, exc)
@@ -226,8 +230,13 @@ class ConsumerLoop:
         CONSUMER_MESSAGES.labels(self._group_id, record.topic, "dead_lettered").inc()
         log.warning(
             "message dead-lettered",
-            extra={"topic": record.topic, "partition": record.partition, "offset": record.offset,
-                   "reason": reason[:300], "trace": traceback.format_exception_only(exc)[-1].strip()[:300]},
+            extra={
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "reason": reason[:300],
+                "trace": traceback.format_exception_only(exc)[-1].strip()[:300],
+            },
         )
 
     def _note(self, failed: bool) -> None:

@@ -43,7 +43,9 @@ class EventProducer:
         EVENTS_PUBLISHED.labels(topic, event.type).inc()
         return future
 
-    def publish_raw(self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]) -> Future:
+    def publish_raw(
+        self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]
+    ) -> Future:
         return self._producer.send(topic, key=key, value=value, headers=headers)
 
     def publish_all(self, topic: str, events: Iterable[Envelope], timeout: float = 30.0) -> int:

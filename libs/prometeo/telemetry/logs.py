@@ -18,8 +18,23 @@ _PATTERNS = [
     re.compile(r"\+?\d[\d\s().-]{9,}\d"),  # phone-like digit runs
 ]
 _SENSITIVE_KEYS = frozenset(
-    {"name", "full_name", "cpf", "cnpj", "document", "documentNumber", "email", "phone", "address",
-     "civilName", "socialName", "identification", "taxId", "cpfNumber", "cnpjNumber"}
+    {
+        "name",
+        "full_name",
+        "cpf",
+        "cnpj",
+        "document",
+        "documentNumber",
+        "email",
+        "phone",
+        "address",
+        "civilName",
+        "socialName",
+        "identification",
+        "taxId",
+        "cpfNumber",
+        "cnpjNumber",
+    }
 )
 REDACTED = "[redacted]"
 # Libraries that log every request or poll at INFO: quiet unless the service itself is at DEBUG.

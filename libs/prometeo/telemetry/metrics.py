@@ -16,9 +16,7 @@ CONSUMER_PROCESSING_SECONDS = Histogram(
     ["group", "topic"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0),
 )
-EVENTS_PUBLISHED = Counter(
-    "prometeo_events_published_total", "Events published to Kafka.", ["topic", "type"]
-)
+EVENTS_PUBLISHED = Counter("prometeo_events_published_total", "Events published to Kafka.", ["topic", "type"])
 HTTP_REQUESTS = Counter(
     "prometeo_http_requests_total", "HTTP requests served.", ["service", "route", "method", "status"]
 )
@@ -44,9 +42,7 @@ MODEL_INFO = Gauge("prometeo_model_info", "Loaded model version (value 1).", ["m
 OFFERS_DECIDED = Counter(
     "prometeo_offers_decided_total", "Next-best-action decisions by result.", ["result", "product", "channel"]
 )
-OUTCOMES_RECORDED = Counter(
-    "prometeo_outcomes_total", "Offer outcomes recorded.", ["outcome", "product", "channel"]
-)
+OUTCOMES_RECORDED = Counter("prometeo_outcomes_total", "Offer outcomes recorded.", ["outcome", "product", "channel"])
 ERASURES = Counter("prometeo_erasures_total", "Customer erasures applied.", ["service"])
 AUDIT_READS = Counter("prometeo_audit_reads_total", "Audited reads of customer data.", ["resource"])
 GATEWAY_REJECTIONS = Counter(

@@ -2,11 +2,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from prometeo.bus import EventProducer
-
 from campaigns.sequence_store import SequenceStore
 from campaigns.settings import Settings, get_settings
 from campaigns.store import CampaignStore
+from prometeo.bus import EventProducer
 
 
 def _store(request: Request) -> CampaignStore:

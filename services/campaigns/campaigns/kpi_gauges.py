@@ -5,22 +5,37 @@ from __future__ import annotations
 
 import time
 
-from prometeo.telemetry.metrics import CAMPAIGN_CONVERSION, CAMPAIGN_KPI
-
 from campaigns.domain.kpis import KpiSummary
 from campaigns.store import CampaignStore
+from prometeo.telemetry.metrics import CAMPAIGN_CONVERSION, CAMPAIGN_KPI
 
 
 def export(summary: KpiSummary) -> None:
-    for name in ("decisions", "no_action", "offers_made", "contacts", "contact_rate", "delivery_failures",
-                 "holdout", "acceptance_rate", "customers_known", "products_per_customer",
-                 "multi_product_customers", "advisor_tasks", "advisor_adherence"):
+    for name in (
+        "decisions",
+        "no_action",
+        "offers_made",
+        "contacts",
+        "contact_rate",
+        "delivery_failures",
+        "holdout",
+        "acceptance_rate",
+        "customers_known",
+        "products_per_customer",
+        "multi_product_customers",
+        "advisor_tasks",
+        "advisor_adherence",
+    ):
         CAMPAIGN_KPI.labels(name).set(float(getattr(summary, name)))
     CAMPAIGN_KPI.labels("revenue_accepted_brl").set(float(summary.revenue_accepted_brl))
     for kind, count in summary.outcomes.items():
         CAMPAIGN_KPI.labels(f"outcomes_{kind}").set(count)
-    for dimension, segments in (("product", summary.by_product), ("channel", summary.by_channel),
-                                ("segment", summary.by_segment), ("campaign", summary.by_campaign)):
+    for dimension, segments in (
+        ("product", summary.by_product),
+        ("channel", summary.by_channel),
+        ("segment", summary.by_segment),
+        ("campaign", summary.by_campaign),
+    ):
         for value, segment in segments.items():
             CAMPAIGN_CONVERSION.labels(dimension, value).set(segment.conversion_rate)
 

@@ -20,11 +20,10 @@ from pathlib import Path
 
 import redis
 
-from prometeo.contracts import ProductCode, utcnow
-
 from campaigns.domain.labels import LabelRow, label_rows
 from campaigns.settings import get_settings
 from campaigns.store import CampaignStore
+from prometeo.contracts import ProductCode, utcnow
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,8 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m campaigns.labels", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="CSV file to write")
     parser.add_argument("--product", choices=[p.value for p in ProductCode], help="only this product's offers")
-    parser.add_argument("--horizon-days", type=float, default=30.0,
-                        help="an offer unanswered this long after it was made is a 0")
+    parser.add_argument(
+        "--horizon-days", type=float, default=30.0, help="an offer unanswered this long after it was made is a 0"
+    )
     args = parser.parse_args(argv)
     client = redis.Redis.from_url(settings.redis_url)
     store = CampaignStore(client, processed_ttl_s=settings.processed_ttl_s, offers_ttl_s=settings.offers_ttl_s)

@@ -7,14 +7,6 @@ import redis
 from fastapi import FastAPI
 from kafka.errors import KafkaError
 
-from prometeo.bus import TRANSIENT_ERRORS, ConsumerLoop, EventProducer
-from prometeo import keys
-from prometeo.contracts import topics
-from prometeo.permissions import MarketingPermissions
-from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
-from prometeo.telemetry.tracing import configure_tracing
-from prometeo.web import build_app
-
 from campaigns.adapters import build_adapter
 from campaigns.api import campaigns, experiments, kpis, offers, outcomes
 from campaigns.consumers.consent_events import ConsentEventsHandler
@@ -29,6 +21,13 @@ from campaigns.sequence_store import SequenceStore
 from campaigns.sequences import SequenceRunner
 from campaigns.settings import get_settings
 from campaigns.store import CampaignStore
+from prometeo import keys
+from prometeo.bus import TRANSIENT_ERRORS, ConsumerLoop, EventProducer
+from prometeo.contracts import topics
+from prometeo.permissions import MarketingPermissions
+from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
+from prometeo.telemetry.tracing import configure_tracing
+from prometeo.web import build_app
 
 SERVICE = "campaigns"
 
@@ -45,13 +44,28 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     producer = EventProducer(settings.kafka_bootstrap_servers, SERVICE)
     permissions = MarketingPermissions(client, keys.CAMPAIGNS)
     runner = SequenceRunner(
-        store, sequences, schedule, adapter, day_s=settings.sequence_day_s, permissions=permissions,
-        quiet_hours=settings.quiet_hours, definitions_refresh_s=settings.definitions_refresh_s,
-        hold_s=settings.paused_recheck_s, permission_wait_s=settings.permission_wait_s,
+        store,
+        sequences,
+        schedule,
+        adapter,
+        day_s=settings.sequence_day_s,
+        permissions=permissions,
+        quiet_hours=settings.quiet_hours,
+        definitions_refresh_s=settings.definitions_refresh_s,
+        hold_s=settings.paused_recheck_s,
+        permission_wait_s=settings.permission_wait_s,
         publish=lambda event: producer.publish(topics.OUTCOMES, event).get(timeout=settings.publish_timeout_s),
     )
-    offers_handler = OffersHandler(store, adapter, producer, settings.publish_timeout_s, settings.campaign_id,
-                                   settings.control_share, schedule=schedule, park_s=settings.retry_backoff_s)
+    offers_handler = OffersHandler(
+        store,
+        adapter,
+        producer,
+        settings.publish_timeout_s,
+        settings.campaign_id,
+        settings.control_share,
+        schedule=schedule,
+        park_s=settings.retry_backoff_s,
+    )
     loop = ConsumerLoop(
         settings,
         settings.group_id,
@@ -68,9 +82,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         on_batch_end=GaugeRefresher(store),
     )
     scheduler = Scheduler(
-        schedule, {"deliver": offers_handler.retry_delivery, "step": runner.run_step, "timer": runner.on_timer},
-        interval_s=settings.scheduler_interval_s, lease_s=settings.scheduler_lease_s,
-        retry_backoff_s=settings.retry_backoff_s, retry_backoff_max_s=settings.retry_backoff_max_s,
+        schedule,
+        {"deliver": offers_handler.retry_delivery, "step": runner.run_step, "timer": runner.on_timer},
+        interval_s=settings.scheduler_interval_s,
+        lease_s=settings.scheduler_lease_s,
+        retry_backoff_s=settings.retry_backoff_s,
+        retry_backoff_max_s=settings.retry_backoff_max_s,
     )
     app.state.redis, app.state.store, app.state.adapter = client, store, adapter
     app.state.schedule, app.state.scheduler, app.state.sequences = schedule, scheduler, sequences
@@ -103,6 +120,11 @@ app = build_app(
     title="Prometeo campaigns",
     lifespan=lifespan,
     routers=[campaigns.router, outcomes.router, kpis.router, offers.router, experiments.router],
-    checks={"redis": redis_check, "broker": broker_check, "consumers": consumers_check, "channel": adapter_check,
-            "scheduler": scheduler_check},
+    checks={
+        "redis": redis_check,
+        "broker": broker_check,
+        "consumers": consumers_check,
+        "channel": adapter_check,
+        "scheduler": scheduler_check,
+    },
 )

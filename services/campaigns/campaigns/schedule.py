@@ -25,7 +25,7 @@ return due
 """
 
 
-class Deferred(Exception):  # noqa: N818 - not an error: the job is due again later
+class Deferred(Exception):
     """Raised by a handler whose job must wait (quiet hours, a paused campaign): run it again at
     `until` (epoch seconds), with no attempt counted."""
 

@@ -12,10 +12,9 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
-from prometeo.telemetry.metrics import CAMPAIGN_JOBS
-
 from campaigns.adapters.http_delivery import backoff_delay
 from campaigns.schedule import Deferred, Job, JobKind, Schedule
+from prometeo.telemetry.metrics import CAMPAIGN_JOBS
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Job], None]
@@ -54,16 +53,25 @@ class Scheduler:
             except Deferred as wait:
                 self._schedule.reschedule(member, job, wait.until)
                 CAMPAIGN_JOBS.labels(job.kind, "deferred").inc()
-                log.info("scheduled job deferred", extra={"kind": job.kind, "offer_id": job.offer_id,
-                                                          "reason": wait.reason, "until": wait.until})
-            except Exception as exc:  # noqa: BLE001 - any failure is retried later, never lost
+                log.info(
+                    "scheduled job deferred",
+                    extra={"kind": job.kind, "offer_id": job.offer_id, "reason": wait.reason, "until": wait.until},
+                )
+            except Exception as exc:
                 retry = job.model_copy(update={"attempt": job.attempt + 1})
                 delay = backoff_delay(retry.attempt, *self._backoff)
                 self._schedule.reschedule(member, retry, self._clock() + delay)
                 CAMPAIGN_JOBS.labels(job.kind, "retry").inc()
-                log.warning("scheduled job failed; retrying later", extra={
-                    "kind": job.kind, "offer_id": job.offer_id, "attempt": retry.attempt,
-                    "retry_in_s": delay, "error": f"{type(exc).__name__}: {exc}"[:300]})
+                log.warning(
+                    "scheduled job failed; retrying later",
+                    extra={
+                        "kind": job.kind,
+                        "offer_id": job.offer_id,
+                        "attempt": retry.attempt,
+                        "retry_in_s": delay,
+                        "error": f"{type(exc).__name__}: {exc}"[:300],
+                    },
+                )
             else:
                 self._schedule.done(member)
                 CAMPAIGN_JOBS.labels(job.kind, "done").inc()
@@ -74,7 +82,7 @@ class Scheduler:
             try:
                 ran = self.run_once()
                 self.last_error = None
-            except Exception as exc:  # noqa: BLE001 - Redis down: keep the thread, try again
+            except Exception as exc:
                 self.last_error, ran = f"{type(exc).__name__}: {exc}", 0
                 log.error("scheduler poll failed", extra={"error": self.last_error[:300]})
             if not ran:

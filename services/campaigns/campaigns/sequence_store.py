@@ -1,11 +1,11 @@
 """Redis adapter for campaign definitions, enrolments and sequence states (docs: README, Redis table).
 
-  campaigns:definitions:all              hash    campaign_id → CampaignDefinition JSON (immutable once created)
-  campaigns:campaign:{id}:enrolled       string  customers enrolled (the volume budget counts these)
-  campaigns:campaign:{id}:steps          hash    "<step>|<sent|failed|suppressed>" → integer
-  campaigns:campaign:{id}:paused         string  present while the campaign is paused
-  campaigns:customer:{ck}:enrolled       hash    campaign_id → offer_id (once per customer and campaign)
-  campaigns:customer:{ck}:sequences      hash    offer_id → SequenceState JSON
+campaigns:definitions:all              hash    campaign_id → CampaignDefinition JSON (immutable once created)
+campaigns:campaign:{id}:enrolled       string  customers enrolled (the volume budget counts these)
+campaigns:campaign:{id}:steps          hash    "<step>|<sent|failed|suppressed>" → integer
+campaigns:campaign:{id}:paused         string  present while the campaign is paused
+campaigns:customer:{ck}:enrolled       hash    campaign_id → offer_id (once per customer and campaign)
+campaigns:customer:{ck}:sequences      hash    offer_id → SequenceState JSON
 """
 
 from __future__ import annotations
@@ -15,12 +15,11 @@ from typing import TypeVar
 
 import redis
 
-from prometeo import keys
-
 from campaigns.domain.campaign import CampaignDefinition
 from campaigns.domain.sequence import SequenceState
 from campaigns.schedule import schedule_key
 from campaigns.store import OfferRecord
+from prometeo import keys
 
 T = TypeVar("T")
 
@@ -87,21 +86,33 @@ class SequenceStore:
         return _campaign(campaign_id, "steps")
 
     # -- enrolment and states ----------------------------------------------------------------------
-    def enrol(self, campaign: CampaignDefinition, record: OfferRecord, state: SequenceState,
-              jobs: list[tuple[str, float]]) -> int:
+    def enrol(
+        self, campaign: CampaignDefinition, record: OfferRecord, state: SequenceState, jobs: list[tuple[str, float]]
+    ) -> int:
         """1 enrolled now, 0 already enrolled, -1 budget spent."""
         ck = record.customer_key
         args: list[str | int | float] = [
-            campaign.campaign_id, record.offer_id, campaign.budget, record.model_dump_json(),
-            state.model_dump_json(), self._ttl_s,
+            campaign.campaign_id,
+            record.offer_id,
+            campaign.budget,
+            record.model_dump_json(),
+            state.model_dump_json(),
+            self._ttl_s,
         ]
         for member, due in jobs:
             args += [member, due]
-        return int(self._enrol(
-            keys=[_customer(ck, "enrolled"), _campaign(campaign.campaign_id, "enrolled"),
-                  keys.customer(keys.CAMPAIGNS, ck, "offers"), _customer(ck, "sequences"), schedule_key()],
-            args=args,
-        ))
+        return int(
+            self._enrol(
+                keys=[
+                    _customer(ck, "enrolled"),
+                    _campaign(campaign.campaign_id, "enrolled"),
+                    keys.customer(keys.CAMPAIGNS, ck, "offers"),
+                    _customer(ck, "sequences"),
+                    schedule_key(),
+                ],
+                args=args,
+            )
+        )
 
     def state(self, customer_key: str, offer_id: str) -> SequenceState | None:
         raw = self._redis.hget(_customer(customer_key, "sequences"), offer_id)
@@ -111,8 +122,9 @@ class SequenceStore:
         raw = self._redis.hget(_customer(customer_key, "enrolled"), campaign_id)
         return None if raw is None else raw.decode()
 
-    def update(self, customer_key: str, offer_id: str,
-               change: Callable[[SequenceState], tuple[SequenceState, T]]) -> tuple[SequenceState, T] | None:
+    def update(
+        self, customer_key: str, offer_id: str, change: Callable[[SequenceState], tuple[SequenceState, T]]
+    ) -> tuple[SequenceState, T] | None:
         """Compare-and-set: the consumer (outcomes) and the scheduler (timers) may race on one state."""
         key = _customer(customer_key, "sequences")
         with self._redis.pipeline() as pipe:

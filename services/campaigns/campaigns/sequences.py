@@ -22,12 +22,6 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
-from prometeo.contracts import Channel, Envelope, new_event, utcnow
-from prometeo.contracts.events import OutcomeKind, OutcomeRecordedV1, ScoresComputedV1
-from prometeo.permissions import MarketingPermissions
-from prometeo.quiet_hours import QuietHours
-from prometeo.telemetry.metrics import DELIVERIES
-
 from campaigns.adapters.base import ChannelAdapter, Delivery, PermanentDeliveryError, TransientDeliveryError
 from campaigns.domain import kpis
 from campaigns.domain import sequence as machine
@@ -36,6 +30,11 @@ from campaigns.domain.experiment import assign
 from campaigns.schedule import Deferred, Job, Schedule
 from campaigns.sequence_store import SequenceStore
 from campaigns.store import CampaignStore, OfferRecord, experiment_increments, kpi_key
+from prometeo.contracts import Channel, Envelope, new_event, utcnow
+from prometeo.contracts.events import OutcomeKind, OutcomeRecordedV1, ScoresComputedV1
+from prometeo.permissions import MarketingPermissions
+from prometeo.quiet_hours import QuietHours
+from prometeo.telemetry.metrics import DELIVERIES
 
 log = logging.getLogger(__name__)
 SOURCE = "campaigns"
@@ -115,33 +114,44 @@ class SequenceRunner:
                 entered.append(campaign.campaign_id)
         return entered
 
-    def _enrol(self, campaign: CampaignDefinition, customer_key: str, scores: ScoresComputedV1,
-               decided_at: datetime) -> int:
+    def _enrol(
+        self, campaign: CampaignDefinition, customer_key: str, scores: ScoresComputedV1, decided_at: datetime
+    ) -> int:
         offer_id = campaign_offer_id(campaign.campaign_id, customer_key)
         score = next((s for s in scores.scores if s.product == campaign.product), None)
         first = campaign.sequence.steps[0]
         group = assign(customer_key, campaign.campaign_id, campaign.control_share)
         record = OfferRecord(
-            offer_id=offer_id, decision_id=f"cp_{campaign.campaign_id}", customer_key=customer_key,
-            product=campaign.product.value, channel=first.channel.value if first.channel else "advisor",
-            propensity=score.propensity if score else 0.0, expected_value=0.0,
-            reason_codes=[r.code for r in score.reasons] if score else [], rules_passed=["campaign_target"],
-            decided_at=decided_at, status="sequence" if group == "test" else "holdout",
-            campaign_id=campaign.campaign_id, group=group, segment=scores.profile.get("digital_archetype"),
+            offer_id=offer_id,
+            decision_id=f"cp_{campaign.campaign_id}",
+            customer_key=customer_key,
+            product=campaign.product.value,
+            channel=first.channel.value if first.channel else "advisor",
+            propensity=score.propensity if score else 0.0,
+            expected_value=0.0,
+            reason_codes=[r.code for r in score.reasons] if score else [],
+            rules_passed=["campaign_target"],
+            decided_at=decided_at,
+            status="sequence" if group == "test" else "holdout",
+            campaign_id=campaign.campaign_id,
+            group=group,
+            segment=scores.profile.get("digital_archetype"),
         )
         timezone = scores.profile.get("timezone")
         if group == "control":
             state = machine.held_out(campaign.sequence, campaign.campaign_id, customer_key, offer_id, utcnow())
             actions: list[machine.Action] = []
         else:
-            state, actions = machine.start(campaign.sequence, campaign.campaign_id, customer_key, offer_id,
-                                           utcnow(), timezone)
+            state, actions = machine.start(
+                campaign.sequence, campaign.campaign_id, customer_key, offer_id, utcnow(), timezone
+            )
         result = self._sequences.enrol(campaign, record, state, self._jobs(state, actions))
         if result != -1:  # also on a redelivery: the marker makes it count once, even after a crash
             counter = kpis.OFFERS if group == "test" else kpis.HOLDOUT
-            self._store.count_once(f"{offer_id}.recorded",
-                                   record.kpi_increments(counter)
-                                   + experiment_increments(campaign.campaign_id, group, kpis.OFFERS))
+            self._store.count_once(
+                f"{offer_id}.recorded",
+                record.kpi_increments(counter) + experiment_increments(campaign.campaign_id, group, kpis.OFFERS),
+            )
         if result == 1:
             log.info("customer enrolled", extra={"customer_key": customer_key, "campaign_id": campaign.campaign_id})
         return result
@@ -150,11 +160,15 @@ class SequenceRunner:
         now, jobs = self._clock(), []
         for action in actions:
             if isinstance(action, machine.RunStep):
-                job, due = Job(kind="step", customer_key=state.customer_key, offer_id=state.offer_id,
-                               step_no=action.step_no), now
+                job, due = (
+                    Job(kind="step", customer_key=state.customer_key, offer_id=state.offer_id, step_no=action.step_no),
+                    now,
+                )
             else:
-                job, due = Job(kind="timer", customer_key=state.customer_key, offer_id=state.offer_id,
-                               step_no=action.step_no), now + action.after_days * self._day_s
+                job, due = (
+                    Job(kind="timer", customer_key=state.customer_key, offer_id=state.offer_id, step_no=action.step_no),
+                    now + action.after_days * self._day_s,
+                )
             jobs.append((job.model_dump_json(), due))
         return jobs
 
@@ -167,8 +181,7 @@ class SequenceRunner:
         self._advance(customer_key, offer_id, lambda seq, st: machine.on_outcome(seq, st, kind, utcnow()))
 
     def on_timer(self, job: Job) -> None:
-        self._advance(job.customer_key, job.offer_id,
-                      lambda seq, st: machine.on_timer(seq, st, job.step_no, utcnow()))
+        self._advance(job.customer_key, job.offer_id, lambda seq, st: machine.on_timer(seq, st, job.step_no, utcnow()))
 
     def _advance(self, customer_key: str, offer_id: str, transition: Callable[..., tuple]) -> None:
         state = self._sequences.state(customer_key, offer_id)
@@ -179,8 +192,16 @@ class SequenceRunner:
         if result is not None:
             self._apply(*result)
 
-    def _permitted(self, job: Job, state: machine.SequenceState, channel: Channel, campaign: CampaignDefinition,
-                   step_id: str, marker: str, now: datetime) -> bool:
+    def _permitted(
+        self,
+        job: Job,
+        state: machine.SequenceState,
+        channel: Channel,
+        campaign: CampaignDefinition,
+        step_id: str,
+        marker: str,
+        now: datetime,
+    ) -> bool:
         """May the step go out on `channel`? A refusal is final for this step: counted, then the sequence
         moves on. Permissions not known yet (consent events behind scores) wait a while first."""
         ck = job.customer_key
@@ -190,8 +211,10 @@ class SequenceRunner:
             raise Deferred(self._clock() + min(self._hold_s, self._permission_wait_s), "permissions not known yet")
         counters = self._sequences.step_counter(campaign.campaign_id)
         if self._store.count_once(f"{marker}.suppressed", [(counters, f"{step_id}|suppressed", 1)]):
-            log.info("sequence step suppressed: no marketing permission", extra={
-                "offer_id": job.offer_id, "step": step_id, "channel": channel.value})
+            log.info(
+                "sequence step suppressed: no marketing permission",
+                extra={"offer_id": job.offer_id, "step": step_id, "channel": channel.value},
+            )
         self._advance(ck, job.offer_id, lambda seq, st: machine.skip(seq, st, job.step_no, utcnow()))
         return False
 
@@ -222,10 +245,18 @@ class SequenceRunner:
             raise Deferred(self._clock() + (resume - now).total_seconds(), f"quiet hours for {channel.value}")
         channel = channel.value
         delivery = Delivery(
-            offer_id=job.offer_id, decision_id=record.decision_id, customer_key=job.customer_key,
-            product=record.product, channel=channel, reason_codes=tuple(record.reason_codes),
-            metadata={"campaign_id": campaign.campaign_id, "step": step.id, "action": step.action,
-                      **({"task": step.task} if step.action == "crm_task" else {})},
+            offer_id=job.offer_id,
+            decision_id=record.decision_id,
+            customer_key=job.customer_key,
+            product=record.product,
+            channel=channel,
+            reason_codes=tuple(record.reason_codes),
+            metadata={
+                "campaign_id": campaign.campaign_id,
+                "step": step.id,
+                "action": step.action,
+                **({"task": step.task} if step.action == "crm_task" else {}),
+            },
             idempotency_key=marker,
         )
         counters = self._sequences.step_counter(campaign.campaign_id)
@@ -233,8 +264,9 @@ class SequenceRunner:
             receipt = self._adapter.send(delivery)
         except PermanentDeliveryError as exc:
             DELIVERIES.labels(self._adapter.name, "failed").inc()
-            log.warning("sequence step refused", extra={"offer_id": job.offer_id, "step": step.id,
-                                                        "error": str(exc)[:300]})
+            log.warning(
+                "sequence step refused", extra={"offer_id": job.offer_id, "step": step.id, "error": str(exc)[:300]}
+            )
             self._store.count_once(f"{marker}.failed", [(counters, f"{step.id}|failed", 1)])
             return
         except TransientDeliveryError:
@@ -251,10 +283,17 @@ class SequenceRunner:
         if step.action == "send":
             # Published so KPIs count the contact and next-best-action's weekly cap sees it.
             if self._publish is not None:
-                outcome = OutcomeRecordedV1(offer_id=job.offer_id, product=record.product,
-                                            outcome=OutcomeKind.DELIVERED, channel=channel)
-                self._publish(new_event(outcome, customer_key=job.customer_key, source=SOURCE,
-                                        event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"prometeo:{marker}:delivered")))
+                outcome = OutcomeRecordedV1(
+                    offer_id=job.offer_id, product=record.product, outcome=OutcomeKind.DELIVERED, channel=channel
+                )
+                self._publish(
+                    new_event(
+                        outcome,
+                        customer_key=job.customer_key,
+                        source=SOURCE,
+                        event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"prometeo:{marker}:delivered"),
+                    )
+                )
             contact += record.kpi_increments(kpis.CONTACTS, channel=channel)
         self._store.count_once(f"{marker}.sent", [(counters, f"{step.id}|sent", 1), *contact])
         DELIVERIES.labels(receipt.adapter, "delivered").inc()

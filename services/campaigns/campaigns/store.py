@@ -1,16 +1,16 @@
 """Redis adapter for campaigns. Key layout (docs/redis-keys.md):
 
-  campaigns:customer:{ck}:offers   hash    offer_id → OfferRecord JSON; TTL offers_ttl_s
-  campaigns:customer:{ck}:outbox   list    deliveries of the outbox adapter (adapters/outbox.py)
-  campaigns:kpi:totals             hash    counter → integer (aggregate, not personal: survives erasure)
-  campaigns:kpi:{dimension}        hash    "<value>|<counter>" → integer; dimension = product, channel,
-                                           segment (digital archetype) or campaign
-  campaigns:customer:{ck}:holdings string  products the customer holds here (from scores.v1), behind the
-                                           products-per-customer totals
-  campaigns:experiment:{campaign}  hash    "<test|control>|<counter>" → integer (holdout groups)
-  campaigns:erased:{ck}            string  erasure time: offers decided before it are never recorded again
-                                           (a replay of offers.v1 must not resurrect erased data); TTL 35 d
-  campaigns:event:{id}             string  applied-marker (event ids, and "<offer_id>.recorded|delivered")
+campaigns:customer:{ck}:offers   hash    offer_id → OfferRecord JSON; TTL offers_ttl_s
+campaigns:customer:{ck}:outbox   list    deliveries of the outbox adapter (adapters/outbox.py)
+campaigns:kpi:totals             hash    counter → integer (aggregate, not personal: survives erasure)
+campaigns:kpi:{dimension}        hash    "<value>|<counter>" → integer; dimension = product, channel,
+                                         segment (digital archetype) or campaign
+campaigns:customer:{ck}:holdings string  products the customer holds here (from scores.v1), behind the
+                                         products-per-customer totals
+campaigns:experiment:{campaign}  hash    "<test|control>|<counter>" → integer (holdout groups)
+campaigns:erased:{ck}            string  erasure time: offers decided before it are never recorded again
+                                         (a replay of offers.v1 must not resurrect erased data); TTL 35 d
+campaigns:event:{id}             string  applied-marker (event ids, and "<offer_id>.recorded|delivered")
 """
 
 from __future__ import annotations
@@ -22,10 +22,9 @@ from decimal import Decimal
 import redis
 from pydantic import BaseModel
 
+from campaigns.domain import kpis
 from prometeo import keys
 from prometeo.contracts.events import OutcomeKind
-
-from campaigns.domain import kpis
 
 ERASED_TTL_S = 35 * 24 * 3600
 
@@ -78,8 +77,14 @@ class OfferRecord(BaseModel):
 
     def kpi_increments(self, counter: str, amount: int = 1, channel: str | None = None) -> list[Increment]:
         """`counter` in the totals and in this offer's product, channel, segment and campaign."""
-        return segment_increments(counter, amount, product=self.product, channel=channel or self.channel,
-                                  segment=self.segment, campaign=self.campaign_id)
+        return segment_increments(
+            counter,
+            amount,
+            product=self.product,
+            channel=channel or self.channel,
+            segment=self.segment,
+            campaign=self.campaign_id,
+        )
 
 
 Increment = tuple[str, str, int]  # (hash key, field, amount)

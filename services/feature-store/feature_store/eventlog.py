@@ -28,8 +28,13 @@ class LogStats:
 
 def topic_records(bootstrap: str, topic: str) -> tuple[int, Iterator[bytes]]:
     """(about how many records the topic holds now, their values from the first offset on)."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
-                             consumer_timeout_ms=5_000, max_poll_records=2_000)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        group_id=None,
+        consumer_timeout_ms=5_000,
+        max_poll_records=2_000,
+    )
     partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
     if not partitions:  # the topic does not exist (yet): an empty log
         consumer.close()

@@ -6,12 +6,6 @@ from contextlib import asynccontextmanager
 import redis
 from fastapi import FastAPI
 
-from prometeo.bus import ConsumerLoop, EventProducer
-from prometeo.contracts import topics
-from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
-from prometeo.telemetry.tracing import configure_tracing
-from prometeo.web import build_app
-
 from feature_store.api import features
 from feature_store.consumers.account_events import AccountEventsHandler
 from feature_store.consumers.consent_events import ConsentEventsHandler
@@ -19,6 +13,11 @@ from feature_store.consumers.customer_erasure import CustomerErasureHandler
 from feature_store.publisher import FeaturesPublisher
 from feature_store.settings import get_settings
 from feature_store.store import FeatureRepository
+from prometeo.bus import ConsumerLoop, EventProducer
+from prometeo.contracts import topics
+from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
+from prometeo.telemetry.tracing import configure_tracing
+from prometeo.web import build_app
 
 SERVICE = "feature-store"
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from prometeo.bus import EventProducer
-from prometeo.contracts import new_event, topics, utcnow
-from prometeo.contracts.events import FeaturesUpdatedV1
-
 from feature_store.domain.aggregation import compute_features, held_products, segments
 from feature_store.domain.definitions import FEATURE_SET_VERSION
 from feature_store.store import FeatureRepository
+from prometeo.bus import EventProducer
+from prometeo.contracts import new_event, topics, utcnow
+from prometeo.contracts.events import FeaturesUpdatedV1
 
 SOURCE = "feature-store"
 

@@ -19,15 +19,14 @@ from pathlib import Path
 
 import redis
 
-from prometeo import keys
-from prometeo.contracts import topics
-from prometeo.keys import FEATURES
-
 from feature_store.domain.aggregation import Mutation, mutation_for
 from feature_store.eventlog import LogStats, erasure_times, events, jsonl_records, topic_records
 from feature_store.progress import progress
 from feature_store.settings import get_settings
 from feature_store.store import ApplyResult, FeatureRepository
+from prometeo import keys
+from prometeo.contracts import topics
+from prometeo.keys import FEATURES
 
 
 def reset(client: redis.Redis) -> int:
@@ -80,9 +79,11 @@ def main(argv: list[str] | None = None) -> int:
         if pending:
             flush()
     client.close()
-    print(f"replayed {stats.read} events: applied {outcomes['applied']}, duplicate {outcomes['duplicate']}, "
-          f"refused (erased) {outcomes['erased']}, skipped by erasure {stats.erased}, invalid {stats.invalid}",
-          file=sys.stderr)
+    print(
+        f"replayed {stats.read} events: applied {outcomes['applied']}, duplicate {outcomes['duplicate']}, "
+        f"refused (erased) {outcomes['erased']}, skipped by erasure {stats.erased}, invalid {stats.invalid}",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -21,13 +21,12 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from prometeo.contracts import Envelope, EventPayload, topics
-
 from feature_store.domain.aggregation import Mutation, compute_features, held_products, last_event_at, mutation_for
 from feature_store.domain.definitions import FEATURE_NAMES, FEATURE_SET_VERSION
 from feature_store.domain.replay import MemoryCustomer
 from feature_store.eventlog import LogStats, erasure_times, events, jsonl_records, topic_records
 from feature_store.progress import progress
+from prometeo.contracts import Envelope, EventPayload, topics
 
 # (occurred_at, event id, mutation) of one customer
 Timeline = list[tuple[datetime, str, Mutation]]
@@ -127,8 +126,11 @@ def main(argv: list[str] | None = None) -> int:
         table = build(labels, events(bar.wrap(values), stats))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, args.out)
-    print(f"wrote {table.num_rows} rows × {len(FEATURE_NAMES)} features ({FEATURE_SET_VERSION}) to {args.out}; "
-          f"events read {stats.read}, invalid {stats.invalid}, dropped by erasure {stats.erased}", file=sys.stderr)
+    print(
+        f"wrote {table.num_rows} rows × {len(FEATURE_NAMES)} features ({FEATURE_SET_VERSION}) to {args.out}; "
+        f"events read {stats.read}, invalid {stats.invalid}, dropped by erasure {stats.erased}",
+        file=sys.stderr,
+    )
     return 0
 
 

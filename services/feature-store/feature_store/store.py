@@ -1,10 +1,10 @@
 """Redis adapter for the feature store. Key layout (docs/redis-keys.md):
 
-  features:customer:{ck}:days:{YYYYMM}  hash  DD|metric → integer (cents / counts) or "ts|value"; TTL 130 d
-  features:customer:{ck}:profile        hash  holdings, account types, age band, tenure, last_event_at…
-  features:customer:{ck}:txns           hash  transaction id → its increments (to reverse on update/delete)
-  features:event:{event_id}             string  applied-marker, TTL = processed_ttl_s
-  features:erased:{ck}                  string  tombstone: refuse events until a new consent arrives
+features:customer:{ck}:days:{YYYYMM}  hash  DD|metric → integer (cents / counts) or "ts|value"; TTL 130 d
+features:customer:{ck}:profile        hash  holdings, account types, age band, tenure, last_event_at…
+features:customer:{ck}:txns           hash  transaction id → its increments (to reverse on update/delete)
+features:event:{event_id}             string  applied-marker, TTL = processed_ttl_s
+features:erased:{ck}                  string  tombstone: refuse events until a new consent arrives
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ from enum import IntEnum
 
 import redis
 
+from feature_store.domain.aggregation import CustomerState, Mutation, months_covering
 from prometeo import keys
 from prometeo.keys import FEATURES
-
-from feature_store.domain.aggregation import CustomerState, Mutation, months_covering
 
 MONTH_TTL_S = 130 * 24 * 3600
 
@@ -27,6 +26,7 @@ class ApplyResult(IntEnum):
     ERASED = -1
     DUPLICATE = 0
     APPLIED = 1
+
 
 # One script = one atomic step: the applied-marker and the aggregate change land together, so a
 # crash before the Kafka commit makes the redelivered event a no-op instead of a double count.

@@ -8,14 +8,13 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
+from gateway.domain.audit import AuditedResource, ReadPurpose
+from gateway.domain.credentials import Principal
 from prometeo.bus import EventProducer
 from prometeo.contracts import new_event, topics
 from prometeo.contracts.events import CustomerDataReadV1
 from prometeo.telemetry.metrics import AUDIT_READS
 from prometeo.web import Problem
-
-from gateway.domain.audit import AuditedResource, ReadPurpose
-from gateway.domain.credentials import Principal
 
 log = logging.getLogger(__name__)
 SOURCE = "gateway"

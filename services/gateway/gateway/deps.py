@@ -6,8 +6,6 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from prometeo.web import Problem
-
 from gateway.audit import AuditTrail
 from gateway.domain.audit import DEFAULT_PURPOSE, ReadPurpose
 from gateway.domain.credentials import Principal
@@ -16,6 +14,7 @@ from gateway.domain.roles import Permission
 from gateway.security import require
 from gateway.settings import Settings, get_settings
 from gateway.upstream import Upstreams
+from prometeo.web import Problem
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 

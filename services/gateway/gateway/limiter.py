@@ -12,10 +12,9 @@ import abc
 
 import redis.asyncio as aioredis
 
+from gateway.domain.quota import WINDOW_S, Quota
 from prometeo import keys
 from prometeo.keys import GATEWAY
-
-from gateway.domain.quota import WINDOW_S, Quota
 
 # INCR and EXPIRE in one script: a crash between them can never leave a counter without a TTL.
 _HIT = """

@@ -9,11 +9,6 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
-from prometeo.bus import EventProducer
-from prometeo.runtime import Runtime, broker_check, redis_check
-from prometeo.telemetry.tracing import configure_tracing
-from prometeo.web import build_app
-
 from gateway.api import data_subject, features, ingest, kpis, outcomes, recommendations
 from gateway.api.health import upstreams_check
 from gateway.audit import KafkaAuditTrail
@@ -22,6 +17,10 @@ from gateway.limiter import RedisRateLimiter
 from gateway.middleware import quota_headers, scrub_customer_ids
 from gateway.settings import Settings, get_settings
 from gateway.upstream import Upstream, UpstreamHealth, Upstreams, install_upstream_handlers
+from prometeo.bus import EventProducer
+from prometeo.runtime import Runtime, broker_check, redis_check
+from prometeo.telemetry.tracing import configure_tracing
+from prometeo.web import build_app
 
 SERVICE = "gateway"
 

@@ -14,14 +14,13 @@ import redis
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPBearer
 
-from prometeo.telemetry.metrics import GATEWAY_REJECTIONS
-from prometeo.web import Problem
-
 from gateway.domain.credentials import CredentialError, KeyRing, Principal, extract_key
 from gateway.domain.quota import Quota
 from gateway.domain.roles import Permission, is_allowed, roles_with
 from gateway.limiter import RateLimiter
 from gateway.settings import Settings, get_settings
+from prometeo.telemetry.metrics import GATEWAY_REJECTIONS
+from prometeo.web import Problem
 
 log = logging.getLogger(__name__)
 REALM = 'Bearer realm="prometeo"'
@@ -74,13 +73,18 @@ async def _count(request: Request, limiter: RateLimiter, principal: Principal, s
             log.warning("rate limiter unavailable, failing open", extra={"error": type(exc).__name__})
             return Quota(limit=0, used=0, reset_s=0)
         log.error("rate limiter unavailable", extra={"error": type(exc).__name__})
-        raise Problem(503, "Rate limiter unavailable", "requests cannot be counted right now; retry later",
-                      headers={"Retry-After": "5"}) from exc
+        raise Problem(
+            503,
+            "Rate limiter unavailable",
+            "requests cannot be counted right now; retry later",
+            headers={"Retry-After": "5"},
+        ) from exc
     request.state.quota = quota
     if quota.exceeded:
         GATEWAY_REJECTIONS.labels("rate_limited").inc()
         raise Problem(
-            429, "Too many requests",
+            429,
+            "Too many requests",
             f"limit of {quota.limit} requests per minute reached; retry in {quota.headers()['Retry-After']} s",
             headers=quota.headers(),
         )
@@ -97,8 +101,10 @@ def require(permission: Permission) -> Callable[..., Awaitable[Principal]]:
         await _count(request, limiter, principal, settings)
         if not is_allowed(principal.role, permission):
             GATEWAY_REJECTIONS.labels("forbidden").inc()
-            log.info("forbidden", extra={"actor": principal.actor, "role": principal.role.value,
-                                         "permission": permission.value})
+            log.info(
+                "forbidden",
+                extra={"actor": principal.actor, "role": principal.role.value, "permission": permission.value},
+            )
             allowed = ", ".join(r.value for r in roles_with(permission))
             raise Problem(403, "Forbidden", f"role {principal.role.value!r} may not do this (allowed: {allowed})")
         return principal

@@ -3,9 +3,8 @@ from functools import lru_cache
 from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
 
-from prometeo.settings import SharedSettings
-
 from gateway.domain.roles import Role
+from prometeo.settings import SharedSettings
 
 # Development keys, refused outside dev/test (see the validator).
 DEV_API_KEYS = {

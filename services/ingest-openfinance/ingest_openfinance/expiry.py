@@ -29,5 +29,5 @@ class ExpirySweeper:
             try:
                 if expired := self._ingestor.expire_due():
                     log.info("consents expired by time", extra={"count": expired})
-            except Exception:  # noqa: BLE001 - a failed sweep is retried at the next tick
+            except Exception:
                 log.exception("consent expiry sweep failed")

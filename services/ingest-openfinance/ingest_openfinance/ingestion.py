@@ -13,19 +13,18 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from prometeo.bus import EventProducer
-from prometeo.contracts import InvalidEvent, new_event, payload_model, topics, utcnow
-from prometeo.contracts.envelope import Envelope
-from prometeo.contracts.events import ConsentChangedV1, ConsentGrantedV1, ConsentStatus, CustomerErasureRequestedV1
-from prometeo.identity import customer_key
-from prometeo.telemetry.metrics import INGEST_ITEMS
-
 from ingest_openfinance.domain.consent import ENDED_STATUSES, ConsentRecord, gate
 from ingest_openfinance.domain.mappers.common import ItemError
 from ingest_openfinance.domain.mappers.consents import ConsentUpsert
 from ingest_openfinance.domain.results import ItemResult, ItemStatus
 from ingest_openfinance.models import CanonicalEventCreate, ConsentCreate, ConsentExport, CustomerExportPublic
 from ingest_openfinance.store import ConsentStore, DedupeWindow
+from prometeo.bus import EventProducer
+from prometeo.contracts import InvalidEvent, new_event, payload_model, topics, utcnow
+from prometeo.contracts.envelope import Envelope
+from prometeo.contracts.events import ConsentChangedV1, ConsentGrantedV1, ConsentStatus, CustomerErasureRequestedV1
+from prometeo.identity import customer_key
+from prometeo.telemetry.metrics import INGEST_ITEMS
 
 log = logging.getLogger(__name__)
 SOURCE = "ingest-openfinance"
@@ -46,9 +45,7 @@ def event_id_for(source: str, source_event_id: str) -> uuid.UUID:
 
 
 def _field_errors(exc: ValidationError, prefix: str = "") -> str:
-    return "; ".join(
-        f"{prefix}{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]
-    )
+    return "; ".join(f"{prefix}{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
 
 
 class Ingestor:
@@ -74,13 +71,20 @@ class Ingestor:
             marketing_channels=tuple(body.marketing_channels),
         )
         granted = ConsentGrantedV1(
-            consent_id=body.consent_id, institution=body.institution, scopes=body.scopes,
-            purposes=body.purposes, expires_at=body.expires_at, marketing_channels=body.marketing_channels,
+            consent_id=body.consent_id,
+            institution=body.institution,
+            scopes=body.scopes,
+            purposes=body.purposes,
+            expires_at=body.expires_at,
+            marketing_channels=body.marketing_channels,
         )
         events = [new_event(granted, customer_key=ck, source=SOURCE)]
         if body.status is not ConsentStatus.AUTHORISED:
-            events.append(new_event(ConsentChangedV1(consent_id=body.consent_id, status=body.status),
-                                    customer_key=ck, source=SOURCE))
+            events.append(
+                new_event(
+                    ConsentChangedV1(consent_id=body.consent_id, status=body.status), customer_key=ck, source=SOURCE
+                )
+            )
         self._producer.publish_all(topics.CONSENT_EVENTS, events)
         self._consents.put(ck, record)
         self._consents.clear_erasure(ck)
@@ -94,8 +98,9 @@ class Ingestor:
         current = next((c for c in self._consents.for_customers([ck])[ck] if c.consent_id == consent_id), None)
         if current is None:
             return None
-        changed = new_event(ConsentChangedV1(consent_id=consent_id, status=status, reason=reason),
-                            customer_key=ck, source=SOURCE)
+        changed = new_event(
+            ConsentChangedV1(consent_id=consent_id, status=status, reason=reason), customer_key=ck, source=SOURCE
+        )
         self._producer.publish_all(topics.CONSENT_EVENTS, [changed])
         self._consents.put(ck, current.model_copy(update={"status": status}))
         if status in ENDED_STATUSES and not self._has_other_active(ck, consent_id):
@@ -109,15 +114,20 @@ class Ingestor:
         Returns (customer_key, status, erasure requested)."""
         ck = self.pseudonymise(upsert.customer_id)
         create = ConsentCreate(
-            customer_id=upsert.customer_id, consent_id=upsert.consent_id, institution=upsert.institution,
-            scopes=upsert.scopes, status=upsert.status, expires_at=upsert.expires_at,
+            customer_id=upsert.customer_id,
+            consent_id=upsert.consent_id,
+            institution=upsert.institution,
+            scopes=upsert.scopes,
+            status=upsert.status,
+            expires_at=upsert.expires_at,
         )
         known = self._consents.customer_of(upsert.consent_id)
         if known is None:
             self.grant(create)
             return ck, upsert.status, False
-        current = next((c for c in self._consents.for_customers([known])[known]
-                        if c.consent_id == upsert.consent_id), None)
+        current = next(
+            (c for c in self._consents.for_customers([known])[known] if c.consent_id == upsert.consent_id), None
+        )
         if current is not None and current.status is upsert.status:
             # Open Finance Brasil extends a consent in place (same id, later expirationDateTime).
             renewed = current.expires_at != upsert.expires_at or current.scopes != frozenset(upsert.scopes)
@@ -149,12 +159,17 @@ class Ingestor:
     def export(self, customer_id: str) -> CustomerExportPublic:
         ck = self.pseudonymise(customer_id)
         consents = [
-            ConsentExport(consent_id=c.consent_id, institution=c.institution, scopes=sorted(c.scopes),
-                          purposes=sorted(c.purposes), status=c.status, expires_at=c.expires_at)
+            ConsentExport(
+                consent_id=c.consent_id,
+                institution=c.institution,
+                scopes=sorted(c.scopes),
+                purposes=sorted(c.purposes),
+                status=c.status,
+                expires_at=c.expires_at,
+            )
             for c in sorted(self._consents.for_customers([ck])[ck], key=lambda c: c.consent_id)
         ]
-        marketing = {channel: record.permission.value
-                     for channel, record in self._consents.marketing([ck])[ck].items()}
+        marketing = {channel: record.permission.value for channel, record in self._consents.marketing([ck])[ck].items()}
         return CustomerExportPublic(customer_key=ck, exported_at=utcnow(), consents=consents, marketing=marketing)
 
     # -- events ------------------------------------------------------------------------------------
@@ -172,8 +187,13 @@ class Ingestor:
                 results[index] = ItemResult(index=index, status=ItemStatus.INVALID, reason=str(exc))
                 continue
             ck = self.pseudonymise(item.customer_id)
-            envelope = new_event(payload, customer_key=ck, source=item.source, occurred_at=item.occurred_at,
-                                 event_id=event_id_for(item.source, item.source_event_id))
+            envelope = new_event(
+                payload,
+                customer_key=ck,
+                source=item.source,
+                occurred_at=item.occurred_at,
+                event_id=event_id_for(item.source, item.source_event_id),
+            )
             candidates.append((index, item, ck, envelope))
 
         consents = self._consents.for_customers([ck for _, _, ck, _ in candidates])
@@ -215,8 +235,9 @@ class Ingestor:
                 results[index] = result.model_copy(update={"index": index})
         return [r for r in results if r is not None]
 
-    def _publish(self, fresh: list[tuple[int, CanonicalEventCreate, Envelope]],
-                 results: list[ItemResult | None]) -> None:
+    def _publish(
+        self, fresh: list[tuple[int, CanonicalEventCreate, Envelope]], results: list[ItemResult | None]
+    ) -> None:
         futures = [(i, item, env, self._producer.publish(topics.ACCOUNT_EVENTS, env)) for i, item, env in fresh]
         self._producer.flush()
         failed = []
@@ -224,7 +245,7 @@ class Ingestor:
             try:
                 future.get(timeout=30)
                 results[index] = ItemResult(index=index, status=ItemStatus.ACCEPTED, event_id=str(envelope.event_id))
-            except Exception:  # noqa: BLE001 - any broker failure means "retry the batch"
+            except Exception:
                 failed.append((item.source, item.source_event_id))
         if failed:
             self._dedupe.release(failed)

@@ -6,12 +6,6 @@ from contextlib import asynccontextmanager
 import redis
 from fastapi import FastAPI
 
-from prometeo.bus import ConsumerLoop, EventProducer
-from prometeo.contracts import topics
-from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
-from prometeo.telemetry.tracing import configure_tracing
-from prometeo.web import build_app
-
 from ingest_openfinance.api import belvo, brasil, consents, customers, events, marketing, uk
 from ingest_openfinance.consumers.consent_events import ConsentEventsHandler
 from ingest_openfinance.expiry import ExpirySweeper
@@ -19,6 +13,11 @@ from ingest_openfinance.ingestion import Ingestor
 from ingest_openfinance.marketing import MarketingRegistry
 from ingest_openfinance.settings import get_settings
 from ingest_openfinance.store import ConsentStore, DedupeWindow
+from prometeo.bus import ConsumerLoop, EventProducer
+from prometeo.contracts import topics
+from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
+from prometeo.telemetry.tracing import configure_tracing
+from prometeo.web import build_app
 
 SERVICE = "ingest-openfinance"
 
@@ -30,10 +29,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     client = redis.Redis.from_url(settings.redis_url)
     consent_store = ConsentStore(client)
     producer = EventProducer(settings.kafka_bootstrap_servers, SERVICE)
-    ingestor = Ingestor(producer, consent_store, DedupeWindow(client, settings.dedupe_window_s),
-                        settings.pseudonym_key.get_secret_value())
+    ingestor = Ingestor(
+        producer,
+        consent_store,
+        DedupeWindow(client, settings.dedupe_window_s),
+        settings.pseudonym_key.get_secret_value(),
+    )
     loop = ConsumerLoop(
-        settings, settings.group_id, {topics.CONSENT_EVENTS: ConsentEventsHandler(consent_store)}, producer,
+        settings,
+        settings.group_id,
+        {topics.CONSENT_EVENTS: ConsentEventsHandler(consent_store)},
+        producer,
     )
     sweeper = ExpirySweeper(ingestor, settings.expiry_sweep_interval_s)
     app.state.redis, app.state.ingestor = client, ingestor
@@ -51,7 +57,14 @@ app = build_app(
     service=SERVICE,
     title="Prometeo Open Finance ingestion",
     lifespan=lifespan,
-    routers=[consents.router, customers.router, marketing.router, events.router, brasil.router, uk.router,
-             belvo.router],
+    routers=[
+        consents.router,
+        customers.router,
+        marketing.router,
+        events.router,
+        brasil.router,
+        uk.router,
+        belvo.router,
+    ],
     checks={"redis": redis_check, "broker": broker_check, "consumers": consumers_check},
 )

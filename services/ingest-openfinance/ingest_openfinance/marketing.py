@@ -9,16 +9,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from prometeo.bus import EventProducer
-from prometeo.contracts import Channel, new_event, topics
-from prometeo.contracts.events import MarketingPermission, MarketingPermissionChangedV1
-from prometeo.identity import customer_key
-
 from ingest_openfinance.domain.mappers.common import field_errors
 from ingest_openfinance.domain.marketing import MarketingRecord, opt_in_blocked, registry_opt_out_is_new
 from ingest_openfinance.domain.results import ItemResult, ItemStatus
 from ingest_openfinance.models import DoNotContactEntry
 from ingest_openfinance.store import ConsentStore
+from prometeo.bus import EventProducer
+from prometeo.contracts import Channel, new_event, topics
+from prometeo.contracts.events import MarketingPermission, MarketingPermissionChangedV1
+from prometeo.identity import customer_key
 
 SOURCE = "ingest-openfinance"
 
@@ -49,16 +48,22 @@ class MarketingRegistry:
             try:
                 entry = DoNotContactEntry.model_validate(raw)
             except ValidationError as exc:
-                results.append(ItemResult(index=index, status=ItemStatus.INVALID,
-                                          reason=field_errors(exc, f"entries.{index}.")))
+                results.append(
+                    ItemResult(index=index, status=ItemStatus.INVALID, reason=field_errors(exc, f"entries.{index}."))
+                )
                 continue
             parsed.append((index, customer_key(entry.customer_id, self._secret), entry))
         current = self._store.marketing([ck for _, ck, _ in parsed])
         for index, ck, entry in parsed:
             changes = [
-                MarketingPermissionChangedV1(channel=ch, permission=MarketingPermission.OPTED_OUT,
-                                             source="do_not_contact_registry", registry=registry)
-                for ch in dict.fromkeys(entry.channels) if registry_opt_out_is_new(current[ck].get(ch.value), registry)
+                MarketingPermissionChangedV1(
+                    channel=ch,
+                    permission=MarketingPermission.OPTED_OUT,
+                    source="do_not_contact_registry",
+                    registry=registry,
+                )
+                for ch in dict.fromkeys(entry.channels)
+                if registry_opt_out_is_new(current[ck].get(ch.value), registry)
             ]
             if changes:
                 self._record(ck, changes)
@@ -69,7 +74,13 @@ class MarketingRegistry:
         events = [new_event(payload, customer_key=ck, source=SOURCE) for payload in changes]
         self._producer.publish_all(topics.CONSENT_EVENTS, events)
         for payload, event in zip(changes, events, strict=True):
-            self._store.put_marketing(ck, payload.channel.value, MarketingRecord(
-                permission=payload.permission, source=payload.source, registry=payload.registry,
-                updated_at=event.occurred_at,
-            ))
+            self._store.put_marketing(
+                ck,
+                payload.channel.value,
+                MarketingRecord(
+                    permission=payload.permission,
+                    source=payload.source,
+                    registry=payload.registry,
+                    updated_at=event.occurred_at,
+                ),
+            )

@@ -74,8 +74,10 @@ class CustomerExportPublic(BaseModel):
     exported_at: datetime
     consents: list[ConsentExport]
     marketing: dict[str, str] = {}
-    note: str = ("Transactions, balances and products are not stored by ingest: they are published once to "
-                 "account-events.v1 and aggregated by feature-store (GET /v1/features/{customer_key}).")
+    note: str = (
+        "Transactions, balances and products are not stored by ingest: they are published once to "
+        "account-events.v1 and aggregated by feature-store (GET /v1/features/{customer_key})."
+    )
 
 
 class MarketingPermissionCreate(BaseModel):

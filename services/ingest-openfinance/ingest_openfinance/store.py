@@ -1,10 +1,10 @@
 """Redis adapter for ingest: the consent view and the dedupe window. Layout (docs/redis-keys.md):
 
-  ingest:customer:{ck}:consents   hash    consent_id → ConsentRecord JSON (materialised from consent-events.v1)
-  ingest:customer:{ck}:marketing  hash    channel → MarketingRecord JSON (opt-in / opt-out, registry imports)
-  ingest:consent:{consent_id}     string  → customer_key (status changes arrive by consent id)
-  ingest:consent-expiry:all       zset    "{ck} {consent_id}" scored by expiry epoch (time-based expiry)
-  ingest:dedupe:{digest}          string  source event seen; TTL = dedupe window
+ingest:customer:{ck}:consents   hash    consent_id → ConsentRecord JSON (materialised from consent-events.v1)
+ingest:customer:{ck}:marketing  hash    channel → MarketingRecord JSON (opt-in / opt-out, registry imports)
+ingest:consent:{consent_id}     string  → customer_key (status changes arrive by consent id)
+ingest:consent-expiry:all       zset    "{ck} {consent_id}" scored by expiry epoch (time-based expiry)
+ingest:dedupe:{digest}          string  source event seen; TTL = dedupe window
 """
 
 from __future__ import annotations
@@ -15,12 +15,11 @@ from datetime import datetime
 
 import redis
 
+from ingest_openfinance.domain.consent import ConsentRecord
+from ingest_openfinance.domain.marketing import MarketingRecord
 from prometeo import keys
 from prometeo.contracts import utcnow
 from prometeo.keys import INGEST
-
-from ingest_openfinance.domain.consent import ConsentRecord
-from ingest_openfinance.domain.marketing import MarketingRecord
 
 _EXPIRY = keys.entity(INGEST, "consent-expiry", "all")
 

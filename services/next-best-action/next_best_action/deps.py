@@ -2,11 +2,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from prometeo.bus import EventProducer
-
 from next_best_action.policy_source import PolicySource
 from next_best_action.settings import Settings, get_settings
 from next_best_action.store import NbaStore
+from prometeo.bus import EventProducer
 
 
 def _store(request: Request) -> NbaStore:

@@ -7,12 +7,6 @@ import redis
 from fastapi import FastAPI
 from kafka.errors import KafkaError
 
-from prometeo.bus import TRANSIENT_ERRORS, ConsumerLoop, EventProducer
-from prometeo.contracts import topics
-from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
-from prometeo.telemetry.tracing import configure_tracing
-from prometeo.web import build_app
-
 from next_best_action.api import nba, policy
 from next_best_action.consumers.consent_events import ConsentEventsHandler
 from next_best_action.consumers.customer_erasure import CustomerErasureHandler
@@ -21,6 +15,11 @@ from next_best_action.consumers.scores import ScoresHandler
 from next_best_action.policy_source import PolicySource
 from next_best_action.settings import get_settings
 from next_best_action.store import NbaStore
+from prometeo.bus import TRANSIENT_ERRORS, ConsumerLoop, EventProducer
+from prometeo.contracts import topics
+from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
+from prometeo.telemetry.tracing import configure_tracing
+from prometeo.web import build_app
 
 SERVICE = "next-best-action"
 

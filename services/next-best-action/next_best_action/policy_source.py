@@ -51,8 +51,10 @@ class PolicySource:
             policy = load_policy(self.path)
         except PolicyError as exc:
             self.last_error = str(exc)
-            log.error("policy reload refused; keeping the previous policy",
-                      extra={"path": str(self.path), "error": str(exc)[:1000]})
+            log.error(
+                "policy reload refused; keeping the previous policy",
+                extra={"path": str(self.path), "error": str(exc)[:1000]},
+            )
             return
         self._policy, self.loaded_at, self.last_error = policy, datetime.now(UTC), None
         log.info("policy reloaded", extra={"path": str(self.path), "version": policy.version})

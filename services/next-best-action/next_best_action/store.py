@@ -1,14 +1,14 @@
 """Redis adapter for next-best-action. Key layout (docs/redis-keys.md):
 
-  nba:customer:{ck}:scores       string  latest ScoresComputedV1 payload + occurred_at (JSON); TTL scores_ttl_s
-  nba:customer:{ck}:permissions  hash    consent_id → comma-separated marketing channels  (prometeo.permissions)
-  nba:customer:{ck}:marketing    hash    channel → opted_in | opted_out: explicit choices, they override consents
-  nba:customer:{ck}:contacts     zset    "offer_id|product|channel" scored by epoch seconds; trimmed to retention
-  nba:customer:{ck}:declines     hash    product → ISO time of the latest decline
-  nba:customer:{ck}:accepted     set     products accepted (held now, before features catch up)
-  nba:event:{event_id}           string  processed marker, TTL processed_ttl_s
-  nba:volume:{YYYYMMDD}          hash    product → offers made that day, all customers (daily caps); TTL 3 d
-  nba:erased:{ck}                string  tombstone after erasure: in-flight scores are ignored; a new consent lifts it
+nba:customer:{ck}:scores       string  latest ScoresComputedV1 payload + occurred_at (JSON); TTL scores_ttl_s
+nba:customer:{ck}:permissions  hash    consent_id → comma-separated marketing channels  (prometeo.permissions)
+nba:customer:{ck}:marketing    hash    channel → opted_in | opted_out: explicit choices, they override consents
+nba:customer:{ck}:contacts     zset    "offer_id|product|channel" scored by epoch seconds; trimmed to retention
+nba:customer:{ck}:declines     hash    product → ISO time of the latest decline
+nba:customer:{ck}:accepted     set     products accepted (held now, before features catch up)
+nba:event:{event_id}           string  processed marker, TTL processed_ttl_s
+nba:volume:{YYYYMMDD}          hash    product → offers made that day, all customers (daily caps); TTL 3 d
+nba:erased:{ck}                string  tombstone after erasure: in-flight scores are ignored; a new consent lifts it
 """
 
 from __future__ import annotations
@@ -18,12 +18,11 @@ from datetime import UTC, datetime, timedelta
 
 import redis
 
+from next_best_action.domain.decision import Contact, ContactHistory, Decision
 from prometeo import keys
-from prometeo.permissions import MarketingPermissions
 from prometeo.contracts import Channel, ProductCode
 from prometeo.contracts.events import ScoresComputedV1
-
-from next_best_action.domain.decision import Contact, ContactHistory, Decision
+from prometeo.permissions import MarketingPermissions
 
 VOLUME_TTL_S = 3 * 24 * 3600
 
@@ -108,8 +107,9 @@ class NbaStore:
             args += [f"{offer.offer_id}|{offer.product.value}|{offer.channel.value}", offer.product.value]
         self._record_contacts(keys=[_key(customer_key, "contacts"), _volume_key(day)], args=args)
 
-    def record_delivery(self, customer_key: str, offer_id: str, product: ProductCode, channel: Channel,
-                        at: datetime) -> None:
+    def record_delivery(
+        self, customer_key: str, offer_id: str, product: ProductCode, channel: Channel, at: datetime
+    ) -> None:
         """A contact made outside this service's decisions (a campaign sequence step) still counts
         towards the weekly cap and repeat rule. NX: our own offers are already recorded, at decision time."""
         key = _key(customer_key, "contacts")
@@ -139,8 +139,9 @@ class NbaStore:
         contacts = []
         for member, score in contacts_raw:
             offer_id, product, channel = member.decode().split("|")
-            contacts.append(Contact(offer_id, ProductCode(product), Channel(channel),
-                                    datetime.fromtimestamp(score, UTC)))
+            contacts.append(
+                Contact(offer_id, ProductCode(product), Channel(channel), datetime.fromtimestamp(score, UTC))
+            )
         return ContactHistory(
             contacts=tuple(contacts),
             declines={ProductCode(k.decode()): datetime.fromisoformat(v.decode()) for k, v in declines_raw.items()},

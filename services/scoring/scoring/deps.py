@@ -3,7 +3,6 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from prometeo.web import Problem
-
 from scoring.models import LoadedModel, ModelHolder
 from scoring.settings import Settings, get_settings
 

@@ -10,7 +10,6 @@ from prometeo.contracts import topics
 from prometeo.runtime import Runtime, broker_check, consumers_check
 from prometeo.telemetry.tracing import configure_tracing
 from prometeo.web import build_app
-
 from scoring.api import model, score
 from scoring.consumers.features_updated import FeaturesUpdatedHandler
 from scoring.models import ModelHolder, ModelWatcher, RegistryLoader
@@ -34,8 +33,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     configure_tracing(SERVICE)
     models = ModelHolder()
     watcher = ModelWatcher(
-        RegistryLoader(settings.mlflow_tracking_uri, settings.model_name), models,
-        [settings.model_alias, settings.challenger_alias], settings.reload_interval_s, settings.load_retry_s,
+        RegistryLoader(settings.mlflow_tracking_uri, settings.model_name),
+        models,
+        [settings.model_alias, settings.challenger_alias],
+        settings.reload_interval_s,
+        settings.load_retry_s,
     )
     producer = EventProducer(settings.kafka_bootstrap_servers, SERVICE)
     features_updated = FeaturesUpdatedHandler(models, producer, settings.model_alias, settings.reasons_per_product)

@@ -26,7 +26,6 @@ from mlflow.exceptions import MlflowException
 from prometeo.contracts import utcnow
 from prometeo.contracts.events import ProductScore
 from prometeo.telemetry.metrics import MODEL_INFO, MODEL_SCORE_SECONDS
-
 from scoring.domain.compiled import CompiledPropensity
 from scoring.domain.scorer import ModelSpec, Scorer, ScoringInput
 
@@ -96,11 +95,17 @@ class RegistryLoader:
             raise ValueError(f"version {version}: manifest and metadata disagree on the input columns")
         compiled = CompiledPropensity(list(wrapped.products), wrapped.estimators)
         return LoadedModel(
-            name=self.model_name, alias=alias, version=version,
+            name=self.model_name,
+            alias=alias,
+            version=version,
             feature_set_version=str(meta.get("feature_set_version", "unknown")),
-            spec=ModelSpec(columns=list(meta["columns"]), products=list(meta["products"]),
-                           baselines=dict(meta.get("baselines", {}))),
-            pyfunc=pyfunc, compiled=compiled,
+            spec=ModelSpec(
+                columns=list(meta["columns"]),
+                products=list(meta["products"]),
+                baselines=dict(meta.get("baselines", {})),
+            ),
+            pyfunc=pyfunc,
+            compiled=compiled,
         )
 
 
@@ -132,8 +137,9 @@ class ModelHolder:
 class ModelWatcher:
     """Polls the registry; loads whatever each alias points at when it moves."""
 
-    def __init__(self, loader: RegistryLoader, holder: ModelHolder, aliases: Sequence[str],
-                 interval_s: float, retry_s: float) -> None:
+    def __init__(
+        self, loader: RegistryLoader, holder: ModelHolder, aliases: Sequence[str], interval_s: float, retry_s: float
+    ) -> None:
         self._loader = loader
         self._holder = holder
         self._aliases = list(aliases)
@@ -173,6 +179,6 @@ class ModelWatcher:
                     self._holder.swap(alias, model)
                     log.info("model loaded", extra={"model": model.name, "alias": alias, "version": version})
                 self.last_error = None
-            except Exception as exc:  # noqa: BLE001 - keep serving the loaded model; retry next tick
+            except Exception as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.warning("model refresh failed", extra={"alias": alias, "error": self.last_error[:300]})

@@ -10,6 +10,8 @@ import pytest
 import redis as redis_lib
 from fastapi.testclient import TestClient
 
+from campaigns.consumers.offers import delivered_event_id
+from campaigns.store import CampaignStore, kpi_key
 from prometeo import keys
 from prometeo.contracts import Channel, ProductCode, decode, new_event, topics, utcnow
 from prometeo.contracts.events import (
@@ -20,9 +22,6 @@ from prometeo.contracts.events import (
     ReasonCode,
     ScoresComputedV1,
 )
-
-from campaigns.consumers.offers import delivered_event_id
-from campaigns.store import CampaignStore, kpi_key
 from tests.bus_helpers import publish, read_topic, wait_until
 
 pytestmark = pytest.mark.integration
@@ -36,7 +35,11 @@ def decision(*products: tuple[ProductCode, Channel]) -> OfferDecidedV1:
         model_version="7",
         offers=[
             RankedOffer(
-                offer_id=f"of_{uuid.uuid4().hex}", product=p, channel=c, propensity=0.5, expected_value=100.0,
+                offer_id=f"of_{uuid.uuid4().hex}",
+                product=p,
+                channel=c,
+                propensity=0.5,
+                expected_value=100.0,
                 reasons=[ReasonCode(code="salary_inflow", text_en="Salary", text_es="Salario", weight=0.3)],
                 rules_passed=["held_here", "marketing_permission"],
             )
@@ -51,8 +54,9 @@ def offers_of(client: TestClient, ck: str) -> list[dict]:
 
 
 def delivered(client: TestClient, ck: str, count: int = 1) -> list[dict]:
-    return wait_until(lambda: (o := offers_of(client, ck)) and len(o) >= count
-                      and all(x["status"] == "delivered" for x in o) and o)
+    return wait_until(
+        lambda: (o := offers_of(client, ck)) and len(o) >= count and all(x["status"] == "delivered" for x in o) and o
+    )
 
 
 def test_offer_is_recorded_delivered_to_the_outbox_and_reported(
@@ -76,8 +80,12 @@ def test_offer_is_recorded_delivered_to_the_outbox_and_reported(
     assert isinstance(outcome, OutcomeRecordedV1)
     assert (outcome.outcome, outcome.offer_id, outcome.channel) == ("delivered", offer["offer_id"], Channel.SMS)
     assert envelope.event_id == delivered_event_id(offer["offer_id"])
-    after = wait_until(lambda: (k := campaigns_client.get("/v1/kpis").json())["outcomes"]["delivered"]
-                       > before["outcomes"]["delivered"] and k)
+    after = wait_until(
+        lambda: (
+            (k := campaigns_client.get("/v1/kpis").json())["outcomes"]["delivered"] > before["outcomes"]["delivered"]
+            and k
+        )
+    )
     assert after["offers_made"] >= before["offers_made"] + 1
     assert after["contacts"] >= before["contacts"] + 1
     assert after["decisions"] >= before["decisions"] + 1
@@ -92,21 +100,34 @@ def test_outcome_post_publishes_and_updates_kpis(
     [offer] = delivered(campaigns_client, ck)
     before = campaigns_client.get("/v1/kpis").json()
 
-    response = campaigns_client.post("/v1/outcomes", json={
-        "customer_key": ck, "offer_id": offer["offer_id"], "product": "personal_loan", "outcome": "accepted",
-        "revenue": "250.50",
-    })
+    response = campaigns_client.post(
+        "/v1/outcomes",
+        json={
+            "customer_key": ck,
+            "offer_id": offer["offer_id"],
+            "product": "personal_loan",
+            "outcome": "accepted",
+            "revenue": "250.50",
+        },
+    )
     assert response.status_code == 202
     event_id = response.json()["event_id"]
-    [record] = read_topic(broker, topics.OUTCOMES,
-                          match=lambda r: r.key == ck.encode() and decode(r.value)[0].event_id == uuid.UUID(event_id))
+    [record] = read_topic(
+        broker,
+        topics.OUTCOMES,
+        match=lambda r: r.key == ck.encode() and decode(r.value)[0].event_id == uuid.UUID(event_id),
+    )
     envelope, outcome = decode(record.value)
     assert envelope.customer_key == ck and envelope.source == "campaigns"
     assert outcome.channel == Channel.WHATSAPP  # taken from the recorded offer
     assert outcome.revenue == Decimal("250.50")
 
-    after = wait_until(lambda: (k := campaigns_client.get("/v1/kpis").json())["outcomes"]["accepted"]
-                       > before["outcomes"]["accepted"] and k)
+    after = wait_until(
+        lambda: (
+            (k := campaigns_client.get("/v1/kpis").json())["outcomes"]["accepted"] > before["outcomes"]["accepted"]
+            and k
+        )
+    )
     assert Decimal(after["revenue_accepted_brl"]) - Decimal(before["revenue_accepted_brl"]) >= Decimal("250.50")
     loan = after["by_product"]["personal_loan"]
     assert loan["outcomes"]["accepted"] >= 1 and 0 < loan["conversion_rate"] <= 1
@@ -131,18 +152,43 @@ def test_kpis_by_segment_and_campaign_advisor_adherence_and_holdings(
     assert offer["advisor_task"] is True and offer["segment"] == "nascent"
     # The advisor calls and reports the result: the task was acted on (once, whatever follows).
     for outcome in ("accepted", "accepted"):
-        assert campaigns_client.post("/v1/outcomes", json={
-            "customer_key": ck, "offer_id": offer["offer_id"], "product": "mortgage", "outcome": outcome,
-            "channel": "advisor"}).status_code == 202
+        assert (
+            campaigns_client.post(
+                "/v1/outcomes",
+                json={
+                    "customer_key": ck,
+                    "offer_id": offer["offer_id"],
+                    "product": "mortgage",
+                    "outcome": outcome,
+                    "channel": "advisor",
+                },
+            ).status_code
+            == 202
+        )
     held = [ProductCode.PAYROLL_ACCOUNT, ProductCode.CREDIT_CARD]
-    publish(broker, topics.SCORES, [
-        new_event(ScoresComputedV1(model_name="m", model_version="1", feature_set_version="fs", scores=[],
-                                   held_products=products), customer_key=who, source="scoring")
-        # `other` starts with nothing, then gains two products (a count moving off 0 must work too).
-        for who, products in ((ck, held), (other, []), (other, held[:1]), (other, held))])
-    after = wait_until(lambda: (k := campaigns_client.get("/v1/kpis").json())["advisor_tasks"]
-                       > before["advisor_tasks"] and k["customers_known"] >= before["customers_known"] + 2
-                       and k["outcomes"]["accepted"] >= before["outcomes"]["accepted"] + 2 and k)
+    publish(
+        broker,
+        topics.SCORES,
+        [
+            new_event(
+                ScoresComputedV1(
+                    model_name="m", model_version="1", feature_set_version="fs", scores=[], held_products=products
+                ),
+                customer_key=who,
+                source="scoring",
+            )
+            # `other` starts with nothing, then gains two products (a count moving off 0 must work too).
+            for who, products in ((ck, held), (other, []), (other, held[:1]), (other, held))
+        ],
+    )
+    after = wait_until(
+        lambda: (
+            (k := campaigns_client.get("/v1/kpis").json())["advisor_tasks"] > before["advisor_tasks"]
+            and k["customers_known"] >= before["customers_known"] + 2
+            and k["outcomes"]["accepted"] >= before["outcomes"]["accepted"] + 2
+            and k
+        )
+    )
     assert after["advisor_tasks"] - before["advisor_tasks"] == 1
     assert wait_until(lambda: campaigns_client.get("/v1/kpis").json()["advisor_adherence"] > 0)
     nascent = after["by_segment"]["nascent"]
@@ -162,20 +208,25 @@ def test_outcome_for_unknown_offer_or_wrong_product_is_a_problem(
     campaigns_client: TestClient, broker: str, unique: Callable[[str], str]
 ) -> None:
     ck = unique("ck_test")
-    unknown = campaigns_client.post("/v1/outcomes", json={
-        "customer_key": ck, "offer_id": "of_nope", "product": "savings", "outcome": "accepted"})
+    unknown = campaigns_client.post(
+        "/v1/outcomes", json={"customer_key": ck, "offer_id": "of_nope", "product": "savings", "outcome": "accepted"}
+    )
     assert unknown.status_code == 404
     assert unknown.headers["content-type"] == "application/problem+json"
 
     payload = decision((ProductCode.SAVINGS, Channel.EMAIL))
     publish(broker, topics.OFFERS, [new_event(payload, customer_key=ck, source="next-best-action")])
     [offer] = delivered(campaigns_client, ck)
-    mismatch = campaigns_client.post("/v1/outcomes", json={
-        "customer_key": ck, "offer_id": offer["offer_id"], "product": "mortgage", "outcome": "accepted"})
+    mismatch = campaigns_client.post(
+        "/v1/outcomes",
+        json={"customer_key": ck, "offer_id": offer["offer_id"], "product": "mortgage", "outcome": "accepted"},
+    )
     assert mismatch.status_code == 422
     assert mismatch.json()["title"] == "Product mismatch"
-    invalid = campaigns_client.post("/v1/outcomes", json={
-        "customer_key": ck, "offer_id": offer["offer_id"], "product": "savings", "outcome": "loved"})
+    invalid = campaigns_client.post(
+        "/v1/outcomes",
+        json={"customer_key": ck, "offer_id": offer["offer_id"], "product": "savings", "outcome": "loved"},
+    )
     assert invalid.status_code == 422 and invalid.json()["errors"][0]["field"] == "body.outcome"
 
 
@@ -204,8 +255,11 @@ def test_erasure_removes_customer_keys_but_keeps_kpis(
     assert offers_of(campaigns_client, ck) == []
     assert campaigns_client.get("/v1/kpis").json()["offers_made"] >= kpis_before["offers_made"]
     # A replay of the offer decided before the erasure does not bring the customer's data back.
-    publish(broker, topics.OFFERS, [new_event(payload, customer_key=ck, source="next-best-action",
-                                              occurred_at=utcnow() - timedelta(minutes=5))])
+    publish(
+        broker,
+        topics.OFFERS,
+        [new_event(payload, customer_key=ck, source="next-best-action", occurred_at=utcnow() - timedelta(minutes=5))],
+    )
     later = decision((ProductCode.SAVINGS, Channel.EMAIL))
     publish(broker, topics.OFFERS, [new_event(later, customer_key=ck, source="next-best-action")])
     [offer] = delivered(campaigns_client, ck)  # a decision made after the erasure is handled as usual

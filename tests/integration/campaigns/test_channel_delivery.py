@@ -9,9 +9,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from prometeo.contracts import Channel, ProductCode, new_event, topics
-
 from campaigns.settings import get_settings
+from prometeo.contracts import Channel, ProductCode, new_event, topics
 from tests.app_helpers import running_app
 from tests.bus_helpers import publish, wait_until
 from tests.integration.campaigns.providers import HttpProvider, SmtpSink
@@ -38,23 +37,27 @@ def provider() -> Iterator[HttpProvider]:
 def channel_campaigns(broker: str, redis_url: str, smtp: SmtpSink, provider: HttpProvider) -> Iterator[TestClient]:
     from campaigns.main import app
 
-    with running_app(app, get_settings, {
-        "KAFKA_BOOTSTRAP_SERVERS": broker,
-        "REDIS_URL": redis_url,
-        "PROMETEO_CONSUMER_SESSION_TIMEOUT_MS": "1500",
-        "PROMETEO_CAMPAIGNS_GROUP_ID": f"campaigns-ch-{uuid.uuid4().hex[:10]}",
-        "PROMETEO_CAMPAIGNS_SMTP_HOST": "127.0.0.1",
-        "PROMETEO_CAMPAIGNS_SMTP_PORT": str(smtp.port),
-        "PROMETEO_CAMPAIGNS_SMTP_TIMEOUT_S": "1",
-        "PROMETEO_CAMPAIGNS_SMTP_BACKOFF_S": "0.02",
-        "PROMETEO_CAMPAIGNS_MESSAGING_URL": f"{provider.url}/v1/messages",
-        "PROMETEO_CAMPAIGNS_MESSAGING_BACKOFF_S": "0.02",
-        "PROMETEO_CAMPAIGNS_BREAKER_FAILURES": "2",
-        "PROMETEO_CAMPAIGNS_BREAKER_RESET_S": "0.3",
-        "PROMETEO_CAMPAIGNS_RETRY_BACKOFF_S": "0.2",
-        "PROMETEO_CAMPAIGNS_RETRY_BACKOFF_MAX_S": "0.4",
-        "PROMETEO_CAMPAIGNS_SCHEDULER_INTERVAL_S": "0.1",
-    }) as client:
+    with running_app(
+        app,
+        get_settings,
+        {
+            "KAFKA_BOOTSTRAP_SERVERS": broker,
+            "REDIS_URL": redis_url,
+            "PROMETEO_CONSUMER_SESSION_TIMEOUT_MS": "1500",
+            "PROMETEO_CAMPAIGNS_GROUP_ID": f"campaigns-ch-{uuid.uuid4().hex[:10]}",
+            "PROMETEO_CAMPAIGNS_SMTP_HOST": "127.0.0.1",
+            "PROMETEO_CAMPAIGNS_SMTP_PORT": str(smtp.port),
+            "PROMETEO_CAMPAIGNS_SMTP_TIMEOUT_S": "1",
+            "PROMETEO_CAMPAIGNS_SMTP_BACKOFF_S": "0.02",
+            "PROMETEO_CAMPAIGNS_MESSAGING_URL": f"{provider.url}/v1/messages",
+            "PROMETEO_CAMPAIGNS_MESSAGING_BACKOFF_S": "0.02",
+            "PROMETEO_CAMPAIGNS_BREAKER_FAILURES": "2",
+            "PROMETEO_CAMPAIGNS_BREAKER_RESET_S": "0.3",
+            "PROMETEO_CAMPAIGNS_RETRY_BACKOFF_S": "0.2",
+            "PROMETEO_CAMPAIGNS_RETRY_BACKOFF_MAX_S": "0.4",
+            "PROMETEO_CAMPAIGNS_SCHEDULER_INTERVAL_S": "0.1",
+        },
+    ) as client:
         yield client
 
 

@@ -10,11 +10,10 @@ import pytest
 import redis as redis_lib
 from fastapi.testclient import TestClient
 
-from prometeo import keys
-from prometeo.contracts import Channel, ProductCode, new_event, topics
-
 from campaigns.domain.experiment import assign
 from campaigns.settings import get_settings
+from prometeo import keys
+from prometeo.contracts import Channel, ProductCode, new_event, topics
 from tests.bus_helpers import publish, wait_until
 from tests.integration.campaigns.test_campaigns_service import decision, offers_of
 
@@ -62,18 +61,37 @@ def test_control_receives_nothing_and_lift_is_reported(
     assert (test_offer["group"], test_offer["campaign_id"]) == ("test", CAMPAIGN)
     assert (control_offer["group"], control_offer["status"]) == ("control", "holdout")
     assert not redis.exists(keys.customer(keys.CAMPAIGNS, control_ck, "outbox"))
-    assert [json.loads(x)["offer_id"] for x in redis.lrange(keys.customer(keys.CAMPAIGNS, test_ck, "outbox"), 0, -1)] \
-        == [test_offer["offer_id"]]
+    assert [
+        json.loads(x)["offer_id"] for x in redis.lrange(keys.customer(keys.CAMPAIGNS, test_ck, "outbox"), 0, -1)
+    ] == [test_offer["offer_id"]]
 
-    assert client.post("/v1/outcomes", json={"customer_key": control_ck, "offer_id": control_offer["offer_id"],
-                                             "product": "savings", "outcome": "opened"}).status_code == 422
+    assert (
+        client.post(
+            "/v1/outcomes",
+            json={
+                "customer_key": control_ck,
+                "offer_id": control_offer["offer_id"],
+                "product": "savings",
+                "outcome": "opened",
+            },
+        ).status_code
+        == 422
+    )
     for ck, offer in ((test_ck, test_offer), (control_ck, control_offer)):
-        response = client.post("/v1/outcomes", json={"customer_key": ck, "offer_id": offer["offer_id"],
-                                                     "product": "savings", "outcome": "accepted"})
+        response = client.post(
+            "/v1/outcomes",
+            json={"customer_key": ck, "offer_id": offer["offer_id"], "product": "savings", "outcome": "accepted"},
+        )
         assert response.status_code == 202
 
-    body = wait_until(lambda: (e := client.get(f"/v1/experiments/{CAMPAIGN}").json())
-                      and e["control"]["conversions"] == 1 and e["test"]["conversions"] == 1 and e)
+    body = wait_until(
+        lambda: (
+            (e := client.get(f"/v1/experiments/{CAMPAIGN}").json())
+            and e["control"]["conversions"] == 1
+            and e["test"]["conversions"] == 1
+            and e
+        )
+    )
     assert body["active"] and body["control_share"] == SHARE
     assert body["test"] == {"offers": 1, "conversions": 1, "conversion_rate": 1.0}
     assert body["control"] == {"offers": 1, "conversions": 1, "conversion_rate": 1.0}

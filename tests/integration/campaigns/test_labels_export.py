@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 import redis as redis_lib
 
-from prometeo.contracts import ProductCode, utcnow
-
 from campaigns import labels
 from campaigns.settings import get_settings
 from campaigns.store import CampaignStore, OfferRecord
 from feature_store import snapshot
+from prometeo.contracts import ProductCode, utcnow
 from scoring.domain.vector import label_column
 from scoring.training.__main__ import frame_from_csv
 from tests.factories import booked
@@ -25,17 +24,34 @@ pytestmark = pytest.mark.integration
 
 
 def test_labels_export_feeds_snapshot_and_training(
-    redis_url: str, redis: redis_lib.Redis, unique: Callable[[str], str], tmp_path: Path,
+    redis_url: str,
+    redis: redis_lib.Redis,
+    unique: Callable[[str], str],
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     now = utcnow()
     store = CampaignStore(redis, processed_ttl_s=60, offers_ttl_s=3600)
     accepted, silent, waiting = (unique("ck_lbl") for _ in range(3))
     for ck, days, outcomes in ((accepted, 40, ["accepted"]), (silent, 35, []), (waiting, 3, [])):
-        store.save_offer(OfferRecord(
-            offer_id=f"of_{ck}", decision_id="dc_x", customer_key=ck, product="credit_card", channel="email",
-            propensity=0.2, expected_value=5.0, reason_codes=[], rules_passed=[], status="delivered",
-            decided_at=now - timedelta(days=days), outcomes=outcomes, group="test", campaign_id="nba-always-on"))
+        store.save_offer(
+            OfferRecord(
+                offer_id=f"of_{ck}",
+                decision_id="dc_x",
+                customer_key=ck,
+                product="credit_card",
+                channel="email",
+                propensity=0.2,
+                expected_value=5.0,
+                reason_codes=[],
+                rules_passed=[],
+                status="delivered",
+                decided_at=now - timedelta(days=days),
+                outcomes=outcomes,
+                group="test",
+                campaign_id="nba-always-on",
+            )
+        )
     monkeypatch.setenv("REDIS_URL", redis_url)
     get_settings.cache_clear()
     out = tmp_path / "labels.csv"

@@ -16,6 +16,9 @@ import pytest
 import redis as redis_lib
 from fastapi.testclient import TestClient
 
+from campaigns.domain.experiment import assign
+from campaigns.sequences import campaign_offer_id
+from campaigns.settings import get_settings
 from prometeo import keys
 from prometeo.contracts import Channel, ProductCode, decode, new_event, topics, utcnow
 from prometeo.contracts.events import (
@@ -27,12 +30,8 @@ from prometeo.contracts.events import (
     ProductScore,
     ScoresComputedV1,
 )
-
-from campaigns.domain.experiment import assign
-from campaigns.sequences import campaign_offer_id
-from campaigns.settings import get_settings
-from tests.bus_helpers import publish, read_topic, wait_until
 from tests.app_helpers import running_app
+from tests.bus_helpers import publish, read_topic, wait_until
 from tests.integration.campaigns.providers import HttpProvider, SmtpSink
 
 pytestmark = pytest.mark.integration
@@ -58,14 +57,16 @@ def campaigns_app(env: dict[str, str]) -> Iterator[TestClient]:
 
 
 def grant(broker: str, customers: list[str], channels: list[Channel]) -> None:
-    payload = ConsentGrantedV1(consent_id="c-1", institution="bank-x", scopes=[DataScope.ACCOUNTS],
-                               marketing_channels=channels)
+    payload = ConsentGrantedV1(
+        consent_id="c-1", institution="bank-x", scopes=[DataScope.ACCOUNTS], marketing_channels=channels
+    )
     publish(broker, topics.CONSENT_EVENTS, [new_event(payload, customer_key=ck, source="tests") for ck in customers])
 
 
 def base_env(broker: str, redis_url: str, run: str) -> dict[str, str]:
     return {
-        "KAFKA_BOOTSTRAP_SERVERS": broker, "REDIS_URL": redis_url,
+        "KAFKA_BOOTSTRAP_SERVERS": broker,
+        "REDIS_URL": redis_url,
         "PROMETEO_CONSUMER_SESSION_TIMEOUT_MS": "1500",
         "PROMETEO_CAMPAIGNS_GROUP_ID": f"campaigns-seq-{run}",
         "PROMETEO_CAMPAIGNS_SEQUENCE_DAY_S": str(DAY_S),
@@ -79,9 +80,12 @@ def base_env(broker: str, redis_url: str, run: str) -> dict[str, str]:
 
 def scores(run: str, *, held: list[ProductCode] | None = None) -> ScoresComputedV1:
     return ScoresComputedV1(
-        model_name="prometeo-propensity", model_version="3", feature_set_version="fs1",
+        model_name="prometeo-propensity",
+        model_version="3",
+        feature_set_version="fs1",
         scores=[ProductScore(product=ProductCode.CREDIT_CARD, propensity=0.6)],
-        held_products=held or [], profile={"test_run": run, "digital_archetype": "activated"},
+        held_products=held or [],
+        profile={"test_run": run, "digital_archetype": "activated"},
         features={"spend_travel_90d": 2400.0},
     )
 
@@ -93,20 +97,30 @@ def test_sequence_branches_and_survives_a_restart(
     run = uuid.uuid4().hex[:10]
     env = {
         **base_env(broker, redis_url, run),
-        "PROMETEO_CAMPAIGNS_ADAPTER": "webhook", "PROMETEO_CAMPAIGNS_WEBHOOK_URL": f"{crm.url}/tasks",
-        "PROMETEO_CAMPAIGNS_SMTP_HOST": "127.0.0.1", "PROMETEO_CAMPAIGNS_SMTP_PORT": str(smtp.port),
+        "PROMETEO_CAMPAIGNS_ADAPTER": "webhook",
+        "PROMETEO_CAMPAIGNS_WEBHOOK_URL": f"{crm.url}/tasks",
+        "PROMETEO_CAMPAIGNS_SMTP_HOST": "127.0.0.1",
+        "PROMETEO_CAMPAIGNS_SMTP_PORT": str(smtp.port),
         "PROMETEO_CAMPAIGNS_MESSAGING_URL": f"{sms.url}/v1/messages",
     }
     campaign_id = f"seq-{run}"
     clicker, waiter, late, holder = (f"ck_seq-{run}-{n}" for n in ("clicker", "waiter", "late", "holder"))
     offer = {ck: campaign_offer_id(campaign_id, ck) for ck in (clicker, waiter, late, holder)}
     definition = {
-        "campaign_id": campaign_id, "name": "Cartão viagem / Travel card", "product": "credit_card",
-        "target": {"all": [{"field": "segment.test_run", "op": "eq", "value": run},
-                           {"field": "scores.credit_card", "op": "gte", "value": 0.5},
-                           {"field": "features.spend_travel_90d", "op": "gt", "value": 1000}]},
-        "channels": ["email", "sms"], "budget": 2,
-        "starts_at": (utcnow() - timedelta(hours=1)).isoformat(), "ends_at": (utcnow() + timedelta(days=1)).isoformat(),
+        "campaign_id": campaign_id,
+        "name": "Cartão viagem / Travel card",
+        "product": "credit_card",
+        "target": {
+            "all": [
+                {"field": "segment.test_run", "op": "eq", "value": run},
+                {"field": "scores.credit_card", "op": "gte", "value": 0.5},
+                {"field": "features.spend_travel_90d", "op": "gt", "value": 1000},
+            ]
+        },
+        "channels": ["email", "sms"],
+        "budget": 2,
+        "starts_at": (utcnow() - timedelta(hours=1)).isoformat(),
+        "ends_at": (utcnow() + timedelta(days=1)).isoformat(),
     }
 
     def outcome(client: TestClient, ck: str, kind: str) -> None:
@@ -125,14 +139,20 @@ def test_sequence_branches_and_survives_a_restart(
         assert bad.status_code == 422
 
         grant(broker, [clicker, waiter, late, holder], [Channel.EMAIL, Channel.SMS, Channel.ADVISOR])
-        publish(broker, topics.SCORES, [new_event(scores(run), customer_key=ck, source="scoring")
-                                        for ck in (clicker, waiter)]
-                + [new_event(scores(run, held=[ProductCode.CREDIT_CARD]), customer_key=holder, source="scoring")])
-        wait_until(lambda: all(
-            smtp.with_header("X-Prometeo-Offer-Id", offer[ck]) for ck in (clicker, waiter)))
+        publish(
+            broker,
+            topics.SCORES,
+            [new_event(scores(run), customer_key=ck, source="scoring") for ck in (clicker, waiter)]
+            + [new_event(scores(run, held=[ProductCode.CREDIT_CARD]), customer_key=holder, source="scoring")],
+        )
+        wait_until(lambda: all(smtp.with_header("X-Prometeo-Offer-Id", offer[ck]) for ck in (clicker, waiter)))
         publish(broker, topics.SCORES, [new_event(scores(run), customer_key=late, source="scoring")])
-        listed = wait_until(lambda: (c := client.get(f"/v1/campaigns/{campaign_id}").json())["steps"]
-                            .get("email", {}).get("sent") == 2 and c)
+        listed = wait_until(
+            lambda: (
+                (c := client.get(f"/v1/campaigns/{campaign_id}").json())["steps"].get("email", {}).get("sent") == 2
+                and c
+            )
+        )
         assert (listed["enrolled"], listed["budget_left"]) == (2, 0)
         assert client.get(f"/v1/campaigns/{campaign_id}/customers/{holder}").status_code == 404
         outcome(client, clicker, "clicked")  # → advisor task in the CRM
@@ -163,9 +183,12 @@ def test_sequence_branches_and_survives_a_restart(
         assert steps == {"email": {"sent": 2}, "advisor": {"sent": 1}, "sms": {"sent": 1}}
         assert client.get(f"/v1/campaigns/{campaign_id}/customers/{late}").status_code == 404  # over budget
         # Each e-mail and SMS was published as a `delivered` outcome (KPIs, next-best-action's weekly cap).
-        records = read_topic(broker, topics.OUTCOMES, min_count=3,
-                             match=lambda r: r.key in {clicker.encode(), waiter.encode()}
-                             and decode(r.value)[1].outcome == "delivered")
+        records = read_topic(
+            broker,
+            topics.OUTCOMES,
+            min_count=3,
+            match=lambda r: r.key in {clicker.encode(), waiter.encode()} and decode(r.value)[1].outcome == "delivered",
+        )
         assert sorted(decode(r.value)[1].channel.value for r in records) == ["email", "email", "sms"]
         assert [o["status"] for o in client.get(f"/v1/offers/{waiter}").json()["offers"]] == ["delivered"]
 
@@ -184,8 +207,12 @@ def test_contact_policy_at_send_time_holdout_and_pause(broker: str, redis_url: s
     campaign is paused: enrolled only after it resumes)."""
     run = uuid.uuid4().hex[:10]
     now = utcnow()
-    window = {"start": (now - timedelta(hours=1)).strftime("%H:%M"), "end": (now + timedelta(hours=1)).strftime("%H:%M"),
-              "channels": ["sms"], "default_timezone": "UTC"}
+    window = {
+        "start": (now - timedelta(hours=1)).strftime("%H:%M"),
+        "end": (now + timedelta(hours=1)).strftime("%H:%M"),
+        "channels": ["sms"],
+        "default_timezone": "UTC",
+    }
     env = {**base_env(broker, redis_url, run), "PROMETEO_CAMPAIGNS_QUIET_HOURS": json.dumps(window)}
     campaign_id = f"policy-{run}"
     names = ("quiet", "mail_only", "opted_out", "late")
@@ -197,26 +224,42 @@ def test_contact_policy_at_send_time_holdout_and_pause(broker: str, redis_url: s
         while assign(ck[name], campaign_id, 0.5) != "test":
             ck[name] += "x"
     definition = {
-        "campaign_id": campaign_id, "name": "Seguro de vida", "product": "life_insurance",
+        "campaign_id": campaign_id,
+        "name": "Seguro de vida",
+        "product": "life_insurance",
         "target": {"all": [{"field": "segment.test_run", "op": "eq", "value": run}]},
-        "channels": ["email", "sms"], "budget": 10, "control_share": 0.5,
-        "starts_at": (now - timedelta(hours=1)).isoformat(), "ends_at": (now + timedelta(days=1)).isoformat(),
-        "sequence": {"steps": [
-            {"id": "email", "channel": "email", "timeout": {"after_days": 1, "unless": ["opened"], "goto": "sms"}},
-            {"id": "sms", "channel": "sms"}]},
+        "channels": ["email", "sms"],
+        "budget": 10,
+        "control_share": 0.5,
+        "starts_at": (now - timedelta(hours=1)).isoformat(),
+        "ends_at": (now + timedelta(days=1)).isoformat(),
+        "sequence": {
+            "steps": [
+                {"id": "email", "channel": "email", "timeout": {"after_days": 1, "unless": ["opened"], "goto": "sms"}},
+                {"id": "sms", "channel": "sms"},
+            ]
+        },
     }
 
     def outbox(name: str) -> list[dict]:
-        return [json.loads(raw) for raw in redis_lib.Redis.from_url(redis_url).lrange(
-            keys.customer(keys.CAMPAIGNS, ck[name], "outbox"), 0, -1)]
+        return [
+            json.loads(raw)
+            for raw in redis_lib.Redis.from_url(redis_url).lrange(
+                keys.customer(keys.CAMPAIGNS, ck[name], "outbox"), 0, -1
+            )
+        ]
 
     def state(client: TestClient, name: str) -> dict:
         return client.get(f"/v1/campaigns/{campaign_id}/customers/{ck[name]}").json()
 
     def life_scores() -> ScoresComputedV1:
-        return ScoresComputedV1(model_name="m", model_version="1", feature_set_version="fs1",
-                                scores=[ProductScore(product=ProductCode.LIFE_INSURANCE, propensity=0.4)],
-                                profile={"test_run": run})
+        return ScoresComputedV1(
+            model_name="m",
+            model_version="1",
+            feature_set_version="fs1",
+            scores=[ProductScore(product=ProductCode.LIFE_INSURANCE, propensity=0.4)],
+            profile={"test_run": run},
+        )
 
     with campaigns_app(env) as client:
         assert client.post("/v1/campaigns", json=definition).status_code == 201
@@ -226,8 +269,14 @@ def test_contact_policy_at_send_time_holdout_and_pause(broker: str, redis_url: s
         publish(broker, topics.CONSENT_EVENTS, [new_event(opt_out, customer_key=ck["opted_out"], source="tests")])
         marketing = keys.customer(keys.CAMPAIGNS, ck["opted_out"], "marketing")
         wait_until(lambda: redis_lib.Redis.from_url(redis_url).hlen(marketing) == 1)  # else the e-mail may beat it
-        publish(broker, topics.SCORES, [new_event(life_scores(), customer_key=ck[n], source="scoring")
-                                        for n in ("quiet", "mail_only", "opted_out", "control")])
+        publish(
+            broker,
+            topics.SCORES,
+            [
+                new_event(life_scores(), customer_key=ck[n], source="scoring")
+                for n in ("quiet", "mail_only", "opted_out", "control")
+            ],
+        )
 
         # mail_only: e-mail sent; a "day" later the SMS step is suppressed and the sequence ends.
         wait_until(lambda: state(client, "mail_only").get("status") == "completed", timeout=30)
@@ -239,9 +288,17 @@ def test_contact_policy_at_send_time_holdout_and_pause(broker: str, redis_url: s
         # quiet: e-mail sent, the SMS waits for the end of the window.
         wait_until(lambda: state(client, "quiet").get("path") == ["email", "sms"], timeout=30)
         # Deferred past the scheduler's lease (a claimed job is briefly due `lease_s` ahead).
-        [due] = wait_until(lambda: [at for j, at in client.app.state.schedule.pending(ck["quiet"])
-                                    if j.kind == "step" and j.step_no == 2 and at > time.time() + 300] or None,
-                           timeout=30)
+        [due] = wait_until(
+            lambda: (
+                [
+                    at
+                    for j, at in client.app.state.schedule.pending(ck["quiet"])
+                    if j.kind == "step" and j.step_no == 2 and at > time.time() + 300
+                ]
+                or None
+            ),
+            timeout=30,
+        )
         window_end = now.replace(second=0, microsecond=0) + timedelta(hours=1)
         assert abs(due - window_end.timestamp()) < 120
         assert [d["channel"] for d in outbox("quiet")] == ["email"]

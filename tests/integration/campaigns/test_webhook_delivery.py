@@ -11,9 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from fastapi.testclient import TestClient
 
-from prometeo.contracts import Channel, ProductCode, new_event, topics
-
 from campaigns.settings import get_settings
+from prometeo.contracts import Channel, ProductCode, new_event, topics
 from tests.bus_helpers import publish, wait_until
 from tests.integration.campaigns.test_campaigns_service import decision
 
@@ -26,7 +25,7 @@ class FakeCrm(BaseHTTPRequestHandler):
     received: list[tuple[str, dict]] = []
     calls = 0
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         type(self).calls += 1
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         if type(self).calls == 1:
@@ -80,6 +79,9 @@ def test_offer_is_posted_to_the_crm_with_an_idempotency_key(
     wait_until(lambda: any(key == offer_id for key, _ in FakeCrm.received))
     key, body = next(r for r in FakeCrm.received if r[0] == offer_id)
     assert body["customer_key"] == ck and body["product"] == "home_insurance" and body["channel"] == "email"
-    offers = wait_until(lambda: (o := webhook_campaigns.get(f"/v1/offers/{ck}").json()["offers"])
-                        and o[0]["status"] == "delivered" and o)
+    offers = wait_until(
+        lambda: (
+            (o := webhook_campaigns.get(f"/v1/offers/{ck}").json()["offers"]) and o[0]["status"] == "delivered" and o
+        )
+    )
     assert offers[0]["adapter"] == "webhook"

@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import pytest
 import redis as redis_lib
-from prometheus_client import REGISTRY
 from fastapi.testclient import TestClient
+from prometheus_client import REGISTRY
 
 from feature_store.domain.aggregation import compute_features, last_event_at, mutation_for
 from feature_store.domain.definitions import FEATURE_SET_VERSION
@@ -52,12 +52,17 @@ def test_events_become_features_and_a_features_updated_event(
     ck = unique("ck_flow")
     now = utcnow()
     first = booked(ck, "120.50", at=now - timedelta(days=2), mcc="4511")
-    publish(broker, topics.ACCOUNT_EVENTS, [
-        first, first,  # redelivered: must count once
-        booked(ck, "1000.00", direction=Direction.CREDIT, payroll=True, mcc=None, at=now - timedelta(days=3)),
-        balance(ck, "2500.00", at=now - timedelta(hours=1)),
-        held(ck, ProductCode.MORTGAGE, elsewhere=True),
-    ])
+    publish(
+        broker,
+        topics.ACCOUNT_EVENTS,
+        [
+            first,
+            first,  # redelivered: must count once
+            booked(ck, "1000.00", direction=Direction.CREDIT, payroll=True, mcc=None, at=now - timedelta(days=3)),
+            balance(ck, "2500.00", at=now - timedelta(hours=1)),
+            held(ck, ProductCode.MORTGAGE, elsewhere=True),
+        ],
+    )
 
     def ready() -> dict | None:
         r = client.get(f"/v1/features/{ck}")
@@ -90,8 +95,11 @@ def test_erasure_removes_every_key_and_refuses_until_new_consent(
     ck = unique("ck_erase")
     publish(broker, topics.ACCOUNT_EVENTS, [booked(ck, "10.00"), held(ck, ProductCode.SAVINGS)])
     wait_until(lambda: client.get(f"/v1/features/{ck}").status_code == 200)
-    publish(broker, topics.CUSTOMER_ERASURE,
-            [new_event(CustomerErasureRequestedV1(reason="consent_revoked"), customer_key=ck, source="tests")])
+    publish(
+        broker,
+        topics.CUSTOMER_ERASURE,
+        [new_event(CustomerErasureRequestedV1(reason="consent_revoked"), customer_key=ck, source="tests")],
+    )
     wait_until(lambda: not list(redis.scan_iter(match=keys.customer_pattern(keys.FEATURES, ck))), timeout=5)
 
     refused_before = _refused()
@@ -103,8 +111,9 @@ def test_erasure_removes_every_key_and_refuses_until_new_consent(
     # Again no order across topics: the booking must follow the consent that lifted the refusal.
     wait_until(lambda: not redis.exists(keys.entity(keys.FEATURES, "erased", ck)))
     publish(broker, topics.ACCOUNT_EVENTS, [booked(ck, "7.00")])
-    body = wait_until(lambda: client.get(f"/v1/features/{ck}").json() if client.get(
-        f"/v1/features/{ck}").status_code == 200 else None)
+    body = wait_until(
+        lambda: client.get(f"/v1/features/{ck}").json() if client.get(f"/v1/features/{ck}").status_code == 200 else None
+    )
     assert body["features"]["outflow_30d"] == 7.0
 
 
@@ -126,15 +135,22 @@ def test_lua_script_and_memory_replay_agree(redis: redis_lib.Redis, unique: Call
         tid = rng.choice(txn_ids)
         at = now - timedelta(days=rng.randint(0, 100), hours=rng.randint(0, 23))
         if roll < 0.7:
-            e = booked(ck, f"{rng.randint(1, 50000) / 100:.2f}", at=at, txn_id=tid, mcc=rng.choice(["5411", "5812", None]),
-                       direction=rng.choice(list(Direction)))
+            e = booked(
+                ck,
+                f"{rng.randint(1, 50000) / 100:.2f}",
+                at=at,
+                txn_id=tid,
+                mcc=rng.choice(["5411", "5812", None]),
+                direction=rng.choice(list(Direction)),
+            )
         elif roll < 0.8:
             e = new_event(TransactionDeletedV1(account_id="acc-1", transaction_id=tid), customer_key=ck, source="t")
         elif roll < 0.9:
             e = balance(ck, f"{rng.randint(-1000, 90000) / 100:.2f}", at=at, account=rng.choice(["a", "b"]))
         else:
-            payload = BalanceSnapshotV1(account_id="card", available=Decimal(rng.randint(0, 5000)),
-                                        credit_limit=Decimal(5000), as_of=at)
+            payload = BalanceSnapshotV1(
+                account_id="card", available=Decimal(rng.randint(0, 5000)), credit_limit=Decimal(5000), as_of=at
+            )
             e = new_event(payload, customer_key=ck, source="t", occurred_at=at)
         events.append(e)
         if rng.random() < 0.1:

@@ -49,8 +49,11 @@ def test_replay_rebuilds_redis_from_the_topic_and_a_second_pass_changes_nothing(
         held(ck, ProductCode.SAVINGS),
     ]
     publish(broker, topics.ACCOUNT_EVENTS, [*events, events[0], booked(erased, "5.00")])
-    publish(broker, topics.CUSTOMER_ERASURE, [
-        new_event(CustomerErasureRequestedV1(reason="consent_revoked"), customer_key=erased, source="tests")])
+    publish(
+        broker,
+        topics.CUSTOMER_ERASURE,
+        [new_event(CustomerErasureRequestedV1(reason="consent_revoked"), customer_key=erased, source="tests")],
+    )
 
     url = _db1(redis_url)
     client = redis_lib.Redis.from_url(url)

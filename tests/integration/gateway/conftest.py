@@ -25,8 +25,9 @@ def _stub_app(stub: StubUpstream) -> FastAPI:
 
     @app.middleware("http")
     async def remember(request: Request, call_next):  # type: ignore[no-untyped-def]
-        stub.seen.append((str(request.url.path) + ("?" + request.url.query if request.url.query else ""),
-                          dict(request.headers)))
+        stub.seen.append(
+            (str(request.url.path) + ("?" + request.url.query if request.url.query else ""), dict(request.headers))
+        )
         return await call_next(request)
 
     @app.get("/healthz")
@@ -36,17 +37,32 @@ def _stub_app(stub: StubUpstream) -> FastAPI:
     @app.post("/v1/nba/{customer_key}/presentations")
     def nba(customer_key: str, lang: str = "es") -> JSONResponse:
         if customer_key.startswith("ck_unknown"):
-            return JSONResponse({"type": "about:blank", "title": "Customer not found", "status": 404},
-                                status_code=404, media_type="application/problem+json")
+            return JSONResponse(
+                {"type": "about:blank", "title": "Customer not found", "status": 404},
+                status_code=404,
+                media_type="application/problem+json",
+            )
         text = "Recibe nómina" if lang == "es" else "Receives payroll"
-        return JSONResponse({
-            "customer_key": customer_key, "decision_id": "dec-int", "model_version": "3",
-            "decided_at": "2025-03-01T10:00:00Z",
-            "offers": [{"offer_id": "o-int", "product": "credit_card", "channel": "app_push", "propensity": 0.7,
-                        "expected_value": 90.0, "reasons": [{"code": "payroll", "text": text, "weight": 0.5}],
-                        "rules_passed": ["consent"]}],
-            "blocked": {},
-        })
+        return JSONResponse(
+            {
+                "customer_key": customer_key,
+                "decision_id": "dec-int",
+                "model_version": "3",
+                "decided_at": "2025-03-01T10:00:00Z",
+                "offers": [
+                    {
+                        "offer_id": "o-int",
+                        "product": "credit_card",
+                        "channel": "app_push",
+                        "propensity": 0.7,
+                        "expected_value": 90.0,
+                        "reasons": [{"code": "payroll", "text": text, "weight": 0.5}],
+                        "rules_passed": ["consent"],
+                    }
+                ],
+                "blocked": {},
+            }
+        )
 
     @app.get("/v1/kpis")
     def kpis() -> dict[str, float]:

@@ -11,13 +11,12 @@ import pytest
 import redis as redis_lib
 from fastapi.testclient import TestClient
 
-from prometeo import keys
-from prometeo.contracts import Envelope, topics
-from prometeo.identity import customer_key
-
 from gateway.domain.credentials import actor_id
 from gateway.main import app
 from gateway.settings import get_settings
+from prometeo import keys
+from prometeo.contracts import Envelope, topics
+from prometeo.identity import customer_key
 from tests.bus_helpers import read_topic, wait_until
 from tests.integration.gateway.conftest import StubUpstream
 
@@ -40,14 +39,16 @@ def gateway(
     closed_port_url: str,
     api_keys: dict[str, str],
 ) -> Iterator[TestClient]:
-    service_env({
-        "PROMETEO_GATEWAY_API_KEYS": json.dumps(api_keys),
-        "PROMETEO_GATEWAY_RATE_LIMIT_PER_MINUTE": str(LIMIT),
-        "PROMETEO_GATEWAY_NEXT_BEST_ACTION_URL": stub_upstream.url,
-        "PROMETEO_GATEWAY_CAMPAIGNS_URL": stub_upstream.url,
-        "PROMETEO_GATEWAY_FEATURE_STORE_URL": closed_port_url,
-        "PROMETEO_PSEUDONYM_KEY": PSEUDONYM_KEY,
-    })
+    service_env(
+        {
+            "PROMETEO_GATEWAY_API_KEYS": json.dumps(api_keys),
+            "PROMETEO_GATEWAY_RATE_LIMIT_PER_MINUTE": str(LIMIT),
+            "PROMETEO_GATEWAY_NEXT_BEST_ACTION_URL": stub_upstream.url,
+            "PROMETEO_GATEWAY_CAMPAIGNS_URL": stub_upstream.url,
+            "PROMETEO_GATEWAY_FEATURE_STORE_URL": closed_port_url,
+            "PROMETEO_PSEUDONYM_KEY": PSEUDONYM_KEY,
+        }
+    )
     get_settings.cache_clear()
     with TestClient(app) as client:
         wait_until(lambda: client.get("/readyz").status_code == 200, timeout=20)
@@ -84,7 +85,10 @@ def test_rate_limit_over_real_redis_is_per_key(
 
 
 def test_recommendations_read_is_audited_on_audit_v1_without_the_raw_id(
-    gateway: TestClient, api_keys: dict[str, str], broker: str, stub_upstream: StubUpstream,
+    gateway: TestClient,
+    api_keys: dict[str, str],
+    broker: str,
+    stub_upstream: StubUpstream,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     raw_id = str(random.randint(10**10, 10**11 - 1))  # CPF-shaped, unique per run
@@ -110,7 +114,10 @@ def test_recommendations_read_is_audited_on_audit_v1_without_the_raw_id(
     event = Envelope.model_validate_json(record.value)
     assert (event.type, event.customer_key, event.source) == ("audit.customer_data_read", ck, "gateway")
     assert event.payload == {
-        "actor": actor_id(advisor), "role": "advisor", "resource": "recommendations", "purpose": "customer_service",
+        "actor": actor_id(advisor),
+        "role": "advisor",
+        "resource": "recommendations",
+        "purpose": "customer_service",
     }
     assert advisor not in record.value.decode()
     # The test's own client logs the URL it called (testserver); everything the gateway logged is clean.

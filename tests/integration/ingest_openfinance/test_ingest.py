@@ -37,15 +37,32 @@ def client(broker: str, redis_url: str) -> Iterator[TestClient]:
 
 
 def _consent(customer_id: str, scopes: list[str] | None = None, **extra: object) -> dict:
-    return {"customer_id": customer_id, "consent_id": f"urn:test:{customer_id}", "institution": "test-bank",
-            "scopes": scopes or ["accounts", "balances", "transactions", "customers"], **extra}
+    return {
+        "customer_id": customer_id,
+        "consent_id": f"urn:test:{customer_id}",
+        "institution": "test-bank",
+        "scopes": scopes or ["accounts", "balances", "transactions", "customers"],
+        **extra,
+    }
 
 
 def _txn(customer_id: str, sid: str, amount: str = "10.00", **payload: object) -> dict:
-    return {"customer_id": customer_id, "source_event_id": sid, "type": "transaction.booked", "version": 1,
-            "occurred_at": utcnow().isoformat(), "source": "core-banking",
-            "payload": {"account_id": "a1", "transaction_id": sid, "direction": "debit", "amount": amount,
-                        "booked_at": utcnow().isoformat(), **payload}}
+    return {
+        "customer_id": customer_id,
+        "source_event_id": sid,
+        "type": "transaction.booked",
+        "version": 1,
+        "occurred_at": utcnow().isoformat(),
+        "source": "core-banking",
+        "payload": {
+            "account_id": "a1",
+            "transaction_id": sid,
+            "direction": "debit",
+            "amount": amount,
+            "booked_at": utcnow().isoformat(),
+            **payload,
+        },
+    }
 
 
 def _batch(client: TestClient, items: list) -> dict:
@@ -92,8 +109,10 @@ def test_revocation_mid_stream_refuses_later_events_and_requests_erasure(
     consent = _consent(cid)
     client.post("/v1/consents", json=consent)
     assert _batch(client, [_txn(cid, unique("s"))])["counts"]["accepted"] == 1
-    r = client.post(f"/v1/consents/{consent['consent_id']}/status",
-                    json={"status": "revoked", "reason": "CUSTOMER_MANUALLY_REVOKED"})
+    r = client.post(
+        f"/v1/consents/{consent['consent_id']}/status",
+        json={"status": "revoked", "reason": "CUSTOMER_MANUALLY_REVOKED"},
+    )
     assert r.status_code == 200 and r.json()["erasure_requested"] is True
     assert _batch(client, [_txn(cid, unique("s"))])["items"][0]["status"] == "refused_no_consent"
     ck = customer_key(cid, DEV_PSEUDONYM_KEY)

@@ -56,8 +56,15 @@ def _json(path: Path) -> Any:
 
 def _grant(client: TestClient, customer_id: str, scopes: list[str] | None = None) -> str:
     consent_id = f"urn:test:{uuid.uuid4().hex}"
-    r = client.post("/v1/consents", json={"customer_id": customer_id, "consent_id": consent_id,
-                                          "institution": "test", "scopes": scopes or ALL_SCOPES})
+    r = client.post(
+        "/v1/consents",
+        json={
+            "customer_id": customer_id,
+            "consent_id": consent_id,
+            "institution": "test",
+            "scopes": scopes or ALL_SCOPES,
+        },
+    )
     assert r.status_code == 201, r.text
     return consent_id
 
@@ -87,29 +94,43 @@ def _brasil_secrets(root: Path, cpf: str) -> set[str]:
         for record in data if isinstance(data, list) else [data]:
             if not isinstance(record, dict):
                 continue
-            for key in ("partieCnpjCpf", "chargeIdentificator", "civilName", "socialName", "companyName",
-                        "tradeName", "cnpjNumber", "identification"):
+            for key in (
+                "partieCnpjCpf",
+                "chargeIdentificator",
+                "civilName",
+                "socialName",
+                "companyName",
+                "tradeName",
+                "cnpjNumber",
+                "identification",
+            ):
                 value = record.get(key)
                 if isinstance(value, str) and len(value) >= 6:
                     secrets.add(value)
     return secrets
 
 
-def test_every_brasil_fixture_through_the_api(client: TestClient, broker: str, brasil_dir: Path,
-                                               caplog: pytest.LogCaptureFixture) -> None:
+def test_every_brasil_fixture_through_the_api(
+    client: TestClient, broker: str, brasil_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """Valid records are accepted; malformed documents and records get clear errors, the rest goes through;
     no CPF, counterparty document or merchant free text reaches the topic or a log line."""
     caplog.set_level(logging.DEBUG, logger="ingest_openfinance")
     caplog.set_level(logging.INFO)
     cpf = _json(brasil_dir / "consents/post-consents/post-consents-01.1.json")["data"]["loggedUser"]["document"][
-        "identification"]
+        "identification"
+    ]
     customer = f"{cpf}{uuid.uuid4().hex[:6]}"  # unique per run, still carrying the real CPF digits
     _grant(client, customer)
     institution = f"bank-{uuid.uuid4().hex[:8]}"
     accepted = 0
     for path, resource in [(p, r) for folder, r in FOLDERS.items() for p in _files(brasil_dir, folder)]:
-        r = _post(client, f"/v1/openfinance/brasil/{resource.value}", path.read_bytes(),
-                  **{"x-customer-id": customer, "x-institution": institution, "x-account-id": path.stem})
+        r = _post(
+            client,
+            f"/v1/openfinance/brasil/{resource.value}",
+            path.read_bytes(),
+            **{"x-customer-id": customer, "x-institution": institution, "x-account-id": path.stem},
+        )
         if path.name in BROKEN_JSON:
             assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
             assert "line" in r.json()["detail"]
@@ -145,7 +166,7 @@ def test_every_brasil_fixture_through_the_api(client: TestClient, broker: str, b
 def test_brasil_pages_re_sent_are_duplicates(client: TestClient, brasil_dir: Path) -> None:
     customer, inst = f"c-{uuid.uuid4().hex[:8]}", f"bank-{uuid.uuid4().hex[:8]}"
     _grant(client, customer)
-    page = (brasil_dir / "accounts/get-accounts-accountid-transactions/get-accounts-accountId-transactions-18.1.json")
+    page = brasil_dir / "accounts/get-accounts-accountid-transactions/get-accounts-accountId-transactions-18.1.json"
     headers = {"x-customer-id": customer, "x-institution": inst, "x-account-id": "acc-1"}
     first = _post(client, "/v1/openfinance/brasil/account-transactions", page.read_bytes(), **headers).json()
     again = _post(client, "/v1/openfinance/brasil/account-transactions", page.read_bytes(), **headers).json()
@@ -153,8 +174,7 @@ def test_brasil_pages_re_sent_are_duplicates(client: TestClient, brasil_dir: Pat
     assert [i["event_id"] for i in first["items"]] == [i["event_id"] for i in again["items"]]
 
 
-def test_brasil_consent_registry_maps_revocation_to_erasure(client: TestClient, broker: str,
-                                                            brasil_dir: Path) -> None:
+def test_brasil_consent_registry_maps_revocation_to_erasure(client: TestClient, broker: str, brasil_dir: Path) -> None:
     """A consent authorised, then reported REJECTED + CUSTOMER_MANUALLY_REVOKED: later data is refused and
     erasure is requested."""
     revoked = _json(brasil_dir / "consents/get-consents-consentid/get-consents-consentId-01.2.json")
@@ -196,8 +216,12 @@ def test_uk_scenario(client: TestClient, broker: str) -> None:
     assert r.status_code == 200 and r.json()["status"] == "authorised", r.text
 
     results = {}
-    for resource, name in [("accounts", "accounts"), ("balances", "balances"), ("transactions", "transactions"),
-                           ("transactions", "malformed-transactions")]:
+    for resource, name in [
+        ("accounts", "accounts"),
+        ("balances", "balances"),
+        ("transactions", "transactions"),
+        ("transactions", "malformed-transactions"),
+    ]:
         body = _post(client, f"/v1/openbanking/uk/{resource}", (LOCAL / f"uk/{name}.json").read_bytes(), **headers)
         assert body.status_code == 200, body.text
         results[name] = body.json()
@@ -205,7 +229,11 @@ def test_uk_scenario(client: TestClient, broker: str) -> None:
     assert results["accounts"]["counts"]["accepted"] == 3 and results["balances"]["counts"]["accepted"] == 2
     assert results["transactions"]["counts"]["accepted"] == 4
     assert [i["status"] for i in results["malformed-transactions"]["items"]] == [
-        "accepted", "invalid", "invalid", "invalid"]
+        "accepted",
+        "invalid",
+        "invalid",
+        "invalid",
+    ]
     again = _post(client, "/v1/openbanking/uk/transactions", (LOCAL / "uk/transactions.json").read_bytes(), **headers)
     assert again.json()["counts"]["duplicate"] == 4
 
@@ -243,7 +271,10 @@ def test_belvo_webhooks(client: TestClient, broker: str) -> None:
     ck = customer_key(customer, DEV_PSEUDONYM_KEY)
     messages = _messages_for(broker, ck, 7)
     assert {json.loads(m)["type"] for m in messages} == {
-        "transaction.booked", "transaction.updated", "transaction.deleted"}
+        "transaction.booked",
+        "transaction.updated",
+        "transaction.deleted",
+    }
     assert not any(s in m for m in messages for s in ("Mariana", "OXXO", "4057068115181", customer))
 
 
@@ -260,63 +291,106 @@ def test_data_subject_export_then_erasure(client: TestClient) -> None:
     assert client.post("/v1/customers:export", json={"customer_id": customer}).json()["consents"] == []
 
 
-@pytest.mark.parametrize(("url", "content", "headers", "status", "field"), [
-    ("/v1/openfinance/brasil/accounts", b'{"data": []}', {"x-institution": "bb"}, 422, "header.x-customer-id"),
-    ("/v1/openfinance/brasil/balances", b'{"data": {}}', {"x-institution": "bb", "x-customer-id": "c"}, 422,
-     "header.x-account-id"),
-    ("/v1/openfinance/brasil/accounts", b'{"data": []}', {"x-customer-id": "c"}, 422, None),
-    ("/v1/openfinance/brasil/teleports", b'{"data": []}', {"x-institution": "bb", "x-customer-id": "c"}, 422, None),
-    ("/v1/openbanking/uk/accounts", b'{"Data": {}}', {"x-institution": "a", "x-customer-id": "c"}, 422,
-     "Data.Account"),
-    ("/v1/webhooks/belvo", b'{"webhook_type": "TRANSACTIONS"}', {}, 422, "body"),
-])
-def test_document_errors_are_problem_details(client: TestClient, url: str, content: bytes, headers: dict,
-                                             status: int, field: str | None) -> None:
+@pytest.mark.parametrize(
+    ("url", "content", "headers", "status", "field"),
+    [
+        ("/v1/openfinance/brasil/accounts", b'{"data": []}', {"x-institution": "bb"}, 422, "header.x-customer-id"),
+        (
+            "/v1/openfinance/brasil/balances",
+            b'{"data": {}}',
+            {"x-institution": "bb", "x-customer-id": "c"},
+            422,
+            "header.x-account-id",
+        ),
+        ("/v1/openfinance/brasil/accounts", b'{"data": []}', {"x-customer-id": "c"}, 422, None),
+        ("/v1/openfinance/brasil/teleports", b'{"data": []}', {"x-institution": "bb", "x-customer-id": "c"}, 422, None),
+        (
+            "/v1/openbanking/uk/accounts",
+            b'{"Data": {}}',
+            {"x-institution": "a", "x-customer-id": "c"},
+            422,
+            "Data.Account",
+        ),
+        ("/v1/webhooks/belvo", b'{"webhook_type": "TRANSACTIONS"}', {}, 422, "body"),
+    ],
+)
+def test_document_errors_are_problem_details(
+    client: TestClient, url: str, content: bytes, headers: dict, status: int, field: str | None
+) -> None:
     r = _post(client, url, content, **headers)
     assert r.status_code == status and r.headers["content-type"] == "application/problem+json", r.text
     if field:
         assert r.json()["errors"][0]["field"] == field
 
 
-@pytest.mark.parametrize("url", ["/v1/openfinance/brasil/accounts", "/v1/openbanking/uk/transactions",
-                                 "/v1/webhooks/belvo"])
+@pytest.mark.parametrize(
+    "url", ["/v1/openfinance/brasil/accounts", "/v1/openbanking/uk/transactions", "/v1/webhooks/belvo"]
+)
 def test_media_type_and_size_limits(client: TestClient, url: str) -> None:
     headers = {"x-institution": "bb", "x-customer-id": "c"}
     r = client.post(url, content=b"<xml/>", headers={**headers, "content-type": "application/xml"})
     assert r.status_code == 415
-    r = client.post(url, content=b"[" + b"1," * 6_000_000 + b"1]",
-                    headers={**headers, "content-type": "application/json"})
+    r = client.post(
+        url, content=b"[" + b"1," * 6_000_000 + b"1]", headers={**headers, "content-type": "application/json"}
+    )
     assert r.status_code == 413
 
 
 def test_counts_hold_for_mixed_documents(client: TestClient, unique: Callable[[str], str]) -> None:
     customer = unique("mix")
     _grant(client, customer, ["transactions"])
-    document = {"data": [
-        {"transactionId": unique("t"), "creditDebitType": "DEBITO", "transactionAmount": {"amount": "1.00",
-         "currency": "BRL"}, "transactionDate": "2026-11-01"},
-        {"transactionId": "x", "creditDebitType": "DEBITO"},
-        {"transactionId": unique("t"), "creditDebitType": "CREDITO", "amount": "3.10", "transactionDate": "2026-11-02"},
-    ]}
-    body = _post(client, "/v1/openfinance/brasil/account-transactions", json.dumps(document).encode(),
-                 **{"x-customer-id": customer, "x-institution": unique("i"), "x-account-id": "a"}).json()
+    document = {
+        "data": [
+            {
+                "transactionId": unique("t"),
+                "creditDebitType": "DEBITO",
+                "transactionAmount": {"amount": "1.00", "currency": "BRL"},
+                "transactionDate": "2026-11-01",
+            },
+            {"transactionId": "x", "creditDebitType": "DEBITO"},
+            {
+                "transactionId": unique("t"),
+                "creditDebitType": "CREDITO",
+                "amount": "3.10",
+                "transactionDate": "2026-11-02",
+            },
+        ]
+    }
+    body = _post(
+        client,
+        "/v1/openfinance/brasil/account-transactions",
+        json.dumps(document).encode(),
+        **{"x-customer-id": customer, "x-institution": unique("i"), "x-account-id": "a"},
+    ).json()
     _assert_counts(body)
     assert [i["status"] for i in body["items"]] == ["accepted", "invalid", "accepted"]
-    other = _post(client, "/v1/openfinance/brasil/account-transactions", json.dumps(document).encode(),
-                  **{"x-customer-id": unique("nobody"), "x-institution": unique("i"), "x-account-id": "a"}).json()
+    other = _post(
+        client,
+        "/v1/openfinance/brasil/account-transactions",
+        json.dumps(document).encode(),
+        **{"x-customer-id": unique("nobody"), "x-institution": unique("i"), "x-account-id": "a"},
+    ).json()
     assert [i["status"] for i in other["items"]] == ["refused_no_consent", "invalid", "refused_no_consent"]
 
 
 def test_marketing_permissions_and_do_not_contact_import(client: TestClient, broker: str) -> None:
     customer, listed = f"mk-{uuid.uuid4().hex[:8]}", f"reus-{uuid.uuid4().hex[:8]}"
-    r = client.post("/v1/marketing/permissions", json={"customer_id": customer, "channel": "email",
-                                                       "permission": "opted_in"})
+    r = client.post(
+        "/v1/marketing/permissions", json={"customer_id": customer, "channel": "email", "permission": "opted_in"}
+    )
     assert r.status_code == 200 and r.json()["customer_key"] == customer_key(customer, DEV_PSEUDONYM_KEY)
-    client.post("/v1/marketing/permissions", json={"customer_id": customer, "channel": "sms",
-                                                   "permission": "opted_out"})
+    client.post(
+        "/v1/marketing/permissions", json={"customer_id": customer, "channel": "sms", "permission": "opted_out"}
+    )
 
-    registry = {"registry": "REUS", "entries": [{"customer_id": listed}, {"channels": ["sms"]},
-                                                {"customer_id": customer, "channels": ["email", "pigeon"]}]}
+    registry = {
+        "registry": "REUS",
+        "entries": [
+            {"customer_id": listed},
+            {"channels": ["sms"]},
+            {"customer_id": customer, "channels": ["email", "pigeon"]},
+        ],
+    }
     body = client.post("/v1/marketing/do-not-contact:import", json=registry).json()
     _assert_counts(body)
     assert [i["status"] for i in body["items"]] == ["accepted", "invalid", "invalid"]
@@ -324,17 +398,20 @@ def test_marketing_permissions_and_do_not_contact_import(client: TestClient, bro
     again = client.post("/v1/marketing/do-not-contact:import", json=registry).json()
     assert again["items"][0]["status"] == "duplicate"
 
-    blocked = client.post("/v1/marketing/permissions", json={"customer_id": listed, "channel": "whatsapp",
-                                                             "permission": "opted_in"})
+    blocked = client.post(
+        "/v1/marketing/permissions", json={"customer_id": listed, "channel": "whatsapp", "permission": "opted_in"}
+    )
     assert blocked.status_code == 409 and blocked.headers["content-type"] == "application/problem+json"
     exported = client.post("/v1/customers:export", json={"customer_id": customer}).json()
     assert exported["marketing"] == {"email": "opted_in", "sms": "opted_out"}
     assert set(client.post("/v1/customers:export", json={"customer_id": listed}).json()["marketing"].values()) == {
-        "opted_out"}
+        "opted_out"
+    }
 
     ck = customer_key(listed, DEV_PSEUDONYM_KEY)
-    events = read_topic(broker, topics.CONSENT_EVENTS, min_count=6,
-                        match=lambda rec: customer_part(rec.key) == ck.encode())
+    events = read_topic(
+        broker, topics.CONSENT_EVENTS, min_count=6, match=lambda rec: customer_part(rec.key) == ck.encode()
+    )
     assert {json.loads(e.value)["type"] for e in events} == {"marketing.permission_changed"}
     assert client.delete(f"/v1/customers/{listed}").status_code == 202
     assert client.post("/v1/customers:export", json={"customer_id": listed}).json()["marketing"] == {}

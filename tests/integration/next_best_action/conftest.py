@@ -29,13 +29,17 @@ def policy_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def nba(broker: str, redis_url: str, policy_file: Path) -> Iterator[TestClient]:
     from next_best_action.main import app
 
-    with running_app(app, get_settings, {
-        "KAFKA_BOOTSTRAP_SERVERS": broker,
-        "REDIS_URL": redis_url,
-        "PROMETEO_ENV": "test",
-        "PROMETEO_CONSUMER_SESSION_TIMEOUT_MS": "1500",
-        "PROMETEO_NEXT_BEST_ACTION_GROUP_ID": f"nba-{uuid.uuid4().hex[:10]}",
-        "PROMETEO_NEXT_BEST_ACTION_POLICY_PATH": str(policy_file),
-        "PROMETEO_NEXT_BEST_ACTION_POLICY_CHECK_INTERVAL_S": "0",
-    }) as client:
+    with running_app(
+        app,
+        get_settings,
+        {
+            "KAFKA_BOOTSTRAP_SERVERS": broker,
+            "REDIS_URL": redis_url,
+            "PROMETEO_ENV": "test",
+            "PROMETEO_CONSUMER_SESSION_TIMEOUT_MS": "1500",
+            "PROMETEO_NEXT_BEST_ACTION_GROUP_ID": f"nba-{uuid.uuid4().hex[:10]}",
+            "PROMETEO_NEXT_BEST_ACTION_POLICY_PATH": str(policy_file),
+            "PROMETEO_NEXT_BEST_ACTION_POLICY_CHECK_INTERVAL_S": "0",
+        },
+    ) as client:
         yield client

@@ -23,7 +23,6 @@ from prometeo.contracts.events import (
     OutcomeKind,
     OutcomeRecordedV1,
 )
-
 from tests.bus_helpers import publish, read_topic, wait_until
 from tests.unit.next_best_action.factories import scores
 
@@ -34,8 +33,9 @@ SRC = "tests"
 
 
 def grant(broker: str, ck: str, channels: list[Channel], consent_id: str = "c-1") -> None:
-    payload = ConsentGrantedV1(consent_id=consent_id, institution="bank-x", scopes=[DataScope.ACCOUNTS],
-                               marketing_channels=channels)
+    payload = ConsentGrantedV1(
+        consent_id=consent_id, institution="bank-x", scopes=[DataScope.ACCOUNTS], marketing_channels=channels
+    )
     publish(broker, topics.CONSENT_EVENTS, [new_event(payload, customer_key=ck, source=SRC)])
 
 
@@ -155,11 +155,13 @@ def test_get_nba_decides_in_real_time_with_localised_reasons(
     wait_until(lambda: nba.get(f"/v1/nba/{ck}").status_code == 200)
 
     es = nba.get(f"/v1/nba/{ck}", params={"lang": "es"}).json()
-    assert set(es) == {"customer_key", "decision_id", "model_version", "decided_at", "objective", "offers",
-                       "blocked"}
+    assert set(es) == {"customer_key", "decision_id", "model_version", "decided_at", "objective", "offers", "blocked"}
     assert es["customer_key"] == ck and es["model_version"] == "7"
     # No outbound permission: the customer is talking to an advisor.
-    assert [(o["product"], o["channel"]) for o in es["offers"]] == [("credit_card", "advisor"), ("auto_insurance", "advisor")]
+    assert [(o["product"], o["channel"]) for o in es["offers"]] == [
+        ("credit_card", "advisor"),
+        ("auto_insurance", "advisor"),
+    ]
     offer = es["offers"][0]
     assert set(offer) == {"offer_id", "product", "channel", "propensity", "expected_value", "reasons", "rules_passed"}
     assert offer["reasons"] == [{"code": "salary_inflow", "text": "Créditos de salario regulares", "weight": 0.4}]
@@ -192,8 +194,12 @@ def test_explicit_opt_outs_and_opt_ins_override_the_consents_channels(
     ck = unique("ck_test")
     grant(broker, ck, [Channel.IN_APP])
     wait_permissions(redis, ck)
-    registry = MarketingPermissionChangedV1(channel=Channel.IN_APP, permission=MarketingPermission.OPTED_OUT,
-                                            source="do_not_contact_registry", registry="reus")
+    registry = MarketingPermissionChangedV1(
+        channel=Channel.IN_APP,
+        permission=MarketingPermission.OPTED_OUT,
+        source="do_not_contact_registry",
+        registry="reus",
+    )
     publish(broker, topics.CONSENT_EVENTS, [new_event(registry, customer_key=ck, source=SRC)])
     wait_until(lambda: redis.hlen(keys.customer(keys.NBA, ck, "marketing")) == 1)
     publish_scores(broker, ck)

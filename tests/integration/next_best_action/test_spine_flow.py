@@ -9,10 +9,9 @@ import pytest
 import redis as redis_lib
 from fastapi.testclient import TestClient
 
+from campaigns.settings import get_settings as campaigns_settings
 from prometeo import keys
 from prometeo.contracts import Channel
-
-from campaigns.settings import get_settings as campaigns_settings
 from tests.bus_helpers import wait_until
 from tests.integration.next_best_action.test_next_best_action_service import grant, publish_scores, wait_permissions
 
@@ -43,13 +42,16 @@ def test_decline_reported_to_campaigns_puts_the_product_in_cooldown(
     wait_permissions(redis, ck)
     publish_scores(broker, ck, profile={"digital_archetype": "emerging", "age_band": "25-34"})
 
-    offers = wait_until(lambda: (o := campaigns.get(f"/v1/offers/{ck}").json()["offers"])
-                        and o[0]["status"] == "delivered" and o)
+    offers = wait_until(
+        lambda: (o := campaigns.get(f"/v1/offers/{ck}").json()["offers"]) and o[0]["status"] == "delivered" and o
+    )
     offer = offers[0]
     assert (offer["product"], offer["channel"]) == ("credit_card", "whatsapp")
 
-    response = campaigns.post("/v1/outcomes", json={
-        "customer_key": ck, "offer_id": offer["offer_id"], "product": "credit_card", "outcome": "declined"})
+    response = campaigns.post(
+        "/v1/outcomes",
+        json={"customer_key": ck, "offer_id": offer["offer_id"], "product": "credit_card", "outcome": "declined"},
+    )
     assert response.status_code == 202
     wait_until(lambda: redis.hexists(keys.customer(keys.NBA, ck, "declines"), "credit_card"))
     decision = nba.get(f"/v1/nba/{ck}", params={"lang": "en"}).json()

@@ -5,10 +5,9 @@ from collections.abc import Callable
 import pytest
 import redis as redis_lib
 
-from prometeo.contracts import Channel, ProductCode
-
 from next_best_action.domain.decision import ContactHistory, decide
 from next_best_action.store import NbaStore
+from prometeo.contracts import Channel, ProductCode
 from tests.unit.next_best_action.factories import NOW, default_policy, scores
 
 pytestmark = pytest.mark.integration

@@ -22,8 +22,9 @@ def _settings(broker: str) -> SharedSettings:
 
 
 def _run_loop(broker: str, group: str, handler: Callable[[Envelope, EventPayload], None]) -> ConsumerLoop:
-    loop = ConsumerLoop(_settings(broker), group, {topics.OUTCOMES: handler}, EventProducer(broker, group),
-                        retry_pause_s=0.1)
+    loop = ConsumerLoop(
+        _settings(broker), group, {topics.OUTCOMES: handler}, EventProducer(broker, group), retry_pause_s=0.1
+    )
     loop.start()
     return loop
 
@@ -31,7 +32,9 @@ def _run_loop(broker: str, group: str, handler: Callable[[Envelope, EventPayload
 def test_poison_message_is_dead_lettered_and_the_loop_moves_on(broker: str, unique: Callable[[str], str]) -> None:
     ck = unique("ck_poison")
     seen: list[str] = []
-    loop = _run_loop(broker, unique("grp"), lambda env, _: seen.append(env.customer_key) if env.customer_key == ck else None)
+    loop = _run_loop(
+        broker, unique("grp"), lambda env, _: seen.append(env.customer_key) if env.customer_key == ck else None
+    )
     try:
         producer = EventProducer(broker, "tests")
         producer.publish_raw(topics.OUTCOMES, ck.encode(), b'{"broken json', [])
@@ -41,8 +44,7 @@ def test_poison_message_is_dead_lettered_and_the_loop_moves_on(broker: str, uniq
         wait_until(lambda: seen == [ck])
     finally:
         loop.stop()
-    dead = read_topic(broker, topics.dead_letter_topic(topics.OUTCOMES),
-                      match=lambda r: r.key == ck.encode())
+    dead = read_topic(broker, topics.dead_letter_topic(topics.OUTCOMES), match=lambda r: r.key == ck.encode())
     headers = dict(dead[0].headers)
     assert dead[0].value == b'{"broken json'
     assert headers["dlq.origin_topic"] == topics.OUTCOMES.encode()
@@ -70,8 +72,9 @@ def test_retryable_failure_is_retried_not_dead_lettered(broker: str, unique: Cal
     finally:
         loop.stop()
     assert len(attempts) == 3
-    assert not read_topic(broker, topics.dead_letter_topic(topics.OUTCOMES), timeout=3,
-                          match=lambda r: r.key == ck.encode())
+    assert not read_topic(
+        broker, topics.dead_letter_topic(topics.OUTCOMES), timeout=3, match=lambda r: r.key == ck.encode()
+    )
 
 
 def test_handler_error_dead_letters_with_error_class(broker: str, unique: Callable[[str], str]) -> None:
@@ -108,8 +111,14 @@ def test_a_failing_batch_write_dead_letters_only_the_poison_record(broker: str, 
             raise ValueError("the store refused this batch")
         applied.extend(batch)
 
-    loop = ConsumerLoop(_settings(broker), unique("grp"), {topics.OUTCOMES: buffer}, EventProducer(broker, "t"),
-                        retry_pause_s=0.1, on_batch_end=write_batch)
+    loop = ConsumerLoop(
+        _settings(broker),
+        unique("grp"),
+        {topics.OUTCOMES: buffer},
+        EventProducer(broker, "t"),
+        retry_pause_s=0.1,
+        on_batch_end=write_batch,
+    )
     loop.start()
     try:
         publish(broker, topics.OUTCOMES, [booked(good), booked(poison), booked(good)])

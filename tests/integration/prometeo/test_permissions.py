@@ -23,8 +23,9 @@ pytestmark = pytest.mark.integration
 
 
 def granted(consent_id: str, *channels: Channel) -> ConsentGrantedV1:
-    return ConsentGrantedV1(consent_id=consent_id, institution="bank-x", scopes=[DataScope.ACCOUNTS],
-                            marketing_channels=list(channels))
+    return ConsentGrantedV1(
+        consent_id=consent_id, institution="bank-x", scopes=[DataScope.ACCOUNTS], marketing_channels=list(channels)
+    )
 
 
 def choice(channel: Channel, permission: MarketingPermission) -> MarketingPermissionChangedV1:
@@ -50,4 +51,6 @@ def test_consents_grant_and_explicit_choices_override_until_the_next_choice(
     # Unrelated payloads change nothing; everything lives under the customer's prefix (erasure drops it).
     assert not view.apply(ck, OutcomeRecordedV1(offer_id="o", product=ProductCode.SAVINGS, outcome=OutcomeKind.OPENED))
     assert set(redis.scan_iter(match=keys.customer_pattern("test", ck))) == {
-        keys.customer("test", ck, "permissions").encode(), keys.customer("test", ck, "marketing").encode()}
+        keys.customer("test", ck, "permissions").encode(),
+        keys.customer("test", ck, "marketing").encode(),
+    }

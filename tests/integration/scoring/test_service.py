@@ -19,21 +19,26 @@ pytestmark = pytest.mark.integration
 
 def _customer(frame, i: int) -> dict:  # type: ignore[no-untyped-def]
     row = frame.iloc[i]
-    return {"features": {k: float(row[k]) for k in FEATURE_NAMES}, "held_products": ["credit_card"],
-            "held_elsewhere": ["mortgage"]}
+    return {
+        "features": {k: float(row[k]) for k in FEATURE_NAMES},
+        "held_products": ["credit_card"],
+        "held_elsewhere": ["mortgage"],
+    }
 
 
 def test_load_score_promote_hot_reload_and_gate(  # type: ignore[no-untyped-def]
     mlflow_uri, broker, service_env, unique, good_frame, weak_frame
 ) -> None:
     name = unique("propensity")
-    service_env({
-        "MLFLOW_TRACKING_URI": mlflow_uri,
-        "PROMETEO_SCORING_MODEL_NAME": name,
-        "PROMETEO_SCORING_GROUP_ID": unique("grp"),
-        "PROMETEO_SCORING_RELOAD_INTERVAL_S": "0.5",
-        "PROMETEO_SCORING_LOAD_RETRY_S": "0.5",
-    })
+    service_env(
+        {
+            "MLFLOW_TRACKING_URI": mlflow_uri,
+            "PROMETEO_SCORING_MODEL_NAME": name,
+            "PROMETEO_SCORING_GROUP_ID": unique("grp"),
+            "PROMETEO_SCORING_RELOAD_INTERVAL_S": "0.5",
+            "PROMETEO_SCORING_LOAD_RETRY_S": "0.5",
+        }
+    )
     get_settings.cache_clear()
     body = _customer(good_frame, 0)
     with TestClient(app) as client:
@@ -48,8 +53,11 @@ def test_load_score_promote_hot_reload_and_gate(  # type: ignore[no-untyped-def]
         # Stream path: features-updated → scores.v1 with reasons and pass-through.
         ck = unique("ck_test")
         features = FeaturesUpdatedV1(
-            feature_set_version=FEATURE_SET_VERSION, as_of=utcnow(), features=body["features"],
-            held_products=["credit_card"], held_elsewhere=["mortgage"],
+            feature_set_version=FEATURE_SET_VERSION,
+            as_of=utcnow(),
+            features=body["features"],
+            held_products=["credit_card"],
+            held_elsewhere=["mortgage"],
             profile={"digital_archetype": "activated", "age_band": "25-34"},
         )
         publish(broker, topics.FEATURES_UPDATED, [new_event(features, customer_key=ck, source="tests")])
@@ -57,7 +65,9 @@ def test_load_score_promote_hot_reload_and_gate(  # type: ignore[no-untyped-def]
         envelope, scores = decode(record.value)
         assert isinstance(scores, ScoresComputedV1) and envelope.customer_key == ck
         assert (scores.model_name, scores.model_version) == (name, "1")
-        assert {s.product.value for s in scores.scores} == {p.removeprefix("label_") for p in good_frame.filter(like="label_")}
+        assert {s.product.value for s in scores.scores} == {
+            p.removeprefix("label_") for p in good_frame.filter(like="label_")
+        }
         assert scores.held_elsewhere == features.held_elsewhere and scores.profile == features.profile
         assert scores.features == features.features
 
@@ -81,8 +91,9 @@ def test_load_score_promote_hot_reload_and_gate(  # type: ignore[no-untyped-def]
             better = train_and_register(good_frame, mlflow_uri, name)
             assert (better.version, better.alias) == ("2", "champion")
             assert better.mean_auc > first.mean_auc
-            wait_until(lambda: client.post("/v1/score", json=body).json()["model_version"] == "2", timeout=60,
-                       interval=0.3)
+            wait_until(
+                lambda: client.post("/v1/score", json=body).json()["model_version"] == "2", timeout=60, interval=0.3
+            )
         finally:
             stop.set()
             thread.join(30)
@@ -95,8 +106,14 @@ def test_load_score_promote_hot_reload_and_gate(  # type: ignore[no-untyped-def]
         # A worse model is registered but not promoted: it becomes the challenger.
         worse = train_and_register(weak_frame, mlflow_uri, name, seed=1)
         assert (worse.version, worse.alias) == ("3", "challenger")
-        wait_until(lambda: {m["alias"]: m["version"] for m in client.get("/v1/models").json()}
-                   == {"champion": "2", "challenger": "3"}, timeout=60, interval=0.3)
+        wait_until(
+            lambda: (
+                {m["alias"]: m["version"] for m in client.get("/v1/models").json()}
+                == {"champion": "2", "challenger": "3"}
+            ),
+            timeout=60,
+            interval=0.3,
+        )
         assert client.post("/v1/score", json=body).json()["model_version"] == "2"
         assert client.post("/v1/score?model=challenger", json=body).json()["model_version"] == "3"
         metrics = client.get("/metrics").text

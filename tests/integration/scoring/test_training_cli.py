@@ -18,8 +18,23 @@ def test_train_from_a_campaign_outcome_csv(tmp_path, mlflow_uri, unique, good_fr
     csv.to_csv(path, index=False)
     name = unique("csv-model")
 
-    assert main(["--from-csv", str(path), "--label-column", "accepted", "--product", "auto_insurance",
-                 "--tracking-uri", mlflow_uri, "--model-name", name]) == 0
+    assert (
+        main(
+            [
+                "--from-csv",
+                str(path),
+                "--label-column",
+                "accepted",
+                "--product",
+                "auto_insurance",
+                "--tracking-uri",
+                mlflow_uri,
+                "--model-name",
+                name,
+            ]
+        )
+        == 0
+    )
 
     # A CSV has no dates: the holdout is random, and the report and the run say so.
     assert "holdout: random 25% of rows" in capsys.readouterr().out

@@ -16,8 +16,14 @@ from campaigns.adapters.router import ChannelRouter
 from campaigns.adapters.smtp import SmtpConfig, compose
 from campaigns.domain.circuit_breaker import BreakerState, CircuitBreaker
 
-DELIVERY = Delivery(offer_id="of_1", decision_id="dc_1", customer_key="ck_12345678", product="credit_card",
-                    channel="whatsapp", idempotency_key="of_1:2:sms")
+DELIVERY = Delivery(
+    offer_id="of_1",
+    decision_id="dc_1",
+    customer_key="ck_12345678",
+    product="credit_card",
+    channel="whatsapp",
+    idempotency_key="of_1:2:sms",
+)
 
 
 class Flaky(ChannelAdapter):
@@ -44,8 +50,11 @@ def test_messaging_posts_a_template_with_the_idempotency_key() -> None:
         seen.append(request)
         return httpx.Response(503) if len(seen) == 1 else httpx.Response(202, json={"id": "msg-9"})
 
-    adapter = MessagingAdapter(MessagingConfig(url="http://provider.test/v1/messages", backoff_s=0.1),
-                               httpx.Client(transport=httpx.MockTransport(handle)), sleep=lambda s: None)
+    adapter = MessagingAdapter(
+        MessagingConfig(url="http://provider.test/v1/messages", backoff_s=0.1),
+        httpx.Client(transport=httpx.MockTransport(handle)),
+        sleep=lambda s: None,
+    )
     receipt = adapter.send(DELIVERY)
     assert receipt.reference == "msg-9" and len(seen) == 2
     assert {r.headers["Idempotency-Key"] for r in seen} == {"of_1:2:sms"}

@@ -4,11 +4,28 @@ from campaigns.domain.kpis import split_segments, summarise
 
 
 def test_summary_derives_rates_and_revenue() -> None:
-    totals = {"decisions": 5, "no_action": 1, "offers": 4, "contacts": 3, "outcome.delivered": 4,
-              "outcome.accepted": 1, "outcome.declined": 2, "revenue_cents": 12345, "customers_known": 8,
-              "products_held": 14, "multi_product_customers": 5, "advisor_tasks": 4, "advisor_acted": 3}
-    product = {"credit_card|offers": 3, "credit_card|outcome.accepted": 1, "credit_card|revenue_cents": 12345,
-               "savings|offers": 1, "savings|outcome.declined": 1}
+    totals = {
+        "decisions": 5,
+        "no_action": 1,
+        "offers": 4,
+        "contacts": 3,
+        "outcome.delivered": 4,
+        "outcome.accepted": 1,
+        "outcome.declined": 2,
+        "revenue_cents": 12345,
+        "customers_known": 8,
+        "products_held": 14,
+        "multi_product_customers": 5,
+        "advisor_tasks": 4,
+        "advisor_acted": 3,
+    }
+    product = {
+        "credit_card|offers": 3,
+        "credit_card|outcome.accepted": 1,
+        "credit_card|revenue_cents": 12345,
+        "savings|offers": 1,
+        "savings|outcome.declined": 1,
+    }
     channel = {"sms|offers": 4, "sms|outcome.accepted": 1}
     segment = {"nascent|offers": 2, "nascent|outcome.accepted": 1, "activated|offers": 2}
     campaign = {"nba-always-on|offers": 4, "nba-always-on|outcome.accepted": 1}

@@ -6,12 +6,31 @@ from campaigns.store import OfferRecord
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
 
 
-def record(offer_id: str, *, days_ago: float, status: str = "delivered", outcomes: tuple[str, ...] = (),
-           group: str | None = "test", product: str = "credit_card") -> OfferRecord:
-    return OfferRecord(offer_id=offer_id, decision_id="dc_1", customer_key=f"ck_{offer_id}", product=product,
-                       channel="sms", propensity=0.3, expected_value=10.0, reason_codes=[], rules_passed=[],
-                       decided_at=NOW - timedelta(days=days_ago), status=status, outcomes=list(outcomes),
-                       group=group, campaign_id="spring")
+def record(
+    offer_id: str,
+    *,
+    days_ago: float,
+    status: str = "delivered",
+    outcomes: tuple[str, ...] = (),
+    group: str | None = "test",
+    product: str = "credit_card",
+) -> OfferRecord:
+    return OfferRecord(
+        offer_id=offer_id,
+        decision_id="dc_1",
+        customer_key=f"ck_{offer_id}",
+        product=product,
+        channel="sms",
+        propensity=0.3,
+        expected_value=10.0,
+        reason_codes=[],
+        rules_passed=[],
+        decided_at=NOW - timedelta(days=days_ago),
+        status=status,
+        outcomes=list(outcomes),
+        group=group,
+        campaign_id="spring",
+    )
 
 
 def test_answered_or_expired_offers_are_examples_the_rest_wait_or_never_count() -> None:

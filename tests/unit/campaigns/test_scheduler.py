@@ -40,8 +40,15 @@ def test_failed_jobs_come_back_with_backoff_until_they_succeed() -> None:
         if result is not None:
             raise result
 
-    scheduler = Scheduler(schedule, {"deliver": deliver}, interval_s=0.1, lease_s=60, retry_backoff_s=10,
-                          retry_backoff_max_s=15, clock=lambda: now[0])  # type: ignore[arg-type]
+    scheduler = Scheduler(
+        schedule,
+        {"deliver": deliver},
+        interval_s=0.1,
+        lease_s=60,
+        retry_backoff_s=10,
+        retry_backoff_max_s=15,
+        clock=lambda: now[0],
+    )  # type: ignore[arg-type]
     schedule.add(Job(kind="deliver", customer_key="ck_12345678", offer_id="of_1"), 100.0)
     assert scheduler.run_once() == 1
     [(member, due)] = schedule.jobs.items()
@@ -59,8 +66,15 @@ def test_failed_jobs_come_back_with_backoff_until_they_succeed() -> None:
 def test_only_due_jobs_run_and_are_removed_once_done() -> None:
     schedule = MemorySchedule()
     seen: list[Job] = []
-    scheduler = Scheduler(schedule, {"timer": seen.append}, interval_s=0.1, lease_s=60, retry_backoff_s=1,
-                          retry_backoff_max_s=1, clock=lambda: 5.0)  # type: ignore[arg-type]
+    scheduler = Scheduler(
+        schedule,
+        {"timer": seen.append},
+        interval_s=0.1,
+        lease_s=60,
+        retry_backoff_s=1,
+        retry_backoff_max_s=1,
+        clock=lambda: 5.0,
+    )  # type: ignore[arg-type]
     schedule.add(Job(kind="timer", customer_key="ck_12345678", offer_id="of_1", step_no=2), 1.0)
     schedule.add(Job(kind="timer", customer_key="ck_12345678", offer_id="of_2", step_no=1), 9.0)
     assert scheduler.run_once() == 1
@@ -76,8 +90,15 @@ def test_a_deferred_job_waits_until_asked_without_counting_an_attempt() -> None:
         if len(calls) == 1:
             raise Deferred(500.0, "quiet hours for sms")
 
-    scheduler = Scheduler(schedule, {"step": step}, interval_s=0.1, lease_s=60, retry_backoff_s=1,
-                          retry_backoff_max_s=1, clock=lambda: 5.0)  # type: ignore[arg-type]
+    scheduler = Scheduler(
+        schedule,
+        {"step": step},
+        interval_s=0.1,
+        lease_s=60,
+        retry_backoff_s=1,
+        retry_backoff_max_s=1,
+        clock=lambda: 5.0,
+    )  # type: ignore[arg-type]
     schedule.add(Job(kind="step", customer_key="ck_12345678", offer_id="of_1", step_no=2), 1.0)
     scheduler.run_once()
     [(member, due)] = schedule.jobs.items()

@@ -3,10 +3,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from prometeo.contracts.events import OutcomeKind
-
 from campaigns.domain import sequence as machine
 from campaigns.domain.campaign import CampaignDefinition, Sequence, default_sequence, matches
+from prometeo.contracts.events import OutcomeKind
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
 SEQ = default_sequence()
@@ -80,18 +79,29 @@ def test_sequences_refuse_unknown_targets_and_channel_less_sends() -> None:
 
 
 def campaign(**extra: object) -> CampaignDefinition:
-    return CampaignDefinition.model_validate({
-        "campaign_id": "spring-cards", "name": "Spring cards", "product": "credit_card",
-        "starts_at": "2026-03-01T00:00:00Z", "ends_at": "2026-04-01T00:00:00Z", "budget": 100, **extra,
-    })
+    return CampaignDefinition.model_validate(
+        {
+            "campaign_id": "spring-cards",
+            "name": "Spring cards",
+            "product": "credit_card",
+            "starts_at": "2026-03-01T00:00:00Z",
+            "ends_at": "2026-04-01T00:00:00Z",
+            "budget": 100,
+            **extra,
+        }
+    )
 
 
 def test_target_filters_features_scores_and_segments() -> None:
-    c = campaign(target={"all": [
-        {"field": "scores.credit_card", "op": "gte", "value": 0.3},
-        {"field": "features.spend_travel_90d", "op": "gt", "value": 1000},
-        {"field": "segment.digital_archetype", "op": "in", "value": ["emerging", "activated"]},
-    ]})
+    c = campaign(
+        target={
+            "all": [
+                {"field": "scores.credit_card", "op": "gte", "value": 0.3},
+                {"field": "features.spend_travel_90d", "op": "gt", "value": 1000},
+                {"field": "segment.digital_archetype", "op": "in", "value": ["emerging", "activated"]},
+            ]
+        }
+    )
     features, scores, segments = {"spend_travel_90d": 2500.0}, {"credit_card": 0.4}, {"digital_archetype": "activated"}
     assert matches(c, features, scores, segments, held=set())
     assert not matches(c, features, scores, segments, held={"credit_card"})

@@ -5,10 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from prometeo.contracts import Channel
-
 from next_best_action.domain.policy import load_policy
 from next_best_action.settings import DEFAULT_POLICY
+from prometeo.contracts import Channel
 from prometeo_dev.simulator import NBA_OBJECTIVES, STRATEGIES, decide_all, main, simulate
 from prometeo_dev.synthbank import generate_bank
 from prometeo_dev.training_set import build_training_frame
@@ -39,7 +38,8 @@ def test_table_rates_and_ratios_follow_from_the_counts(result) -> None:  # type:
         assert row["conversion_rate"] == pytest.approx(result.results[name].conversions / row["contacted"])
         assert row["vs_random"] == pytest.approx(row["conversion_rate"] / table.loc["random", "conversion_rate"])
         assert row["vs_most_popular"] == pytest.approx(
-            row["conversion_rate"] / table.loc["most_popular", "conversion_rate"])
+            row["conversion_rate"] / table.loc["most_popular", "conversion_rate"]
+        )
     assert table.loc["random", "vs_random"] == 1.0 and table.loc["most_popular", "vs_most_popular"] == 1.0
     assert not any(math.isnan(v) for v in table["expected_rate"])
 
@@ -70,7 +70,7 @@ def test_channel_response_is_the_banks_hidden_truth() -> None:
     nascent, activated = (int(np.flatnonzero(archetypes == a)[0]) for a in ("nascent", "activated"))
     rows = np.array([nascent, nascent, activated, activated])
     rates = bank.response_rate(rows, [Channel.ADVISOR, Channel.IN_APP, Channel.ADVISOR, Channel.IN_APP])
-    assert rates[0] > rates[1] and rates[3] > rates[2] and ((0 < rates) & (rates <= 1)).all()
+    assert rates[0] > rates[1] and rates[3] > rates[2] and ((rates > 0) & (rates <= 1)).all()
 
 
 def test_the_cli_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,8 +4,14 @@ import pytest
 from campaigns.adapters.base import Delivery, PermanentDeliveryError, TransientDeliveryError
 from campaigns.adapters.webhook import IDEMPOTENCY_HEADER, WebhookAdapter, WebhookConfig
 
-DELIVERY = Delivery(offer_id="of_1", decision_id="dc_1", customer_key="ck_12345678", product="savings",
-                    channel="sms", reason_codes=("salary_inflow",))
+DELIVERY = Delivery(
+    offer_id="of_1",
+    decision_id="dc_1",
+    customer_key="ck_12345678",
+    product="savings",
+    channel="sms",
+    reason_codes=("salary_inflow",),
+)
 
 
 def adapter(responses: list[int | Exception], seen: list[httpx.Request], sleeps: list[float]) -> WebhookAdapter:

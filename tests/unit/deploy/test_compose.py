@@ -56,9 +56,7 @@ def test_service_env_maps_to_settings_fields(services: dict[str, Any], service: 
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
-def test_service_listens_on_all_interfaces_at_its_settings_port(
-    services: dict[str, Any], service: Service
-) -> None:
+def test_service_listens_on_all_interfaces_at_its_settings_port(services: dict[str, Any], service: Service) -> None:
     env = services[service.name]["environment"]
     prefix = settings_class(service).model_config["env_prefix"]
     assert env[f"{prefix}HOST"] == "0.0.0.0"

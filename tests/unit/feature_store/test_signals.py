@@ -32,8 +32,9 @@ def _opened(account: str, kind: str) -> Envelope:
 
 def _card(available: str, limit: str, days_ago: int) -> Envelope:
     at = NOW - timedelta(days=days_ago)
-    payload = BalanceSnapshotV1(account_id="card-1", available=Decimal(available), credit_limit=Decimal(limit),
-                                as_of=at)
+    payload = BalanceSnapshotV1(
+        account_id="card-1", available=Decimal(available), credit_limit=Decimal(limit), as_of=at
+    )
     return new_event(payload, customer_key=CK, source="tests", occurred_at=at)
 
 
@@ -46,7 +47,8 @@ def test_registry_is_unique_and_described() -> None:
     assert len(set(FEATURE_NAMES)) == len(FEATURE_NAMES)
     assert all(f.description and f.sources for f in FEATURES)
     assert {"spend_travel_90d", "salary_raise_pct", "card_utilisation_current", "life_travel_spike"} <= set(
-        FEATURE_NAMES)
+        FEATURE_NAMES
+    )
 
 
 def test_salary_raise_compares_the_latest_payroll_with_the_earlier_ones() -> None:
@@ -91,7 +93,8 @@ def test_product_gaps_and_account_count() -> None:
         held(CK, ProductCode.CREDIT_CARD),
         held(CK, ProductCode.CREDIT_CARD, elsewhere=True),
         held(CK, ProductCode.MORTGAGE, elsewhere=True),
-        _opened("chk", "checking"), _opened("sav", "savings"),
+        _opened("chk", "checking"),
+        _opened("sav", "savings"),
         new_event(AccountClosedV1(account_id="sav"), customer_key=CK, source="tests"),
     )
     assert f["product_gaps_elsewhere"] == 1  # the mortgage; the card is held here too
@@ -157,11 +160,17 @@ def test_salary_is_detected_from_regular_credits_without_a_payroll_flag() -> Non
 def test_arrival_order_does_not_matter() -> None:
     """Late and out-of-order delivery: any permutation of the same events gives the same vector."""
     log = [
-        _opened("card-1", "credit_card"), _card("300.00", "1000.00", 20), _card("900.00", "1000.00", 3),
-        balance(CK, "100.00", at=NOW - timedelta(days=40)), balance(CK, "-20.00", at=NOW - timedelta(days=6)),
+        _opened("card-1", "credit_card"),
+        _card("300.00", "1000.00", 20),
+        _card("900.00", "1000.00", 3),
+        balance(CK, "100.00", at=NOW - timedelta(days=40)),
+        balance(CK, "-20.00", at=NOW - timedelta(days=6)),
         balance(CK, "75.00", at=NOW - timedelta(days=6, hours=-2)),
-        _salary("4000.00", 61), _salary("4000.00", 31), _salary("4400.00", 1),
-        booked(CK, "250.00", mcc="4511", at=NOW - timedelta(days=8)), held(CK, ProductCode.SAVINGS, elsewhere=True),
+        _salary("4000.00", 61),
+        _salary("4000.00", 31),
+        _salary("4400.00", 1),
+        booked(CK, "250.00", mcc="4511", at=NOW - timedelta(days=8)),
+        held(CK, ProductCode.SAVINGS, elsewhere=True),
     ]
     expected = _features(*log)
     rng = random.Random(7)
@@ -173,8 +182,15 @@ def test_arrival_order_does_not_matter() -> None:
 
 def test_profile_segments_carry_the_preferred_channel_downstream() -> None:
     c = MemoryCustomer()
-    e = new_event(CustomerProfiledV1(age_band="25-34", digital_archetype="emerging", preferred_channel="whatsapp"),
-                  customer_key=CK, source="t")
+    e = new_event(
+        CustomerProfiledV1(age_band="25-34", digital_archetype="emerging", preferred_channel="whatsapp"),
+        customer_key=CK,
+        source="t",
+    )
     c.apply(str(e.event_id), mutation_for(e.typed(), e.occurred_at))
-    assert segments(c.state().profile) == {"digital_archetype": "emerging", "age_band": "25-34",
-                                           "timezone": "America/Sao_Paulo", "preferred_channel": "whatsapp"}
+    assert segments(c.state().profile) == {
+        "digital_archetype": "emerging",
+        "age_band": "25-34",
+        "timezone": "America/Sao_Paulo",
+        "preferred_channel": "whatsapp",
+    }

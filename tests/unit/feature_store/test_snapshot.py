@@ -21,8 +21,14 @@ A, B, GONE = "ck_snap_a", "ck_snap_b", "ck_snap_gone"
 
 def _known_late(ck: str) -> Envelope:
     """Booked two days before NOW but only reported an hour after it."""
-    payload = TransactionBookedV1(account_id="acc-1", transaction_id="late-report", direction=Direction.DEBIT,
-                                  amount=Decimal("777.00"), booked_at=NOW - timedelta(days=2), mcc="5812")
+    payload = TransactionBookedV1(
+        account_id="acc-1",
+        transaction_id="late-report",
+        direction=Direction.DEBIT,
+        amount=Decimal("777.00"),
+        booked_at=NOW - timedelta(days=2),
+        mcc="5812",
+    )
     return new_event(payload, customer_key=ck, source="tests", occurred_at=NOW + timedelta(hours=1))
 
 
@@ -45,8 +51,10 @@ def _run(tmp_path: Path, log: list[Envelope]) -> list[dict]:  # type: ignore[typ
     events.write_text("".join(e.model_dump_json() + "\n" for e in log) + "not json\n")
     labels = tmp_path / "labels.csv"
     day_after = (NOW + timedelta(days=1)).isoformat()
-    labels.write_text(f"customer_key,label_time,label\n{A},{NOW.isoformat()},1\n{B},{NOW.isoformat()},0\n"
-                      f"{A},{day_after},0\n{GONE},{NOW.isoformat()},1\n")
+    labels.write_text(
+        f"customer_key,label_time,label\n{A},{NOW.isoformat()},1\n{B},{NOW.isoformat()},0\n"
+        f"{A},{day_after},0\n{GONE},{NOW.isoformat()},1\n"
+    )
     out = tmp_path / "out" / "features.parquet"
     assert snapshot.main(["--labels", str(labels), "--events", str(events), "--out", str(out), "--no-progress"]) == 0
     table = pq.read_table(out)

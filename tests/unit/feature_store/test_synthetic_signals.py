@@ -15,14 +15,20 @@ def bank_and_frame() -> tuple[SyntheticBank, pd.DataFrame]:
     return bank, build_training_frame(bank)
 
 
-@pytest.mark.parametrize(("flag", "planted", "min_precision", "min_recall"), [
-    ("life_salary_raise", "salary_raise", 0.8, 0.9),
-    ("life_idle_balance_growth", "idle_balance_growth", 0.8, 0.8),
-    ("life_travel_spike", "travel_spike", 0.3, 0.7),
-    ("life_child_spend", "new_child", 0.1, 0.7),
-])
+@pytest.mark.parametrize(
+    ("flag", "planted", "min_precision", "min_recall"),
+    [
+        ("life_salary_raise", "salary_raise", 0.8, 0.9),
+        ("life_idle_balance_growth", "idle_balance_growth", 0.8, 0.8),
+        ("life_travel_spike", "travel_spike", 0.3, 0.7),
+        ("life_child_spend", "new_child", 0.1, 0.7),
+    ],
+)
 def test_flags_recover_planted_life_events(
-    bank_and_frame: tuple[SyntheticBank, pd.DataFrame], flag: str, planted: str, min_precision: float,
+    bank_and_frame: tuple[SyntheticBank, pd.DataFrame],
+    flag: str,
+    planted: str,
+    min_precision: float,
     min_recall: float,
 ) -> None:
     bank, frame = bank_and_frame

@@ -36,8 +36,14 @@ def test_erasure_is_relayed_to_ingest(gateway: Gateway) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/v1/openfinance/brasil/account-transactions", "/v1/openbanking/uk/transactions", "/v1/webhooks/belvo",
-     "/v1/marketing/permissions", "/v1/marketing/do-not-contact:import", "/v1/consents/urn:c:1/status"],
+    [
+        "/v1/openfinance/brasil/account-transactions",
+        "/v1/openbanking/uk/transactions",
+        "/v1/webhooks/belvo",
+        "/v1/marketing/permissions",
+        "/v1/marketing/do-not-contact:import",
+        "/v1/consents/urn:c:1/status",
+    ],
 )
 def test_source_documents_are_relayed_with_their_identity_headers(gateway: Gateway, path: str) -> None:
     gateway.upstream.handler = lambda r: httpx.Response(200, json={"received": 1})

@@ -1,8 +1,7 @@
 import pytest
 
-from prometeo.identity import customer_key
-
 from gateway.domain.identifiers import InvalidCustomerId, to_customer_key
+from prometeo.identity import customer_key
 
 SECRET = "unit-test-secret"
 

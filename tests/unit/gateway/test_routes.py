@@ -7,12 +7,11 @@ import json
 import httpx
 import pytest
 
-from prometeo.identity import customer_key
-from prometeo.settings import DEV_PSEUDONYM_KEY
-
 from gateway.domain.audit import AuditedResource, ReadPurpose
 from gateway.domain.credentials import actor_id
 from gateway.domain.roles import Role
+from prometeo.identity import customer_key
+from prometeo.settings import DEV_PSEUDONYM_KEY
 from tests.unit.gateway.conftest import Gateway
 
 ADVISOR = {"X-API-Key": "dev-advisor-key"}
@@ -29,11 +28,24 @@ DECISION = {
     "model_version": "7",
     "decided_at": "2025-01-02T03:04:05Z",
     "offers": [
-        {"offer_id": "o-1", "product": "credit_card", "channel": "app_push", "propensity": 0.8,
-         "expected_value": 120.5, "reasons": [{"code": "payroll", "text": "Recibe nómina", "weight": 0.4}],
-         "rules_passed": ["consent"]},
-        {"offer_id": "o-2", "product": "savings", "channel": "email", "propensity": 0.5,
-         "expected_value": 30.0, "reasons": [], "rules_passed": []},
+        {
+            "offer_id": "o-1",
+            "product": "credit_card",
+            "channel": "app_push",
+            "propensity": 0.8,
+            "expected_value": 120.5,
+            "reasons": [{"code": "payroll", "text": "Recibe nómina", "weight": 0.4}],
+            "rules_passed": ["consent"],
+        },
+        {
+            "offer_id": "o-2",
+            "product": "savings",
+            "channel": "email",
+            "propensity": 0.5,
+            "expected_value": 30.0,
+            "reasons": [],
+            "rules_passed": [],
+        },
     ],
     "blocked": {"mortgage": ["age_band"]},
 }
@@ -210,8 +222,14 @@ def test_unauthenticated_request_is_401_even_with_a_bad_customer_id(gateway: Gat
 
 
 def test_features_are_relayed_and_audited(gateway: Gateway) -> None:
-    features = {"customer_key": CK, "feature_set_version": "v1", "as_of": "2025-01-01T00:00:00Z",
-                "features": {"spend_30d": 12.5}, "held_products": ["savings"], "held_elsewhere": []}
+    features = {
+        "customer_key": CK,
+        "feature_set_version": "v1",
+        "as_of": "2025-01-01T00:00:00Z",
+        "features": {"spend_30d": 12.5},
+        "held_products": ["savings"],
+        "held_elsewhere": [],
+    }
     gateway.upstream.handler = lambda r: httpx.Response(200, json=features)
     response = gateway.client.get(f"/v1/customers/{CPF}/features", headers=ADMIN)
     assert response.status_code == 200 and response.json()["features"] == {"spend_30d": 12.5}

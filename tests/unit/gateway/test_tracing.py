@@ -6,11 +6,10 @@ import httpx
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from prometeo.telemetry.tracing import configure_tracing
-
 from gateway.main import _base_urls, app
 from gateway.settings import get_settings
 from gateway.upstream import Upstreams
+from prometeo.telemetry.tracing import configure_tracing
 from tests.unit.gateway.conftest import Gateway
 from tests.unit.gateway.test_routes import ADVISOR, DECISION
 

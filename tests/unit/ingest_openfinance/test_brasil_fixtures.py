@@ -87,8 +87,9 @@ def test_every_valid_fixture_maps_to_canonical_events(fixtures: Path) -> None:
             with pytest.raises(DocumentError, match="data"):
                 brasil.map_resource(resource, document, customer_id="x", institution="i", parent_id="a", now=NOW)
             continue
-        mapped = brasil.map_resource(resource, document, customer_id="12345678909", institution="bank",
-                                     parent_id="acc-1", now=NOW)
+        mapped = brasil.map_resource(
+            resource, document, customer_id="12345678909", institution="bank", parent_id="acc-1", now=NOW
+        )
         errors = [i for i in mapped.items if isinstance(i, ItemError)]
         if path.name in BAD_RECORDS:
             bad[path.name] = errors
@@ -107,10 +108,19 @@ def test_every_valid_fixture_maps_to_canonical_events(fixtures: Path) -> None:
 
 
 def test_card_transactions_keep_mcc_and_decimal_amounts(fixtures: Path) -> None:
-    path = fixtures / "creditCards/get-accounts-creditcardaccountid-transactions" / \
-        "get-credit-cards-accounts-creditCardAccountId-transactions-02.1.json"
-    mapped = brasil.map_resource(brasil.Resource.CREDIT_CARD_TRANSACTIONS, _load(path), customer_id="c",
-                                 institution="bb", parent_id="card-1", now=NOW)
+    path = (
+        fixtures
+        / "creditCards/get-accounts-creditcardaccountid-transactions"
+        / "get-credit-cards-accounts-creditCardAccountId-transactions-02.1.json"
+    )
+    mapped = brasil.map_resource(
+        brasil.Resource.CREDIT_CARD_TRANSACTIONS,
+        _load(path),
+        customer_id="c",
+        institution="bb",
+        parent_id="card-1",
+        now=NOW,
+    )
     first = mapped.items[0]
     assert isinstance(first, dict)
     assert first["type"] == "transaction.booked" and first["payload"]["mcc"] == "7011"
@@ -121,8 +131,9 @@ def test_card_transactions_keep_mcc_and_decimal_amounts(fixtures: Path) -> None:
 def test_counterparty_documents_never_reach_canonical_items(fixtures: Path) -> None:
     path = fixtures / "accounts/get-accounts-accountid-transactions/get-accounts-accountId-transactions-18.1.json"
     document = _load(path)
-    mapped = brasil.map_resource(brasil.Resource.ACCOUNT_TRANSACTIONS, document, customer_id="c",
-                                 institution="bb", parent_id="acc", now=NOW)
+    mapped = brasil.map_resource(
+        brasil.Resource.ACCOUNT_TRANSACTIONS, document, customer_id="c", institution="bb", parent_id="acc", now=NOW
+    )
     text = json.dumps(mapped.items)
     for record in document["data"]:  # type: ignore[index]
         assert record["partieCnpjCpf"] not in text
@@ -130,23 +141,34 @@ def test_counterparty_documents_never_reach_canonical_items(fixtures: Path) -> N
 
 def test_re_sent_pages_map_to_the_same_source_event_ids(fixtures: Path) -> None:
     path = fixtures / "accounts/get-accounts/get-accounts-01.1.json"
-    first = brasil.map_resource(brasil.Resource.ACCOUNTS, _load(path), customer_id="c", institution="bb",
-                                parent_id=None, now=NOW)
-    again = brasil.map_resource(brasil.Resource.ACCOUNTS, _load(path), customer_id="c", institution="bb",
-                                parent_id=None, now=datetime.fromisoformat("2027-01-01T00:00:00+00:00"))
+    first = brasil.map_resource(
+        brasil.Resource.ACCOUNTS, _load(path), customer_id="c", institution="bb", parent_id=None, now=NOW
+    )
+    again = brasil.map_resource(
+        brasil.Resource.ACCOUNTS,
+        _load(path),
+        customer_id="c",
+        institution="bb",
+        parent_id=None,
+        now=datetime.fromisoformat("2027-01-01T00:00:00+00:00"),
+    )
     ids = [i["source_event_id"] for i in first.items]  # type: ignore[index]
     assert ids == [i["source_event_id"] for i in again.items]  # type: ignore[index]
 
 
-@pytest.mark.parametrize(("status", "rejection", "expected"), [
-    ("AUTHORISED", None, ConsentStatus.AUTHORISED),
-    ("AWAITING_AUTHORISATION", None, ConsentStatus.AWAITING_AUTHORISATION),
-    ("REJECTED", {"rejectedBy": "USER", "code": "CUSTOMER_MANUALLY_REVOKED"}, ConsentStatus.REVOKED),
-    ("REJECTED", {"rejectedBy": "ASPSP", "reason": {"code": "CONSENT_MAX_DATE_REACHED"}}, ConsentStatus.EXPIRED),
-    ("REJECTED", {"rejectedBy": "USER", "reason": {"code": "CUSTOMER_MANUALLY_REJECTED"}}, ConsentStatus.REJECTED),
-])
-def test_consent_statuses_map_across_rejection_reasons(status: str, rejection: dict | None,
-                                                       expected: ConsentStatus) -> None:
+@pytest.mark.parametrize(
+    ("status", "rejection", "expected"),
+    [
+        ("AUTHORISED", None, ConsentStatus.AUTHORISED),
+        ("AWAITING_AUTHORISATION", None, ConsentStatus.AWAITING_AUTHORISATION),
+        ("REJECTED", {"rejectedBy": "USER", "code": "CUSTOMER_MANUALLY_REVOKED"}, ConsentStatus.REVOKED),
+        ("REJECTED", {"rejectedBy": "ASPSP", "reason": {"code": "CONSENT_MAX_DATE_REACHED"}}, ConsentStatus.EXPIRED),
+        ("REJECTED", {"rejectedBy": "USER", "reason": {"code": "CUSTOMER_MANUALLY_REJECTED"}}, ConsentStatus.REJECTED),
+    ],
+)
+def test_consent_statuses_map_across_rejection_reasons(
+    status: str, rejection: dict | None, expected: ConsentStatus
+) -> None:
     data = {"consentId": "urn:x:1", "status": status, "permissions": ["ACCOUNTS_READ", "LOANS_READ"]}
     if rejection:
         data["rejection"] = rejection
@@ -156,8 +178,9 @@ def test_consent_statuses_map_across_rejection_reasons(status: str, rejection: d
 
 def test_every_consent_fixture_maps(fixtures: Path) -> None:
     folder = fixtures / "consents/get-consents-consentid"
-    statuses = [brasil.map_consent(_load(p), customer_id="c", institution="bb").status
-                for p in sorted(folder.iterdir())]
+    statuses = [
+        brasil.map_consent(_load(p), customer_id="c", institution="bb").status for p in sorted(folder.iterdir())
+    ]
     assert statuses.count(ConsentStatus.REVOKED) == 1 and statuses.count(ConsentStatus.AUTHORISED) == 19
 
 
@@ -170,29 +193,37 @@ def test_consent_request_carries_the_cpf(fixtures: Path) -> None:
 
 def test_missing_customer_header_is_a_document_error() -> None:
     with pytest.raises(DocumentError, match="x-customer-id"):
-        brasil.map_resource(brasil.Resource.ACCOUNTS, {"data": []}, customer_id=None, institution="bb",
-                            parent_id=None, now=NOW)
+        brasil.map_resource(
+            brasil.Resource.ACCOUNTS, {"data": []}, customer_id=None, institution="bb", parent_id=None, now=NOW
+        )
 
 
-@pytest.mark.parametrize(("birth", "band"), [("2000-11-24", "25-34"), ("1961-11-23", "65+"),
-                                             ("1991-11-23", "35-44")])
+@pytest.mark.parametrize(("birth", "band"), [("2000-11-24", "25-34"), ("1961-11-23", "65+"), ("1991-11-23", "35-44")])
 def test_age_bands(birth: str, band: str) -> None:
     assert brasil.age_band(datetime.fromisoformat(birth).date(), NOW.date()) == band
 
 
 def test_minors_are_not_profiled() -> None:
-    mapped = brasil.map_resource(brasil.Resource.PERSONAL_IDENTIFICATIONS,
-                                 {"data": [{"personalId": "p", "birthDate": "2015-01-01", "civilName": "Ana"}]},
-                                 customer_id="c", institution="bb", parent_id=None, now=NOW)
+    mapped = brasil.map_resource(
+        brasil.Resource.PERSONAL_IDENTIFICATIONS,
+        {"data": [{"personalId": "p", "birthDate": "2015-01-01", "civilName": "Ana"}]},
+        customer_id="c",
+        institution="bb",
+        parent_id=None,
+        now=NOW,
+    )
     [error] = mapped.items
     assert isinstance(error, ItemError) and "under 18" in error.reason and "Ana" not in error.reason
 
 
 def test_personal_identifications_keep_only_the_age_band(fixtures: Path) -> None:
-    path = fixtures / "customers/get-customers-personal-identifications/get-customers-personal-identifications-02.1.json"
+    path = (
+        fixtures / "customers/get-customers-personal-identifications/get-customers-personal-identifications-02.1.json"
+    )
     document = _load(path)
-    mapped = brasil.map_resource(brasil.Resource.PERSONAL_IDENTIFICATIONS, document, customer_id="c",
-                                 institution="bb", parent_id=None, now=NOW)
+    mapped = brasil.map_resource(
+        brasil.Resource.PERSONAL_IDENTIFICATIONS, document, customer_id="c", institution="bb", parent_id=None, now=NOW
+    )
     [event] = mapped.items
     assert isinstance(event, dict) and set(event["payload"]) == {"age_band", "timezone"}
     assert document["data"][0]["civilName"] not in json.dumps(event)  # type: ignore[index]

@@ -52,31 +52,59 @@ class FakeDedupe:
 
 
 def test_indices_and_counts_line_up_with_source_records() -> None:
-    consent = ConsentRecord(consent_id="c1", institution="bb", scopes=frozenset({DataScope.TRANSACTIONS}),
-                            purposes=frozenset({Purpose.CROSS_SELL_ANALYTICS}), status=ConsentStatus.AUTHORISED)
+    consent = ConsentRecord(
+        consent_id="c1",
+        institution="bb",
+        scopes=frozenset({DataScope.TRANSACTIONS}),
+        purposes=frozenset({Purpose.CROSS_SELL_ANALYTICS}),
+        status=ConsentStatus.AUTHORISED,
+    )
     producer = FakeProducer()
     consents = FakeConsents({customer_key("12345678909", SECRET): [consent]})
     ingestor = Ingestor(producer, consents, FakeDedupe(), SECRET)  # type: ignore[arg-type]
-    document = {"data": [
-        {"transactionId": "t1", "creditDebitType": "DEBITO", "amount": "5.00", "transactionDate": "2026-11-01"},
-        {"transactionId": "t2", "creditDebitType": "DEBITO", "amount": "1,00", "transactionDate": "2026-11-01"},
-        {"transactionId": "t1", "creditDebitType": "DEBITO", "amount": "5.00", "transactionDate": "2026-11-01"},
-        {"transactionId": "t3", "creditDebitType": "CREDITO", "amount": "9.99", "transactionDate": "2026-11-02",
-         "type": "FOLHA_PAGAMENTO", "partieCnpjCpf": "98765432100"},
-    ]}
+    document = {
+        "data": [
+            {"transactionId": "t1", "creditDebitType": "DEBITO", "amount": "5.00", "transactionDate": "2026-11-01"},
+            {"transactionId": "t2", "creditDebitType": "DEBITO", "amount": "1,00", "transactionDate": "2026-11-01"},
+            {"transactionId": "t1", "creditDebitType": "DEBITO", "amount": "5.00", "transactionDate": "2026-11-01"},
+            {
+                "transactionId": "t3",
+                "creditDebitType": "CREDITO",
+                "amount": "9.99",
+                "transactionDate": "2026-11-02",
+                "type": "FOLHA_PAGAMENTO",
+                "partieCnpjCpf": "98765432100",
+            },
+        ]
+    }
     now = datetime.fromisoformat("2026-11-23T00:00:00+00:00")
-    mapped = map_resource(Resource.ACCOUNT_TRANSACTIONS, document, customer_id="123.456.789-09", institution="bb",
-                          parent_id="acc", now=now)
+    mapped = map_resource(
+        Resource.ACCOUNT_TRANSACTIONS,
+        document,
+        customer_id="123.456.789-09",
+        institution="bb",
+        parent_id="acc",
+        now=now,
+    )
     results = ingestor.ingest_mapped(mapped.items)
     assert [(r.index, r.status.value) for r in results] == [
-        (0, "accepted"), (1, "invalid"), (2, "duplicate"), (3, "accepted")]
+        (0, "accepted"),
+        (1, "invalid"),
+        (2, "duplicate"),
+        (3, "accepted"),
+    ]
     assert results[1].reason and "data.1.amount" in results[1].reason
     assert len(producer.sent) == 2
     published = " ".join(event.model_dump_json() for _, event in producer.sent)
     assert "98765432100" not in published and "12345678909" not in published
     assert '"is_payroll":true' in published
 
-    refused = map_resource(Resource.ACCOUNT_TRANSACTIONS, document, customer_id="someone-else", institution="bb",
-                           parent_id="acc", now=now)
+    refused = map_resource(
+        Resource.ACCOUNT_TRANSACTIONS, document, customer_id="someone-else", institution="bb", parent_id="acc", now=now
+    )
     assert [r.status.value for r in ingestor.ingest_mapped(refused.items)] == [
-        "refused_no_consent", "invalid", "refused_no_consent", "refused_no_consent"]
+        "refused_no_consent",
+        "invalid",
+        "refused_no_consent",
+        "refused_no_consent",
+    ]

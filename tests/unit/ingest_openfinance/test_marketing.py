@@ -8,8 +8,9 @@ from ingest_openfinance.domain.marketing import MarketingRecord, opt_in_blocked,
 from prometeo.contracts.events import MarketingPermission
 
 AT = datetime(2026, 11, 23, tzinfo=UTC)
-REGISTRY_OUT = MarketingRecord(permission=MarketingPermission.OPTED_OUT, source="do_not_contact_registry",
-                               registry="REUS", updated_at=AT)
+REGISTRY_OUT = MarketingRecord(
+    permission=MarketingPermission.OPTED_OUT, source="do_not_contact_registry", registry="REUS", updated_at=AT
+)
 CUSTOMER_OUT = MarketingRecord(permission=MarketingPermission.OPTED_OUT, updated_at=AT)
 
 

@@ -35,8 +35,9 @@ def _events(items: list) -> list[dict]:
 
 
 def test_uk_accounts_split_into_opened_and_held_elsewhere() -> None:
-    mapped = uk.map_resource(uk.Resource.ACCOUNTS, _load("uk/accounts.json"), customer_id="c", institution="alpha",
-                             now=NOW)
+    mapped = uk.map_resource(
+        uk.Resource.ACCOUNTS, _load("uk/accounts.json"), customer_id="c", institution="alpha", now=NOW
+    )
     events = _events(mapped.items)
     assert [e["type"] for e in events] == ["account.opened", "product.held", "product.held"]
     assert [e["payload"].get("product") for e in events[1:]] == ["savings", "credit_card"]
@@ -44,14 +45,16 @@ def test_uk_accounts_split_into_opened_and_held_elsewhere() -> None:
 
 
 def test_uk_balances_are_signed_decimals() -> None:
-    mapped = uk.map_resource(uk.Resource.BALANCES, _load("uk/balances.json"), customer_id="c", institution="alpha",
-                             now=NOW)
+    mapped = uk.map_resource(
+        uk.Resource.BALANCES, _load("uk/balances.json"), customer_id="c", institution="alpha", now=NOW
+    )
     assert [e["payload"]["available"] for e in _events(mapped.items)] == ["1230.00", "-310.55"]
 
 
 def test_uk_transactions_map_mcc_payroll_and_rejections() -> None:
-    mapped = uk.map_resource(uk.Resource.TRANSACTIONS, _load("uk/transactions.json"), customer_id="c",
-                             institution="alpha", now=NOW)
+    mapped = uk.map_resource(
+        uk.Resource.TRANSACTIONS, _load("uk/transactions.json"), customer_id="c", institution="alpha", now=NOW
+    )
     events = _events(mapped.items)
     assert [e["type"] for e in events] == ["transaction.booked"] * 3 + ["transaction.deleted"]
     assert events[0]["payload"]["is_payroll"] is True and events[1]["payload"]["mcc"] == "5411"
@@ -59,29 +62,39 @@ def test_uk_transactions_map_mcc_payroll_and_rejections() -> None:
 
 
 def test_uk_malformed_records_get_field_paths() -> None:
-    mapped = uk.map_resource(uk.Resource.TRANSACTIONS, _load("uk/malformed-transactions.json"), customer_id="c",
-                             institution="alpha", now=NOW)
+    mapped = uk.map_resource(
+        uk.Resource.TRANSACTIONS, _load("uk/malformed-transactions.json"), customer_id="c", institution="alpha", now=NOW
+    )
     errors = [i.reason if isinstance(i, ItemError) else None for i in mapped.items]
     assert errors[0] is None
     assert errors[1] is not None and "Data.Transaction.1.Amount.Amount" in errors[1]
-    assert errors[2] is not None and all(f in errors[2] for f in ("CreditDebitIndicator", "BookingDateTime",
-                                                                   "Amount.Amount"))
+    assert errors[2] is not None and all(
+        f in errors[2] for f in ("CreditDebitIndicator", "BookingDateTime", "Amount.Amount")
+    )
     assert errors[3] is not None and "MerchantDetails.MerchantCategoryCode" in errors[3]
     assert "Kevin" not in " ".join(e for e in errors if e)
 
 
-@pytest.mark.parametrize(("code", "expected"), [
-    ("Authorised", ConsentStatus.AUTHORISED), ("Revoked", ConsentStatus.REVOKED),
-    ("Rejected", ConsentStatus.REJECTED), ("AUTH", ConsentStatus.AUTHORISED), ("EXPD", ConsentStatus.EXPIRED),
-    ("CANC", ConsentStatus.REVOKED), ("AWAU", ConsentStatus.AWAITING_AUTHORISATION),
-])
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("Authorised", ConsentStatus.AUTHORISED),
+        ("Revoked", ConsentStatus.REVOKED),
+        ("Rejected", ConsentStatus.REJECTED),
+        ("AUTH", ConsentStatus.AUTHORISED),
+        ("EXPD", ConsentStatus.EXPIRED),
+        ("CANC", ConsentStatus.REVOKED),
+        ("AWAU", ConsentStatus.AWAITING_AUTHORISATION),
+    ],
+)
 def test_uk_consent_statuses(code: str, expected: ConsentStatus) -> None:
     doc = _load("uk/account-access-consent.json")
     doc["Data"]["Status"] = code
     upsert = uk.map_consent(doc, customer_id="c", institution="alpha")
     assert upsert.status is expected
-    assert upsert.scopes == sorted([DataScope.ACCOUNTS, DataScope.CREDIT_CARDS, DataScope.LOANS, DataScope.BALANCES,
-                                    DataScope.TRANSACTIONS])
+    assert upsert.scopes == sorted(
+        [DataScope.ACCOUNTS, DataScope.CREDIT_CARDS, DataScope.LOANS, DataScope.BALANCES, DataScope.TRANSACTIONS]
+    )
 
 
 def test_uk_v4_consent_keeps_its_reason() -> None:
@@ -106,7 +119,9 @@ def test_belvo_updates_are_new_versions_and_deletions_remove() -> None:
     assert updated[0]["source_event_id"].endswith("|updated|b71c2d0e9f5a4b8c9d2e1f3a4b5c6d7e")
     deleted = _events(belvo.map_webhook(_load("belvo/transactions-deleted-cl.json"), now=NOW).items)
     assert [(e["type"], e["payload"]["transaction_id"]) for e in deleted] == [
-        ("transaction.deleted", "cl-txn-1"), ("transaction.deleted", "cl-txn-2")]
+        ("transaction.deleted", "cl-txn-1"),
+        ("transaction.deleted", "cl-txn-2"),
+    ]
 
 
 def test_belvo_malformed_records_and_other_webhook_types() -> None:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from prometeo.contracts import ProductCode
-from prometeo.contracts.events import ProductScore, ReasonCode, ScoresComputedV1
-
 from next_best_action.domain.policy import Policy, load_policy
 from next_best_action.settings import DEFAULT_POLICY
+from prometeo.contracts import ProductCode
+from prometeo.contracts.events import ProductScore, ReasonCode, ScoresComputedV1
 
 NOW = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
 
@@ -29,9 +28,15 @@ def scores(
     profile: dict[str, str] | None = None,
     features: dict[str, float] | None = None,
 ) -> ScoresComputedV1:
-    propensities = propensities if propensities is not None else {
-        ProductCode.CREDIT_CARD: 0.6, ProductCode.SAVINGS: 0.5, ProductCode.AUTO_INSURANCE: 0.2,
-    }
+    propensities = (
+        propensities
+        if propensities is not None
+        else {
+            ProductCode.CREDIT_CARD: 0.6,
+            ProductCode.SAVINGS: 0.5,
+            ProductCode.AUTO_INSURANCE: 0.2,
+        }
+    )
     return ScoresComputedV1(
         model_name="prometeo-propensity",
         model_version="7",

@@ -2,10 +2,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from prometeo.contracts import Channel, ProductCode
-
 from next_best_action.domain.decision import Contact, ContactHistory, decide, offer_id_for
 from next_best_action.domain.rules import Rule
+from prometeo.contracts import Channel, ProductCode
 from tests.unit.next_best_action.factories import NOW, default_policy, scores
 
 CC, SAV, AUTO_INS = ProductCode.CREDIT_CARD, ProductCode.SAVINGS, ProductCode.AUTO_INSURANCE
@@ -36,8 +35,16 @@ def test_conversion_objective_ranks_by_propensity_and_still_reports_expected_val
     by_value = run(mortgage, mode="inbound")
     assert by_value.objective == "expected_value"
     assert [o.product for o in by_value.offers] == [ProductCode.MORTGAGE, CC, SAV]  # 420 > 126 > 30
-    by_conversion = decide(mortgage, ALL_CHANNELS, ContactHistory(), NOW, policy, decision_id="dc_1",
-                           mode="inbound", objective="conversion")
+    by_conversion = decide(
+        mortgage,
+        ALL_CHANNELS,
+        ContactHistory(),
+        NOW,
+        policy,
+        decision_id="dc_1",
+        mode="inbound",
+        objective="conversion",
+    )
     assert by_conversion.objective == "conversion"
     assert [o.product for o in by_conversion.offers] == [SAV, CC, ProductCode.MORTGAGE]
     assert by_conversion.offers[2].expected_value == pytest.approx(0.1 * 4200)
@@ -101,8 +108,10 @@ def test_decline_starts_a_cooldown_for_that_product_only() -> None:
 
 
 def test_weekly_cap_blocks_once_spent() -> None:
-    contacts = tuple(Contact(f"of_{i}", SAV, Channel.SMS, NOW - timedelta(days=i + 1))
-                     for i in range(POLICY.contact.max_contacts_per_week))
+    contacts = tuple(
+        Contact(f"of_{i}", SAV, Channel.SMS, NOW - timedelta(days=i + 1))
+        for i in range(POLICY.contact.max_contacts_per_week)
+    )
     decision = run(history=ContactHistory(contacts=contacts))
     assert decision.no_action
     assert Rule.WEEKLY_CONTACT_CAP in decision.blocked[CC]
@@ -128,8 +137,9 @@ def test_a_channel_at_its_weekly_cap_is_passed_over_for_the_next_usable_one() ->
 
 
 def test_the_customers_preferred_channel_comes_first_when_permitted() -> None:
-    prefers_email = scores(profile={"digital_archetype": "experimenting", "age_band": "35-44",
-                                    "preferred_channel": "email"})
+    prefers_email = scores(
+        profile={"digital_archetype": "experimenting", "age_band": "35-44", "preferred_channel": "email"}
+    )
     assert run(prefers_email).offers[0].channel is Channel.EMAIL
     assert run(prefers_email, permissions={Channel.SMS, Channel.WHATSAPP}).offers[0].channel is Channel.SMS
     unknown = scores(profile={"digital_archetype": "experimenting", "age_band": "35-44", "preferred_channel": "pigeon"})
@@ -189,7 +199,10 @@ def test_every_failing_rule_is_listed() -> None:
     s = scores({CC: 0.6}, held_products=[CC], held_elsewhere=[CC])
     history = ContactHistory(declines={CC: NOW - timedelta(days=1)})
     assert run(s, permissions=frozenset(), history=history).blocked[CC] == [
-        Rule.HELD_HERE, Rule.HELD_ELSEWHERE, Rule.MARKETING_PERMISSION, Rule.DECLINE_COOLDOWN,
+        Rule.HELD_HERE,
+        Rule.HELD_ELSEWHERE,
+        Rule.MARKETING_PERMISSION,
+        Rule.DECLINE_COOLDOWN,
     ]
 
 
@@ -219,6 +232,7 @@ def test_decision_is_deterministic() -> None:
 
 # -- quiet hours and daily caps (customer's local time; NOW is 09:00 in São Paulo) ------------------
 
+
 def at_local_night() -> datetime:
     return NOW.replace(hour=2)  # 23:00 in São Paulo, 20:00 in Mexico City
 
@@ -229,7 +243,9 @@ def test_quiet_hours_silence_interrupting_channels_in_the_customers_time_zone() 
     assert night.no_action and night.blocked[CC] == [Rule.QUIET_HOURS]
     day = run(s, permissions={Channel.SMS})
     assert day.offers[0].channel is Channel.SMS and Rule.QUIET_HOURS in day.offers[0].rules_passed
-    mexico = scores(profile={"digital_archetype": "experimenting", "age_band": "35-44", "timezone": "America/Mexico_City"})
+    mexico = scores(
+        profile={"digital_archetype": "experimenting", "age_band": "35-44", "timezone": "America/Mexico_City"}
+    )
     assert not decide(mexico, {Channel.SMS}, ContactHistory(), at_local_night(), POLICY, decision_id="d").no_action
 
 
@@ -254,12 +270,13 @@ def test_unknown_time_zone_uses_the_policy_default() -> None:
 def test_daily_volume_cap_per_product() -> None:
     s = scores({ProductCode.PERSONAL_LOAN: 0.5, SAV: 0.5})
     full = decide(
-        s, ALL_CHANNELS, ContactHistory(), NOW, POLICY, decision_id="d",
-        volume_today={ProductCode.PERSONAL_LOAN: 2000})
+        s, ALL_CHANNELS, ContactHistory(), NOW, POLICY, decision_id="d", volume_today={ProductCode.PERSONAL_LOAN: 2000}
+    )
     assert full.blocked[ProductCode.PERSONAL_LOAN] == [Rule.DAILY_VOLUME_CAP]
     assert full.offers[0].product is SAV
-    room = decide(s, ALL_CHANNELS, ContactHistory(), NOW, POLICY, decision_id="d",
-                  volume_today={ProductCode.PERSONAL_LOAN: 1999})
+    room = decide(
+        s, ALL_CHANNELS, ContactHistory(), NOW, POLICY, decision_id="d", volume_today={ProductCode.PERSONAL_LOAN: 1999}
+    )
     assert room.offers[0].product is ProductCode.PERSONAL_LOAN
     assert Rule.DAILY_VOLUME_CAP in room.offers[0].rules_passed
 

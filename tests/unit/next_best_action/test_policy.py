@@ -51,7 +51,9 @@ def test_missing_archetype() -> None:
 
 
 def test_bad_age_band_order() -> None:
-    msg = errors_of(VALID.replace('min_age_band: "25-34", max_age_band: "55-64"', 'min_age_band: "55-64", max_age_band: "25-34"'))
+    msg = errors_of(
+        VALID.replace('min_age_band: "25-34", max_age_band: "55-64"', 'min_age_band: "55-64", max_age_band: "25-34"')
+    )
     assert "products.mortgage: Value error, min_age_band 55-64 is above max_age_band 25-34" in msg
 
 

@@ -22,8 +22,18 @@ def test_envelope_round_trips_through_bytes() -> None:
     [
         (b"{not json", "envelope invalid"),
         (None, "empty message value"),
-        (json.dumps({"type": "nope", "occurred_at": "2026-01-01T00:00:00Z", "customer_key": "ck_12345678",
-                     "source": "t", "payload": {}}).encode(), "unknown event type"),
+        (
+            json.dumps(
+                {
+                    "type": "nope",
+                    "occurred_at": "2026-01-01T00:00:00Z",
+                    "customer_key": "ck_12345678",
+                    "source": "t",
+                    "payload": {},
+                }
+            ).encode(),
+            "unknown event type",
+        ),
     ],
 )
 def test_decode_names_the_reason(raw: bytes | None, reason: str) -> None:
@@ -59,17 +69,26 @@ class _Cluster:
 
 def test_consent_events_compact_per_consent_and_channel_but_stay_with_their_customer() -> None:
     ck = "ck_12345678"
-    grant = new_event(ConsentGrantedV1(consent_id="c-1", institution="bank-x", scopes=[DataScope.ACCOUNTS]),
-                      customer_key=ck, source="t")
-    opt_out = new_event(MarketingPermissionChangedV1(channel=Channel.SMS, permission=MarketingPermission.OPTED_OUT),
-                        customer_key=ck, source="t")
+    grant = new_event(
+        ConsentGrantedV1(consent_id="c-1", institution="bank-x", scopes=[DataScope.ACCOUNTS]),
+        customer_key=ck,
+        source="t",
+    )
+    opt_out = new_event(
+        MarketingPermissionChangedV1(channel=Channel.SMS, permission=MarketingPermission.OPTED_OUT),
+        customer_key=ck,
+        source="t",
+    )
     account = booked(ck, "1.00")
     assert grant.key == b"ck_12345678|consent_id=c-1" and opt_out.key == b"ck_12345678|channel=sms"
     assert account.key == ck.encode() and customer_part(grant.key) == customer_part(opt_out.key) == ck.encode()
     partitioner, cluster = CustomerPartitioner(), _Cluster()
-    routed = {partitioner.partition("consent-events.v1", None, e.key, None, None, cluster)
-              for e in (grant, opt_out, account)}
+    routed = {
+        partitioner.partition("consent-events.v1", None, e.key, None, None, cluster) for e in (grant, opt_out, account)
+    }
     assert len(routed) == 1  # one partition: the customer's events keep their order
-    others = {partitioner.partition("consent-events.v1", None, f"ck_other{i:04d}".encode(), None, None, cluster)
-              for i in range(50)}
+    others = {
+        partitioner.partition("consent-events.v1", None, f"ck_other{i:04d}".encode(), None, None, cluster)
+        for i in range(50)
+    }
     assert len(others) > 6  # and customers still spread over partitions

@@ -31,7 +31,9 @@ def restore_root_logger() -> Iterator[None]:
 
 def test_json_logs_never_carry_documents(capsys: pytest.CaptureFixture[str], restore_root_logger: None) -> None:
     configure_logging("test-service")
-    logging.getLogger("t").warning("customer %s failed", "123.456.789-09", extra={"full_name": "Ana Silva", "note": "ana@example.com"})
+    logging.getLogger("t").warning(
+        "customer %s failed", "123.456.789-09", extra={"full_name": "Ana Silva", "note": "ana@example.com"}
+    )
     line = capsys.readouterr().err.strip().splitlines()[-1]
     record = json.loads(line)
     assert "123.456.789" not in line and "Ana Silva" not in line and "ana@example.com" not in line

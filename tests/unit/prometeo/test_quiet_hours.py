@@ -9,14 +9,18 @@ from prometeo.quiet_hours import QuietHours
 QUIET = QuietHours(start=time(21), end=time(8))  # São Paulo by default: UTC−3
 
 
-@pytest.mark.parametrize(("utc", "quiet", "ends"), [
-    (datetime(2026, 3, 2, 23, 30, tzinfo=UTC), False, None),  # 20:30 local
-    (datetime(2026, 3, 3, 0, 30, tzinfo=UTC), True, datetime(2026, 3, 3, 11, 0, tzinfo=UTC)),  # 21:30 → 08:00
-    (datetime(2026, 3, 3, 9, 0, tzinfo=UTC), True, datetime(2026, 3, 3, 11, 0, tzinfo=UTC)),  # 06:00 → 08:00
-    (datetime(2026, 3, 3, 11, 0, tzinfo=UTC), False, None),  # 08:00 sharp: the window is over
-])
-def test_the_window_wraps_midnight_and_ends_at_the_next_local_end(utc: datetime, quiet: bool,
-                                                                   ends: datetime | None) -> None:
+@pytest.mark.parametrize(
+    ("utc", "quiet", "ends"),
+    [
+        (datetime(2026, 3, 2, 23, 30, tzinfo=UTC), False, None),  # 20:30 local
+        (datetime(2026, 3, 3, 0, 30, tzinfo=UTC), True, datetime(2026, 3, 3, 11, 0, tzinfo=UTC)),  # 21:30 → 08:00
+        (datetime(2026, 3, 3, 9, 0, tzinfo=UTC), True, datetime(2026, 3, 3, 11, 0, tzinfo=UTC)),  # 06:00 → 08:00
+        (datetime(2026, 3, 3, 11, 0, tzinfo=UTC), False, None),  # 08:00 sharp: the window is over
+    ],
+)
+def test_the_window_wraps_midnight_and_ends_at_the_next_local_end(
+    utc: datetime, quiet: bool, ends: datetime | None
+) -> None:
     assert QUIET.silences(Channel.SMS, utc, "America/Sao_Paulo") is quiet
     assert QUIET.ends_after(utc, None) == (ends or utc)
 

@@ -38,9 +38,12 @@ def _as_posted(document: dict[str, Any]) -> Any:
 
 def _map(request: brasil.BrasilRequest) -> list[dict[str, Any]]:
     mapped = mapper.map_resource(
-        mapper.Resource(request.resource), _as_posted(request.document),
-        customer_id=request.headers["X-Customer-Id"], institution=request.headers["X-Institution"],
-        parent_id=request.headers.get("X-Account-Id"), now=AS_OF,
+        mapper.Resource(request.resource),
+        _as_posted(request.document),
+        customer_id=request.headers["X-Customer-Id"],
+        institution=request.headers["X-Institution"],
+        parent_id=request.headers.get("X-Account-Id"),
+        now=AS_OF,
     )
     errors = [i for i in mapped.items if isinstance(i, ItemError)]
     assert not errors, f"{request.resource}: {errors}"
@@ -56,8 +59,15 @@ def _of(items: list[dict[str, Any]], event_type: str) -> list[dict[str, Any]]:
 
 
 def _txn(p: dict[str, Any]) -> tuple[Any, ...]:
-    return (p["transaction_id"], p["direction"], Decimal(p["amount"]), datetime.fromisoformat(p["booked_at"]),
-            bool(p.get("is_payroll", False)), p.get("mcc"), p.get("currency", "BRL"))
+    return (
+        p["transaction_id"],
+        p["direction"],
+        Decimal(p["amount"]),
+        datetime.fromisoformat(p["booked_at"]),
+        bool(p.get("is_payroll", False)),
+        p.get("mcc"),
+        p.get("currency", "BRL"),
+    )
 
 
 Trip = tuple[list[dict[str, Any]], list[brasil.BrasilRequest], list[dict[str, Any]]]
@@ -101,15 +111,17 @@ def test_documents_map_back_to_the_same_facts(bank, i: int) -> None:  # type: ig
     def balance(p: dict[str, Any]) -> tuple[Any, ...]:
         return p["account_id"], Decimal(p["available"]), datetime.fromisoformat(p["as_of"]), p["currency"]
 
-    assert Counter(map(balance, _of(mapped, "balance.snapshot"))) == \
-        Counter(map(balance, _of(canonical, "balance.snapshot")))
+    assert Counter(map(balance, _of(mapped, "balance.snapshot"))) == Counter(
+        map(balance, _of(canonical, "balance.snapshot"))
+    )
 
     # Checking accounts open as themselves; other accounts come back as the product they hold.
     def deposit(p: dict[str, Any]) -> tuple[str, str]:
         return p["account_id"], p["account_type"]
 
     assert Counter(map(deposit, _of(mapped, "account.opened"))) == Counter(
-        deposit(p) for p in _of(canonical, "account.opened") if p["account_type"] in ("checking", "prepaid"))
+        deposit(p) for p in _of(canonical, "account.opened") if p["account_type"] in ("checking", "prepaid")
+    )
 
     # Holdings: the same products at the same institutions, as Open Finance data always is "elsewhere";
     # payroll accounts and insurance stay canonical.
@@ -118,17 +130,18 @@ def test_documents_map_back_to_the_same_facts(bank, i: int) -> None:  # type: ig
 
     assert all(p["at_other_institution"] for p in _of(mapped, "product.held"))
     assert Counter(map(held, _of(mapped, "product.held"))) == Counter(
-        held(p) for p in _of(canonical, "product.held") if p["product"] not in brasil.STAYS_CANONICAL)
+        held(p) for p in _of(canonical, "product.held") if p["product"] not in brasil.STAYS_CANONICAL
+    )
 
     # Everything the bank said is either in a document or left canonical, and nothing else came out.
     remainder = brasil.canonical_remainder(canonical)
     covered = {"transaction.booked", "balance.snapshot", "account.opened", "product.held"}
     assert {item["type"] for item in canonical} <= covered | {"customer.profiled"}
     assert {item["type"] for item in mapped} <= covered
-    assert all(i["type"] == "customer.profiled" or i["payload"]["product"] in brasil.STAYS_CANONICAL
-               for i in remainder)
-    assert len([i for i in canonical if i["type"] == "customer.profiled"]) == \
-        len([i for i in remainder if i["type"] == "customer.profiled"])
+    assert all(i["type"] == "customer.profiled" or i["payload"]["product"] in brasil.STAYS_CANONICAL for i in remainder)
+    assert len([i for i in canonical if i["type"] == "customer.profiled"]) == len(
+        [i for i in remainder if i["type"] == "customer.profiled"]
+    )
 
 
 def test_the_cpf_travels_only_in_the_header(bank) -> None:  # type: ignore[no-untyped-def]
@@ -150,14 +163,25 @@ def test_every_resource_is_one_ingest_serves_with_the_headers_it_needs(bank) -> 
             assert ("X-Account-Id" in request.headers) == (resource in mapper.NEEDS_PARENT)
             assert request.headers["X-Institution"]
     R = mapper.Resource
-    assert seen == {R.ACCOUNTS, R.BALANCES, R.ACCOUNT_TRANSACTIONS, R.CREDIT_CARD_ACCOUNTS,
-                    R.CREDIT_CARD_TRANSACTIONS, R.LOANS, R.FINANCINGS, R.INVESTMENTS}
+    assert seen == {
+        R.ACCOUNTS,
+        R.BALANCES,
+        R.ACCOUNT_TRANSACTIONS,
+        R.CREDIT_CARD_ACCOUNTS,
+        R.CREDIT_CARD_TRANSACTIONS,
+        R.LOANS,
+        R.FINANCINGS,
+        R.INVESTMENTS,
+    }
 
 
 def test_pages_carry_links_and_meta_like_the_standard(bank) -> None:  # type: ignore[no-untyped-def]
     items = bank.customer_events(22)  # the busiest statement of this bank
-    whole = {(r.resource, r.headers.get("X-Account-Id")): r.document["data"]
-             for r in brasil.brasil_requests(items, page_size=1000) if isinstance(r.document["data"], list)}
+    whole = {
+        (r.resource, r.headers.get("X-Account-Id")): r.document["data"]
+        for r in brasil.brasil_requests(items, page_size=1000)
+        if isinstance(r.document["data"], list)
+    }
     paged: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
     multi = 0
     for r in brasil.brasil_requests(items, page_size=3):

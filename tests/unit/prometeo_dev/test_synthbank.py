@@ -3,9 +3,8 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from prometeo.contracts import Channel, payload_model
+from prometeo.contracts import Channel, ProductCode, payload_model
 from prometeo.identity import normalise_identifier
-from prometeo.contracts import ProductCode
 from prometeo_dev.synthbank import CHUNK, PRODUCTS, generate_bank
 
 AS_OF = datetime(2025, 6, 1, tzinfo=UTC)
@@ -46,8 +45,13 @@ def test_customer_ids_are_distinct_valid_cpfs(bank) -> None:  # type: ignore[no-
 
 def test_every_item_has_the_ingest_shape_and_a_valid_payload(bank) -> None:  # type: ignore[no-untyped-def]
     items = bank.event_items()
-    assert {i["type"] for i in items} >= {"customer.profiled", "account.opened", "balance.snapshot",
-                                          "transaction.booked", "product.held"}
+    assert {i["type"] for i in items} >= {
+        "customer.profiled",
+        "account.opened",
+        "balance.snapshot",
+        "transaction.booked",
+        "product.held",
+    }
     for item in items:
         assert set(item) == {"customer_id", "source_event_id", "type", "version", "occurred_at", "source", "payload"}
         assert item["source"] == "synthbank" and item["version"] == 1
@@ -150,9 +154,11 @@ def test_both_periods_follow_one_rule(large) -> None:  # type: ignore[no-untyped
     # period holds on the later one.
     later, earlier = np.nanmean(large.labels, axis=0), np.nanmean(large.earlier_labels, axis=0)
     np.testing.assert_allclose(earlier, later, atol=0.01)
-    np.testing.assert_allclose(np.nanmean(np.where(large.held_here, np.nan, large.earlier_propensity), axis=0),
-                               np.nanmean(np.where(large.held_here, np.nan, large.oracle_propensity), axis=0),
-                               atol=0.005)
+    np.testing.assert_allclose(
+        np.nanmean(np.where(large.held_here, np.nan, large.earlier_propensity), axis=0),
+        np.nanmean(np.where(large.held_here, np.nan, large.oracle_propensity), axis=0),
+        atol=0.005,
+    )
     now, before = large.oracle_auc(), large.oracle_auc(earlier=True)
     assert set(now) == set(before)
     assert all(abs(now[p] - before[p]) < 0.025 for p in now), (now, before)

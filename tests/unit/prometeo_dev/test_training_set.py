@@ -36,11 +36,27 @@ def test_an_event_after_as_of_changes_nothing(bank) -> None:  # type: ignore[no-
     before = feature_row(items, AS_OF)
     later = (AS_OF + timedelta(hours=1)).isoformat()
     late = [
-        {**items[0], "source_event_id": "late-txn", "type": "transaction.booked", "occurred_at": later,
-         "payload": {"account_id": "acc-0-chk", "transaction_id": "late", "direction": "debit",
-                     "amount": "9999.00", "booked_at": later, "mcc": "4511"}},
-        {**items[0], "source_event_id": "late-held", "type": "product.held", "occurred_at": later,
-         "payload": {"product": "mortgage", "at_other_institution": True}},
+        {
+            **items[0],
+            "source_event_id": "late-txn",
+            "type": "transaction.booked",
+            "occurred_at": later,
+            "payload": {
+                "account_id": "acc-0-chk",
+                "transaction_id": "late",
+                "direction": "debit",
+                "amount": "9999.00",
+                "booked_at": later,
+                "mcc": "4511",
+            },
+        },
+        {
+            **items[0],
+            "source_event_id": "late-held",
+            "type": "product.held",
+            "occurred_at": later,
+            "payload": {"product": "mortgage", "at_other_institution": True},
+        },
     ]
     assert feature_row(items + late, AS_OF) == before
     # ...and the same events do count once as_of has passed them.
@@ -71,8 +87,9 @@ def test_time_split_trains_on_the_earlier_snapshot_and_evaluates_on_the_later(ba
     np.testing.assert_array_equal(later[labels].to_numpy(), bank.labels)
     # Tenure is counted at the snapshot: one horizon less on the earlier one.
     assert (later["tenure_days"] - earlier["tenure_days"]).max() <= bank.horizon_days
-    pd.testing.assert_frame_equal(earlier, build_training_frame(bank, bank.earlier_as_of).assign(
-        **{c: earlier[c] for c in labels}))
+    pd.testing.assert_frame_equal(
+        earlier, build_training_frame(bank, bank.earlier_as_of).assign(**{c: earlier[c] for c in labels})
+    )
 
 
 def test_each_snapshot_sees_the_life_events_up_to_it_and_none_after() -> None:

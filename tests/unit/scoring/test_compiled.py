@@ -28,7 +28,7 @@ def test_small_and_large_batches_match_predict_proba(fitted) -> None:  # type: i
     x, estimators = fitted
     model = CompiledPropensity(list(estimators), estimators)
     expected = np.column_stack([e.predict_proba(x)[:, 1] for e in estimators.values()])
-    small = np.vstack([model.predict(x[i:i + 30]) for i in range(0, len(x), 30)])
+    small = np.vstack([model.predict(x[i : i + 30]) for i in range(0, len(x), 30)])
     assert len(x) > SMALL_BATCH  # so the whole-batch call takes the native path
     np.testing.assert_allclose(small, expected, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(model.predict(x), expected, rtol=1e-9, atol=1e-12)
@@ -46,8 +46,10 @@ def test_a_large_frame_model_calibrated_on_a_held_back_share_compiles_too() -> N
     rng = np.random.default_rng(1)
     x = rng.normal(size=(LARGE_FRAME, 4))
     y = (rng.random(LARGE_FRAME) < 1 / (1 + np.exp(-(2 * x[:, 0] - x[:, 1] * x[:, 2])))).astype(float)
-    estimators = {"savings": fit_calibrated(boosted(0, LARGE_FRAME), x, y, seed=0),
-                  "credit_card": fit_calibrated(logistic(0), x, y, seed=0)}
+    estimators = {
+        "savings": fit_calibrated(boosted(0, LARGE_FRAME), x, y, seed=0),
+        "credit_card": fit_calibrated(logistic(0), x, y, seed=0),
+    }
     model = CompiledPropensity(list(estimators), estimators)
     expected = np.column_stack([e.predict_proba(x[:200])[:, 1] for e in estimators.values()])
     np.testing.assert_allclose(model.predict(x[:200]), expected, rtol=1e-9, atol=1e-12)

@@ -7,10 +7,21 @@ from scoring.domain.reasons import SPECS, reasons_for
 from scoring.domain.scorer import ModelSpec, ScoringInput, score_batch
 from scoring.domain.vector import held_columns, input_row
 
-COLUMNS = ["balance_current", "balance_avg_30d", "balance_min_30d", "spend_travel_30d", "salary_30d",
-           "inflow_90d", *held_columns()]
-BASELINES = {c: 0.0 for c in COLUMNS} | {"balance_current": 1000.0, "balance_avg_30d": 1000.0,
-                                         "balance_min_30d": 1000.0, "spend_travel_30d": 0.0}
+COLUMNS = [
+    "balance_current",
+    "balance_avg_30d",
+    "balance_min_30d",
+    "spend_travel_30d",
+    "salary_30d",
+    "inflow_90d",
+    *held_columns(),
+]
+BASELINES = dict.fromkeys(COLUMNS, 0.0) | {
+    "balance_current": 1000.0,
+    "balance_avg_30d": 1000.0,
+    "balance_min_30d": 1000.0,
+    "spend_travel_30d": 0.0,
+}
 
 
 class FakePredictor:
@@ -22,18 +33,27 @@ class FakePredictor:
             return 1 / (1 + np.exp(-x))
 
         no_home_ins = 1 - frame["held_here_home_insurance"] - frame["held_elsewhere_home_insurance"]
-        return pd.DataFrame({
-            "credit_card": sig(-2 + frame["spend_travel_30d"] / 1000),
-            "savings": sig(-2 + frame["balance_current"] / 5000),
-            "home_insurance": sig(-2 + 2 * frame["held_elsewhere_mortgage"] * no_home_ins),
-        })
+        return pd.DataFrame(
+            {
+                "credit_card": sig(-2 + frame["spend_travel_30d"] / 1000),
+                "savings": sig(-2 + frame["balance_current"] / 5000),
+                "home_insurance": sig(-2 + 2 * frame["held_elsewhere_mortgage"] * no_home_ins),
+            }
+        )
 
 
 SPEC = ModelSpec(columns=COLUMNS, products=["credit_card", "savings", "home_insurance"], baselines=BASELINES)
 CUSTOMER = ScoringInput(
-    features={"balance_current": 14_000.0, "balance_avg_30d": 12_000.0, "balance_min_30d": 10_000.0,
-              "spend_travel_30d": 2_500.0, "salary_30d": 0.0, "inflow_90d": 0.0},
-    held_products=["credit_card"], held_elsewhere=["mortgage"],
+    features={
+        "balance_current": 14_000.0,
+        "balance_avg_30d": 12_000.0,
+        "balance_min_30d": 10_000.0,
+        "spend_travel_30d": 2_500.0,
+        "salary_30d": 0.0,
+        "inflow_90d": 0.0,
+    },
+    held_products=["credit_card"],
+    held_elsewhere=["mortgage"],
 )
 
 

@@ -11,8 +11,6 @@ import threading
 import time
 from collections.abc import Callable
 
-from prometeo.telemetry.metrics import CHANNEL_BREAKER_OPEN
-
 from campaigns.adapters.base import (
     ChannelAdapter,
     Delivery,
@@ -21,6 +19,7 @@ from campaigns.adapters.base import (
     TransientDeliveryError,
 )
 from campaigns.domain.circuit_breaker import BreakerState, CircuitBreaker
+from prometeo.telemetry.metrics import CHANNEL_BREAKER_OPEN
 
 
 class CircuitOpenError(TransientDeliveryError):

@@ -79,17 +79,30 @@ class HttpEndpointAdapter(ChannelAdapter):
 
     peer: ClassVar[str]
 
-    def __init__(self, config: HttpEndpointConfig, client: httpx.Client | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        config: HttpEndpointConfig,
+        client: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._config = config
         self._client = client or client_for(config)
         self._sleep = sleep
 
     def _post(self, body: dict[str, Any], key: str) -> httpx.Response:
         c = self._config
-        return post_with_retries(self._client, c.url, body, key, timeout_s=c.timeout_s, max_attempts=c.max_attempts,
-                                 backoff_s=c.backoff_s, backoff_max_s=c.backoff_max_s, sleep=self._sleep,
-                                 who=self.peer)
+        return post_with_retries(
+            self._client,
+            c.url,
+            body,
+            key,
+            timeout_s=c.timeout_s,
+            max_attempts=c.max_attempts,
+            backoff_s=c.backoff_s,
+            backoff_max_s=c.backoff_max_s,
+            sleep=self._sleep,
+            who=self.peer,
+        )
 
     def health(self) -> tuple[bool, str]:
         if not self._config.health_url:

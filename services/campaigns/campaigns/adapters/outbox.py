@@ -1,6 +1,6 @@
 """Outbox adapter (the default): the delivery is recorded in Redis for a channel worker to pick up.
 
-  campaigns:customer:{ck}:outbox  list  delivery JSON, newest first, trimmed to max_entries; erased with the customer
+campaigns:customer:{ck}:outbox  list  delivery JSON, newest first, trimmed to max_entries; erased with the customer
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ from dataclasses import asdict
 import redis
 from pydantic import BaseModel
 
-from prometeo import keys
-
 from campaigns.adapters.base import ChannelAdapter, Delivery, DeliveryReceipt, TransientDeliveryError
+from prometeo import keys
 
 
 class OutboxConfig(BaseModel):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import smtplib
-import socket
 import time
 from collections.abc import Callable
 from email.message import EmailMessage
@@ -97,12 +96,11 @@ class SmtpAdapter(ChannelAdapter):
                 if all(code >= 500 for code in codes):
                     raise PermanentDeliveryError(f"SMTP refused the recipient: {codes}") from exc
                 last_error = f"SMTP recipients {codes}"
-            except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+            except (TimeoutError, smtplib.SMTPException, OSError) as exc:
                 last_error = f"{type(exc).__name__}: {exc}"
             if attempt < self._config.max_attempts:
                 self._sleep(backoff_delay(attempt, self._config.backoff_s, self._config.backoff_max_s))
-        raise TransientDeliveryError(
-            f"SMTP unavailable after {self._config.max_attempts} attempts: {last_error}")
+        raise TransientDeliveryError(f"SMTP unavailable after {self._config.max_attempts} attempts: {last_error}")
 
     def health(self) -> tuple[bool, str]:
         try:

@@ -7,14 +7,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from prometeo.contracts import utcnow
-from prometeo.web import Problem
-
 from campaigns.deps import SequencesDep
 from campaigns.domain.campaign import CampaignDefinition
 from campaigns.domain.sequence import SequenceState
 from campaigns.sequence_store import SequenceStore
 from campaigns.sequences import campaign_offer_id
+from prometeo.contracts import utcnow
+from prometeo.web import Problem
 
 router = APIRouter(prefix="/v1", tags=["campaigns"])
 
@@ -42,9 +41,14 @@ class SequenceStatePublic(SequenceState):
 def _public(store: SequenceStore, campaign: CampaignDefinition) -> CampaignPublic:
     enrolled = store.enrolled(campaign.campaign_id)
     paused = bool(store.paused([campaign.campaign_id]))
-    return CampaignPublic(**campaign.model_dump(), active=campaign.is_active(utcnow()) and not paused,
-                          paused=paused, enrolled=enrolled, budget_left=max(0, campaign.budget - enrolled),
-                          steps=store.step_counts(campaign.campaign_id))
+    return CampaignPublic(
+        **campaign.model_dump(),
+        active=campaign.is_active(utcnow()) and not paused,
+        paused=paused,
+        enrolled=enrolled,
+        budget_left=max(0, campaign.budget - enrolled),
+        steps=store.step_counts(campaign.campaign_id),
+    )
 
 
 def _existing(store: SequenceStore, campaign_id: str) -> CampaignDefinition:
@@ -58,8 +62,11 @@ def _existing(store: SequenceStore, campaign_id: str) -> CampaignDefinition:
 def create_campaign(body: CampaignCreate, store: SequencesDep) -> CampaignPublic:
     campaign = CampaignDefinition.model_validate(body.model_dump())
     if not store.create(campaign):
-        raise Problem(409, "Campaign exists", f"campaign {campaign.campaign_id} already exists; "
-                                              "definitions are immutable, create a new one")
+        raise Problem(
+            409,
+            "Campaign exists",
+            f"campaign {campaign.campaign_id} already exists; definitions are immutable, create a new one",
+        )
     return _public(store, campaign)
 
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from prometeo.contracts.events import OutcomeKind
-
-from prometeo.contracts import utcnow
-
 from campaigns.deps import SequencesDep, SettingsDep, StoreDep
 from campaigns.domain.experiment import two_proportion_ztest
 from campaigns.domain.kpis import OFFERS, outcome_counter, rate
+from prometeo.contracts import utcnow
+from prometeo.contracts.events import OutcomeKind
 
 router = APIRouter(prefix="/v1", tags=["experiments"])
 
@@ -55,11 +53,18 @@ def get_experiment(
     test, control = _group(counters.get("test", {})), _group(counters.get("control", {}))
     lift = None
     if test.offers and control.offers:
-        result = two_proportion_ztest(min(test.conversions, test.offers), test.offers,
-                                      min(control.conversions, control.offers), control.offers)
-        lift = LiftPublic(absolute=result.absolute, relative=result.relative, ci95_low=result.ci_low,
-                          ci95_high=result.ci_high, z=result.z, p_value=result.p_value,
-                          significant=result.p_value < 0.05)
+        result = two_proportion_ztest(
+            min(test.conversions, test.offers), test.offers, min(control.conversions, control.offers), control.offers
+        )
+        lift = LiftPublic(
+            absolute=result.absolute,
+            relative=result.relative,
+            ci95_low=result.ci_low,
+            ci95_high=result.ci_high,
+            z=result.z,
+            p_value=result.p_value,
+            significant=result.p_value < 0.05,
+        )
     definition = sequences.definition(campaign_id)
     if definition is not None:
         active = definition.is_active(utcnow()) and not sequences.paused([campaign_id])
@@ -67,5 +72,6 @@ def get_experiment(
     else:
         active = campaign_id == settings.campaign_id
         share = settings.control_share if active else None
-    return ExperimentPublic(campaign_id=campaign_id, active=active, control_share=share,
-                            test=test, control=control, lift=lift)
+    return ExperimentPublic(
+        campaign_id=campaign_id, active=active, control_share=share, test=test, control=control, lift=lift
+    )

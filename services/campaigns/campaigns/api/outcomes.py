@@ -8,11 +8,10 @@ from fastapi import APIRouter
 from kafka.errors import KafkaError
 from pydantic import BaseModel, Field
 
+from campaigns.deps import ProducerDep, SettingsDep, StoreDep
 from prometeo.contracts import Channel, ProductCode, new_event, topics
 from prometeo.contracts.events import OutcomeKind, OutcomeRecordedV1
 from prometeo.web import Problem
-
-from campaigns.deps import ProducerDep, SettingsDep, StoreDep
 
 router = APIRouter(prefix="/v1", tags=["outcomes"])
 _HOLDOUT_OUTCOMES = frozenset({OutcomeKind.ACCEPTED, OutcomeKind.DECLINED})
@@ -33,15 +32,23 @@ class OutcomeAccepted(BaseModel):
 
 
 @router.post("/outcomes", status_code=202)
-def record_outcome(body: OutcomeCreate, store: StoreDep, producer: ProducerDep, settings: SettingsDep) -> OutcomeAccepted:
+def record_outcome(
+    body: OutcomeCreate, store: StoreDep, producer: ProducerDep, settings: SettingsDep
+) -> OutcomeAccepted:
     offer = store.get_offer(body.customer_key, body.offer_id)
     if offer is None:
         raise Problem(404, "Offer not found", "no offer with this id was recorded for this customer")
     if offer.product != body.product.value:
-        raise Problem(422, "Product mismatch", f"offer {body.offer_id} is for {offer.product}, not {body.product.value}")
+        raise Problem(
+            422, "Product mismatch", f"offer {body.offer_id} is for {offer.product}, not {body.product.value}"
+        )
     if offer.group == "control" and body.outcome not in _HOLDOUT_OUTCOMES:
-        raise Problem(422, "Offer held out", "a control-group offer was never sent: only accepted or declined "
-                                             "(uptake measured without contact) can be reported")
+        raise Problem(
+            422,
+            "Offer held out",
+            "a control-group offer was never sent: only accepted or declined "
+            "(uptake measured without contact) can be reported",
+        )
     payload = OutcomeRecordedV1(
         offer_id=body.offer_id,
         product=body.product,

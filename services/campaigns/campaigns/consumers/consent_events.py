@@ -1,10 +1,9 @@
 """consent-events.v1 → campaigns' own marketing-permission view (prometeo.permissions), which sequence
 steps check before they send: channels granted with a consent, explicit opt-ins and opt-outs."""
 
+from campaigns.store import CampaignStore
 from prometeo.contracts import Envelope, EventPayload
 from prometeo.permissions import MarketingPermissions
-
-from campaigns.store import CampaignStore
 
 
 class ConsentEventsHandler:

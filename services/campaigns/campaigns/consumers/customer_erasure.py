@@ -2,10 +2,9 @@
 
 import logging
 
+from campaigns.store import CampaignStore
 from prometeo.contracts import Envelope, EventPayload
 from prometeo.telemetry.metrics import ERASURES
-
-from campaigns.store import CampaignStore
 
 log = logging.getLogger(__name__)
 

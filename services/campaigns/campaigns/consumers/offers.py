@@ -12,16 +12,15 @@ import logging
 import time
 import uuid
 
-from prometeo.bus import EventProducer, RetryableError
-from prometeo.contracts import Channel, Envelope, EventPayload, new_event, topics, utcnow
-from prometeo.contracts.events import OfferDecidedV1, OutcomeKind, OutcomeRecordedV1, RankedOffer
-from prometeo.telemetry.metrics import DELIVERIES
-
 from campaigns.adapters.base import ChannelAdapter, Delivery, PermanentDeliveryError, TransientDeliveryError
 from campaigns.domain import kpis
 from campaigns.domain.experiment import assign
 from campaigns.schedule import Job, Schedule
 from campaigns.store import CampaignStore, OfferRecord, experiment_increments, kpi_key
+from prometeo.bus import EventProducer, RetryableError
+from prometeo.contracts import Channel, Envelope, EventPayload, new_event, topics, utcnow
+from prometeo.contracts.events import OfferDecidedV1, OutcomeKind, OutcomeRecordedV1, RankedOffer
+from prometeo.telemetry.metrics import DELIVERIES
 
 log = logging.getLogger(__name__)
 SOURCE = "campaigns"
@@ -53,12 +52,15 @@ class OffersHandler:
         self._park_s = park_s
 
     def __call__(self, envelope: Envelope, payload: EventPayload) -> None:
-        if not isinstance(payload, OfferDecidedV1) or self._store.erased_after(envelope.customer_key,
-                                                                                   envelope.occurred_at):
+        if not isinstance(payload, OfferDecidedV1) or self._store.erased_after(
+            envelope.customer_key, envelope.occurred_at
+        ):
             return
         totals = kpi_key("totals")
-        self._store.count_once(str(envelope.event_id), [(totals, kpis.DECISIONS, 1)]
-                               + ([] if payload.offers else [(totals, kpis.NO_ACTION, 1)]))
+        self._store.count_once(
+            str(envelope.event_id),
+            [(totals, kpis.DECISIONS, 1)] + ([] if payload.offers else [(totals, kpis.NO_ACTION, 1)]),
+        )
         for offer in payload.offers:
             record = self._record(envelope, payload, offer)
             if record.status == "recorded":
@@ -92,8 +94,7 @@ class OffersHandler:
         counter = kpis.HOLDOUT if record.group == "control" else kpis.OFFERS
         self._store.count_once(
             f"{offer.offer_id}.recorded",
-            record.kpi_increments(counter)
-            + experiment_increments(record.campaign_id, record.group, kpis.OFFERS),
+            record.kpi_increments(counter) + experiment_increments(record.campaign_id, record.group, kpis.OFFERS),
         )
         return record
 
@@ -101,8 +102,9 @@ class OffersHandler:
         if self._schedule is None:
             raise RetryableError(str(exc)) from exc
         # Scheduled before the status changes: a crash in between leaves a job, never a lost offer.
-        self._schedule.add(Job(kind="deliver", customer_key=record.customer_key, offer_id=record.offer_id),
-                           time.time() + self._park_s)
+        self._schedule.add(
+            Job(kind="deliver", customer_key=record.customer_key, offer_id=record.offer_id), time.time() + self._park_s
+        )
         self._store.save_offer(record.model_copy(update={"status": "parked"}))
         DELIVERIES.labels(self._adapter.name, "parked").inc()
         log.warning("delivery parked for retry", extra={"offer_id": record.offer_id, "error": str(exc)[:300]})
@@ -118,8 +120,12 @@ class OffersHandler:
         """Send, publish `delivered`, mark delivered; a permanent refusal marks the offer failed.
         Raises TransientDeliveryError when the channel is unavailable."""
         delivery = Delivery(
-            offer_id=record.offer_id, decision_id=record.decision_id, customer_key=record.customer_key,
-            product=record.product, channel=record.channel, reason_codes=tuple(record.reason_codes),
+            offer_id=record.offer_id,
+            decision_id=record.decision_id,
+            customer_key=record.customer_key,
+            product=record.product,
+            channel=record.channel,
+            reason_codes=tuple(record.reason_codes),
         )
         adapter = self._adapter.name
         try:
@@ -127,22 +133,28 @@ class OffersHandler:
         except PermanentDeliveryError as exc:
             DELIVERIES.labels(adapter, "failed").inc()
             log.warning("delivery refused", extra={"offer_id": record.offer_id, "error": str(exc)})
-            self._store.count_once(f"{record.offer_id}.failed",
-                                   record.kpi_increments(kpis.FAILED))
+            self._store.count_once(f"{record.offer_id}.failed", record.kpi_increments(kpis.FAILED))
             self._store.save_offer(record.model_copy(update={"status": "failed", "adapter": adapter}))
             return
         except TransientDeliveryError:
             DELIVERIES.labels(adapter, "retry").inc()
             raise
         adapter = receipt.adapter
-        outcome = OutcomeRecordedV1(offer_id=record.offer_id, product=record.product,
-                                    outcome=OutcomeKind.DELIVERED, channel=record.channel)
-        event = new_event(outcome, customer_key=record.customer_key, source=SOURCE,
-                          event_id=delivered_event_id(record.offer_id))
+        outcome = OutcomeRecordedV1(
+            offer_id=record.offer_id, product=record.product, outcome=OutcomeKind.DELIVERED, channel=record.channel
+        )
+        event = new_event(
+            outcome, customer_key=record.customer_key, source=SOURCE, event_id=delivered_event_id(record.offer_id)
+        )
         self._producer.publish(topics.OUTCOMES, event).get(timeout=self._publish_timeout_s)
         advisor = record.channel == Channel.ADVISOR.value  # a call for an advisor to make
-        self._store.count_once(f"{record.offer_id}.delivered", record.kpi_increments(kpis.CONTACTS)
-                               + ([(kpi_key("totals"), kpis.ADVISOR_TASKS, 1)] if advisor else []))
-        self._store.save_offer(record.model_copy(update={"status": "delivered", "adapter": adapter,
-                                                         "delivered_at": utcnow(), "advisor_task": advisor}))
+        self._store.count_once(
+            f"{record.offer_id}.delivered",
+            record.kpi_increments(kpis.CONTACTS) + ([(kpi_key("totals"), kpis.ADVISOR_TASKS, 1)] if advisor else []),
+        )
+        self._store.save_offer(
+            record.model_copy(
+                update={"status": "delivered", "adapter": adapter, "delivered_at": utcnow(), "advisor_task": advisor}
+            )
+        )
         DELIVERIES.labels(adapter, "delivered").inc()

@@ -3,13 +3,12 @@ campaign sequence of the offer advances (branch or stop)."""
 
 from __future__ import annotations
 
-from prometeo.contracts import Channel, Envelope, EventPayload
-from prometeo.contracts.events import OutcomeKind, OutcomeRecordedV1
-from prometeo.telemetry.metrics import OUTCOMES_RECORDED
-
 from campaigns.domain import kpis
 from campaigns.sequences import SequenceRunner
 from campaigns.store import CampaignStore, experiment_increments, kpi_key, outcome_increments
+from prometeo.contracts import Channel, Envelope, EventPayload
+from prometeo.contracts.events import OutcomeKind, OutcomeRecordedV1
+from prometeo.telemetry.metrics import OUTCOMES_RECORDED
 
 
 class OutcomesHandler:
@@ -29,11 +28,14 @@ class OutcomesHandler:
             dimensions.update(segment=record.segment, campaign=record.campaign_id)
         increments = [] if held_out else outcome_increments(payload.outcome, payload.revenue, **dimensions)
         if record is not None:
-            increments += experiment_increments(record.campaign_id, record.group,
-                                                kpis.outcome_counter(payload.outcome))
+            increments += experiment_increments(record.campaign_id, record.group, kpis.outcome_counter(payload.outcome))
         applied = self._store.count_once(str(envelope.event_id), increments)
-        if (record is not None and record.advisor_task and payload.channel is Channel.ADVISOR
-                and payload.outcome is not OutcomeKind.DELIVERED):
+        if (
+            record is not None
+            and record.advisor_task
+            and payload.channel is Channel.ADVISOR
+            and payload.outcome is not OutcomeKind.DELIVERED
+        ):
             # Advisor adherence: the first outcome an advisor reports on a task they were given.
             self._store.count_once(f"{payload.offer_id}.advisor_acted", [(kpi_key("totals"), kpis.ADVISOR_ACTED, 1)])
         if applied:

@@ -4,11 +4,10 @@ the customer holds here (products-per-customer KPIs)."""
 
 from __future__ import annotations
 
-from prometeo.contracts import Envelope, EventPayload
-from prometeo.contracts.events import ScoresComputedV1
-
 from campaigns.sequences import SequenceRunner
 from campaigns.store import CampaignStore
+from prometeo.contracts import Envelope, EventPayload
+from prometeo.contracts.events import ScoresComputedV1
 
 
 class ScoresHandler:
@@ -17,8 +16,9 @@ class ScoresHandler:
         self._runner = runner
 
     def __call__(self, envelope: Envelope, payload: EventPayload) -> None:
-        if not isinstance(payload, ScoresComputedV1) or self._store.erased_after(envelope.customer_key,
-                                                                                     envelope.occurred_at):
+        if not isinstance(payload, ScoresComputedV1) or self._store.erased_after(
+            envelope.customer_key, envelope.occurred_at
+        ):
             return
         # Products per customer and multi-product customers (KPIs) follow the latest holdings seen.
         self._store.record_holdings(envelope.customer_key, len(payload.held_products))

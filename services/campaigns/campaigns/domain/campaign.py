@@ -41,8 +41,9 @@ class Condition(_Strict):
 
     def holds(self, features: dict[str, float], scores: dict[str, float], segments: dict[str, str]) -> bool:
         source, _, name = self.field.partition(".")
-        values: dict[str, float] | dict[str, str] = {"features": features, "scores": scores,
-                                                     "segment": segments}[source]
+        values: dict[str, float] | dict[str, str] = {"features": features, "scores": scores, "segment": segments}[
+            source
+        ]
         if name not in values:
             return False
         actual = values[name]
@@ -56,8 +57,12 @@ class Condition(_Strict):
             return actual != self.value
         if isinstance(actual, str) or isinstance(self.value, str):
             return False  # ordering applies to numbers only
-        return {"gt": actual > self.value, "gte": actual >= self.value,
-                "lt": actual < self.value, "lte": actual <= self.value}[self.op]
+        return {
+            "gt": actual > self.value,
+            "gte": actual >= self.value,
+            "lt": actual < self.value,
+            "lte": actual <= self.value,
+        }[self.op]
 
 
 class Target(_Strict):
@@ -104,12 +109,18 @@ class Sequence(_Strict):
 
 def default_sequence() -> Sequence:
     """E-mail; not opened in 3 days → SMS; clicked (either) → advisor task in the CRM; accepted/declined stop."""
-    return Sequence(steps=[
-        Step(id="email", channel=Channel.EMAIL, on={OutcomeKind.CLICKED: "advisor"},
-             timeout=Timeout(after_days=3, unless=[OutcomeKind.OPENED, OutcomeKind.CLICKED], goto="sms")),
-        Step(id="sms", channel=Channel.SMS, on={OutcomeKind.CLICKED: "advisor"}),
-        Step(id="advisor", action="crm_task"),
-    ])
+    return Sequence(
+        steps=[
+            Step(
+                id="email",
+                channel=Channel.EMAIL,
+                on={OutcomeKind.CLICKED: "advisor"},
+                timeout=Timeout(after_days=3, unless=[OutcomeKind.OPENED, OutcomeKind.CLICKED], goto="sms"),
+            ),
+            Step(id="sms", channel=Channel.SMS, on={OutcomeKind.CLICKED: "advisor"}),
+            Step(id="advisor", action="crm_task"),
+        ]
+    )
 
 
 class CampaignDefinition(_Strict):
@@ -140,8 +151,13 @@ class CampaignDefinition(_Strict):
         return self.starts_at <= now < self.ends_at
 
 
-def matches(campaign: CampaignDefinition, features: dict[str, float], scores: dict[str, float],
-            segments: dict[str, str], held: set[str]) -> bool:
+def matches(
+    campaign: CampaignDefinition,
+    features: dict[str, float],
+    scores: dict[str, float],
+    segments: dict[str, str],
+    held: set[str],
+) -> bool:
     """The customer is in the target and does not already hold the product (here or elsewhere)."""
     if campaign.product.value in held:
         return False

@@ -31,12 +31,12 @@ def assign(customer_key: str, campaign_id: str, control_share: float) -> Group:
 class Lift:
     test_rate: float
     control_rate: float
-    absolute: float                # test_rate - control_rate
-    relative: float | None         # absolute / control_rate; None when control converts at 0
-    ci_low: float                  # confidence interval of `absolute`
+    absolute: float  # test_rate - control_rate
+    relative: float | None  # absolute / control_rate; None when control converts at 0
+    ci_low: float  # confidence interval of `absolute`
     ci_high: float
     z: float
-    p_value: float                 # two-sided
+    p_value: float  # two-sided
     confidence: float
 
 

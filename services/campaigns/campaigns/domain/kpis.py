@@ -10,7 +10,12 @@ from prometeo.contracts.events import OutcomeKind
 
 # Counter names shared by the store (which increments them) and this module (which reads them).
 DECISIONS, NO_ACTION, OFFERS, CONTACTS, FAILED, HOLDOUT = (
-    "decisions", "no_action", "offers", "contacts", "delivery_failed", "holdout",
+    "decisions",
+    "no_action",
+    "offers",
+    "contacts",
+    "delivery_failed",
+    "holdout",
 )
 REVENUE_CENTS = "revenue_cents"
 # Advisor adherence: tasks given to advisors (advisor-channel offers, CRM tasks) and tasks acted on.

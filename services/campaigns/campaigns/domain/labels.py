@@ -13,9 +13,8 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
-from prometeo.contracts.events import OutcomeKind
-
 from campaigns.store import OfferRecord
+from prometeo.contracts.events import OutcomeKind
 
 _SENT = frozenset({"delivered"})
 
@@ -32,8 +31,9 @@ class LabelRow(BaseModel):
     accepted: int
 
 
-def label_rows(records: Iterable[OfferRecord], now: datetime, horizon: timedelta,
-               product: str | None = None) -> Iterator[LabelRow]:
+def label_rows(
+    records: Iterable[OfferRecord], now: datetime, horizon: timedelta, product: str | None = None
+) -> Iterator[LabelRow]:
     for record in records:
         if record.status not in _SENT or record.group == "control" or (product and record.product != product):
             continue
@@ -43,6 +43,12 @@ def label_rows(records: Iterable[OfferRecord], now: datetime, horizon: timedelta
             accepted = 0
         else:
             continue
-        yield LabelRow(customer_key=record.customer_key, label_time=record.decided_at, offer_id=record.offer_id,
-                       product=record.product, channel=record.channel, campaign_id=record.campaign_id,
-                       accepted=accepted)
+        yield LabelRow(
+            customer_key=record.customer_key,
+            label_time=record.decided_at,
+            offer_id=record.offer_id,
+            product=record.product,
+            channel=record.channel,
+            campaign_id=record.campaign_id,
+            accepted=accepted,
+        )

@@ -13,9 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from prometeo.contracts.events import OutcomeKind
-
 from campaigns.domain.campaign import STOP, Sequence
+from prometeo.contracts.events import OutcomeKind
 
 # held_out: the customer drew the campaign's control group and is sent nothing.
 Status = Literal["active", "completed", "stopped", "held_out"]
@@ -51,23 +50,36 @@ class ArmTimer:
 Action = RunStep | ArmTimer
 
 
-def start(sequence: Sequence, campaign_id: str, customer_key: str, offer_id: str,
-          now: datetime, timezone: str | None = None) -> tuple[SequenceState, list[Action]]:
+def start(
+    sequence: Sequence, campaign_id: str, customer_key: str, offer_id: str, now: datetime, timezone: str | None = None
+) -> tuple[SequenceState, list[Action]]:
     first = sequence.steps[0].id
-    state = SequenceState(campaign_id=campaign_id, customer_key=customer_key, offer_id=offer_id,
-                          step_id=first, step_no=0, entered_at=now, timezone=timezone)
+    state = SequenceState(
+        campaign_id=campaign_id,
+        customer_key=customer_key,
+        offer_id=offer_id,
+        step_id=first,
+        step_no=0,
+        entered_at=now,
+        timezone=timezone,
+    )
     return _enter(sequence, state, first, now)
 
 
-def held_out(sequence: Sequence, campaign_id: str, customer_key: str, offer_id: str,
-             now: datetime) -> SequenceState:
+def held_out(sequence: Sequence, campaign_id: str, customer_key: str, offer_id: str, now: datetime) -> SequenceState:
     """A control-group customer: enrolled (they count in the experiment) but never contacted."""
-    return SequenceState(campaign_id=campaign_id, customer_key=customer_key, offer_id=offer_id,
-                         step_id=sequence.steps[0].id, step_no=0, entered_at=now, status="held_out")
+    return SequenceState(
+        campaign_id=campaign_id,
+        customer_key=customer_key,
+        offer_id=offer_id,
+        step_id=sequence.steps[0].id,
+        step_no=0,
+        entered_at=now,
+        status="held_out",
+    )
 
 
-def skip(sequence: Sequence, state: SequenceState, step_no: int,
-         now: datetime) -> tuple[SequenceState, list[Action]]:
+def skip(sequence: Sequence, state: SequenceState, step_no: int, now: datetime) -> tuple[SequenceState, list[Action]]:
     """The step could not be sent (no permission for its channel): nothing can be opened or clicked,
     so its wait ends now — on to the timeout's step, or the end."""
     if state.status not in ("active", "completed") or step_no != state.step_no:
@@ -79,8 +91,9 @@ def skip(sequence: Sequence, state: SequenceState, step_no: int,
     return _enter(sequence, state.model_copy(update={"status": "active"}), timeout.goto, now)
 
 
-def on_outcome(sequence: Sequence, state: SequenceState, kind: OutcomeKind,
-               now: datetime) -> tuple[SequenceState, list[Action]]:
+def on_outcome(
+    sequence: Sequence, state: SequenceState, kind: OutcomeKind, now: datetime
+) -> tuple[SequenceState, list[Action]]:
     if state.status != "active":
         return state, []
     if kind in sequence.stop_on:
@@ -91,8 +104,9 @@ def on_outcome(sequence: Sequence, state: SequenceState, kind: OutcomeKind,
     return (state, []) if target is None else _enter(sequence, state, target, now)
 
 
-def on_timer(sequence: Sequence, state: SequenceState, step_no: int,
-             now: datetime) -> tuple[SequenceState, list[Action]]:
+def on_timer(
+    sequence: Sequence, state: SequenceState, step_no: int, now: datetime
+) -> tuple[SequenceState, list[Action]]:
     if state.status != "active" or step_no != state.step_no:
         return state, []  # the customer moved on, or the sequence ended
     timeout = sequence.step(state.step_id).timeout
@@ -101,18 +115,23 @@ def on_timer(sequence: Sequence, state: SequenceState, step_no: int,
     return _enter(sequence, state, timeout.goto, now)
 
 
-def _enter(sequence: Sequence, state: SequenceState, step_id: str,
-           now: datetime) -> tuple[SequenceState, list[Action]]:
+def _enter(sequence: Sequence, state: SequenceState, step_id: str, now: datetime) -> tuple[SequenceState, list[Action]]:
     if step_id == STOP:
         return state.model_copy(update={"status": "completed"}), []
     step = sequence.step(step_id)
     number = state.step_no + 1
     waits = bool(step.on or step.timeout)
-    state = state.model_copy(update={
-        "step_id": step_id, "step_no": number, "entered_at": now, "seen": [], "path": [*state.path, step_id],
-        # A step with nothing to wait for is the last one.
-        "status": "active" if waits else "completed",
-    })
+    state = state.model_copy(
+        update={
+            "step_id": step_id,
+            "step_no": number,
+            "entered_at": now,
+            "seen": [],
+            "path": [*state.path, step_id],
+            # A step with nothing to wait for is the last one.
+            "status": "active" if waits else "completed",
+        }
+    )
     actions: list[Action] = [RunStep(step_id, number)]
     if step.timeout:
         actions.append(ArmTimer(number, step.timeout.after_days))

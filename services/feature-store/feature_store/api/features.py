@@ -7,12 +7,11 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from prometeo.contracts import utcnow
-from prometeo.web import Problem
-
 from feature_store.deps import RepositoryDep
 from feature_store.domain.aggregation import CustomerState, compute_features, held_products, last_event_at
 from feature_store.domain.definitions import FEATURE_SET_VERSION, FEATURES
+from prometeo.contracts import utcnow
+from prometeo.web import Problem
 
 router = APIRouter(prefix="/v1", tags=["features"])
 
@@ -83,8 +82,11 @@ def get_features_batch(body: FeaturesBatchRequest, repository: RepositoryDep) ->
 def list_definitions() -> list[FeatureDefinitionPublic]:
     return [
         FeatureDefinitionPublic(
-            name=f.name, description=f.description, aggregation=f.aggregation,
-            window_days=f.window_days, sources=list(f.sources),
+            name=f.name,
+            description=f.description,
+            aggregation=f.aggregation,
+            window_days=f.window_days,
+            sources=list(f.sources),
         )
         for f in FEATURES
     ]

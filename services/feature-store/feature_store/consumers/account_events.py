@@ -6,12 +6,11 @@ at the end of the batch, before the offsets are committed.
 
 from __future__ import annotations
 
-from prometeo.contracts import Envelope, EventPayload
-from prometeo.telemetry.metrics import FEATURE_UPDATES
-
 from feature_store.domain.aggregation import Mutation, mutation_for
 from feature_store.publisher import FeaturesPublisher
 from feature_store.store import ApplyResult, FeatureRepository
+from prometeo.contracts import Envelope, EventPayload
+from prometeo.telemetry.metrics import FEATURE_UPDATES
 
 
 class AccountEventsHandler:

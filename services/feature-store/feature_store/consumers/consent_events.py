@@ -1,10 +1,9 @@
 """consent-events.v1 → a new consent lifts the refusal that followed an erasure."""
 
-from prometeo.contracts import Envelope, EventPayload
-from prometeo.contracts.events import ConsentGrantedV1
-
 from feature_store.consumers.account_events import AccountEventsHandler
 from feature_store.store import FeatureRepository
+from prometeo.contracts import Envelope, EventPayload
+from prometeo.contracts.events import ConsentGrantedV1
 
 
 class ConsentEventsHandler:

@@ -2,12 +2,11 @@
 
 import logging
 
-from prometeo.contracts import Envelope, EventPayload
-from prometeo.telemetry.metrics import ERASURES
-
 from feature_store.consumers.account_events import AccountEventsHandler
 from feature_store.publisher import FeaturesPublisher
 from feature_store.store import FeatureRepository
+from prometeo.contracts import Envelope, EventPayload
+from prometeo.telemetry.metrics import ERASURES
 
 log = logging.getLogger(__name__)
 

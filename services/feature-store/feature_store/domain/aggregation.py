@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from feature_store.domain.balances import ACCOUNT, CLOSED, daily_balances
+from feature_store.domain.definitions import FEATURE_NAMES, MAX_WINDOW_DAYS
+from feature_store.domain.mcc import CATEGORIES, HOUSING_MCCS, category_for
 from prometeo.contracts import EventPayload, InvalidEvent, ProductCode
 from prometeo.contracts.events import (
     AccountClosedV1,
@@ -23,10 +26,6 @@ from prometeo.contracts.events import (
     TransactionDeletedV1,
     TransactionUpdatedV1,
 )
-
-from feature_store.domain.definitions import FEATURE_NAMES, MAX_WINDOW_DAYS
-from feature_store.domain.balances import ACCOUNT, CLOSED, daily_balances
-from feature_store.domain.mcc import CATEGORIES, HOUSING_MCCS, category_for
 
 AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 ARCHETYPES = ("nascent", "experimenting", "emerging", "activated")
@@ -253,30 +252,32 @@ def compute_features(state: CustomerState, as_of: datetime) -> dict[str, float]:
     for window, sums in ((30, sums30), (90, sums90)):
         for category in CATEGORIES:
             features[f"spend_{category}_{window}d"] = sums.get(f"spend_{category}", 0.0) / 100
-    features.update({
-        "salary_monthly_avg_90d": sums90.get("salary", 0.0) / 3 / 100,
-        "salary_raise_pct": salary_raise,
-        "salary_detected": _flag(bool(salary_days)),
-        "card_utilisation_current": bal.card_utilisation_current,
-        "card_utilisation_avg_30d": bal.card_utilisation_avg_30d,
-        "card_months_near_limit_90d": float(bal.card_periods_near_limit),
-        "overdraft_days_30d": float(bal.overdraft_days_30d),
-        "overdraft_max_30d": bal.overdraft_max_30d,
-        "product_gaps_elsewhere": float(len(set(elsewhere) - set(here))),
-        "product_gaps_total": float(len(ProductCode) - len(set(here) & _PRODUCTS)),
-        "accounts_open": float(bal.accounts_open),
-        "txn_count_90d": sums90.get("count", 0.0),
-        "active_days_30d": float(active_days_30),
-        "days_since_last_credit": float((today - last_credit_day).days) if last_credit_day else 999.0,
-        "digital_archetype_index": float(ARCHETYPES.index(archetype)) if archetype in ARCHETYPES else 1.0,
-        "balance_growth_pct_90d": bal.growth_pct_90d,
-        "housing_payments_30d": sums30.get("housing", 0.0) / 100,
-        "life_salary_raise": _flag(salary_raise >= 10 and len(salary_days) >= 2),
-        "life_new_housing_payment": _flag(sums30.get("housing", 0.0) > 0 and before30("housing") == 0),
-        "life_travel_spike": _flag(travel30 >= max(100.0, 0.3 * monthly_inflow, 2 * before30("spend_travel"))),
-        "life_child_spend": _flag(child60 >= 50 and child60 >= 2 * child_before),
-        "life_idle_balance_growth": _flag(bal.growth_pct_90d >= 15 and bal.min_90d > 0),
-    })
+    features.update(
+        {
+            "salary_monthly_avg_90d": sums90.get("salary", 0.0) / 3 / 100,
+            "salary_raise_pct": salary_raise,
+            "salary_detected": _flag(bool(salary_days)),
+            "card_utilisation_current": bal.card_utilisation_current,
+            "card_utilisation_avg_30d": bal.card_utilisation_avg_30d,
+            "card_months_near_limit_90d": float(bal.card_periods_near_limit),
+            "overdraft_days_30d": float(bal.overdraft_days_30d),
+            "overdraft_max_30d": bal.overdraft_max_30d,
+            "product_gaps_elsewhere": float(len(set(elsewhere) - set(here))),
+            "product_gaps_total": float(len(ProductCode) - len(set(here) & _PRODUCTS)),
+            "accounts_open": float(bal.accounts_open),
+            "txn_count_90d": sums90.get("count", 0.0),
+            "active_days_30d": float(active_days_30),
+            "days_since_last_credit": float((today - last_credit_day).days) if last_credit_day else 999.0,
+            "digital_archetype_index": float(ARCHETYPES.index(archetype)) if archetype in ARCHETYPES else 1.0,
+            "balance_growth_pct_90d": bal.growth_pct_90d,
+            "housing_payments_30d": sums30.get("housing", 0.0) / 100,
+            "life_salary_raise": _flag(salary_raise >= 10 and len(salary_days) >= 2),
+            "life_new_housing_payment": _flag(sums30.get("housing", 0.0) > 0 and before30("housing") == 0),
+            "life_travel_spike": _flag(travel30 >= max(100.0, 0.3 * monthly_inflow, 2 * before30("spend_travel"))),
+            "life_child_spend": _flag(child60 >= 50 and child60 >= 2 * child_before),
+            "life_idle_balance_growth": _flag(bal.growth_pct_90d >= 15 and bal.min_90d > 0),
+        }
+    )
     assert tuple(features) == FEATURE_NAMES, "feature registry and computation disagree"
     return features
 

@@ -28,8 +28,12 @@ def _checked_key(body: DataSubjectRequest, settings: SettingsDep) -> str:
 
 @router.post("/export", response_class=Response)
 async def export(
-    body: DataSubjectRequest, principal: DataSubjectOfficer, purpose: PurposeDep, settings: SettingsDep,
-    upstreams: UpstreamsDep, audit: AuditDep,
+    body: DataSubjectRequest,
+    principal: DataSubjectOfficer,
+    purpose: PurposeDep,
+    settings: SettingsDep,
+    upstreams: UpstreamsDep,
+    audit: AuditDep,
 ) -> Response:
     customer_key = _checked_key(body, settings)
     upstream = await upstreams.call(Upstream.INGEST, "POST", "/v1/customers:export", json=body.model_dump())

@@ -7,11 +7,10 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from prometeo.web import Problem
-
 from gateway.deps import AuditDep, CustomerKeyDep, FeaturesReader, PurposeDep, UpstreamsDep
 from gateway.domain.audit import AuditedResource
 from gateway.upstream import Upstream
+from prometeo.web import Problem
 
 router = APIRouter(prefix="/v1/customers", tags=["features"])
 

@@ -8,15 +8,13 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 
-from prometeo.web import Problem
-
 from gateway.deps import IngestWriter, SettingsDep, UpstreamsDep
 from gateway.upstream import Upstream
+from prometeo.web import Problem
 
 router = APIRouter(prefix="/v1", tags=["ingest"])
 
 _RELAYED_REQUEST_HEADERS = ("content-type", "idempotency-key", "x-customer-id", "x-institution", "x-account-id")
-
 
 
 async def _relay(request: Request, upstreams: UpstreamsDep, settings: SettingsDep, path: str) -> Response:
@@ -38,9 +36,7 @@ async def _relay(request: Request, upstreams: UpstreamsDep, settings: SettingsDe
 
 
 @router.post("/consents", response_class=Response, responses={202: {"description": "Accepted by ingest"}})
-async def post_consents(
-    _: IngestWriter, request: Request, upstreams: UpstreamsDep, settings: SettingsDep
-) -> Response:
+async def post_consents(_: IngestWriter, request: Request, upstreams: UpstreamsDep, settings: SettingsDep) -> Response:
     return await _relay(request, upstreams, settings, "/v1/consents")
 
 

@@ -22,8 +22,13 @@ async def get_kpis(_: KpisReader, upstreams: UpstreamsDep) -> dict[str, Any]:
 
 @router.post("/campaigns", response_class=Response, status_code=201)
 async def create_campaign(_: CampaignManager, request: Request, upstreams: UpstreamsDep) -> Response:
-    upstream = await upstreams.call(Upstream.CAMPAIGNS, "POST", "/v1/campaigns", content=await request.body(),
-                                    headers={"content-type": request.headers.get("content-type", "application/json")})
+    upstream = await upstreams.call(
+        Upstream.CAMPAIGNS,
+        "POST",
+        "/v1/campaigns",
+        content=await request.body(),
+        headers={"content-type": request.headers.get("content-type", "application/json")},
+    )
     return Response(upstream.content, status_code=upstream.status_code, media_type="application/json")
 
 
@@ -39,8 +44,9 @@ async def get_campaign(campaign_id: str, _: CampaignManager, upstreams: Upstream
 
 
 @router.post("/campaigns/{campaign_id}/{action}")
-async def change_campaign(campaign_id: str, action: Literal["pause", "resume"], _: CampaignManager,
-                          upstreams: UpstreamsDep) -> Any:
+async def change_campaign(
+    campaign_id: str, action: Literal["pause", "resume"], _: CampaignManager, upstreams: UpstreamsDep
+) -> Any:
     """Pause (no enrolment, due steps held) or resume a campaign."""
     path = f"/v1/campaigns/{quote(campaign_id, safe='')}/{action}"
     return (await upstreams.call(Upstream.CAMPAIGNS, "POST", path)).json()

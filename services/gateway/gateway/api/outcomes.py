@@ -7,11 +7,10 @@ from decimal import Decimal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from prometeo.contracts import Channel, ProductCode
-from prometeo.contracts.events import OutcomeKind
-
 from gateway.deps import CustomerKeyDep, OutcomesWriter, UpstreamsDep
 from gateway.upstream import Upstream
+from prometeo.contracts import Channel, ProductCode
+from prometeo.contracts.events import OutcomeKind
 
 router = APIRouter(prefix="/v1/customers", tags=["outcomes"])
 

@@ -8,12 +8,11 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from prometeo.contracts import Objective
-from prometeo.web import Problem
-
 from gateway.deps import AuditDep, CustomerKeyDep, PurposeDep, RecommendationsReader, UpstreamsDep
 from gateway.domain.audit import AuditedResource
 from gateway.upstream import Upstream
+from prometeo.contracts import Objective
+from prometeo.web import Problem
 
 router = APIRouter(prefix="/v1/customers", tags=["recommendations"])
 
@@ -109,12 +108,17 @@ async def get_recommendations(
     upstreams: UpstreamsDep,
     audit: AuditDep,
     lang: Lang = Query("es", description="Language of the reason texts"),
-    objective: Objective | None = Query(None, description="Rank by this objective instead of the policy's: "
-                                        "expected_value (margin per contact) or conversion (acceptances per contact)"),
+    objective: Objective | None = Query(
+        None,
+        description="Rank by this objective instead of the policy's: "
+        "expected_value (margin per contact) or conversion (acceptances per contact)",
+    ),
 ) -> RecommendationsPublic:
     # A presentation, not a preview: the offers shown are recorded so their outcomes can be reported.
     response = await upstreams.call(
-        Upstream.NEXT_BEST_ACTION, "POST", f"/v1/nba/{customer_key}/presentations",
+        Upstream.NEXT_BEST_ACTION,
+        "POST",
+        f"/v1/nba/{customer_key}/presentations",
         params={"lang": lang, **({"objective": objective} if objective else {})},
     )
     try:

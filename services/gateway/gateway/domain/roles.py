@@ -28,9 +28,7 @@ class Permission(StrEnum):
 
 ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.ADVISOR: frozenset(
-        {Permission.READ_RECOMMENDATIONS, Permission.WRITE_OUTCOMES, Permission.READ_FEATURES}
-    ),
+    Role.ADVISOR: frozenset({Permission.READ_RECOMMENDATIONS, Permission.WRITE_OUTCOMES, Permission.READ_FEATURES}),
     # CRM systems act on recommendations but never see the raw feature vector.
     Role.CRM: frozenset({Permission.READ_RECOMMENDATIONS, Permission.WRITE_OUTCOMES}),
     # Marketing sees aggregates only, never one customer's data.

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from prometeo.contracts import utcnow
-
 from ingest_openfinance.api.body import json_body
 from ingest_openfinance.api.sources import ingest_document
 from ingest_openfinance.deps import IngestorDep, SettingsDep
 from ingest_openfinance.domain.mappers import belvo
 from ingest_openfinance.domain.results import BatchResultPublic
+from prometeo.contracts import utcnow
 
 router = APIRouter(prefix="/v1/webhooks", tags=["aggregators"])
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from prometeo.contracts import utcnow
-
 from ingest_openfinance.api.body import json_body
 from ingest_openfinance.api.sources import (
     AccountHeader,
@@ -23,13 +21,19 @@ from ingest_openfinance.deps import IngestorDep, SettingsDep
 from ingest_openfinance.domain.mappers import brasil
 from ingest_openfinance.domain.results import BatchResultPublic
 from ingest_openfinance.models import ConsentPublic
+from prometeo.contracts import utcnow
 
 router = APIRouter(prefix="/v1/openfinance/brasil", tags=["open-finance-brasil"])
 
 
 @router.post("/consents")
-async def register_consent(request: Request, ingestor: IngestorDep, settings: SettingsDep,
-                           institution: InstitutionHeader, customer_id: CustomerHeader = None) -> ConsentPublic:
+async def register_consent(
+    request: Request,
+    ingestor: IngestorDep,
+    settings: SettingsDep,
+    institution: InstitutionHeader,
+    customer_id: CustomerHeader = None,
+) -> ConsentPublic:
     """Body: `GET /consents/{consentId}` response. REJECTED + reason code maps to revoked / expired / rejected."""
     document = await json_body(request, settings.max_body_bytes)
     return await register_consent_document(
@@ -38,14 +42,22 @@ async def register_consent(request: Request, ingestor: IngestorDep, settings: Se
 
 
 @router.post("/{resource}")
-async def ingest_resource(resource: brasil.Resource, request: Request, ingestor: IngestorDep,
-                          settings: SettingsDep, institution: InstitutionHeader,
-                          customer_id: CustomerHeader = None, account_id: AccountHeader = None) -> BatchResultPublic:
+async def ingest_resource(
+    resource: brasil.Resource,
+    request: Request,
+    ingestor: IngestorDep,
+    settings: SettingsDep,
+    institution: InstitutionHeader,
+    customer_id: CustomerHeader = None,
+    account_id: AccountHeader = None,
+) -> BatchResultPublic:
     """Body: the resource's GET response (`{data: [...], links, meta}`); answered per record of `data`."""
     document = await json_body(request, settings.max_body_bytes, decimals=True)
     now = utcnow()
     return await ingest_document(
-        lambda: brasil.map_resource(resource, document, customer_id=customer_id, institution=institution,
-                                    parent_id=account_id, now=now),
-        ingestor, settings,
+        lambda: brasil.map_resource(
+            resource, document, customer_id=customer_id, institution=institution, parent_id=account_id, now=now
+        ),
+        ingestor,
+        settings,
     )

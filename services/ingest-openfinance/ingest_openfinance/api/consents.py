@@ -5,10 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from fastapi.concurrency import run_in_threadpool
 
-from prometeo.web import Problem
-
 from ingest_openfinance.deps import IngestorDep
 from ingest_openfinance.models import ConsentCreate, ConsentPublic, ConsentStatusChange, ErasurePublic
+from prometeo.web import Problem
 
 router = APIRouter(prefix="/v1", tags=["consents"])
 

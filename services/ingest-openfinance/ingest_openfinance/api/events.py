@@ -5,12 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
-from prometeo.web import Problem
-
 from ingest_openfinance.api.body import json_body
 from ingest_openfinance.deps import IngestorDep, SettingsDep
 from ingest_openfinance.domain.results import BatchResultPublic
 from ingest_openfinance.ingestion import PublishFailed
+from prometeo.web import Problem
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
@@ -20,13 +19,21 @@ async def ingest_batch(request: Request, ingestor: IngestorDep, settings: Settin
     body = await json_body(request, settings.max_body_bytes)
     items = body.get("events") if isinstance(body, dict) else None
     if not isinstance(items, list):
-        raise Problem(422, "Request validation failed", "body must be an object with an 'events' array",
-                      errors=[{"field": "events", "message": "required array"}])
+        raise Problem(
+            422,
+            "Request validation failed",
+            "body must be an object with an 'events' array",
+            errors=[{"field": "events", "message": "required array"}],
+        )
     if len(items) > settings.max_batch_items:
         raise Problem(413, "Batch too large", f"at most {settings.max_batch_items} events per batch")
     try:
         results = await run_in_threadpool(ingestor.ingest, items)
     except PublishFailed as exc:
-        raise Problem(503, "Broker unavailable", f"{exc}; retry the batch: accepted items answer 'duplicate'",
-                      headers={"Retry-After": "5"}) from exc
+        raise Problem(
+            503,
+            "Broker unavailable",
+            f"{exc}; retry the batch: accepted items answer 'duplicate'",
+            headers={"Retry-After": "5"},
+        ) from exc
     return BatchResultPublic.of(results)

@@ -5,13 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
-from prometeo.web import Problem
-
 from ingest_openfinance.api.body import json_body
 from ingest_openfinance.deps import MarketingDep, SettingsDep
 from ingest_openfinance.domain.results import BatchResultPublic
 from ingest_openfinance.marketing import MarketingBlocked
 from ingest_openfinance.models import MarketingPermissionCreate, MarketingPermissionPublic
+from prometeo.web import Problem
 
 router = APIRouter(prefix="/v1/marketing", tags=["marketing"])
 
@@ -21,15 +20,18 @@ async def set_permission(body: MarketingPermissionCreate, marketing: MarketingDe
     try:
         ck = await run_in_threadpool(marketing.set, body.customer_id, body.channel, body.permission)
     except MarketingBlocked as exc:
-        raise Problem(409, "Registered in a do-not-contact registry",
-                      f"channel {exc}: the opt-out came from a registry; it ends when the registry entry does") from exc
-    return MarketingPermissionPublic(customer_key=ck, channel=body.channel, permission=body.permission,
-                                     source="customer")
+        raise Problem(
+            409,
+            "Registered in a do-not-contact registry",
+            f"channel {exc}: the opt-out came from a registry; it ends when the registry entry does",
+        ) from exc
+    return MarketingPermissionPublic(
+        customer_key=ck, channel=body.channel, permission=body.permission, source="customer"
+    )
 
 
 @router.post("/do-not-contact:import")
-async def import_do_not_contact(request: Request, marketing: MarketingDep,
-                                settings: SettingsDep) -> BatchResultPublic:
+async def import_do_not_contact(request: Request, marketing: MarketingDep, settings: SettingsDep) -> BatchResultPublic:
     """Body `{registry, entries: [{customer_id, channels?}]}`; answered per entry (accepted, duplicate, invalid)."""
     body = await json_body(request, settings.max_body_bytes)
     registry = body.get("registry") if isinstance(body, dict) else None

@@ -9,13 +9,12 @@ from typing import Annotated
 from fastapi import Header
 from fastapi.concurrency import run_in_threadpool
 
-from prometeo.web import Problem
-
 from ingest_openfinance.domain.mappers.common import DocumentError, Mapped
 from ingest_openfinance.domain.results import BatchResultPublic
 from ingest_openfinance.ingestion import ConsentUpsert, Ingestor, PublishFailed
 from ingest_openfinance.models import ConsentPublic
 from ingest_openfinance.settings import Settings
+from prometeo.web import Problem
 
 # Identifiers travel in headers, not the URL, so they stay out of access logs.
 CustomerHeader = Annotated[str | None, Header(alias="x-customer-id", max_length=64)]
@@ -36,8 +35,9 @@ async def register_consent_document(map_consent: Callable[[], ConsentUpsert], in
     return ConsentPublic(customer_key=ck, consent_id=upsert.consent_id, status=status, erasure_requested=erased)
 
 
-async def ingest_document(map_document: Callable[[], Mapped], ingestor: Ingestor,
-                          settings: Settings) -> BatchResultPublic:
+async def ingest_document(
+    map_document: Callable[[], Mapped], ingestor: Ingestor, settings: Settings
+) -> BatchResultPublic:
     try:
         mapped = map_document()
     except DocumentError as exc:
@@ -47,6 +47,10 @@ async def ingest_document(map_document: Callable[[], Mapped], ingestor: Ingestor
     try:
         results = await run_in_threadpool(ingestor.ingest_mapped, mapped.items)
     except PublishFailed as exc:
-        raise Problem(503, "Broker unavailable", f"{exc}; retry: accepted records answer 'duplicate'",
-                      headers={"Retry-After": "5"}) from exc
+        raise Problem(
+            503,
+            "Broker unavailable",
+            f"{exc}; retry: accepted records answer 'duplicate'",
+            headers={"Retry-After": "5"},
+        ) from exc
     return BatchResultPublic.of(results)

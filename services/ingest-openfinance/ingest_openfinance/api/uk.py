@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from prometeo.contracts import utcnow
-
 from ingest_openfinance.api.body import json_body
 from ingest_openfinance.api.sources import (
     CustomerHeader,
@@ -18,13 +16,19 @@ from ingest_openfinance.deps import IngestorDep, SettingsDep
 from ingest_openfinance.domain.mappers import uk
 from ingest_openfinance.domain.results import BatchResultPublic
 from ingest_openfinance.models import ConsentPublic
+from prometeo.contracts import utcnow
 
 router = APIRouter(prefix="/v1/openbanking/uk", tags=["open-banking-uk"])
 
 
 @router.post("/account-access-consents")
-async def register_consent(request: Request, ingestor: IngestorDep, settings: SettingsDep,
-                           institution: InstitutionHeader, customer_id: CustomerHeader = None) -> ConsentPublic:
+async def register_consent(
+    request: Request,
+    ingestor: IngestorDep,
+    settings: SettingsDep,
+    institution: InstitutionHeader,
+    customer_id: CustomerHeader = None,
+) -> ConsentPublic:
     """Body: `GET /account-access-consents/{ConsentId}` response; v3.1 Revoked and v4 EXPD/CANC end the consent."""
     document = await json_body(request, settings.max_body_bytes)
     return await register_consent_document(
@@ -33,11 +37,18 @@ async def register_consent(request: Request, ingestor: IngestorDep, settings: Se
 
 
 @router.post("/{resource}")
-async def ingest_resource(resource: uk.Resource, request: Request, ingestor: IngestorDep, settings: SettingsDep,
-                          institution: InstitutionHeader, customer_id: CustomerHeader = None) -> BatchResultPublic:
+async def ingest_resource(
+    resource: uk.Resource,
+    request: Request,
+    ingestor: IngestorDep,
+    settings: SettingsDep,
+    institution: InstitutionHeader,
+    customer_id: CustomerHeader = None,
+) -> BatchResultPublic:
     document = await json_body(request, settings.max_body_bytes, decimals=True)
     now = utcnow()
     return await ingest_document(
         lambda: uk.map_resource(resource, document, customer_id=customer_id, institution=institution, now=now),
-        ingestor, settings,
+        ingestor,
+        settings,
     )

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from prometeo.contracts import Envelope, EventPayload
-from prometeo.contracts.events import ConsentChangedV1, ConsentGrantedV1, ConsentStatus
-
 from ingest_openfinance.domain.consent import ConsentRecord
 from ingest_openfinance.store import ConsentStore
+from prometeo.contracts import Envelope, EventPayload
+from prometeo.contracts.events import ConsentChangedV1, ConsentGrantedV1, ConsentStatus
 
 
 class ConsentEventsHandler:
@@ -18,12 +17,19 @@ class ConsentEventsHandler:
         # Events from before the customer's erasure must not rebuild what it removed (checked atomically).
         when = envelope.occurred_at
         if isinstance(payload, ConsentGrantedV1):
-            self._store.put(ck, ConsentRecord(
-                consent_id=payload.consent_id, institution=payload.institution,
-                scopes=frozenset(payload.scopes), purposes=frozenset(payload.purposes),
-                status=ConsentStatus.AUTHORISED, expires_at=payload.expires_at,
-                marketing_channels=tuple(payload.marketing_channels),
-            ), occurred_at=when)
+            self._store.put(
+                ck,
+                ConsentRecord(
+                    consent_id=payload.consent_id,
+                    institution=payload.institution,
+                    scopes=frozenset(payload.scopes),
+                    purposes=frozenset(payload.purposes),
+                    status=ConsentStatus.AUTHORISED,
+                    expires_at=payload.expires_at,
+                    marketing_channels=tuple(payload.marketing_channels),
+                ),
+                occurred_at=when,
+            )
         elif isinstance(payload, ConsentChangedV1):
             current = next((c for c in self._store.for_customers([ck])[ck] if c.consent_id == payload.consent_id), None)
             if current is not None and current.status != payload.status:

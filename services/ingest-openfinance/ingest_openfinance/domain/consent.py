@@ -8,8 +8,8 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from prometeo.contracts import ProductCode
-from prometeo.contracts.events import ConsentStatus, DataScope, ProductHeldV1, Purpose
 from prometeo.contracts.envelope import EventPayload
+from prometeo.contracts.events import ConsentStatus, DataScope, ProductHeldV1, Purpose
 
 ENDED_STATUSES = frozenset({ConsentStatus.REJECTED, ConsentStatus.REVOKED, ConsentStatus.EXPIRED})
 
@@ -64,9 +64,7 @@ def required_scope(event_type: str, payload: EventPayload) -> DataScope:
     return _SCOPE_BY_TYPE.get(event_type, DataScope.CUSTOMERS)
 
 
-def gate(
-    consents: list[ConsentRecord], event_type: str, payload: EventPayload, now: datetime
-) -> Refusal | None:
+def gate(consents: list[ConsentRecord], event_type: str, payload: EventPayload, now: datetime) -> Refusal | None:
     """None when some consent allows the event; otherwise the most specific reason it is refused."""
     if not consents:
         return Refusal.NO_CONSENT
@@ -84,6 +82,10 @@ def gate(
         else:
             return None
     # The reason nearest to success is the most useful to the caller.
-    order = [Refusal.SCOPE_NOT_GRANTED, Refusal.PURPOSE_NOT_GRANTED, Refusal.CONSENT_EXPIRED,
-             Refusal.CONSENT_NOT_AUTHORISED]
+    order = [
+        Refusal.SCOPE_NOT_GRANTED,
+        Refusal.PURPOSE_NOT_GRANTED,
+        Refusal.CONSENT_EXPIRED,
+        Refusal.CONSENT_NOT_AUTHORISED,
+    ]
     return next(r for r in order if r in reasons)

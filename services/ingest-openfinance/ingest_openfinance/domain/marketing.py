@@ -24,11 +24,18 @@ class MarketingRecord(BaseModel):
 
 
 def opt_in_blocked(current: MarketingRecord | None) -> bool:
-    return (current is not None and current.permission is MarketingPermission.OPTED_OUT
-            and current.source == "do_not_contact_registry")
+    return (
+        current is not None
+        and current.permission is MarketingPermission.OPTED_OUT
+        and current.source == "do_not_contact_registry"
+    )
 
 
 def registry_opt_out_is_new(current: MarketingRecord | None, registry: str) -> bool:
     """Re-importing the same registry is idempotent: an entry already opted out by it is a duplicate."""
-    return not (current is not None and current.permission is MarketingPermission.OPTED_OUT
-                and current.source == "do_not_contact_registry" and current.registry == registry)
+    return not (
+        current is not None
+        and current.permission is MarketingPermission.OPTED_OUT
+        and current.source == "do_not_contact_registry"
+        and current.registry == registry
+    )

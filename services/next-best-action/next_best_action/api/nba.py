@@ -17,14 +17,13 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from prometeo.contracts import Objective, new_event, topics, utcnow
-from prometeo.web import Problem
-
 from next_best_action.consumers.scores import SOURCE, offer_decided
 from next_best_action.deps import PolicySourceDep, ProducerDep, StoreDep
 from next_best_action.domain.decision import Decision, Offer, decide, volume_day
 from next_best_action.policy_source import PolicySource
 from next_best_action.store import NbaStore
+from prometeo.contracts import Objective, new_event, topics, utcnow
+from prometeo.web import Problem
 
 _PRESENTATIONS = uuid.UUID("0b6f2a8e-4f7c-4a51-9c3e-2d8a7e1f5c90")
 PUBLISH_TIMEOUT_S = 15.0
@@ -67,8 +66,10 @@ def _offer_public(offer: Offer, lang: Lang) -> OfferPublic:
         channel=offer.channel.value,
         propensity=offer.propensity,
         expected_value=offer.expected_value,
-        reasons=[ReasonPublic(code=r.code, text=r.text_es if lang == "es" else r.text_en, weight=r.weight)
-                 for r in offer.reasons],
+        reasons=[
+            ReasonPublic(code=r.code, text=r.text_es if lang == "es" else r.text_en, weight=r.weight)
+            for r in offer.reasons
+        ],
         rules_passed=list(offer.rules_passed),
     )
 
@@ -85,12 +86,16 @@ def decision_public(customer_key: str, decision: Decision, lang: Lang) -> Decisi
     )
 
 
-ObjectiveQuery = Query(None, description="Rank by this objective instead of the policy's "
-                               "(expected_value: margin per contact; conversion: acceptances per contact)")
+ObjectiveQuery = Query(
+    None,
+    description="Rank by this objective instead of the policy's "
+    "(expected_value: margin per contact; conversion: acceptances per contact)",
+)
 
 
-def _inbound_decision(customer_key: str, store: NbaStore, policies: PolicySource, decision_id: str | None,
-                      objective: Objective | None) -> Decision:
+def _inbound_decision(
+    customer_key: str, store: NbaStore, policies: PolicySource, decision_id: str | None, objective: Objective | None
+) -> Decision:
     latest = store.latest_scores_at(customer_key)
     if latest is None:
         raise Problem(404, "Customer not found", "no scores are known for this customer")
@@ -116,7 +121,10 @@ def _inbound_decision(customer_key: str, store: NbaStore, policies: PolicySource
 
 @router.get("/nba/{customer_key}")
 def next_best_action(
-    customer_key: str, store: StoreDep, policies: PolicySourceDep, lang: Lang = Query("es"),
+    customer_key: str,
+    store: StoreDep,
+    policies: PolicySourceDep,
+    lang: Lang = Query("es"),
     objective: Objective | None = ObjectiveQuery,
 ) -> DecisionPublic:
     decision = _inbound_decision(customer_key, store, policies, "dc_" + uuid.uuid4().hex, objective)
@@ -125,12 +133,20 @@ def next_best_action(
 
 @router.post("/nba/{customer_key}/presentations")
 def present_next_best_action(
-    customer_key: str, store: StoreDep, policies: PolicySourceDep, producer: ProducerDep,
-    lang: Lang = Query("es"), objective: Objective | None = ObjectiveQuery,
+    customer_key: str,
+    store: StoreDep,
+    policies: PolicySourceDep,
+    producer: ProducerDep,
+    lang: Lang = Query("es"),
+    objective: Objective | None = ObjectiveQuery,
 ) -> DecisionPublic:
     decision = _inbound_decision(customer_key, store, policies, None, objective)
     if decision.offers:
-        event = new_event(offer_decided(decision), customer_key=customer_key, source=SOURCE,
-                          event_id=uuid.uuid5(_PRESENTATIONS, decision.decision_id))
+        event = new_event(
+            offer_decided(decision),
+            customer_key=customer_key,
+            source=SOURCE,
+            event_id=uuid.uuid5(_PRESENTATIONS, decision.decision_id),
+        )
         producer.publish(topics.OFFERS, event).get(timeout=PUBLISH_TIMEOUT_S)
     return decision_public(customer_key, decision, lang)

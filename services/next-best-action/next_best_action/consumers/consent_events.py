@@ -1,10 +1,9 @@
 """consent-events.v1 → the marketing-permission view (prometeo.permissions): channels granted with a
 consent (dropped when it ends) and explicit per-channel opt-ins and opt-outs, which win."""
 
+from next_best_action.store import NbaStore
 from prometeo.contracts import Envelope, EventPayload
 from prometeo.contracts.events import ConsentGrantedV1
-
-from next_best_action.store import NbaStore
 
 
 class ConsentEventsHandler:

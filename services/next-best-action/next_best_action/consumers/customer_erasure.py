@@ -2,10 +2,9 @@
 
 import logging
 
+from next_best_action.store import NbaStore
 from prometeo.contracts import Envelope, EventPayload
 from prometeo.telemetry.metrics import ERASURES
-
-from next_best_action.store import NbaStore
 
 log = logging.getLogger(__name__)
 

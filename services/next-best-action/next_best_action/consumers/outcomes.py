@@ -1,10 +1,9 @@
 """outcomes.v1 → a decline starts the product's cooldown; an acceptance makes the product held; a
 delivery (e.g. a campaign sequence's e-mail or SMS) is a contact for the weekly cap and repeat rule."""
 
+from next_best_action.store import NbaStore
 from prometeo.contracts import Envelope, EventPayload
 from prometeo.contracts.events import OutcomeKind, OutcomeRecordedV1
-
-from next_best_action.store import NbaStore
 
 
 class OutcomesHandler:

@@ -9,14 +9,13 @@ from __future__ import annotations
 import logging
 import uuid
 
+from next_best_action.domain.decision import Decision, decide, volume_day
+from next_best_action.policy_source import PolicySource
+from next_best_action.store import NbaStore
 from prometeo.bus import EventProducer
 from prometeo.contracts import Envelope, EventPayload, new_event, topics, utcnow
 from prometeo.contracts.events import OfferDecidedV1, ScoresComputedV1
 from prometeo.telemetry.metrics import OFFERS_DECIDED
-
-from next_best_action.domain.decision import Decision, decide, volume_day
-from next_best_action.policy_source import PolicySource
-from next_best_action.store import NbaStore
 
 log = logging.getLogger(__name__)
 SOURCE = "next-best-action"
@@ -32,8 +31,15 @@ def offer_decided(decision: Decision) -> OfferDecidedV1:
         decision_id=decision.decision_id,
         model_version=decision.model_version,
         offers=[
-            {"offer_id": o.offer_id, "product": o.product, "channel": o.channel, "propensity": o.propensity,
-             "expected_value": o.expected_value, "reasons": list(o.reasons), "rules_passed": list(o.rules_passed)}
+            {
+                "offer_id": o.offer_id,
+                "product": o.product,
+                "channel": o.channel,
+                "propensity": o.propensity,
+                "expected_value": o.expected_value,
+                "reasons": list(o.reasons),
+                "rules_passed": list(o.rules_passed),
+            }
             for o in decision.offers
         ],
         blocked=decision.blocked,
@@ -69,15 +75,26 @@ class ScoresHandler:
             mode="outbound",
             volume_today=self._store.volume(day),
         )
-        event = new_event(offer_decided(decision), customer_key=ck, source=SOURCE,
-                          event_id=uuid.uuid5(envelope.event_id, "offer-decided"))
+        event = new_event(
+            offer_decided(decision),
+            customer_key=ck,
+            source=SOURCE,
+            event_id=uuid.uuid5(envelope.event_id, "offer-decided"),
+        )
         # Wait for the broker before recording contacts: an unpublished offer is not a contact.
         self._producer.publish(topics.OFFERS, event).get(timeout=PUBLISH_TIMEOUT_S)
         self._store.record_contacts(ck, decision, day)
         self._store.mark(event_id)
         _count(decision)
-        log.info("decision published", extra={"customer_key": ck, "decision_id": decision.decision_id,
-                                              "offers": len(decision.offers), "blocked": len(decision.blocked)})
+        log.info(
+            "decision published",
+            extra={
+                "customer_key": ck,
+                "decision_id": decision.decision_id,
+                "offers": len(decision.offers),
+                "blocked": len(decision.blocked),
+            },
+        )
 
 
 def _count(decision: Decision) -> None:

@@ -13,11 +13,10 @@ from datetime import datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from prometeo.contracts import Channel, Objective, ProductCode
-from prometeo.contracts.events import ProductScore, ReasonCode, ScoresComputedV1
-
 from next_best_action.domain.policy import AGE_BANDS, ARCHETYPES, Policy
 from next_best_action.domain.rules import Rule
+from prometeo.contracts import Channel, Objective, ProductCode
+from prometeo.contracts.events import ProductScore, ReasonCode, ScoresComputedV1
 
 # outbound: we start the contact (stream path). inbound: the customer is already talking to us
 # (real-time API, e.g. an advisor's screen), so no marketing permission is needed to show an offer.
@@ -117,8 +116,10 @@ def decide(
         check(Rule.HELD_HERE, score.product not in held_here)
         check(Rule.HELD_ELSEWHERE, score.product not in held_elsewhere)
         if product_policy.min_age_band or product_policy.max_age_band:
-            check(Rule.AGE_BAND, _age_ok(scores.profile.get("age_band"), product_policy.min_age_band,
-                                         product_policy.max_age_band))
+            check(
+                Rule.AGE_BAND,
+                _age_ok(scores.profile.get("age_band"), product_policy.min_age_band, product_policy.max_age_band),
+            )
         if product_policy.credit:
             verdict = _credit_ok(scores.features, policy)
             if verdict is not None:  # None: no risk feature known, nothing to judge
@@ -132,11 +133,15 @@ def decide(
         if mode == "outbound":
             # Contact-frequency rules govern unsolicited contact, not a conversation the customer started.
             check(Rule.WEEKLY_CONTACT_CAP, contacts_this_week < cap)
-            check(Rule.REPEAT_OFFER, not history.offered_since(
-                score.product, now - timedelta(days=policy.contact.repeat_offer_days)))
+            check(
+                Rule.REPEAT_OFFER,
+                not history.offered_since(score.product, now - timedelta(days=policy.contact.repeat_offer_days)),
+            )
         declined_at = history.declines.get(score.product)
-        check(Rule.DECLINE_COOLDOWN, declined_at is None
-              or declined_at < now - timedelta(days=policy.contact.decline_cooldown_days))
+        check(
+            Rule.DECLINE_COOLDOWN,
+            declined_at is None or declined_at < now - timedelta(days=policy.contact.decline_cooldown_days),
+        )
         expected_value = 0.0
         if channel is not None:
             expected_value = _expected_value(score, product_policy.value_brl, policy.channels.response_factors[channel])
@@ -145,15 +150,17 @@ def decide(
             blocked[score.product.value] = failed
             continue
         assert channel is not None
-        candidates.append(Offer(
-            offer_id=offer_id_for(decision_id, score.product),
-            product=score.product,
-            channel=channel,
-            propensity=score.propensity,
-            expected_value=expected_value,
-            reasons=tuple(score.reasons),
-            rules_passed=tuple(passed),
-        ))
+        candidates.append(
+            Offer(
+                offer_id=offer_id_for(decision_id, score.product),
+                product=score.product,
+                channel=channel,
+                propensity=score.propensity,
+                expected_value=expected_value,
+                reasons=tuple(score.reasons),
+                rules_passed=tuple(passed),
+            )
+        )
 
     objective = objective or policy.objective
     rank = ranking_key(objective, policy)
@@ -201,8 +208,14 @@ def _quiet_channels(profile: dict[str, str], now: datetime, policy: Policy) -> f
     return frozenset(c for c in quiet.channels if quiet.silences(c, now, profile.get("timezone")))
 
 
-def channel_for(profile: dict[str, str], permissions: Iterable[Channel], now: datetime, policy: Policy,
-                mode: Mode = "outbound", history: ContactHistory | None = None) -> Channel | None:
+def channel_for(
+    profile: dict[str, str],
+    permissions: Iterable[Channel],
+    now: datetime,
+    policy: Policy,
+    mode: Mode = "outbound",
+    history: ContactHistory | None = None,
+) -> Channel | None:
     """The channel decide() contacts this customer on (it does not depend on the product); None: none usable."""
     quiet = _quiet_channels(profile, now, policy) if mode == "outbound" else frozenset()
     capped = _capped_channels(history or ContactHistory(), now, policy) if mode == "outbound" else frozenset()
@@ -211,8 +224,11 @@ def channel_for(profile: dict[str, str], permissions: Iterable[Channel], now: da
 
 def _capped_channels(history: ContactHistory, now: datetime, policy: Policy) -> frozenset[Channel]:
     week = now - timedelta(days=7)
-    return frozenset(channel for channel, cap in policy.contact.max_contacts_per_week_by_channel.items()
-                     if history.contacts_since(week, channel) >= cap)
+    return frozenset(
+        channel
+        for channel, cap in policy.contact.max_contacts_per_week_by_channel.items()
+        if history.contacts_since(week, channel) >= cap
+    )
 
 
 def _pick(profile: dict[str, str], usable: frozenset[Channel], policy: Policy) -> Channel | None:
@@ -235,13 +251,20 @@ def _pick(profile: dict[str, str], usable: frozenset[Channel], policy: Policy) -
 
 
 def _choose_channel(
-    profile: dict[str, str], permitted: frozenset[Channel], quiet: frozenset[Channel], capped: frozenset[Channel],
-    policy: Policy, mode: Mode,
+    profile: dict[str, str],
+    permitted: frozenset[Channel],
+    quiet: frozenset[Channel],
+    capped: frozenset[Channel],
+    policy: Policy,
+    mode: Mode,
 ) -> tuple[Channel | None, tuple[Rule, ...], Rule]:
     """(channel, rules it passed, the rule that failed when there is none)."""
     outbound = mode == "outbound"
-    passed = ((Rule.MARKETING_PERMISSION,) + ((Rule.QUIET_HOURS,) if policy.contact.quiet_hours and outbound else ())
-              + ((Rule.CHANNEL_WEEKLY_CAP,) if policy.contact.max_contacts_per_week_by_channel and outbound else ()))
+    passed = (
+        (Rule.MARKETING_PERMISSION,)
+        + ((Rule.QUIET_HOURS,) if policy.contact.quiet_hours and outbound else ())
+        + ((Rule.CHANNEL_WEEKLY_CAP,) if policy.contact.max_contacts_per_week_by_channel and outbound else ())
+    )
     channel = _pick(profile, permitted - quiet - capped, policy)
     if channel is not None:
         return channel, passed, Rule.MARKETING_PERMISSION
@@ -263,6 +286,5 @@ def _age_ok(age_band: str | None, low: str | None, high: str | None) -> bool:
 
 
 def _credit_ok(features: dict[str, float], policy: Policy) -> bool | None:
-    judged = [limit.allows(features[limit.feature]) for limit in policy.credit_risk.limits
-              if limit.feature in features]
+    judged = [limit.allows(features[limit.feature]) for limit in policy.credit_risk.limits if limit.feature in features]
     return all(judged) if judged else None

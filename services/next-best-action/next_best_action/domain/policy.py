@@ -42,8 +42,10 @@ class ProductPolicy(_Strict):
 
     @model_validator(mode="after")
     def _band_order(self) -> ProductPolicy:
-        if self.min_age_band and self.max_age_band and (
-            AGE_BANDS.index(self.min_age_band) > AGE_BANDS.index(self.max_age_band)
+        if (
+            self.min_age_band
+            and self.max_age_band
+            and (AGE_BANDS.index(self.min_age_band) > AGE_BANDS.index(self.max_age_band))
         ):
             raise ValueError(f"min_age_band {self.min_age_band} is above max_age_band {self.max_age_band}")
         return self
@@ -71,7 +73,9 @@ class ChannelPolicy(_Strict):
                 raise ValueError(f"by_archetype.{archetype} names no channel")
             unknown = [c.value for c in channels if c not in self.response_factors]
             if unknown:
-                raise ValueError(f"by_archetype.{archetype} uses channel(s) without a response factor: {', '.join(unknown)}")
+                raise ValueError(
+                    f"by_archetype.{archetype} uses channel(s) without a response factor: {', '.join(unknown)}"
+                )
         if self.inbound_channel not in self.response_factors:
             raise ValueError(f"inbound_channel {self.inbound_channel} has no response factor")
         return self

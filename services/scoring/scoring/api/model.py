@@ -24,7 +24,13 @@ class LoadedModelPublic(BaseModel):
 @router.get("/models")
 def loaded_models(models: ModelsDep) -> list[LoadedModelPublic]:
     return [
-        LoadedModelPublic(name=m.name, alias=alias, version=m.version, feature_set_version=m.feature_set_version,
-                          products=list(m.spec.products), loaded_at=m.loaded_at)
+        LoadedModelPublic(
+            name=m.name,
+            alias=alias,
+            version=m.version,
+            feature_set_version=m.feature_set_version,
+            products=list(m.spec.products),
+            loaded_at=m.loaded_at,
+        )
         for alias, m in sorted(models.all().items())
     ]

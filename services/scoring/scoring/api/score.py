@@ -8,7 +8,6 @@ from pydantic import BaseModel, Field
 from prometeo.contracts import ProductCode
 from prometeo.contracts.events import ProductScore
 from prometeo.web import Problem
-
 from scoring.deps import ModelDep, SettingsDep
 from scoring.domain.scorer import ScoringInput
 from scoring.models import LoadedModel
@@ -43,22 +42,32 @@ class ScoresBatchPublic(BaseModel):
 
 
 def _score(model: LoadedModel, items: list[ScoreItem], reasons: int) -> list[CustomerScoresPublic]:
-    inputs = [ScoringInput(i.features, [p.value for p in i.held_products], [p.value for p in i.held_elsewhere])
-              for i in items]
+    inputs = [
+        ScoringInput(i.features, [p.value for p in i.held_products], [p.value for p in i.held_elsewhere]) for i in items
+    ]
     return [
-        CustomerScoresPublic(customer_key=item.customer_key, model_name=model.name, model_version=model.version,
-                             feature_set_version=model.feature_set_version, scores=scores)
+        CustomerScoresPublic(
+            customer_key=item.customer_key,
+            model_name=model.name,
+            model_version=model.version,
+            feature_set_version=model.feature_set_version,
+            scores=scores,
+        )
         for item, scores in zip(items, model.score(inputs, reasons), strict=True)
     ]
 
 
 @router.post("/score")
-def score(body: ScoreBatch | ScoreItem, model: ModelDep, settings: SettingsDep) -> CustomerScoresPublic | ScoresBatchPublic:
+def score(
+    body: ScoreBatch | ScoreItem, model: ModelDep, settings: SettingsDep
+) -> CustomerScoresPublic | ScoresBatchPublic:
     if isinstance(body, ScoreItem):
         return _score(model, [body], settings.reasons_per_product)[0]
     if len(body.items) > settings.max_batch:
         raise Problem(413, "Batch too large", f"at most {settings.max_batch} items per request")
     return ScoresBatchPublic(
-        model_name=model.name, model_version=model.version, feature_set_version=model.feature_set_version,
+        model_name=model.name,
+        model_version=model.version,
+        feature_set_version=model.feature_set_version,
         items=_score(model, body.items, settings.reasons_per_product),
     )

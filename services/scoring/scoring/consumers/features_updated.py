@@ -12,7 +12,6 @@ import uuid
 from prometeo.bus import EventProducer, RetryableError
 from prometeo.contracts import Envelope, EventPayload, new_event, topics
 from prometeo.contracts.events import FeaturesUpdatedV1, ScoresComputedV1
-
 from scoring.domain.scorer import ScoringInput
 from scoring.models import ModelHolder
 
@@ -51,11 +50,16 @@ class FeaturesUpdatedHandler:
         ]
         for (envelope, payload), scores in zip(batch, model.score(inputs, self._reasons), strict=True):
             out = ScoresComputedV1(
-                model_name=model.name, model_version=model.version,
-                feature_set_version=payload.feature_set_version, scores=scores,
-                held_products=payload.held_products, held_elsewhere=payload.held_elsewhere,
-                profile=payload.profile, features=payload.features,
+                model_name=model.name,
+                model_version=model.version,
+                feature_set_version=payload.feature_set_version,
+                scores=scores,
+                held_products=payload.held_products,
+                held_elsewhere=payload.held_elsewhere,
+                profile=payload.profile,
+                features=payload.features,
             )
             event_id = uuid.uuid5(_NAMESPACE, f"{envelope.event_id}:{model.name}:{model.version}")
-            self._producer.publish(topics.SCORES, new_event(out, customer_key=envelope.customer_key, source=SOURCE,
-                                                            event_id=event_id))
+            self._producer.publish(
+                topics.SCORES, new_event(out, customer_key=envelope.customer_key, source=SOURCE, event_id=event_id)
+            )

@@ -66,8 +66,14 @@ class _Forest:
             threshold.append(np.where(leaf, np.inf, nodes["num_threshold"]))
             nan_left.append(leaf | nodes["missing_go_to_left"].astype(bool))
             # child[2·node] = left, child[2·node + 1] = right
-            child.append(np.column_stack([np.where(leaf, own, nodes["left"].astype(np.int64) + offset),
-                                          np.where(leaf, own, nodes["right"].astype(np.int64) + offset)]).ravel())
+            child.append(
+                np.column_stack(
+                    [
+                        np.where(leaf, own, nodes["left"].astype(np.int64) + offset),
+                        np.where(leaf, own, nodes["right"].astype(np.int64) + offset),
+                    ]
+                ).ravel()
+            )
             value.append(np.where(leaf, nodes["value"], 0.0))
             roots.append(offset)
             owner.append(column)
@@ -128,8 +134,9 @@ def _linear(pipeline: Any) -> _Linear | None:
         return None  # an all-missing column is dropped by the imputer: columns would no longer line up
     scale = scaler.scale_ if scaler.scale_ is not None else np.ones_like(imputer.statistics_)
     mean = scaler.mean_ if scaler.mean_ is not None else np.zeros_like(imputer.statistics_)
-    return _Linear(imputer.statistics_.astype(float), mean, scale, model.coef_[0].astype(float),
-                   float(model.intercept_[0]))
+    return _Linear(
+        imputer.statistics_.astype(float), mean, scale, model.coef_[0].astype(float), float(model.intercept_[0])
+    )
 
 
 class CompiledPropensity:
@@ -165,8 +172,11 @@ class CompiledPropensity:
         base, a, b = unwrapped
         if type(base).__name__ == "HistGradientBoostingClassifier":
             categorical = getattr(base, "is_categorical_", None)
-            if getattr(base, "_preprocessor", None) is not None or base.n_trees_per_iteration_ != 1 \
-                    or (categorical is not None and np.any(categorical)):
+            if (
+                getattr(base, "_preprocessor", None) is not None
+                or base.n_trees_per_iteration_ != 1
+                or (categorical is not None and np.any(categorical))
+            ):
                 return _Calibrated("opaque")
             trees.extend((column, iteration[0]) for iteration in base._predictors)
             return _Calibrated("trees", a=a, b=b, baseline=float(np.ravel(base._baseline_prediction)[0]))

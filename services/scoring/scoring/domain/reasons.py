@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from prometeo.contracts import ProductCode
 from prometeo.contracts.events import ReasonCode
-
 from scoring.domain.vector import HELD_ELSEWHERE_PREFIX, HELD_HERE_PREFIX
 
 Values = Mapping[str, float]
@@ -57,8 +56,11 @@ def _spend(category_en: str, category_es: str, feature: str) -> Phrase:
         if amount <= max(base.get(feature, 0.0), 0.0):
             return None
         en, es = money(amount)
-        return (f"spent {en} on {category_en} in the last 30 days",
-                f"gastó {es} en {category_es} en los últimos 30 días")
+        return (
+            f"spent {en} on {category_en} in the last 30 days",
+            f"gastó {es} en {category_es} en los últimos 30 días",
+        )
+
     return phrase
 
 
@@ -68,8 +70,10 @@ def _payroll(v: Values, base: Values, _: str) -> tuple[str, str] | None:
         months_avg = v.get("inflow_90d", 0.0) / 3
         if months_avg > 0 and salary > 1.1 * months_avg:
             pct = round(100 * (salary / months_avg - 1))
-            return (f"payroll rose {pct} % above the 90-day average",
-                    f"la nómina subió {pct} % sobre el promedio de 90 días")
+            return (
+                f"payroll rose {pct} % above the 90-day average",
+                f"la nómina subió {pct} % sobre el promedio de 90 días",
+            )
         en, es = money(salary)
         return f"receives a payroll of {en} a month", f"recibe una nómina de {es} al mes"
     inflow = v.get("inflow_30d", 0.0)
@@ -97,8 +101,10 @@ def _activity(v: Values, base: Values, _: str) -> tuple[str, str] | None:
     count = v.get("txn_count_30d", 0.0)
     if count <= base.get("txn_count_30d", 0.0):
         return None
-    return (f"active account: {count:.0f} transactions in 30 days",
-            f"cuenta activa: {count:.0f} transacciones en 30 días")
+    return (
+        f"active account: {count:.0f} transactions in 30 days",
+        f"cuenta activa: {count:.0f} transacciones en 30 días",
+    )
 
 
 def _tenure(v: Values, base: Values, _: str) -> tuple[str, str] | None:
@@ -112,18 +118,23 @@ def _life_stage(v: Values, base: Values, _: str) -> tuple[str, str] | None:
     bands = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
     index = int(v.get("age_band_index", 2))
     band = bands[min(max(index, 0), len(bands) - 1)]
-    return (f"life stage typical for this product (age {band})",
-            f"etapa de vida típica para este producto (edad {band})")
+    return (
+        f"life stage typical for this product (age {band})",
+        f"etapa de vida típica para este producto (edad {band})",
+    )
 
 
 def _mortgage_elsewhere(v: Values, base: Values, product: str) -> tuple[str, str] | None:
     if v.get(f"{HELD_ELSEWHERE_PREFIX}mortgage", 0.0) < 1:
         return None
-    no_home_insurance = (v.get(f"{HELD_HERE_PREFIX}home_insurance", 0.0) < 1
-                         and v.get(f"{HELD_ELSEWHERE_PREFIX}home_insurance", 0.0) < 1)
+    no_home_insurance = (
+        v.get(f"{HELD_HERE_PREFIX}home_insurance", 0.0) < 1 and v.get(f"{HELD_ELSEWHERE_PREFIX}home_insurance", 0.0) < 1
+    )
     if product == ProductCode.HOME_INSURANCE and no_home_insurance:
-        return ("holds a mortgage elsewhere but no home insurance",
-                "tiene una hipoteca en otra institución pero ningún seguro de hogar")
+        return (
+            "holds a mortgage elsewhere but no home insurance",
+            "tiene una hipoteca en otra institución pero ningún seguro de hogar",
+        )
     return ("holds a mortgage at another institution", "tiene una hipoteca en otra institución")
 
 
@@ -137,6 +148,7 @@ def _held(product: str, elsewhere: bool) -> Phrase:
         if elsewhere:
             return (f"has a {name_en} at another institution", f"tiene {name_es} en otra institución")
         return (f"already has a {name_en} with us", f"ya tiene {name_es} con nosotros")
+
     return phrase
 
 
@@ -147,26 +159,43 @@ SPECS: tuple[ReasonSpec, ...] = (
     ReasonSpec("idle_balance", _BALANCES, _balance),
     ReasonSpec("travel_spend", ("spend_travel_30d",), _spend("travel", "viajes", "spend_travel_30d")),
     ReasonSpec("car_spend", ("spend_fuel_30d",), _spend("fuel and car", "combustible y auto", "spend_fuel_30d")),
-    ReasonSpec("children_spend", ("spend_children_30d",),
-               _spend("children's items", "artículos para niños", "spend_children_30d")),
-    ReasonSpec("education_spend", ("spend_education_30d",),
-               _spend("education", "educación", "spend_education_30d")),
+    ReasonSpec(
+        "children_spend",
+        ("spend_children_30d",),
+        _spend("children's items", "artículos para niños", "spend_children_30d"),
+    ),
+    ReasonSpec("education_spend", ("spend_education_30d",), _spend("education", "educación", "spend_education_30d")),
     ReasonSpec("home_spend", ("spend_home_30d",), _spend("home and furniture", "hogar y muebles", "spend_home_30d")),
     ReasonSpec("health_spend", ("spend_health_30d",), _spend("health", "salud", "spend_health_30d")),
-    ReasonSpec("dining_spend", ("spend_restaurants_30d", "spend_entertainment_30d"),
-               _spend("restaurants", "restaurantes", "spend_restaurants_30d")),
+    ReasonSpec(
+        "dining_spend",
+        ("spend_restaurants_30d", "spend_entertainment_30d"),
+        _spend("restaurants", "restaurantes", "spend_restaurants_30d"),
+    ),
     ReasonSpec("sports_spend", ("spend_sports_30d",), _spend("sports", "deportes", "spend_sports_30d")),
     ReasonSpec("activity", ("txn_count_30d", "days_since_last_txn"), _activity),
     ReasonSpec("tenure", ("tenure_days",), _tenure),
     ReasonSpec("life_stage", ("age_band_index",), _life_stage),
     ReasonSpec("mortgage_elsewhere", (f"{HELD_ELSEWHERE_PREFIX}mortgage",), _mortgage_elsewhere),
     ReasonSpec("mortgage_here", (f"{HELD_HERE_PREFIX}mortgage",), _held(ProductCode.MORTGAGE, elsewhere=False)),
-    ReasonSpec("car_loan", (f"{HELD_HERE_PREFIX}auto_loan", f"{HELD_ELSEWHERE_PREFIX}auto_loan"),
-               lambda v, b, p: _held(ProductCode.AUTO_LOAN, elsewhere=True)(v, b, p)
-               or _held(ProductCode.AUTO_LOAN, elsewhere=False)(v, b, p)),
-    *(ReasonSpec(f"held_elsewhere_{p.value}", (f"{HELD_ELSEWHERE_PREFIX}{p.value}",), _held(p.value, elsewhere=True),
-                 product=p.value)
-      for p in ProductCode if p not in (ProductCode.MORTGAGE, ProductCode.AUTO_LOAN)),
+    ReasonSpec(
+        "car_loan",
+        (f"{HELD_HERE_PREFIX}auto_loan", f"{HELD_ELSEWHERE_PREFIX}auto_loan"),
+        lambda v, b, p: (
+            _held(ProductCode.AUTO_LOAN, elsewhere=True)(v, b, p)
+            or _held(ProductCode.AUTO_LOAN, elsewhere=False)(v, b, p)
+        ),
+    ),
+    *(
+        ReasonSpec(
+            f"held_elsewhere_{p.value}",
+            (f"{HELD_ELSEWHERE_PREFIX}{p.value}",),
+            _held(p.value, elsewhere=True),
+            product=p.value,
+        )
+        for p in ProductCode
+        if p not in (ProductCode.MORTGAGE, ProductCode.AUTO_LOAN)
+    ),
 )
 
 
@@ -202,7 +231,10 @@ def reasons_for(
 
 def product_gap(product: str, values: Values) -> ReasonCode | None:
     """When no single signal stands out, the offer still has a sayable reason: the product gap."""
-    held = values.get(f"{HELD_HERE_PREFIX}{product}", 0.0) >= 1 or values.get(f"{HELD_ELSEWHERE_PREFIX}{product}", 0.0) >= 1
+    held = (
+        values.get(f"{HELD_HERE_PREFIX}{product}", 0.0) >= 1
+        or values.get(f"{HELD_ELSEWHERE_PREFIX}{product}", 0.0) >= 1
+    )
     if held or product not in PRODUCT_NAMES:
         return None
     name_en, name_es = PRODUCT_NAMES[product]

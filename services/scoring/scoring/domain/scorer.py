@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 
 from prometeo.contracts.events import ProductScore
-
 from scoring.domain.reasons import applicable_specs, reasons_for
 from scoring.domain.vector import input_row
 
@@ -85,8 +84,9 @@ class Scorer:
         if not inputs:
             return []
         n, block = len(inputs), 1 + len(self.signals)
-        x = np.array([input_row(self.columns, i.features, i.held_products, i.held_elsewhere) for i in inputs],
-                     dtype=float).reshape(n, len(self.columns))
+        x = np.array(
+            [input_row(self.columns, i.features, i.held_products, i.held_elsewhere) for i in inputs], dtype=float
+        ).reshape(n, len(self.columns))
         stacked = np.repeat(x[:, None, :], block, axis=1)
         stacked[:, 1:, :] = np.where(self.reset[None], self.baseline[None, None, :], stacked[:, 1:, :])
         products, probs = self._predict(stacked.reshape(n * block, len(self.columns)))
@@ -104,8 +104,14 @@ class Scorer:
             customer_effects = effects[c].tolist()
             scores = []
             for j, product in enumerate(products):
-                reasons = reasons_for(product, dict(zip(codes, customer_effects[j], strict=True)), values,
-                                      self.baselines, self.signals, reasons_per_product)
+                reasons = reasons_for(
+                    product,
+                    dict(zip(codes, customer_effects[j], strict=True)),
+                    values,
+                    self.baselines,
+                    self.signals,
+                    reasons_per_product,
+                )
                 scores.append(ProductScore(product=product, propensity=round(propensities[j], 6), reasons=reasons))
             out.append(scores)
         return out

@@ -13,7 +13,6 @@ import sys
 import pandas as pd
 
 from prometeo.contracts import ProductCode
-
 from scoring.domain.vector import label_column
 from scoring.settings import get_settings
 from scoring.training.pipeline import train_and_register
@@ -39,8 +38,7 @@ def frame_from_csv(path: str, label: str, product: ProductCode) -> pd.DataFrame:
 def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     parser = argparse.ArgumentParser(prog="python -m scoring.training", description=__doc__.splitlines()[0])
-    parser.add_argument("--from-csv", required=True,
-                        help="CSV (or Parquet) of feature columns plus the label column")
+    parser.add_argument("--from-csv", required=True, help="CSV (or Parquet) of feature columns plus the label column")
     parser.add_argument("--label-column", required=True, help="0/1 outcome column (e.g. accepted)")
     parser.add_argument("--product", required=True, choices=[p.value for p in ProductCode])
     parser.add_argument("--tracking-uri", default=settings.mlflow_tracking_uri)
@@ -53,7 +51,11 @@ def main(argv: list[str] | None = None) -> int:
 
     frame = frame_from_csv(args.from_csv, args.label_column, ProductCode(args.product))
     report = train_and_register(
-        frame, args.tracking_uri, args.model_name, promotion_margin=args.promotion_margin, seed=args.seed,
+        frame,
+        args.tracking_uri,
+        args.model_name,
+        promotion_margin=args.promotion_margin,
+        seed=args.seed,
         feature_set_version=args.feature_set_version,
     )
     print(report.table())

@@ -50,14 +50,27 @@ def boosted(seed: int, n_rows: int = 0) -> ClassifierMixin:
     if n_rows < LARGE_FRAME:
         # Small and shallow: a few thousand rows per product, two cores, and it must train in seconds.
         return HistGradientBoostingClassifier(
-            max_iter=60, learning_rate=0.1, max_depth=3, max_bins=32, min_samples_leaf=40,
-            l2_regularization=1.0, early_stopping=False, random_state=seed,
+            max_iter=60,
+            learning_rate=0.1,
+            max_depth=3,
+            max_bins=32,
+            min_samples_leaf=40,
+            l2_regularization=1.0,
+            early_stopping=False,
+            random_state=seed,
         )
     # Trees × rows is what batch scoring pays (1M customers × 10 products in under a minute): a
     # brisk learning rate and a cap keep the forest to a few dozen shallow trees per product.
     return HistGradientBoostingClassifier(
-        max_iter=120, learning_rate=0.15, max_depth=5, max_leaf_nodes=24, min_samples_leaf=200,
-        l2_regularization=1.0, early_stopping=True, validation_fraction=0.15, n_iter_no_change=10,
+        max_iter=120,
+        learning_rate=0.15,
+        max_depth=5,
+        max_leaf_nodes=24,
+        min_samples_leaf=200,
+        l2_regularization=1.0,
+        early_stopping=True,
+        validation_fraction=0.15,
+        n_iter_no_change=10,
         random_state=seed,
     )
 
@@ -101,8 +114,14 @@ def _candidates(seed: int, n_rows: int) -> dict[str, tuple[ClassifierMixin, np.n
 
 
 def fit_product(
-    product: str, x_train: np.ndarray, y_train: np.ndarray, x_hold: np.ndarray, y_hold: np.ndarray, seed: int = 0,
-    *, validation: np.ndarray | None = None,
+    product: str,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_hold: np.ndarray,
+    y_hold: np.ndarray,
+    seed: int = 0,
+    *,
+    validation: np.ndarray | None = None,
 ) -> ProductFit:
     """`validation` (a boolean mask over the training rows) picks the candidate; the holdout scores it."""
     base = dict(n_train=len(y_train), n_holdout=len(y_hold), positives_holdout=int(y_hold.sum()))
@@ -121,8 +140,14 @@ def fit_product(
 
 
 def _fit_validated(
-    product: str, x_train: np.ndarray, y_train: np.ndarray, x_hold: np.ndarray, y_hold: np.ndarray, seed: int,
-    validation: np.ndarray, base: dict[str, int],
+    product: str,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_hold: np.ndarray,
+    y_hold: np.ndarray,
+    seed: int,
+    validation: np.ndarray,
+    base: dict[str, int],
 ) -> ProductFit:
     x_fit, y_fit, x_val, y_val = x_train[~validation], y_train[~validation], x_train[validation], y_train[validation]
     auc: dict[str, float] = {}

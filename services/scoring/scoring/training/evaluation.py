@@ -37,7 +37,7 @@ def lift_at(y: np.ndarray, p: np.ndarray, fraction: float = 0.1) -> float:
 def evaluate(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     y, p = np.asarray(y, float), np.clip(np.asarray(p, float), 1e-6, 1 - 1e-6)
     if len(np.unique(y)) < 2:
-        return {m: math.nan for m in METRICS}
+        return dict.fromkeys(METRICS, math.nan)
     return {
         "auc": float(roc_auc_score(y, p)),
         "pr_auc": float(average_precision_score(y, p)),

@@ -31,8 +31,7 @@ def frame_layout(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
     """(feature columns, products): `label_<product>` columns are targets, every other numeric column
     is an input."""
     products = [c.removeprefix(LABEL_PREFIX) for c in frame.columns if c.startswith(LABEL_PREFIX)]
-    columns = [c for c in frame.columns
-               if not c.startswith(LABEL_PREFIX) and pd.api.types.is_numeric_dtype(frame[c])]
+    columns = [c for c in frame.columns if not c.startswith(LABEL_PREFIX) and pd.api.types.is_numeric_dtype(frame[c])]
     if not products:
         raise ValueError("the frame has no label_<product> column")
     if not columns:
@@ -49,14 +48,21 @@ def metrics_table(fits: dict[str, ProductFit], oracle_auc: dict[str, float] | No
     rows = []
     for product, fit in fits.items():
         oracle = (oracle_auc or {}).get(product, math.nan)
-        rows.append({
-            "product": product, "chosen": fit.kind, **fit.metrics, "oracle_auc": oracle,
-            "auc_vs_oracle": fit.metrics["auc"] / oracle if oracle and not math.isnan(oracle) else math.nan,
-            "auc_logistic": fit.candidate_auc.get("logistic", math.nan),
-            "auc_boosted": fit.candidate_auc.get("boosted", math.nan),
-            "n_train": fit.n_train, "n_validation": fit.n_validation, "n_holdout": fit.n_holdout,
-            "positives_holdout": fit.positives_holdout,
-        })
+        rows.append(
+            {
+                "product": product,
+                "chosen": fit.kind,
+                **fit.metrics,
+                "oracle_auc": oracle,
+                "auc_vs_oracle": fit.metrics["auc"] / oracle if oracle and not math.isnan(oracle) else math.nan,
+                "auc_logistic": fit.candidate_auc.get("logistic", math.nan),
+                "auc_boosted": fit.candidate_auc.get("boosted", math.nan),
+                "n_train": fit.n_train,
+                "n_validation": fit.n_validation,
+                "n_holdout": fit.n_holdout,
+                "positives_holdout": fit.positives_holdout,
+            }
+        )
     return pd.DataFrame(rows).set_index("product")
 
 
@@ -65,8 +71,9 @@ def mean_auc(table: pd.DataFrame) -> float:
     return float(aucs.mean()) if len(aucs) else math.nan
 
 
-def split_description(kind: str, frame: pd.DataFrame, evaluation_frame: pd.DataFrame | None,
-                      holdout_fraction: float) -> str:
+def split_description(
+    kind: str, frame: pd.DataFrame, evaluation_frame: pd.DataFrame | None, holdout_fraction: float
+) -> str:
     if kind == TIME_SPLIT:
         assert evaluation_frame is not None
         train_at, eval_at = frame.attrs.get("as_of", "?"), evaluation_frame.attrs.get("as_of", "?")
@@ -112,29 +119,61 @@ def train_and_register(
         train = ~np.isnan(y) & ~holdout
         y_eval = eval_source[f"{LABEL_PREFIX}{product}"].to_numpy(dtype=float)
         hold = ~np.isnan(y_eval) & evaluated
-        fits[product] = fit_product(product, x[train], y[train], x_eval[hold], y_eval[hold], seed,
-                                    validation=validating[train])
+        fits[product] = fit_product(
+            product, x[train], y[train], x_eval[hold], y_eval[hold], seed, validation=validating[train]
+        )
     table = metrics_table(fits, oracle_auc)
     mean = mean_auc(table)
     table.insert(0, "split", kind)  # in the report and in the run's metrics CSV: how it was measured
     split = split_description(kind, frame, evaluation_frame, holdout_fraction)
     baselines = {c: (0.0 if math.isnan(v) else float(v)) for c, v in frame[columns].median().items()}
-    params: dict[str, object] = {"seed": seed, "split": kind, "validation_fraction": validation_fraction,
-                                 "rows": len(frame)}
+    params: dict[str, object] = {
+        "seed": seed,
+        "split": kind,
+        "validation_fraction": validation_fraction,
+        "rows": len(frame),
+    }
     if evaluation_frame is None:
         params["holdout_fraction"] = holdout_fraction
     else:
-        params.update(evaluation_rows=len(evaluation_frame), train_as_of=frame.attrs.get("as_of", "unknown"),
-                      evaluation_as_of=evaluation_frame.attrs.get("as_of", "unknown"))
+        params.update(
+            evaluation_rows=len(evaluation_frame),
+            train_as_of=frame.attrs.get("as_of", "unknown"),
+            evaluation_as_of=evaluation_frame.attrs.get("as_of", "unknown"),
+        )
     run_id, version = log_and_register(
-        tracking_uri=tracking_uri, model_name=model_name, fits=fits, columns=columns, baselines=baselines,
-        feature_set_version=feature_set_version, table=table, mean_auc=mean, params=params,
+        tracking_uri=tracking_uri,
+        model_name=model_name,
+        fits=fits,
+        columns=columns,
+        baselines=baselines,
+        feature_set_version=feature_set_version,
+        table=table,
+        mean_auc=mean,
+        params=params,
         example=frame[columns].head(3).astype(float).reset_index(drop=True),
     )
     alias, previous = promote(tracking_uri, model_name, version, mean, promotion_margin)
-    log.info("model trained", extra={"model": model_name, "version": version, "alias": alias, "split": kind,
-                                     "mean_auc": round(mean, 4), "seconds": round(time.perf_counter() - started, 1)})
+    log.info(
+        "model trained",
+        extra={
+            "model": model_name,
+            "version": version,
+            "alias": alias,
+            "split": kind,
+            "mean_auc": round(mean, 4),
+            "seconds": round(time.perf_counter() - started, 1),
+        },
+    )
     return TrainingReport(
-        model_name=model_name, version=version, alias=alias, mean_auc=mean, previous_champion_auc=previous,
-        run_id=run_id, feature_set_version=feature_set_version, metrics=table, split=kind, split_detail=split,
+        model_name=model_name,
+        version=version,
+        alias=alias,
+        mean_auc=mean,
+        previous_champion_auc=previous,
+        run_id=run_id,
+        feature_set_version=feature_set_version,
+        metrics=table,
+        split=kind,
+        split_detail=split,
     )

@@ -104,7 +104,9 @@ def champion_auc(client: MlflowClient, model_name: str) -> float | None:
     return math.nan
 
 
-def promote(tracking_uri: str, model_name: str, version: str, mean_auc: float, margin: float) -> tuple[str, float | None]:
+def promote(
+    tracking_uri: str, model_name: str, version: str, mean_auc: float, margin: float
+) -> tuple[str, float | None]:
     """Champion if no champion exists or the new version beats it by `margin`; else challenger."""
     client = MlflowClient(tracking_uri, registry_uri=tracking_uri)
     previous = champion_auc(client, model_name)

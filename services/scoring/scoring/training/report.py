@@ -7,8 +7,20 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-_SHOWN = ("split", "chosen", "auc", "oracle_auc", "auc_vs_oracle", "pr_auc", "log_loss", "ece", "lift_at_10",
-          "auc_logistic", "auc_boosted", "positives_holdout")
+_SHOWN = (
+    "split",
+    "chosen",
+    "auc",
+    "oracle_auc",
+    "auc_vs_oracle",
+    "pr_auc",
+    "log_loss",
+    "ece",
+    "lift_at_10",
+    "auc_logistic",
+    "auc_boosted",
+    "positives_holdout",
+)
 
 
 @dataclass
@@ -30,9 +42,13 @@ class TrainingReport:
 
     def table(self) -> str:
         shown = self.metrics[[c for c in _SHOWN if c in self.metrics]]
-        head = (f"{self.model_name} v{self.version} → @{self.alias}  mean holdout AUC {self.mean_auc:.3f}"
-                + (f" (champion had {self.previous_champion_auc:.3f})" if self.previous_champion_auc is not None
-                   and not math.isnan(self.previous_champion_auc) else ""))
-        split = (f"holdout: {self.split_detail or self.split}; "
-                 "candidates compared on a validation split of the training rows")
+        head = f"{self.model_name} v{self.version} → @{self.alias}  mean holdout AUC {self.mean_auc:.3f}" + (
+            f" (champion had {self.previous_champion_auc:.3f})"
+            if self.previous_champion_auc is not None and not math.isnan(self.previous_champion_auc)
+            else ""
+        )
+        split = (
+            f"holdout: {self.split_detail or self.split}; "
+            "candidates compared on a validation split of the training rows"
+        )
         return head + "\n" + split + "\n" + shown.to_string(float_format=lambda v: f"{v:.3f}", na_rep="-")

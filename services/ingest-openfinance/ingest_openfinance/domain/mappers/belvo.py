@@ -12,12 +12,18 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
+from ingest_openfinance.domain.mappers.common import (
+    Amount,
+    DocumentError,
+    ItemError,
+    Mapped,
+    SourceModel,
+    as_datetime,
+    canonical,
+    field_errors,
+)
 from prometeo.contracts.envelope import EventPayload
 from prometeo.contracts.events import Direction, TransactionBookedV1, TransactionDeletedV1, TransactionUpdatedV1
-
-from ingest_openfinance.domain.mappers.common import (
-    Amount, DocumentError, ItemError, Mapped, SourceModel, as_datetime, canonical, field_errors,
-)
 
 SOURCE = "belvo"
 NEW_CODES = frozenset({"historical_update", "new_transactions_available"})
@@ -60,9 +66,13 @@ def _transaction(envelope: _Envelope, customer: str, raw: Any) -> dict[str, Any]
     txn = _Transaction.model_validate(raw)
     booked = as_datetime(txn.value_date)
     fields: dict[str, Any] = {
-        "account_id": txn.account.id, "transaction_id": txn.id,
+        "account_id": txn.account.id,
+        "transaction_id": txn.id,
         "direction": Direction.CREDIT if txn.type == "INFLOW" else Direction.DEBIT,
-        "amount": txn.amount, "currency": txn.currency, "booked_at": booked, "mcc": txn.mcc,
+        "amount": txn.amount,
+        "currency": txn.currency,
+        "booked_at": booked,
+        "mcc": txn.mcc,
         "is_payroll": txn.type == "INFLOW" and txn.category in _PAYROLL_CATEGORIES,
     }
     sid = f"{envelope.link_id}|{txn.id}"
@@ -99,8 +109,10 @@ def map_webhook(document: Any, *, now: datetime) -> Mapped:
     elif envelope.webhook_code == DELETED:
         key = "deleted_transactions"
     else:
-        raise DocumentError("webhook_code", f"unsupported for TRANSACTIONS: expected one of "
-                                            f"{', '.join(sorted(NEW_CODES | {UPDATED, DELETED}))}")
+        raise DocumentError(
+            "webhook_code",
+            f"unsupported for TRANSACTIONS: expected one of {', '.join(sorted(NEW_CODES | {UPDATED, DELETED}))}",
+        )
     raws = envelope.data.get(key)
     if not isinstance(raws, list):
         raise DocumentError(f"data.{key}", "required array")

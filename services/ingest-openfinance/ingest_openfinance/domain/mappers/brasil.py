@@ -12,17 +12,29 @@ from typing import Any
 
 from pydantic import Field, ValidationError, model_validator
 
+from ingest_openfinance.domain.mappers.common import (
+    Amount,
+    DocumentError,
+    ItemError,
+    Mapped,
+    SourceModel,
+    as_datetime,
+    canonical,
+    field_errors,
+    records,
+)
+from ingest_openfinance.domain.mappers.consents import BRASIL_REJECTION, BRASIL_STATUS, ConsentUpsert, brasil_scopes
 from prometeo.contracts import ProductCode
 from prometeo.contracts.envelope import EventPayload
 from prometeo.contracts.events import (
-    AccountOpenedV1, BalanceSnapshotV1, ConsentStatus, CustomerProfiledV1, Direction, ProductHeldV1,
+    AccountOpenedV1,
+    BalanceSnapshotV1,
+    ConsentStatus,
+    CustomerProfiledV1,
+    Direction,
+    ProductHeldV1,
     TransactionBookedV1,
 )
-
-from ingest_openfinance.domain.mappers.common import (
-    Amount, DocumentError, ItemError, Mapped, SourceModel, as_datetime, canonical, field_errors, records,
-)
-from ingest_openfinance.domain.mappers.consents import BRASIL_REJECTION, BRASIL_STATUS, ConsentUpsert, brasil_scopes
 
 SOURCE = "openfinance-brasil"
 
@@ -152,8 +164,15 @@ def _loan_product(contract: _Contract) -> ProductCode:
 
 
 class _Context:
-    def __init__(self, resource: Resource, customer_id: str, institution: str, parent_id: str | None,
-                 as_of: datetime, now: datetime) -> None:
+    def __init__(
+        self,
+        resource: Resource,
+        customer_id: str,
+        institution: str,
+        parent_id: str | None,
+        as_of: datetime,
+        now: datetime,
+    ) -> None:
         self.resource, self.customer_id, self.institution = resource, customer_id, institution
         self.parent_id, self.as_of, self.now = parent_id or "", as_of, now
 
@@ -166,8 +185,9 @@ class _Context:
 def _account(ctx: _Context, raw: Any) -> dict[str, Any]:
     acc = _Account.model_validate(raw)
     if acc.type == "CONTA_POUPANCA":
-        payload: EventPayload = ProductHeldV1(product=ProductCode.SAVINGS, at_other_institution=True,
-                                              institution=ctx.institution)
+        payload: EventPayload = ProductHeldV1(
+            product=ProductCode.SAVINGS, at_other_institution=True, institution=ctx.institution
+        )
     elif acc.type in _ACCOUNT_TYPE:
         kind = _ACCOUNT_TYPE[acc.type]
         payload = AccountOpenedV1(account_id=acc.accountId, account_type=kind)  # type: ignore[arg-type]
@@ -179,8 +199,12 @@ def _account(ctx: _Context, raw: Any) -> dict[str, Any]:
 def _balance(ctx: _Context, raw: Any) -> dict[str, Any]:
     bal = _Balance.model_validate(raw)
     as_of = as_datetime(bal.updateDateTime) if bal.updateDateTime else ctx.as_of
-    payload = BalanceSnapshotV1(account_id=ctx.parent_id, available=bal.availableAmount.amount,
-                                currency=bal.availableAmount.currency, as_of=as_of)
+    payload = BalanceSnapshotV1(
+        account_id=ctx.parent_id,
+        available=bal.availableAmount.amount,
+        currency=bal.availableAmount.currency,
+        as_of=as_of,
+    )
     return ctx.event(as_of.isoformat(), payload, as_of)
 
 
@@ -192,8 +216,13 @@ def _account_transaction(ctx: _Context, raw: Any) -> dict[str, Any]:
         amount, currency = txn.amount, txn.transactionCurrency or "BRL"  # type: ignore[assignment]
     booked = as_datetime(txn.transactionDateTime or txn.transactionDate)  # type: ignore[arg-type]
     payload = TransactionBookedV1(
-        account_id=ctx.parent_id, transaction_id=txn.transactionId, direction=_direction(txn.creditDebitType),
-        amount=amount, currency=currency, booked_at=booked, is_payroll=txn.type in _PAYROLL_TYPES,
+        account_id=ctx.parent_id,
+        transaction_id=txn.transactionId,
+        direction=_direction(txn.creditDebitType),
+        amount=amount,
+        currency=currency,
+        booked_at=booked,
+        is_payroll=txn.type in _PAYROLL_TYPES,
     )
     return ctx.event(txn.transactionId, payload, booked)
 
@@ -209,8 +238,12 @@ def _card_transaction(ctx: _Context, raw: Any) -> dict[str, Any]:
     money = txn.brazilianAmount or txn.amount
     booked = as_datetime(txn.transactionDateTime or txn.transactionDate)  # type: ignore[arg-type]
     payload = TransactionBookedV1(
-        account_id=ctx.parent_id, transaction_id=txn.transactionId, direction=_direction(txn.creditDebitType),
-        amount=abs(money.amount), currency=money.currency, booked_at=booked,
+        account_id=ctx.parent_id,
+        transaction_id=txn.transactionId,
+        direction=_direction(txn.creditDebitType),
+        amount=abs(money.amount),
+        currency=money.currency,
+        booked_at=booked,
         mcc=f"{txn.payeeMCC:04d}" if txn.payeeMCC is not None else None,
     )
     return ctx.event(txn.transactionId, payload, booked)
@@ -224,8 +257,7 @@ def _contract(ctx: _Context, raw: Any) -> dict[str, Any]:
 
 def _investment(ctx: _Context, raw: Any) -> dict[str, Any]:
     inv = _Investment.model_validate(raw)
-    payload = ProductHeldV1(product=ProductCode.INVESTMENT_FUND, at_other_institution=True,
-                            institution=ctx.institution)
+    payload = ProductHeldV1(product=ProductCode.INVESTMENT_FUND, at_other_institution=True, institution=ctx.institution)
     return ctx.event(inv.investmentId, payload)
 
 
@@ -261,8 +293,15 @@ def _request_time(document: Any, fallback: datetime) -> datetime:
         return fallback
 
 
-def map_resource(resource: Resource, document: Any, *, customer_id: str | None, institution: str,
-                 parent_id: str | None, now: datetime) -> Mapped:
+def map_resource(
+    resource: Resource,
+    document: Any,
+    *,
+    customer_id: str | None,
+    institution: str,
+    parent_id: str | None,
+    now: datetime,
+) -> Mapped:
     """One GET response body of `resource` → a canonical item (or an error) per record in `data`."""
     if not customer_id:
         raise DocumentError("header.x-customer-id", "required: Open Finance Brasil resources do not carry the CPF")
@@ -334,6 +373,12 @@ def map_consent(document: Any, *, customer_id: str | None, institution: str) -> 
     scopes = brasil_scopes(consent.permissions)
     if not scopes:
         raise DocumentError("data.permissions", "grant no data scope Prometeo uses")
-    return ConsentUpsert(customer_id=customer, consent_id=consent.consentId, institution=institution, scopes=scopes,
-                         status=status, reason=reason,
-                         expires_at=as_datetime(consent.expirationDateTime) if consent.expirationDateTime else None)
+    return ConsentUpsert(
+        customer_id=customer,
+        consent_id=consent.consentId,
+        institution=institution,
+        scopes=scopes,
+        status=status,
+        reason=reason,
+        expires_at=as_datetime(consent.expirationDateTime) if consent.expirationDateTime else None,
+    )

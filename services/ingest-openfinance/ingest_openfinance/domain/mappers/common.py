@@ -74,8 +74,9 @@ def as_datetime(value: date | datetime) -> datetime:
     return datetime.combine(value, time.min, tzinfo=UTC)
 
 
-def canonical(customer_id: str, source: str, source_event_id: str, payload: EventPayload,
-              occurred_at: datetime) -> dict[str, Any]:
+def canonical(
+    customer_id: str, source: str, source_event_id: str, payload: EventPayload, occurred_at: datetime
+) -> dict[str, Any]:
     return {
         "customer_id": customer_id,
         "source_event_id": source_event_id,

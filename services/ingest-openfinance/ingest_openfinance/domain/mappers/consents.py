@@ -63,8 +63,13 @@ def brasil_scopes(permissions: list[str]) -> list[DataScope]:
                 scopes.add(DataScope.TRANSACTIONS)
         elif p.startswith(("LOANS_", "FINANCINGS_", "INVOICE_FINANCINGS_", "UNARRANGED_ACCOUNTS_OVERDRAFT_")):
             scopes.add(DataScope.LOANS)
-        elif p in ("BANK_FIXED_INCOMES_READ", "CREDIT_FIXED_INCOMES_READ", "FUNDS_READ", "VARIABLE_INCOMES_READ",
-                   "TREASURE_TITLES_READ"):
+        elif p in (
+            "BANK_FIXED_INCOMES_READ",
+            "CREDIT_FIXED_INCOMES_READ",
+            "FUNDS_READ",
+            "VARIABLE_INCOMES_READ",
+            "TREASURE_TITLES_READ",
+        ):
             scopes.add(DataScope.INVESTMENTS)
         elif p.startswith("CUSTOMERS_"):
             scopes.add(DataScope.CUSTOMERS)

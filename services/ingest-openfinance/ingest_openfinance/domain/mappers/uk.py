@@ -9,18 +9,29 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
+from ingest_openfinance.domain.mappers.common import Amount as DecimalAmount
+from ingest_openfinance.domain.mappers.common import (
+    DocumentError,
+    ItemError,
+    Mapped,
+    SourceModel,
+    as_datetime,
+    canonical,
+    field_errors,
+    records,
+)
+from ingest_openfinance.domain.mappers.consents import UK_STATUS, ConsentUpsert, uk_scopes
 from prometeo.contracts import ProductCode
 from prometeo.contracts.envelope import EventPayload
 from prometeo.contracts.events import (
-    AccountOpenedV1, BalanceSnapshotV1, ConsentStatus, Direction, ProductHeldV1, TransactionBookedV1,
+    AccountOpenedV1,
+    BalanceSnapshotV1,
+    ConsentStatus,
+    Direction,
+    ProductHeldV1,
+    TransactionBookedV1,
     TransactionDeletedV1,
 )
-
-from ingest_openfinance.domain.mappers.common import Amount as DecimalAmount
-from ingest_openfinance.domain.mappers.common import (
-    DocumentError, ItemError, Mapped, SourceModel, as_datetime, canonical, field_errors, records,
-)
-from ingest_openfinance.domain.mappers.consents import UK_STATUS, ConsentUpsert, uk_scopes
 
 SOURCE = "openbanking-uk"
 
@@ -85,11 +96,19 @@ def _account(customer: str, inst: str, now: datetime, raw: Any) -> dict[str, Any
     sub = acc.AccountSubType or "CurrentAccount"
     payload: EventPayload
     if sub in _HELD:
-        payload = ProductHeldV1(product=_HELD[sub], at_other_institution=True, institution=inst,
-                                since=acc.OpeningDate.date() if acc.OpeningDate else None)
+        payload = ProductHeldV1(
+            product=_HELD[sub],
+            at_other_institution=True,
+            institution=inst,
+            since=acc.OpeningDate.date() if acc.OpeningDate else None,
+        )
     elif sub in _OPENED:
-        payload = AccountOpenedV1(account_id=acc.AccountId, account_type=_OPENED[sub],  # type: ignore[arg-type]
-                                  currency=acc.Currency, opened_on=acc.OpeningDate.date() if acc.OpeningDate else None)
+        payload = AccountOpenedV1(
+            account_id=acc.AccountId,
+            account_type=_OPENED[sub],  # type: ignore[arg-type]
+            currency=acc.Currency,
+            opened_on=acc.OpeningDate.date() if acc.OpeningDate else None,
+        )
     else:
         raise ValueError("AccountSubType: unknown sub-type")
     return canonical(customer, SOURCE, f"{inst}|account|{acc.AccountId}", payload, now)
@@ -115,8 +134,12 @@ def _transaction(customer: str, inst: str, now: datetime, raw: Any) -> dict[str,
         return canonical(customer, SOURCE, f"{sid}|rejected", payload, booked)
     code = (txn.ProprietaryBankTransactionCode or {}).get("Code")
     payload = TransactionBookedV1(
-        account_id=txn.AccountId, transaction_id=txn.TransactionId, direction=_direction(txn.CreditDebitIndicator),
-        amount=txn.Amount.Amount, currency=txn.Amount.Currency, booked_at=booked,
+        account_id=txn.AccountId,
+        transaction_id=txn.TransactionId,
+        direction=_direction(txn.CreditDebitIndicator),
+        amount=txn.Amount.Amount,
+        currency=txn.Amount.Currency,
+        booked_at=booked,
         mcc=txn.MerchantDetails.MerchantCategoryCode if txn.MerchantDetails else None,
         is_payroll=isinstance(code, str) and code.lower() in ("salary", "payroll"),
     )
@@ -130,8 +153,9 @@ _MAPPERS: dict[Resource, tuple[str, Callable[[str, str, datetime, Any], dict[str
 }
 
 
-def map_resource(resource: Resource, document: Any, *, customer_id: str | None, institution: str,
-                 now: datetime) -> Mapped:
+def map_resource(
+    resource: Resource, document: Any, *, customer_id: str | None, institution: str, now: datetime
+) -> Mapped:
     """One read response (`{Data: {Account|Balance|Transaction: [...]}, Links, Meta}`) → one item per record."""
     if not customer_id:
         raise DocumentError("header.x-customer-id", "required: UK account information carries no customer id")
@@ -177,6 +201,12 @@ def map_consent(document: Any, *, customer_id: str | None, institution: str) -> 
     if not scopes:
         raise DocumentError("Data.Permissions", "grant no data scope Prometeo uses")
     status: ConsentStatus = UK_STATUS[consent.Status]
-    return ConsentUpsert(customer_id=customer_id, consent_id=consent.ConsentId, institution=institution,
-                         scopes=scopes, status=status, reason=_reason(consent),
-                         expires_at=as_datetime(consent.ExpirationDateTime) if consent.ExpirationDateTime else None)
+    return ConsentUpsert(
+        customer_id=customer_id,
+        consent_id=consent.ConsentId,
+        institution=institution,
+        scopes=scopes,
+        status=status,
+        reason=_reason(consent),
+        expires_at=as_datetime(consent.ExpirationDateTime) if consent.ExpirationDateTime else None,
+    )
