@@ -14,6 +14,7 @@ from campaigns.consumers.customer_erasure import CustomerErasureHandler
 from campaigns.consumers.offers import OffersHandler
 from campaigns.consumers.outcomes import OutcomesHandler
 from campaigns.consumers.scores import ScoresHandler
+from campaigns.delivery import Deliverer
 from campaigns.kpi_gauges import GaugeRefresher
 from campaigns.schedule import Schedule
 from campaigns.scheduler import Scheduler
@@ -43,24 +44,26 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     sequences = SequenceStore(client, ttl_s=settings.offers_ttl_s)
     producer = EventProducer(settings.kafka_bootstrap_servers, SERVICE)
     permissions = MarketingPermissions(client, keys.CAMPAIGNS)
+    deliverer = Deliverer(
+        store,
+        adapter,
+        publish=lambda event: producer.publish(topics.OUTCOMES, event).get(timeout=settings.publish_timeout_s),
+    )
     runner = SequenceRunner(
         store,
         sequences,
         schedule,
-        adapter,
+        deliverer,
         day_s=settings.sequence_day_s,
         permissions=permissions,
         quiet_hours=settings.quiet_hours,
         definitions_refresh_s=settings.definitions_refresh_s,
         hold_s=settings.paused_recheck_s,
         permission_wait_s=settings.permission_wait_s,
-        publish=lambda event: producer.publish(topics.OUTCOMES, event).get(timeout=settings.publish_timeout_s),
     )
     offers_handler = OffersHandler(
         store,
-        adapter,
-        producer,
-        settings.publish_timeout_s,
+        deliverer,
         settings.campaign_id,
         settings.control_share,
         schedule=schedule,

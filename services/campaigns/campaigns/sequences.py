@@ -22,23 +22,21 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
-from campaigns.adapters.base import ChannelAdapter, Delivery, PermanentDeliveryError, TransientDeliveryError
+from campaigns.adapters.base import PermanentDeliveryError
+from campaigns.delivery import Deliverer, delivery_for
 from campaigns.domain import kpis
 from campaigns.domain import sequence as machine
 from campaigns.domain.campaign import CampaignDefinition, matches
 from campaigns.domain.experiment import assign
 from campaigns.schedule import Deferred, Job, Schedule
 from campaigns.sequence_store import SequenceStore
-from campaigns.store import CampaignStore, OfferRecord, experiment_increments, kpi_key
-from prometeo.contracts import Channel, Envelope, new_event, utcnow
-from prometeo.contracts.events import OutcomeKind, OutcomeRecordedV1, ScoresComputedV1
+from campaigns.store import CampaignStore, OfferRecord, experiment_increments
+from prometeo.contracts import Channel, utcnow
+from prometeo.contracts.events import OutcomeKind, ScoresComputedV1
 from prometeo.permissions import MarketingPermissions
 from prometeo.quiet_hours import QuietHours
-from prometeo.telemetry.metrics import DELIVERIES
 
 log = logging.getLogger(__name__)
-SOURCE = "campaigns"
-Publish = Callable[[Envelope], None]
 
 
 def campaign_offer_id(campaign_id: str, customer_key: str) -> str:
@@ -51,13 +49,12 @@ class SequenceRunner:
         store: CampaignStore,
         sequences: SequenceStore,
         schedule: Schedule,
-        adapter: ChannelAdapter,
+        deliverer: Deliverer,
         *,
         day_s: float,
         permissions: MarketingPermissions,
         quiet_hours: QuietHours | None = None,
         definitions_refresh_s: float = 2.0,
-        publish: Publish | None = None,
         clock: Callable[[], float] = time.time,
         hold_s: float = 60.0,
         permission_wait_s: float = 3600.0,
@@ -67,10 +64,9 @@ class SequenceRunner:
         self._store = store
         self._sequences = sequences
         self._schedule = schedule
-        self._adapter = adapter
+        self._deliverer = deliverer
         self._day_s = day_s
         self._refresh_s = definitions_refresh_s
-        self._publish = publish
         self._clock = clock
         self._permissions = permissions
         self._quiet_hours = quiet_hours
@@ -220,7 +216,7 @@ class SequenceRunner:
 
     # -- steps (scheduler) -------------------------------------------------------------------------
     def run_step(self, job: Job) -> None:
-        """Send the step (raises TransientDeliveryError to be retried later)."""
+        """Send the step through the deliverer (raises TransientDeliveryError to be retried later)."""
         state = self._sequences.state(job.customer_key, job.offer_id)
         campaign = self._definition(state.campaign_id) if state else None
         if state is None or campaign is None or state.status == "stopped" or job.step_no > len(state.path):
@@ -243,14 +239,9 @@ class SequenceRunner:
         if self._quiet_hours is not None and self._quiet_hours.silences(channel, now, state.timezone):
             resume = self._quiet_hours.ends_after(now, state.timezone)
             raise Deferred(self._clock() + (resume - now).total_seconds(), f"quiet hours for {channel.value}")
-        channel = channel.value
-        delivery = Delivery(
-            offer_id=job.offer_id,
-            decision_id=record.decision_id,
-            customer_key=job.customer_key,
-            product=record.product,
-            channel=channel,
-            reason_codes=tuple(record.reason_codes),
+        delivery = delivery_for(
+            record,
+            channel.value,
             metadata={
                 "campaign_id": campaign.campaign_id,
                 "step": step.id,
@@ -260,40 +251,22 @@ class SequenceRunner:
             idempotency_key=marker,
         )
         counters = self._sequences.step_counter(campaign.campaign_id)
-        try:
-            receipt = self._adapter.send(delivery)
-        except PermanentDeliveryError as exc:
-            DELIVERIES.labels(self._adapter.name, "failed").inc()
+
+        def refused(exc: PermanentDeliveryError) -> None:
             log.warning(
                 "sequence step refused", extra={"offer_id": job.offer_id, "step": step.id, "error": str(exc)[:300]}
             )
             self._store.count_once(f"{marker}.failed", [(counters, f"{step.id}|failed", 1)])
-            return
-        except TransientDeliveryError:
-            DELIVERIES.labels(self._adapter.name, "retry").inc()
-            raise
-        advisor = channel == Channel.ADVISOR.value  # a call or task for an advisor
-        if record.status == "sequence" or (advisor and not record.advisor_task):
-            # Saved before the outcome is published: its consumer then reads the delivered record.
-            update: dict[str, object] = {"advisor_task": record.advisor_task or advisor}
-            if record.status == "sequence":
-                update.update(status="delivered", adapter=receipt.adapter, delivered_at=utcnow())
-            self._store.save_offer(record.model_copy(update=update))
-        contact: list = [(kpi_key("totals"), kpis.ADVISOR_TASKS, 1)] if advisor else []
-        if step.action == "send":
-            # Published so KPIs count the contact and next-best-action's weekly cap sees it.
-            if self._publish is not None:
-                outcome = OutcomeRecordedV1(
-                    offer_id=job.offer_id, product=record.product, outcome=OutcomeKind.DELIVERED, channel=channel
-                )
-                self._publish(
-                    new_event(
-                        outcome,
-                        customer_key=job.customer_key,
-                        source=SOURCE,
-                        event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"prometeo:{marker}:delivered"),
-                    )
-                )
-            contact += record.kpi_increments(kpis.CONTACTS, channel=channel)
-        self._store.count_once(f"{marker}.sent", [(counters, f"{step.id}|sent", 1), *contact])
-        DELIVERIES.labels(receipt.adapter, "delivered").inc()
+
+        # A `send` step is a contact: published so KPIs count it and next-best-action's weekly cap sees it.
+        # The step is done once its `.sent` marker is counted, so the offer is marked delivered before that
+        # (and before the outcome is published: its consumer then reads the delivered record).
+        self._deliverer.deliver(
+            record,
+            delivery,
+            sent_marker=f"{marker}.sent",
+            refused=refused,
+            counters=[(counters, f"{step.id}|sent", 1)],
+            contact=step.action == "send",
+            mark_first=True,
+        )

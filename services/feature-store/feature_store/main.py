@@ -7,6 +7,7 @@ import redis
 from fastapi import FastAPI
 
 from feature_store.api import features
+from feature_store.batch import PendingBatch
 from feature_store.consumers.account_events import AccountEventsHandler
 from feature_store.consumers.consent_events import ConsentEventsHandler
 from feature_store.consumers.customer_erasure import CustomerErasureHandler
@@ -30,26 +31,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     repository = FeatureRepository(client, settings.processed_ttl_s)
     producer = EventProducer(settings.kafka_bootstrap_servers, SERVICE)
     publisher = FeaturesPublisher(repository, producer)
-    account_events = AccountEventsHandler(repository, publisher)
-
-    def end_batch() -> None:
-        try:
-            account_events.flush()
-        except Exception:
-            account_events.discard()
-            raise
-        publisher.flush()
-
+    batch = PendingBatch(repository, publisher)
     loop = ConsumerLoop(
         settings,
         settings.group_id,
         {
-            topics.ACCOUNT_EVENTS: account_events,
-            topics.CONSENT_EVENTS: ConsentEventsHandler(repository, account_events),
-            topics.CUSTOMER_ERASURE: CustomerErasureHandler(repository, publisher, account_events),
+            topics.ACCOUNT_EVENTS: AccountEventsHandler(batch),
+            topics.CONSENT_EVENTS: ConsentEventsHandler(repository, batch),
+            topics.CUSTOMER_ERASURE: CustomerErasureHandler(repository, batch),
         },
         producer,
-        on_batch_end=end_batch,
+        on_batch_end=batch.end,
     )
     app.state.redis, app.state.repository = client, repository
     app.state.runtime = Runtime(producer, [loop])

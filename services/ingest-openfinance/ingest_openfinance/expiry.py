@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 import threading
 
-from ingest_openfinance.ingestion import Ingestor
+from ingest_openfinance.usecases.consents import ConsentRegistration
 
 log = logging.getLogger(__name__)
 
 
 class ExpirySweeper:
-    def __init__(self, ingestor: Ingestor, interval_s: float) -> None:
-        self._ingestor = ingestor
+    def __init__(self, consents: ConsentRegistration, interval_s: float) -> None:
+        self._consents = consents
         self._interval_s = interval_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="consent-expiry", daemon=True)
@@ -27,7 +27,7 @@ class ExpirySweeper:
     def _run(self) -> None:
         while not self._stop.wait(self._interval_s):
             try:
-                if expired := self._ingestor.expire_due():
+                if expired := self._consents.expire_due():
                     log.info("consents expired by time", extra={"count": expired})
             except Exception:
                 log.exception("consent expiry sweep failed")

@@ -9,10 +9,12 @@ from fastapi import FastAPI
 from ingest_openfinance.api import belvo, brasil, consents, customers, events, marketing, uk
 from ingest_openfinance.consumers.consent_events import ConsentEventsHandler
 from ingest_openfinance.expiry import ExpirySweeper
-from ingest_openfinance.ingestion import Ingestor
-from ingest_openfinance.marketing import MarketingRegistry
 from ingest_openfinance.settings import get_settings
 from ingest_openfinance.store import ConsentStore, DedupeWindow
+from ingest_openfinance.usecases.consents import ConsentRegistration
+from ingest_openfinance.usecases.data_subject import DataSubjectRequests
+from ingest_openfinance.usecases.events import EventIngestion
+from ingest_openfinance.usecases.marketing import MarketingRegistry
 from prometeo.bus import ConsumerLoop, EventProducer
 from prometeo.contracts import topics
 from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
@@ -29,21 +31,19 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     client = redis.Redis.from_url(settings.redis_url)
     consent_store = ConsentStore(client)
     producer = EventProducer(settings.kafka_bootstrap_servers, SERVICE)
-    ingestor = Ingestor(
-        producer,
-        consent_store,
-        DedupeWindow(client, settings.dedupe_window_s),
-        settings.pseudonym_key.get_secret_value(),
-    )
+    secret = settings.pseudonym_key.get_secret_value()
+    data_subject = DataSubjectRequests(producer, consent_store, secret)
+    consents = ConsentRegistration(producer, consent_store, secret, data_subject)
     loop = ConsumerLoop(
         settings,
         settings.group_id,
         {topics.CONSENT_EVENTS: ConsentEventsHandler(consent_store)},
         producer,
     )
-    sweeper = ExpirySweeper(ingestor, settings.expiry_sweep_interval_s)
-    app.state.redis, app.state.ingestor = client, ingestor
-    app.state.marketing = MarketingRegistry(producer, consent_store, settings.pseudonym_key.get_secret_value())
+    sweeper = ExpirySweeper(consents, settings.expiry_sweep_interval_s)
+    app.state.redis, app.state.consents, app.state.data_subject = client, consents, data_subject
+    app.state.events = EventIngestion(producer, consent_store, DedupeWindow(client, settings.dedupe_window_s), secret)
+    app.state.marketing = MarketingRegistry(producer, consent_store, secret)
     app.state.runtime = Runtime(producer, [loop])
     app.state.runtime.start()
     sweeper.start()

@@ -10,7 +10,7 @@ import pytest
 import redis as redis_lib
 from fastapi.testclient import TestClient
 
-from campaigns.consumers.offers import delivered_event_id
+from campaigns.delivery import delivered_event_id
 from campaigns.store import CampaignStore, kpi_key
 from prometeo import keys
 from prometeo.contracts import Channel, ProductCode, decode, new_event, topics, utcnow

@@ -1,4 +1,4 @@
-"""Ingestor.ingest_mapped with in-memory fakes: mapping errors and gated items keep their source index."""
+"""EventIngestion.ingest_mapped with in-memory fakes: mapping errors and gated items keep their source index."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from ingest_openfinance.domain.consent import ConsentRecord
 from ingest_openfinance.domain.mappers.brasil import Resource, map_resource
-from ingest_openfinance.ingestion import Ingestor
+from ingest_openfinance.usecases.events import EventIngestion
 from prometeo.contracts.events import ConsentStatus, DataScope, Purpose
 from prometeo.identity import customer_key
 
@@ -61,7 +61,7 @@ def test_indices_and_counts_line_up_with_source_records() -> None:
     )
     producer = FakeProducer()
     consents = FakeConsents({customer_key("12345678909", SECRET): [consent]})
-    ingestor = Ingestor(producer, consents, FakeDedupe(), SECRET)  # type: ignore[arg-type]
+    ingestor = EventIngestion(producer, consents, FakeDedupe(), SECRET)  # type: ignore[arg-type]
     document = {
         "data": [
             {"transactionId": "t1", "creditDebitType": "DEBITO", "amount": "5.00", "transactionDate": "2026-11-01"},

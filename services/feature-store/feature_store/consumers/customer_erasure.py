@@ -2,8 +2,7 @@
 
 import logging
 
-from feature_store.consumers.account_events import AccountEventsHandler
-from feature_store.publisher import FeaturesPublisher
+from feature_store.batch import PendingBatch
 from feature_store.store import FeatureRepository
 from prometeo.contracts import Envelope, EventPayload
 from prometeo.telemetry.metrics import ERASURES
@@ -12,16 +11,12 @@ log = logging.getLogger(__name__)
 
 
 class CustomerErasureHandler:
-    def __init__(
-        self, repository: FeatureRepository, publisher: FeaturesPublisher, account_events: AccountEventsHandler
-    ) -> None:
+    def __init__(self, repository: FeatureRepository, batch: PendingBatch) -> None:
         self._repository = repository
-        self._publisher = publisher
-        self._account_events = account_events
+        self._batch = batch
 
     def __call__(self, envelope: Envelope, payload: EventPayload) -> None:
-        self._account_events.flush()  # keep the order of events buffered before the erasure
-        self._publisher.forget(envelope.customer_key)
+        self._batch.flush_before_erasure(envelope.customer_key)
         deleted = self._repository.erase(envelope.customer_key)
         ERASURES.labels("feature-store").inc()
         log.info("customer erased", extra={"customer_key": envelope.customer_key, "keys_deleted": deleted})

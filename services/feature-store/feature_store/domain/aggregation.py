@@ -12,9 +12,10 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from feature_store.domain.balances import ACCOUNT, CLOSED, daily_balances
-from feature_store.domain.definitions import FEATURE_NAMES, MAX_WINDOW_DAYS
-from feature_store.domain.mcc import CATEGORIES, HOUSING_MCCS, category_for
-from prometeo.contracts import EventPayload, InvalidEvent, ProductCode
+from feature_store.domain.definitions import FEATURES, MAX_WINDOW_DAYS
+from feature_store.domain.inputs import FeatureInputs
+from feature_store.domain.mcc import HOUSING_MCCS, category_for
+from prometeo.contracts import EventPayload, InvalidEvent
 from prometeo.contracts.events import (
     AccountClosedV1,
     AccountOpenedV1,
@@ -26,10 +27,6 @@ from prometeo.contracts.events import (
     TransactionDeletedV1,
     TransactionUpdatedV1,
 )
-
-AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
-ARCHETYPES = ("nascent", "experimenting", "emerging", "activated")
-_PRODUCTS = frozenset(p.value for p in ProductCode)
 
 # (month "YYYYMM", field "DD|metric", integer delta)
 Increment = tuple[str, str, int]
@@ -177,7 +174,13 @@ def segments(profile: dict[str, str]) -> dict[str, str]:
 
 
 def compute_features(state: CustomerState, as_of: datetime) -> dict[str, float]:
-    """The feature vector as of `as_of`: nothing dated after it counts (point-in-time safe)."""
+    """The feature vector as of `as_of`, in FEATURES order: nothing dated after it counts (point-in-time safe)."""
+    inputs = feature_inputs(state, as_of)
+    return {definition.name: definition.compute(inputs) for definition in FEATURES}
+
+
+def feature_inputs(state: CustomerState, as_of: datetime) -> FeatureInputs:
+    """One pass over the customer's day buckets up to `as_of`: what the definitions compute from."""
     today = as_of.astimezone(UTC).date() if as_of.tzinfo else as_of.date()
     days = _daily(state)
     # Sums per 30-day period: 0 = the last 30 days, 1 = days 30-59, 2 = days 60-89.
@@ -215,71 +218,25 @@ def compute_features(state: CustomerState, as_of: datetime) -> dict[str, float]:
         for metric, value in bucket.items():
             sums90[metric] = sums90.get(metric, 0.0) + value
 
-    def before30(metric: str) -> float:
-        """Monthly mean of `metric` over days 30-89 (in currency units for money metrics)."""
-        return (sums90.get(metric, 0.0) - sums30.get(metric, 0.0)) / 2 / 100
-
-    bal = daily_balances(state.profile, days, today)
     here, elsewhere = held_products(state.profile)
-    since = state.profile.get("customer_since")
-    band = state.profile.get("age_band")
-    archetype = state.profile.get("digital_archetype")
     salary_months = {(d.year, d.month) for d in payroll_days}
     salary_days = payroll_days or _regular_credits(inflow_days, today)
-    salary_raise = _raise_pct(salary_days)
-    travel30 = sums30.get("spend_travel", 0.0) / 100
-    monthly_inflow = sums90.get("inflow", 0.0) / 3 / 100
-    child60 = (periods[0].get("spend_children", 0.0) + periods[1].get("spend_children", 0.0)) / 2 / 100
-    child_before = periods[2].get("spend_children", 0.0) / 100
-
-    features = {
-        "balance_current": bal.current,
-        "balance_avg_30d": bal.avg_30d,
-        "balance_min_30d": bal.min_30d,
-        "inflow_30d": sums30.get("inflow", 0.0) / 100,
-        "outflow_30d": sums30.get("outflow", 0.0) / 100,
-        "inflow_90d": sums90.get("inflow", 0.0) / 100,
-        "outflow_90d": sums90.get("outflow", 0.0) / 100,
-        "txn_count_30d": sums30.get("count", 0.0),
-        "salary_30d": sums30.get("salary", 0.0) / 100,
-        "salary_months_90d": float(len(salary_months)),
-        "days_since_last_txn": float((today - last_txn_day).days) if last_txn_day else 999.0,
-        "products_here": float(len(here)),
-        "products_elsewhere": float(len(elsewhere)),
-        "tenure_days": float(max(0, (today - date.fromisoformat(since)).days)) if since else 0.0,
-        "age_band_index": float(AGE_BANDS.index(band)) if band in AGE_BANDS else 2.0,
-    }
-    for window, sums in ((30, sums30), (90, sums90)):
-        for category in CATEGORIES:
-            features[f"spend_{category}_{window}d"] = sums.get(f"spend_{category}", 0.0) / 100
-    features.update(
-        {
-            "salary_monthly_avg_90d": sums90.get("salary", 0.0) / 3 / 100,
-            "salary_raise_pct": salary_raise,
-            "salary_detected": _flag(bool(salary_days)),
-            "card_utilisation_current": bal.card_utilisation_current,
-            "card_utilisation_avg_30d": bal.card_utilisation_avg_30d,
-            "card_months_near_limit_90d": float(bal.card_periods_near_limit),
-            "overdraft_days_30d": float(bal.overdraft_days_30d),
-            "overdraft_max_30d": bal.overdraft_max_30d,
-            "product_gaps_elsewhere": float(len(set(elsewhere) - set(here))),
-            "product_gaps_total": float(len(ProductCode) - len(set(here) & _PRODUCTS)),
-            "accounts_open": float(bal.accounts_open),
-            "txn_count_90d": sums90.get("count", 0.0),
-            "active_days_30d": float(active_days_30),
-            "days_since_last_credit": float((today - last_credit_day).days) if last_credit_day else 999.0,
-            "digital_archetype_index": float(ARCHETYPES.index(archetype)) if archetype in ARCHETYPES else 1.0,
-            "balance_growth_pct_90d": bal.growth_pct_90d,
-            "housing_payments_30d": sums30.get("housing", 0.0) / 100,
-            "life_salary_raise": _flag(salary_raise >= 10 and len(salary_days) >= 2),
-            "life_new_housing_payment": _flag(sums30.get("housing", 0.0) > 0 and before30("housing") == 0),
-            "life_travel_spike": _flag(travel30 >= max(100.0, 0.3 * monthly_inflow, 2 * before30("spend_travel"))),
-            "life_child_spend": _flag(child60 >= 50 and child60 >= 2 * child_before),
-            "life_idle_balance_growth": _flag(bal.growth_pct_90d >= 15 and bal.min_90d > 0),
-        }
+    return FeatureInputs(
+        today=today,
+        periods=periods,
+        sums30=sums30,
+        sums90=sums90,
+        bal=daily_balances(state.profile, days, today),
+        here=here,
+        elsewhere=elsewhere,
+        profile=state.profile,
+        salary_months=salary_months,
+        salary_days=salary_days,
+        salary_raise=_raise_pct(salary_days),
+        active_days_30=active_days_30,
+        last_txn_day=last_txn_day,
+        last_credit_day=last_credit_day,
     )
-    assert tuple(features) == FEATURE_NAMES, "feature registry and computation disagree"
-    return features
 
 
 def _regular_credits(inflow_days: dict[date, float], today: date) -> dict[date, float]:
@@ -306,7 +263,3 @@ def _raise_pct(payroll_days: dict[date, float]) -> float:
     ordered = [payroll_days[d] for d in sorted(payroll_days)]
     earlier = sum(ordered[:-1]) / (len(ordered) - 1)
     return round((ordered[-1] / earlier - 1) * 100, 4) if earlier > 0 else 0.0
-
-
-def _flag(condition: bool) -> float:
-    return 1.0 if condition else 0.0

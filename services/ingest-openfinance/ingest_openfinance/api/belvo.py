@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 
 from ingest_openfinance.api.body import json_body
 from ingest_openfinance.api.sources import ingest_document
-from ingest_openfinance.deps import IngestorDep, SettingsDep
+from ingest_openfinance.deps import EventsDep, SettingsDep
 from ingest_openfinance.domain.mappers import belvo
 from ingest_openfinance.domain.results import BatchResultPublic
 from prometeo.contracts import utcnow
@@ -15,8 +15,8 @@ router = APIRouter(prefix="/v1/webhooks", tags=["aggregators"])
 
 
 @router.post("/belvo")
-async def belvo_webhook(request: Request, ingestor: IngestorDep, settings: SettingsDep) -> BatchResultPublic:
+async def belvo_webhook(request: Request, events: EventsDep, settings: SettingsDep) -> BatchResultPublic:
     """Answered per transaction. Webhook types other than TRANSACTIONS are acknowledged with nothing ingested."""
     document = await json_body(request, settings.max_body_bytes, decimals=True)
     now = utcnow()
-    return await ingest_document(lambda: belvo.map_webhook(document, now=now), ingestor, settings)
+    return await ingest_document(lambda: belvo.map_webhook(document, now=now), events, settings)

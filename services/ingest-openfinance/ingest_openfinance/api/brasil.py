@@ -17,7 +17,7 @@ from ingest_openfinance.api.sources import (
     ingest_document,
     register_consent_document,
 )
-from ingest_openfinance.deps import IngestorDep, SettingsDep
+from ingest_openfinance.deps import ConsentsDep, EventsDep, SettingsDep
 from ingest_openfinance.domain.mappers import brasil
 from ingest_openfinance.domain.results import BatchResultPublic
 from ingest_openfinance.models import ConsentPublic
@@ -29,7 +29,7 @@ router = APIRouter(prefix="/v1/openfinance/brasil", tags=["open-finance-brasil"]
 @router.post("/consents")
 async def register_consent(
     request: Request,
-    ingestor: IngestorDep,
+    consents: ConsentsDep,
     settings: SettingsDep,
     institution: InstitutionHeader,
     customer_id: CustomerHeader = None,
@@ -37,7 +37,7 @@ async def register_consent(
     """Body: `GET /consents/{consentId}` response. REJECTED + reason code maps to revoked / expired / rejected."""
     document = await json_body(request, settings.max_body_bytes)
     return await register_consent_document(
-        lambda: brasil.map_consent(document, customer_id=customer_id, institution=institution), ingestor
+        lambda: brasil.map_consent(document, customer_id=customer_id, institution=institution), consents
     )
 
 
@@ -45,7 +45,7 @@ async def register_consent(
 async def ingest_resource(
     resource: brasil.Resource,
     request: Request,
-    ingestor: IngestorDep,
+    events: EventsDep,
     settings: SettingsDep,
     institution: InstitutionHeader,
     customer_id: CustomerHeader = None,
@@ -58,6 +58,6 @@ async def ingest_resource(
         lambda: brasil.map_resource(
             resource, document, customer_id=customer_id, institution=institution, parent_id=account_id, now=now
         ),
-        ingestor,
+        events,
         settings,
     )

@@ -6,16 +6,16 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from ingest_openfinance.api.body import json_body
-from ingest_openfinance.deps import IngestorDep, SettingsDep
+from ingest_openfinance.deps import EventsDep, SettingsDep
 from ingest_openfinance.domain.results import BatchResultPublic
-from ingest_openfinance.ingestion import PublishFailed
+from ingest_openfinance.usecases.events import PublishFailed
 from prometeo.web import Problem
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
 
 @router.post("/events:batch")
-async def ingest_batch(request: Request, ingestor: IngestorDep, settings: SettingsDep) -> BatchResultPublic:
+async def ingest_batch(request: Request, events: EventsDep, settings: SettingsDep) -> BatchResultPublic:
     body = await json_body(request, settings.max_body_bytes)
     items = body.get("events") if isinstance(body, dict) else None
     if not isinstance(items, list):
@@ -28,7 +28,7 @@ async def ingest_batch(request: Request, ingestor: IngestorDep, settings: Settin
     if len(items) > settings.max_batch_items:
         raise Problem(413, "Batch too large", f"at most {settings.max_batch_items} events per batch")
     try:
-        results = await run_in_threadpool(ingestor.ingest, items)
+        results = await run_in_threadpool(events.ingest, items)
     except PublishFailed as exc:
         raise Problem(
             503,

@@ -8,8 +8,8 @@ from fastapi.concurrency import run_in_threadpool
 from ingest_openfinance.api.body import json_body
 from ingest_openfinance.deps import MarketingDep, SettingsDep
 from ingest_openfinance.domain.results import BatchResultPublic
-from ingest_openfinance.marketing import MarketingBlocked
 from ingest_openfinance.models import MarketingPermissionCreate, MarketingPermissionPublic
+from ingest_openfinance.usecases.marketing import MarketingBlocked
 from prometeo.web import Problem
 
 router = APIRouter(prefix="/v1/marketing", tags=["marketing"])

@@ -10,10 +10,12 @@ from fastapi import Header
 from fastapi.concurrency import run_in_threadpool
 
 from ingest_openfinance.domain.mappers.common import DocumentError, Mapped
+from ingest_openfinance.domain.mappers.consents import ConsentUpsert
 from ingest_openfinance.domain.results import BatchResultPublic
-from ingest_openfinance.ingestion import ConsentUpsert, Ingestor, PublishFailed
 from ingest_openfinance.models import ConsentPublic
 from ingest_openfinance.settings import Settings
+from ingest_openfinance.usecases.consents import ConsentRegistration
+from ingest_openfinance.usecases.events import EventIngestion, PublishFailed
 from prometeo.web import Problem
 
 # Identifiers travel in headers, not the URL, so they stay out of access logs.
@@ -26,17 +28,19 @@ def document_problem(exc: DocumentError) -> Problem:
     return Problem(422, "Request validation failed", str(exc), errors=[{"field": exc.field, "message": exc.message}])
 
 
-async def register_consent_document(map_consent: Callable[[], ConsentUpsert], ingestor: Ingestor) -> ConsentPublic:
+async def register_consent_document(
+    map_consent: Callable[[], ConsentUpsert], consents: ConsentRegistration
+) -> ConsentPublic:
     try:
         upsert = map_consent()
     except DocumentError as exc:
         raise document_problem(exc) from exc
-    ck, status, erased = await run_in_threadpool(ingestor.register, upsert)
+    ck, status, erased = await run_in_threadpool(consents.register, upsert)
     return ConsentPublic(customer_key=ck, consent_id=upsert.consent_id, status=status, erasure_requested=erased)
 
 
 async def ingest_document(
-    map_document: Callable[[], Mapped], ingestor: Ingestor, settings: Settings
+    map_document: Callable[[], Mapped], events: EventIngestion, settings: Settings
 ) -> BatchResultPublic:
     try:
         mapped = map_document()
@@ -45,7 +49,7 @@ async def ingest_document(
     if len(mapped.items) > settings.max_batch_items:
         raise Problem(413, "Batch too large", f"at most {settings.max_batch_items} records per document")
     try:
-        results = await run_in_threadpool(ingestor.ingest_mapped, mapped.items)
+        results = await run_in_threadpool(events.ingest_mapped, mapped.items)
     except PublishFailed as exc:
         raise Problem(
             503,

@@ -12,7 +12,7 @@ from ingest_openfinance.api.sources import (
     ingest_document,
     register_consent_document,
 )
-from ingest_openfinance.deps import IngestorDep, SettingsDep
+from ingest_openfinance.deps import ConsentsDep, EventsDep, SettingsDep
 from ingest_openfinance.domain.mappers import uk
 from ingest_openfinance.domain.results import BatchResultPublic
 from ingest_openfinance.models import ConsentPublic
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/v1/openbanking/uk", tags=["open-banking-uk"])
 @router.post("/account-access-consents")
 async def register_consent(
     request: Request,
-    ingestor: IngestorDep,
+    consents: ConsentsDep,
     settings: SettingsDep,
     institution: InstitutionHeader,
     customer_id: CustomerHeader = None,
@@ -32,7 +32,7 @@ async def register_consent(
     """Body: `GET /account-access-consents/{ConsentId}` response; v3.1 Revoked and v4 EXPD/CANC end the consent."""
     document = await json_body(request, settings.max_body_bytes)
     return await register_consent_document(
-        lambda: uk.map_consent(document, customer_id=customer_id, institution=institution), ingestor
+        lambda: uk.map_consent(document, customer_id=customer_id, institution=institution), consents
     )
 
 
@@ -40,7 +40,7 @@ async def register_consent(
 async def ingest_resource(
     resource: uk.Resource,
     request: Request,
-    ingestor: IngestorDep,
+    events: EventsDep,
     settings: SettingsDep,
     institution: InstitutionHeader,
     customer_id: CustomerHeader = None,
@@ -49,6 +49,6 @@ async def ingest_resource(
     now = utcnow()
     return await ingest_document(
         lambda: uk.map_resource(resource, document, customer_id=customer_id, institution=institution, now=now),
-        ingestor,
+        events,
         settings,
     )

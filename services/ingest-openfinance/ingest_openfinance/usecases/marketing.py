@@ -13,28 +13,19 @@ from ingest_openfinance.domain.mappers.common import field_errors
 from ingest_openfinance.domain.marketing import MarketingRecord, opt_in_blocked, registry_opt_out_is_new
 from ingest_openfinance.domain.results import ItemResult, ItemStatus
 from ingest_openfinance.models import DoNotContactEntry
-from ingest_openfinance.store import ConsentStore
-from prometeo.bus import EventProducer
-from prometeo.contracts import Channel, new_event, topics
+from ingest_openfinance.usecases.common import UseCase
+from prometeo.contracts import Channel, topics
 from prometeo.contracts.events import MarketingPermission, MarketingPermissionChangedV1
-from prometeo.identity import customer_key
-
-SOURCE = "ingest-openfinance"
 
 
 class MarketingBlocked(RuntimeError):
     """An opt-in on a channel the person opted out of through a do-not-contact registry."""
 
 
-class MarketingRegistry:
-    def __init__(self, producer: EventProducer, store: ConsentStore, secret: str) -> None:
-        self._producer = producer
-        self._store = store
-        self._secret = secret
-
+class MarketingRegistry(UseCase):
     def set(self, customer_id: str, channel: Channel, permission: MarketingPermission) -> str:
-        ck = customer_key(customer_id, self._secret)
-        current = self._store.marketing([ck])[ck].get(channel.value)
+        ck = self.pseudonymise(customer_id)
+        current = self._consents.marketing([ck])[ck].get(channel.value)
         if permission is MarketingPermission.OPTED_IN and opt_in_blocked(current):
             raise MarketingBlocked(channel.value)
         self._record(ck, [MarketingPermissionChangedV1(channel=channel, permission=permission)])
@@ -52,8 +43,8 @@ class MarketingRegistry:
                     ItemResult(index=index, status=ItemStatus.INVALID, reason=field_errors(exc, f"entries.{index}."))
                 )
                 continue
-            parsed.append((index, customer_key(entry.customer_id, self._secret), entry))
-        current = self._store.marketing([ck for _, ck, _ in parsed])
+            parsed.append((index, self.pseudonymise(entry.customer_id), entry))
+        current = self._consents.marketing([ck for _, ck, _ in parsed])
         for index, ck, entry in parsed:
             changes = [
                 MarketingPermissionChangedV1(
@@ -71,10 +62,9 @@ class MarketingRegistry:
         return sorted(results, key=lambda r: r.index)
 
     def _record(self, ck: str, changes: list[MarketingPermissionChangedV1]) -> None:
-        events = [new_event(payload, customer_key=ck, source=SOURCE) for payload in changes]
-        self._producer.publish_all(topics.CONSENT_EVENTS, events)
+        events = self._emit(topics.CONSENT_EVENTS, ck, changes)
         for payload, event in zip(changes, events, strict=True):
-            self._store.put_marketing(
+            self._consents.put_marketing(
                 ck,
                 payload.channel.value,
                 MarketingRecord(
