@@ -19,8 +19,9 @@ from ingest_openfinance.domain.mappers.consents import ConsentUpsert
 from ingest_openfinance.domain.results import ItemResult, ItemStatus
 from ingest_openfinance.models import CanonicalEventCreate, ConsentCreate, ConsentExport, CustomerExportPublic
 from ingest_openfinance.store import ConsentStore, DedupeWindow
+from prometeo import clock
 from prometeo.bus import EventProducer
-from prometeo.contracts import InvalidEvent, new_event, payload_model, topics, utcnow
+from prometeo.contracts import InvalidEvent, new_event, payload_model, topics
 from prometeo.contracts.envelope import Envelope
 from prometeo.contracts.events import ConsentChangedV1, ConsentGrantedV1, ConsentStatus, CustomerErasureRequestedV1
 from prometeo.identity import customer_key
@@ -138,7 +139,7 @@ class Ingestor:
         return known, upsert.status, bool(changed and changed[1])
 
     def _has_other_active(self, ck: str, consent_id: str) -> bool:
-        now = utcnow()
+        now = clock.now()
         return any(c.active_at(now) for c in self._consents.for_customers([ck])[ck] if c.consent_id != consent_id)
 
     def request_erasure(self, ck: str, reason: str) -> Envelope:
@@ -151,7 +152,7 @@ class Ingestor:
     def expire_due(self, now: datetime | None = None) -> int:
         """Expiry is enforced by time: consents past expires_at end even if no status update comes."""
         expired = 0
-        for _ck, consent_id in self._consents.due_for_expiry(now or utcnow()):
+        for _ck, consent_id in self._consents.due_for_expiry(now or clock.now()):
             if self.change_status(consent_id, ConsentStatus.EXPIRED, "CONSENT_EXPIRED") is not None:
                 expired += 1
         return expired
@@ -170,7 +171,7 @@ class Ingestor:
             for c in sorted(self._consents.for_customers([ck])[ck], key=lambda c: c.consent_id)
         ]
         marketing = {channel: record.permission.value for channel, record in self._consents.marketing([ck])[ck].items()}
-        return CustomerExportPublic(customer_key=ck, exported_at=utcnow(), consents=consents, marketing=marketing)
+        return CustomerExportPublic(customer_key=ck, exported_at=clock.now(), consents=consents, marketing=marketing)
 
     # -- events ------------------------------------------------------------------------------------
     def ingest(self, raw_items: list[Any]) -> list[ItemResult]:
@@ -197,7 +198,7 @@ class Ingestor:
             candidates.append((index, item, ck, envelope))
 
         consents = self._consents.for_customers([ck for _, _, ck, _ in candidates])
-        now = utcnow()
+        now = clock.now()
         admitted: list[tuple[int, CanonicalEventCreate, Envelope]] = []
         for index, item, ck, envelope in candidates:
             refusal = gate(consents[ck], envelope.type, envelope.typed(), now)

@@ -9,7 +9,6 @@ scheduler retries it with backoff (`retry_delivery`) while the consumer moves on
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 
 from campaigns.adapters.base import ChannelAdapter, Delivery, PermanentDeliveryError, TransientDeliveryError
@@ -17,8 +16,9 @@ from campaigns.domain import kpis
 from campaigns.domain.experiment import assign
 from campaigns.schedule import Job, Schedule
 from campaigns.store import CampaignStore, OfferRecord, experiment_increments, kpi_key
+from prometeo import clock
 from prometeo.bus import EventProducer, RetryableError
-from prometeo.contracts import Channel, Envelope, EventPayload, new_event, topics, utcnow
+from prometeo.contracts import Channel, Envelope, EventPayload, new_event, topics
 from prometeo.contracts.events import OfferDecidedV1, OutcomeKind, OutcomeRecordedV1, RankedOffer
 from prometeo.telemetry.metrics import DELIVERIES
 
@@ -103,7 +103,8 @@ class OffersHandler:
             raise RetryableError(str(exc)) from exc
         # Scheduled before the status changes: a crash in between leaves a job, never a lost offer.
         self._schedule.add(
-            Job(kind="deliver", customer_key=record.customer_key, offer_id=record.offer_id), time.time() + self._park_s
+            Job(kind="deliver", customer_key=record.customer_key, offer_id=record.offer_id),
+            clock.timestamp() + self._park_s,
         )
         self._store.save_offer(record.model_copy(update={"status": "parked"}))
         DELIVERIES.labels(self._adapter.name, "parked").inc()
@@ -154,7 +155,7 @@ class OffersHandler:
         )
         self._store.save_offer(
             record.model_copy(
-                update={"status": "delivered", "adapter": adapter, "delivered_at": utcnow(), "advisor_task": advisor}
+                update={"status": "delivered", "adapter": adapter, "delivered_at": clock.now(), "advisor_task": advisor}
             )
         )
         DELIVERIES.labels(adapter, "delivered").inc()
