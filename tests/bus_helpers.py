@@ -9,6 +9,9 @@ from kafka import KafkaConsumer
 
 from prometeo.bus import EventProducer
 from prometeo.contracts import Envelope
+from prometeo_dev.servers import scaled
+
+__all__ = ["publish", "read_topic", "scaled", "wait_until"]
 
 
 def publish(broker: str, topic: str, events: list[Envelope]) -> None:
@@ -20,7 +23,8 @@ def publish(broker: str, topic: str, events: list[Envelope]) -> None:
 
 
 def read_topic(broker: str, topic: str, *, min_count: int = 1, timeout: float = 20.0, match: object = None) -> list:
-    """Read `topic` from the beginning until at least `min_count` records (filtered by `match`)."""
+    """Read `topic` from the beginning until at least `min_count` records (filtered by `match`);
+    `timeout` is stretched by PROMETEO_TEST_TIMEOUT_SCALE."""
     consumer = KafkaConsumer(
         topic,
         bootstrap_servers=broker,
@@ -31,7 +35,7 @@ def read_topic(broker: str, topic: str, *, min_count: int = 1, timeout: float = 
         heartbeat_interval_ms=500,
     )
     found: list = []
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     try:
         while time.monotonic() < deadline and len(found) < min_count:
             for records in consumer.poll(timeout_ms=300).values():
@@ -42,10 +46,13 @@ def read_topic(broker: str, topic: str, *, min_count: int = 1, timeout: float = 
 
 
 def wait_until(predicate, timeout: float = 20.0, interval: float = 0.1):  # type: ignore[no-untyped-def]
+    """Poll `predicate` until it returns something truthy (returned); `timeout` is stretched by
+    PROMETEO_TEST_TIMEOUT_SCALE. The only place tests pause: between polls of a condition."""
+    timeout = scaled(timeout)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = predicate()
         if result:
             return result
         time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")
+    raise AssertionError(f"condition not met within {timeout:g}s")
