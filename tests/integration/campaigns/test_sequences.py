@@ -10,9 +10,11 @@ import json
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import cast
 
 import pytest
 import redis as redis_lib
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from campaigns.domain.experiment import assign
@@ -220,7 +222,8 @@ def test_default_quiet_hours_hold_an_sms_step_until_eight_in_sao_paulo(
     campaign_id, ck = f"quiet-{run}", f"ck_quiet-{run}"
     outbox = keys.customer(keys.CAMPAIGNS, ck, "outbox")
     with clock.pinned(at), campaigns_app(env) as client:
-        assert client.app.state.runner._quiet_hours is not None  # the default window is on
+        state = cast(FastAPI, client.app).state
+        assert state.runner._quiet_hours is not None  # the default window is on
         definition = {
             "campaign_id": campaign_id,
             "name": "SMS only",
