@@ -7,6 +7,8 @@
   (cache refresh, circuit-breaker reset); never stored, never compared across processes.
 
 Domain code takes the instant as an argument (`decide(..., at=now)`); only the edges call `now()`.
+Latency measurements for metrics keep `time.perf_counter()`: they time how long code ran, which a
+pinned or advanced test clock must not change.
 
 Tests pin the seam, not the process: `with clock.pinned(at):` makes `now()` start at `at` (ticking
 on by default, `tick=False` freezes it) and `clock.advance(delta)` moves a pinned clock forward —
