@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 import uuid
 
-from kafka import KafkaConsumer
+from kafka import KafkaConsumer, TopicPartition
 
 from prometeo.bus import EventProducer
 from prometeo.contracts import Envelope
 from prometeo_dev.servers import scaled
 
-__all__ = ["publish", "read_topic", "scaled", "wait_until"]
+__all__ = ["publish", "read_to_end", "read_topic", "scaled", "wait_until"]
 
 
 def publish(broker: str, topic: str, events: list[Envelope]) -> None:
@@ -38,6 +38,27 @@ def read_topic(broker: str, topic: str, *, min_count: int = 1, timeout: float = 
     deadline = time.monotonic() + scaled(timeout)
     try:
         while time.monotonic() < deadline and len(found) < min_count:
+            for records in consumer.poll(timeout_ms=300).values():
+                found.extend(r for r in records if match is None or match(r))  # type: ignore[operator]
+    finally:
+        consumer.close()
+    return found
+
+
+def read_to_end(broker: str, topic: str, *, match: object = None, timeout: float = 20.0) -> list:
+    """Every record on `topic` up to its end offsets at the call (filtered by `match`): to show that
+    nothing was written, read what is there instead of waiting a fixed time for something to arrive."""
+    consumer = KafkaConsumer(bootstrap_servers=broker, enable_auto_commit=False)
+    found: list = []
+    try:
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        assert partitions, f"topic {topic} has no partitions"
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        end = consumer.end_offsets(partitions)
+        deadline = time.monotonic() + scaled(timeout)
+        while any(consumer.position(tp) < end[tp] for tp in partitions):
+            assert time.monotonic() < deadline, f"{topic} not read to its end within {scaled(timeout):g}s"
             for records in consumer.poll(timeout_ms=300).values():
                 found.extend(r for r in records if match is None or match(r))  # type: ignore[operator]
     finally:
