@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from prometheus_client import REGISTRY
 
 from tests.bus_helpers import wait_until
 
@@ -22,7 +23,15 @@ def running_app(app: FastAPI, get_settings: Callable[[], Any], env: dict[str, st
         get_settings.cache_clear()  # type: ignore[attr-defined]
         try:
             with TestClient(app) as client:
-                wait_until(lambda: client.get("/readyz").status_code == 200, timeout=30)
+                wait_until(lambda: client.get("/readyz").status_code == 200, timeout=30)  # scaled
                 yield client
         finally:
             get_settings.cache_clear()  # type: ignore[attr-defined]
+
+
+def handled(group: str, topic: str) -> float:
+    """Records of `topic` an in-process consumer group has finished with (its handler returned, whether
+    it acted or ignored the record): the positive signal that an event which changes nothing has been
+    seen, instead of sleeping and hoping."""
+    labels = {"group": group, "topic": topic, "outcome": "processed"}
+    return REGISTRY.get_sample_value("prometeo_consumer_messages_total", labels) or 0.0

@@ -5,10 +5,13 @@ from __future__ import annotations
 import time
 import uuid
 
-from kafka import KafkaConsumer
+from kafka import KafkaConsumer, TopicPartition
 
 from prometeo.bus import EventProducer
 from prometeo.contracts import Envelope
+from prometeo_dev.servers import scaled
+
+__all__ = ["publish", "read_to_end", "read_topic", "scaled", "wait_until"]
 
 
 def publish(broker: str, topic: str, events: list[Envelope]) -> None:
@@ -20,7 +23,8 @@ def publish(broker: str, topic: str, events: list[Envelope]) -> None:
 
 
 def read_topic(broker: str, topic: str, *, min_count: int = 1, timeout: float = 20.0, match: object = None) -> list:
-    """Read `topic` from the beginning until at least `min_count` records (filtered by `match`)."""
+    """Read `topic` from the beginning until at least `min_count` records (filtered by `match`);
+    `timeout` is stretched by PROMETEO_TEST_TIMEOUT_SCALE."""
     consumer = KafkaConsumer(
         topic,
         bootstrap_servers=broker,
@@ -31,7 +35,7 @@ def read_topic(broker: str, topic: str, *, min_count: int = 1, timeout: float = 
         heartbeat_interval_ms=500,
     )
     found: list = []
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     try:
         while time.monotonic() < deadline and len(found) < min_count:
             for records in consumer.poll(timeout_ms=300).values():
@@ -41,11 +45,35 @@ def read_topic(broker: str, topic: str, *, min_count: int = 1, timeout: float = 
     return found
 
 
+def read_to_end(broker: str, topic: str, *, match: object = None, timeout: float = 20.0) -> list:
+    """Every record on `topic` up to its end offsets at the call (filtered by `match`): to show that
+    nothing was written, read what is there instead of waiting a fixed time for something to arrive."""
+    consumer = KafkaConsumer(bootstrap_servers=broker, enable_auto_commit=False)
+    found: list = []
+    try:
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        assert partitions, f"topic {topic} has no partitions"
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        end = consumer.end_offsets(partitions)
+        deadline = time.monotonic() + scaled(timeout)
+        while any(consumer.position(tp) < end[tp] for tp in partitions):
+            assert time.monotonic() < deadline, f"{topic} not read to its end within {scaled(timeout):g}s"
+            for records in consumer.poll(timeout_ms=300).values():
+                found.extend(r for r in records if match is None or match(r))  # type: ignore[operator]
+    finally:
+        consumer.close()
+    return found
+
+
 def wait_until(predicate, timeout: float = 20.0, interval: float = 0.1):  # type: ignore[no-untyped-def]
+    """Poll `predicate` until it returns something truthy (returned); `timeout` is stretched by
+    PROMETEO_TEST_TIMEOUT_SCALE. The only place tests pause: between polls of a condition."""
+    timeout = scaled(timeout)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = predicate()
         if result:
             return result
         time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")
+    raise AssertionError(f"condition not met within {timeout:g}s")

@@ -17,9 +17,26 @@ import redis as redis_lib
 
 from prometeo.bus import ensure_topics
 from prometeo_dev import servers
+from prometeo_dev.servers import timeout_scale
 
 RUN_DIR = Path(__file__).resolve().parent.parent / ".run" / "tests"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """PROMETEO_TEST_TIMEOUT_SCALE stretches pytest-timeout's limit too (the ini value or a test's own
+    `timeout` mark), like every deadline in the test helpers."""
+    scale = timeout_scale()
+    if scale == 1:
+        return
+    default = float(config.getini("timeout") or 0)
+    for item in items:
+        mark = item.get_closest_marker("timeout")
+        base = default
+        if mark is not None:
+            base = float(mark.args[0]) if mark.args else float(mark.kwargs.get("timeout", default))
+        if base > 0:
+            item.add_marker(pytest.mark.timeout(base * scale), append=False)  # the closest mark wins
 
 
 def _docker_engine() -> bool:

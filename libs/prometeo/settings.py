@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import types
+from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,8 +16,15 @@ def _env(name: str) -> AliasChoices:
     return AliasChoices(name, name.lower())
 
 
+def _optional(annotation: Any) -> bool:
+    return get_origin(annotation) in (Union, types.UnionType) and type(None) in get_args(annotation)
+
+
 class SharedSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PROMETEO_", extra="ignore")
+    # `X | None` settings (structured ones are JSON in the environment): `null` or an empty value is
+    # None, i.e. off. Without `env_parse_none_str`, pydantic-settings decodes `null` to None and then
+    # drops it as "not set", so the default (e.g. campaigns' 21:00–08:00 quiet hours) silently stays.
+    model_config = SettingsConfigDict(env_prefix="PROMETEO_", extra="ignore", env_parse_none_str="null")
 
     environment: Literal["dev", "test", "staging", "prod"] = Field(default="dev", validation_alias=_env("PROMETEO_ENV"))
     kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092", validation_alias=_env("KAFKA_BOOTSTRAP_SERVERS"))
@@ -36,6 +44,20 @@ class SharedSettings(BaseSettings):
     dlq_window: int = Field(default=200, validation_alias=_env("PROMETEO_DLQ_WINDOW"))
     host: str = "127.0.0.1"
     port: int = 8000
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_optional_is_none(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        for name, field in cls.model_fields.items():
+            if not _optional(field.annotation):
+                continue
+            aliases = field.validation_alias.choices if isinstance(field.validation_alias, AliasChoices) else []
+            for key in (name, *(a for a in aliases if isinstance(a, str))):
+                if isinstance(data.get(key), str) and not data[key].strip():
+                    data[key] = None
+        return data
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_outside_dev(self) -> SharedSettings:

@@ -14,7 +14,7 @@ import pytest
 
 from prometeo.contracts import topics, utcnow
 from prometeo_dev import servers
-from tests.bus_helpers import publish, wait_until
+from tests.bus_helpers import publish, scaled, wait_until
 from tests.conftest import RUN_DIR
 from tests.factories import booked
 
@@ -25,7 +25,7 @@ CUSTOMERS = 12
 
 
 def _processed(url: str) -> float:
-    text = httpx.get(f"{url}/metrics", timeout=2).text
+    text = httpx.get(f"{url}/metrics", timeout=scaled(2)).text
     pattern = r'prometeo_consumer_messages_total\{[^}]*outcome="processed"[^}]*topic="account-events.v1"[^}]*\} (\S+)'
     alt = r'prometeo_consumer_messages_total\{[^}]*topic="account-events.v1"[^}]*outcome="processed"[^}]*\} (\S+)'
     found = re.findall(pattern, text) or re.findall(alt, text)
@@ -69,7 +69,7 @@ def test_crash_mid_stream_loses_nothing_and_counts_nothing_twice(
         servers.wait_for_http(f"{url}/healthz", 30, proc.proc)
 
         def totals_match() -> bool:
-            body = httpx.post(f"{url}/v1/features:batch", json={"customer_keys": customers}, timeout=5).json()
+            body = httpx.post(f"{url}/v1/features:batch", json={"customer_keys": customers}, timeout=scaled(5)).json()
             got = {
                 f["customer_key"]: Decimal(str(f["features"]["outflow_90d"])).quantize(Decimal("0.01"))
                 for f in body["found"]

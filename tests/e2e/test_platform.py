@@ -15,7 +15,7 @@ from prometeo_dev.demo import ADVISOR_KEY, MARKETING_KEY, kpis, load_bank, recom
 from prometeo_dev.demo_model import train_demo_model
 from prometeo_dev.platform import SERVICES, Infrastructure, Platform, platform
 from prometeo_dev.synthbank import SyntheticBank, generate_bank
-from tests.bus_helpers import read_topic, wait_until
+from tests.bus_helpers import read_topic, scaled, wait_until
 from tests.conftest import RUN_DIR
 
 pytestmark = pytest.mark.e2e
@@ -61,7 +61,7 @@ def test_events_flow_to_ranked_recommendations_with_reasons(running: Platform, b
     gateway = running.url("gateway")
     load = load_bank(gateway, bank)
     assert load.counts.get("accepted", 0) == load.received > 0
-    summary = wait_for_offers(gateway, timeout=120)
+    summary = wait_for_offers(gateway, timeout=scaled(120))
     assert summary["offers_made"] > 0
 
     shown = [(cid, r) for cid in _customer_ids(bank, 100) if (r := recommendations(gateway, cid, "en"))]

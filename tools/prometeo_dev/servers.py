@@ -20,6 +20,24 @@ from pathlib import Path
 import httpx
 
 BIN = Path(sys.executable).parent
+TIMEOUT_SCALE_ENV = "PROMETEO_TEST_TIMEOUT_SCALE"
+
+
+def timeout_scale() -> float:
+    """How much a slow or busy machine stretches every wait (server starts here, test deadlines in
+    tests/): `PROMETEO_TEST_TIMEOUT_SCALE`, default 1."""
+    raw = os.environ.get(TIMEOUT_SCALE_ENV, "").strip()
+    try:
+        scale = float(raw) if raw else 1.0
+    except ValueError:
+        raise ValueError(f"{TIMEOUT_SCALE_ENV} must be a number, got {raw!r}") from None
+    if scale <= 0:
+        raise ValueError(f"{TIMEOUT_SCALE_ENV} must be positive, got {raw!r}")
+    return scale
+
+
+def scaled(seconds: float) -> float:
+    return seconds * timeout_scale()
 
 
 def free_port() -> int:
@@ -29,6 +47,7 @@ def free_port() -> int:
 
 
 def wait_for_port(port: int, timeout: float, proc: subprocess.Popen | None = None) -> None:
+    timeout = scaled(timeout)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -40,6 +59,7 @@ def wait_for_port(port: int, timeout: float, proc: subprocess.Popen | None = Non
 
 
 def wait_for_http(url: str, timeout: float, proc: subprocess.Popen | None = None) -> None:
+    timeout = scaled(timeout)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:

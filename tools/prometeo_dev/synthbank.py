@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from prometeo import clock
 from prometeo.contracts import Channel, ProductCode
 
 SOURCE = "synthbank"
@@ -748,7 +749,7 @@ def generate_bank(n_customers: int, seed: int = 7, as_of: datetime | None = None
     """A bank of `n_customers`. as_of defaults to the start of today (UTC) so a live feature store's
     windows, which end now, see the activity; pass it explicitly for reproducible datasets."""
     if as_of is None:
-        now = datetime.now(UTC)
+        now = clock.now()  # the seam: a pinned test clock and the live services agree on "today"
         as_of = datetime(now.year, now.month, now.day, tzinfo=UTC)
     elif as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=UTC)

@@ -7,10 +7,12 @@ the producer's partitioner hashes only the customer part, so a customer's events
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from prometeo import clock
 
 
 class InvalidEvent(ValueError):
@@ -57,7 +59,8 @@ def registered_types() -> list[tuple[str, int]]:
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The clock seam's `now()` (prometeo.clock); kept so existing imports go through the seam."""
+    return clock.now()
 
 
 class Envelope(BaseModel):
@@ -67,7 +70,7 @@ class Envelope(BaseModel):
     type: str
     version: int = 1
     occurred_at: datetime
-    ingested_at: datetime = Field(default_factory=utcnow)
+    ingested_at: datetime = Field(default_factory=clock.now)
     customer_key: str = Field(min_length=8, max_length=128)
     source: str = Field(min_length=1, max_length=128)
     payload: dict[str, Any]
@@ -104,7 +107,7 @@ def new_event(
         event_id=event_id or uuid.uuid4(),
         type=payload.event_type,
         version=payload.event_version,
-        occurred_at=occurred_at or utcnow(),
+        occurred_at=occurred_at or clock.now(),
         customer_key=customer_key,
         source=source,
         payload=payload.model_dump(mode="json"),

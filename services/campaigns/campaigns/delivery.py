@@ -23,7 +23,8 @@ from campaigns.adapters.base import (
 )
 from campaigns.domain import kpis
 from campaigns.store import CampaignStore, Increment, OfferRecord, kpi_key
-from prometeo.contracts import Channel, Envelope, new_event, utcnow
+from prometeo import clock
+from prometeo.contracts import Channel, Envelope, new_event
 from prometeo.contracts.events import OutcomeKind, OutcomeRecordedV1
 from prometeo.telemetry.metrics import DELIVERIES
 
@@ -131,5 +132,5 @@ class Deliverer:
         if first or (advisor and not record.advisor_task):
             update: dict[str, object] = {"advisor_task": record.advisor_task or advisor}
             if first:
-                update.update(status="delivered", adapter=receipt.adapter, delivered_at=utcnow())
+                update.update(status="delivered", adapter=receipt.adapter, delivered_at=clock.now())
             self._store.save_offer(record.model_copy(update=update))

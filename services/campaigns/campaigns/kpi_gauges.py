@@ -3,10 +3,9 @@ every replica, so a restart or a second pod never skews what dashboards show."""
 
 from __future__ import annotations
 
-import time
-
 from campaigns.domain.kpis import KpiSummary
 from campaigns.store import CampaignStore
+from prometeo import clock
 from prometeo.telemetry.metrics import CAMPAIGN_CONVERSION, CAMPAIGN_KPI
 
 
@@ -49,7 +48,7 @@ class GaugeRefresher:
         self._last = 0.0
 
     def __call__(self) -> None:
-        now = time.monotonic()
+        now = clock.monotonic()
         if now - self._last >= self._interval_s:
             self._last = now
             export(self._store.kpis())

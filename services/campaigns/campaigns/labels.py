@@ -23,7 +23,8 @@ import redis
 from campaigns.domain.labels import LabelRow, label_rows
 from campaigns.settings import get_settings
 from campaigns.store import CampaignStore
-from prometeo.contracts import ProductCode, utcnow
+from prometeo import clock
+from prometeo.contracts import ProductCode
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     client = redis.Redis.from_url(settings.redis_url)
     store = CampaignStore(client, processed_ttl_s=settings.processed_ttl_s, offers_ttl_s=settings.offers_ttl_s)
-    rows = label_rows(store.all_offers(), utcnow(), timedelta(days=args.horizon_days), args.product)
+    rows = label_rows(store.all_offers(), clock.now(), timedelta(days=args.horizon_days), args.product)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     written = positives = 0
     with args.out.open("w", newline="", encoding="utf-8") as f:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Mapping
 
 from campaigns.adapters.http_delivery import backoff_delay
 from campaigns.schedule import Deferred, Job, JobKind, Schedule
+from prometeo import clock
 from prometeo.telemetry.metrics import CAMPAIGN_JOBS
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ class Scheduler:
         lease_s: float,
         retry_backoff_s: float,
         retry_backoff_max_s: float,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = clock.timestamp,
         batch: int = 100,
     ) -> None:
         self._schedule = schedule

@@ -17,7 +17,6 @@ Contact policy at send time, not only at enrolment (a sequence runs for days):
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -31,7 +30,8 @@ from campaigns.domain.experiment import assign
 from campaigns.schedule import Deferred, Job, Schedule
 from campaigns.sequence_store import SequenceStore
 from campaigns.store import CampaignStore, OfferRecord, experiment_increments
-from prometeo.contracts import Channel, utcnow
+from prometeo import clock
+from prometeo.contracts import Channel
 from prometeo.contracts.events import OutcomeKind, ScoresComputedV1
 from prometeo.permissions import MarketingPermissions
 from prometeo.quiet_hours import QuietHours
@@ -55,7 +55,7 @@ class SequenceRunner:
         permissions: MarketingPermissions,
         quiet_hours: QuietHours | None = None,
         definitions_refresh_s: float = 2.0,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = clock.timestamp,
         hold_s: float = 60.0,
         permission_wait_s: float = 3600.0,
     ) -> None:
@@ -95,7 +95,7 @@ class SequenceRunner:
     # -- enrolment (scores.v1) ---------------------------------------------------------------------
     def consider(self, customer_key: str, scores: ScoresComputedV1, decided_at: datetime) -> list[str]:
         """Enrol the customer in every active campaign whose target they match; → campaign ids entered."""
-        now = utcnow()
+        now = clock.now()
         propensity = {s.product.value: s.propensity for s in scores.scores}
         held = {p.value for p in [*scores.held_products, *scores.held_elsewhere]}
         entered = []
@@ -135,11 +135,11 @@ class SequenceRunner:
         )
         timezone = scores.profile.get("timezone")
         if group == "control":
-            state = machine.held_out(campaign.sequence, campaign.campaign_id, customer_key, offer_id, utcnow())
+            state = machine.held_out(campaign.sequence, campaign.campaign_id, customer_key, offer_id, clock.now())
             actions: list[machine.Action] = []
         else:
             state, actions = machine.start(
-                campaign.sequence, campaign.campaign_id, customer_key, offer_id, utcnow(), timezone
+                campaign.sequence, campaign.campaign_id, customer_key, offer_id, clock.now(), timezone
             )
         result = self._sequences.enrol(campaign, record, state, self._jobs(state, actions))
         if result != -1:  # also on a redelivery: the marker makes it count once, even after a crash
@@ -174,10 +174,12 @@ class SequenceRunner:
 
     # -- events ------------------------------------------------------------------------------------
     def on_outcome(self, customer_key: str, offer_id: str, kind: OutcomeKind) -> None:
-        self._advance(customer_key, offer_id, lambda seq, st: machine.on_outcome(seq, st, kind, utcnow()))
+        self._advance(customer_key, offer_id, lambda seq, st: machine.on_outcome(seq, st, kind, clock.now()))
 
     def on_timer(self, job: Job) -> None:
-        self._advance(job.customer_key, job.offer_id, lambda seq, st: machine.on_timer(seq, st, job.step_no, utcnow()))
+        self._advance(
+            job.customer_key, job.offer_id, lambda seq, st: machine.on_timer(seq, st, job.step_no, clock.now())
+        )
 
     def _advance(self, customer_key: str, offer_id: str, transition: Callable[..., tuple]) -> None:
         state = self._sequences.state(customer_key, offer_id)
@@ -211,7 +213,7 @@ class SequenceRunner:
                 "sequence step suppressed: no marketing permission",
                 extra={"offer_id": job.offer_id, "step": step_id, "channel": channel.value},
             )
-        self._advance(ck, job.offer_id, lambda seq, st: machine.skip(seq, st, job.step_no, utcnow()))
+        self._advance(ck, job.offer_id, lambda seq, st: machine.skip(seq, st, job.step_no, clock.now()))
         return False
 
     # -- steps (scheduler) -------------------------------------------------------------------------
@@ -221,7 +223,7 @@ class SequenceRunner:
         campaign = self._definition(state.campaign_id) if state else None
         if state is None or campaign is None or state.status == "stopped" or job.step_no > len(state.path):
             return
-        now = utcnow()
+        now = clock.now()
         if now >= campaign.ends_at:
             return  # the campaign is over: a step still pending is not sent
         if self._paused(campaign.campaign_id):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from feature_store.domain.aggregation import compute_features, held_products, segments
 from feature_store.domain.definitions import FEATURE_SET_VERSION
 from feature_store.store import FeatureRepository
+from prometeo import clock
 from prometeo.bus import EventProducer
-from prometeo.contracts import new_event, topics, utcnow
+from prometeo.contracts import new_event, topics
 from prometeo.contracts.events import FeaturesUpdatedV1
 
 SOURCE = "feature-store"
@@ -28,7 +29,7 @@ class FeaturesPublisher:
         if not self._dirty:
             return
         customers = sorted(self._dirty)
-        now = utcnow()
+        now = clock.now()
         for ck, state in zip(customers, self._repository.load(customers, now), strict=True):
             if state.is_empty:
                 continue

@@ -17,8 +17,7 @@ import redis
 
 from ingest_openfinance.domain.consent import ConsentRecord
 from ingest_openfinance.domain.marketing import MarketingRecord
-from prometeo import keys
-from prometeo.contracts import utcnow
+from prometeo import clock, keys
 from prometeo.keys import INGEST
 
 _EXPIRY = keys.entity(INGEST, "consent-expiry", "all")
@@ -95,7 +94,7 @@ class ConsentStore:
         pipe.delete(keys.customer(INGEST, customer_key, "marketing"))
         # The consent topic may still hold this customer's older events (consumer lag, replays): the
         # tombstone keeps them from rebuilding a view the erasure removed.
-        pipe.set(_tombstone(customer_key), utcnow().isoformat())
+        pipe.set(_tombstone(customer_key), clock.now().isoformat())
         pipe.execute()
 
     def clear_erasure(self, customer_key: str) -> None:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from next_best_action.domain.policy import Policy, PolicyError, load_policy
+from prometeo import clock
 
 log = logging.getLogger(__name__)
 
@@ -24,12 +23,12 @@ class PolicySource:
         self._lock = threading.Lock()
         self._policy = load_policy(path)  # a service never starts on an invalid policy
         self._mtime = self._stat()
-        self._checked = time.monotonic()
-        self.loaded_at = datetime.now(UTC)
+        self._checked = clock.monotonic()
+        self.loaded_at = clock.now()
         self.last_error: str | None = None
 
     def current(self) -> Policy:
-        now = time.monotonic()
+        now = clock.monotonic()
         if now - self._checked >= self._check_interval_s:
             with self._lock:
                 self._checked = now
@@ -56,5 +55,5 @@ class PolicySource:
                 extra={"path": str(self.path), "error": str(exc)[:1000]},
             )
             return
-        self._policy, self.loaded_at, self.last_error = policy, datetime.now(UTC), None
+        self._policy, self.loaded_at, self.last_error = policy, clock.now(), None
         log.info("policy reloaded", extra={"path": str(self.path), "version": policy.version})

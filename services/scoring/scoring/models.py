@@ -23,7 +23,7 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from prometeo.contracts import utcnow
+from prometeo import clock
 from prometeo.contracts.events import ProductScore
 from prometeo.telemetry.metrics import MODEL_INFO, MODEL_SCORE_SECONDS
 from scoring.domain.compiled import CompiledPropensity
@@ -41,7 +41,7 @@ class LoadedModel:
     spec: ModelSpec
     pyfunc: mlflow.pyfunc.PyFuncModel
     compiled: CompiledPropensity
-    loaded_at: datetime = field(default_factory=utcnow)
+    loaded_at: datetime = field(default_factory=clock.now)
     scorer: Scorer = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -7,19 +7,20 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import cast
 
 import pytest
 import redis as redis_lib
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from campaigns.domain.experiment import assign
 from campaigns.sequences import campaign_offer_id
 from campaigns.settings import get_settings
-from prometeo import keys
+from prometeo import clock, keys
 from prometeo.contracts import Channel, ProductCode, decode, new_event, topics, utcnow
 from prometeo.contracts.events import (
     ConsentGrantedV1,
@@ -30,8 +31,9 @@ from prometeo.contracts.events import (
     ProductScore,
     ScoresComputedV1,
 )
-from tests.app_helpers import running_app
+from tests.app_helpers import handled, running_app
 from tests.bus_helpers import publish, read_topic, wait_until
+from tests.instants import SAO_PAULO, SAO_PAULO_HOURS, local_hour
 from tests.integration.campaigns.providers import HttpProvider, SmtpSink
 
 pytestmark = pytest.mark.integration
@@ -90,113 +92,167 @@ def scores(run: str, *, held: list[ProductCode] | None = None) -> ScoresComputed
     )
 
 
+@SAO_PAULO_HOURS
 def test_sequence_branches_and_survives_a_restart(
-    broker: str, redis_url: str, redis: redis_lib.Redis, servers: tuple[SmtpSink, HttpProvider, HttpProvider]
+    broker: str,
+    redis_url: str,
+    redis: redis_lib.Redis,
+    servers: tuple[SmtpSink, HttpProvider, HttpProvider],
+    at: datetime,
 ) -> None:
     smtp, sms, crm = servers
-    run = uuid.uuid4().hex[:10]
-    env = {
-        **base_env(broker, redis_url, run),
-        "PROMETEO_CAMPAIGNS_ADAPTER": "webhook",
-        "PROMETEO_CAMPAIGNS_WEBHOOK_URL": f"{crm.url}/tasks",
-        "PROMETEO_CAMPAIGNS_SMTP_HOST": "127.0.0.1",
-        "PROMETEO_CAMPAIGNS_SMTP_PORT": str(smtp.port),
-        "PROMETEO_CAMPAIGNS_MESSAGING_URL": f"{sms.url}/v1/messages",
-    }
-    campaign_id = f"seq-{run}"
-    clicker, waiter, late, holder = (f"ck_seq-{run}-{n}" for n in ("clicker", "waiter", "late", "holder"))
-    offer = {ck: campaign_offer_id(campaign_id, ck) for ck in (clicker, waiter, late, holder)}
-    definition = {
-        "campaign_id": campaign_id,
-        "name": "Cartão viagem / Travel card",
-        "product": "credit_card",
-        "target": {
-            "all": [
-                {"field": "segment.test_run", "op": "eq", "value": run},
-                {"field": "scores.credit_card", "op": "gte", "value": 0.5},
-                {"field": "features.spend_travel_90d", "op": "gt", "value": 1000},
-            ]
-        },
-        "channels": ["email", "sms"],
-        "budget": 2,
-        "starts_at": (utcnow() - timedelta(hours=1)).isoformat(),
-        "ends_at": (utcnow() + timedelta(days=1)).isoformat(),
-    }
+    # Pinned at 03:00 or 15:00 in São Paulo: with quiet hours off the hour must not matter.
+    with clock.pinned(at):
+        run = uuid.uuid4().hex[:10]
+        env = {
+            **base_env(broker, redis_url, run),
+            "PROMETEO_CAMPAIGNS_ADAPTER": "webhook",
+            "PROMETEO_CAMPAIGNS_WEBHOOK_URL": f"{crm.url}/tasks",
+            "PROMETEO_CAMPAIGNS_SMTP_HOST": "127.0.0.1",
+            "PROMETEO_CAMPAIGNS_SMTP_PORT": str(smtp.port),
+            "PROMETEO_CAMPAIGNS_MESSAGING_URL": f"{sms.url}/v1/messages",
+        }
+        campaign_id = f"seq-{run}"
+        clicker, waiter, late, holder = (f"ck_seq-{run}-{n}" for n in ("clicker", "waiter", "late", "holder"))
+        offer = {ck: campaign_offer_id(campaign_id, ck) for ck in (clicker, waiter, late, holder)}
+        definition = {
+            "campaign_id": campaign_id,
+            "name": "Cartão viagem / Travel card",
+            "product": "credit_card",
+            "target": {
+                "all": [
+                    {"field": "segment.test_run", "op": "eq", "value": run},
+                    {"field": "scores.credit_card", "op": "gte", "value": 0.5},
+                    {"field": "features.spend_travel_90d", "op": "gt", "value": 1000},
+                ]
+            },
+            "channels": ["email", "sms"],
+            "budget": 2,
+            "starts_at": (utcnow() - timedelta(hours=1)).isoformat(),
+            "ends_at": (utcnow() + timedelta(days=1)).isoformat(),
+        }
 
-    def outcome(client: TestClient, ck: str, kind: str) -> None:
-        body = {"customer_key": ck, "offer_id": offer[ck], "product": "credit_card", "outcome": kind}
-        assert client.post("/v1/outcomes", json=body).status_code == 202
+        def outcome(client: TestClient, ck: str, kind: str) -> None:
+            body = {"customer_key": ck, "offer_id": offer[ck], "product": "credit_card", "outcome": kind}
+            assert client.post("/v1/outcomes", json=body).status_code == 202
 
-    def state(client: TestClient, ck: str) -> dict:
-        return client.get(f"/v1/campaigns/{campaign_id}/customers/{ck}").json()
+        def state(client: TestClient, ck: str) -> dict:
+            return client.get(f"/v1/campaigns/{campaign_id}/customers/{ck}").json()
 
-    with campaigns_app(env) as client:
-        created = client.post("/v1/campaigns", json=definition)
-        assert created.status_code == 201, created.text
-        assert created.json()["sequence"]["steps"][0]["id"] == "email"  # the default sequence
-        assert client.post("/v1/campaigns", json=definition).status_code == 409
-        bad = client.post("/v1/campaigns", json={**definition, "campaign_id": f"bad-{run}", "budget": 0})
-        assert bad.status_code == 422
+        with campaigns_app(env) as client:
+            created = client.post("/v1/campaigns", json=definition)
+            assert created.status_code == 201, created.text
+            assert created.json()["sequence"]["steps"][0]["id"] == "email"  # the default sequence
+            assert client.post("/v1/campaigns", json=definition).status_code == 409
+            bad = client.post("/v1/campaigns", json={**definition, "campaign_id": f"bad-{run}", "budget": 0})
+            assert bad.status_code == 422
 
-        grant(broker, [clicker, waiter, late, holder], [Channel.EMAIL, Channel.SMS, Channel.ADVISOR])
-        publish(
-            broker,
-            topics.SCORES,
-            [new_event(scores(run), customer_key=ck, source="scoring") for ck in (clicker, waiter)]
-            + [new_event(scores(run, held=[ProductCode.CREDIT_CARD]), customer_key=holder, source="scoring")],
-        )
-        wait_until(lambda: all(smtp.with_header("X-Prometeo-Offer-Id", offer[ck]) for ck in (clicker, waiter)))
-        publish(broker, topics.SCORES, [new_event(scores(run), customer_key=late, source="scoring")])
-        listed = wait_until(
-            lambda: (
-                (c := client.get(f"/v1/campaigns/{campaign_id}").json())["steps"].get("email", {}).get("sent") == 2
-                and c
+            grant(broker, [clicker, waiter, late, holder], [Channel.EMAIL, Channel.SMS, Channel.ADVISOR])
+            publish(
+                broker,
+                topics.SCORES,
+                [new_event(scores(run), customer_key=ck, source="scoring") for ck in (clicker, waiter)]
+                + [new_event(scores(run, held=[ProductCode.CREDIT_CARD]), customer_key=holder, source="scoring")],
             )
-        )
-        assert (listed["enrolled"], listed["budget_left"]) == (2, 0)
-        assert client.get(f"/v1/campaigns/{campaign_id}/customers/{holder}").status_code == 404
-        outcome(client, clicker, "clicked")  # → advisor task in the CRM
-        task_key = f"{offer[clicker]}.2.advisor"
-        wait_until(lambda: task_key in crm.keys())
-        body = next(b for k, b in crm.accepted if k == task_key)
-        assert body["channel"] == "advisor" and body["metadata"]["task"] == "advisor_follow_up"
-        assert state(client, clicker)["path"] == ["email", "advisor"]
-        assert client.get(f"/v1/campaigns/{campaign_id}/customers/{late}").status_code == 404  # over budget
-        # Stopped in the middle of the waiter's 3-day wait: its timer is still pending.
-        [due] = [at for j, at in client.app.state.schedule.pending(waiter) if j.kind == "timer"]
-        assert due > time.time()
+            wait_until(lambda: all(smtp.with_header("X-Prometeo-Offer-Id", offer[ck]) for ck in (clicker, waiter)))
+            publish(broker, topics.SCORES, [new_event(scores(run), customer_key=late, source="scoring")])
+            listed = wait_until(
+                lambda: (
+                    (c := client.get(f"/v1/campaigns/{campaign_id}").json())["steps"].get("email", {}).get("sent") == 2
+                    and c
+                )
+            )
+            assert (listed["enrolled"], listed["budget_left"]) == (2, 0)
+            assert client.get(f"/v1/campaigns/{campaign_id}/customers/{holder}").status_code == 404
+            outcome(client, clicker, "clicked")  # → advisor task in the CRM
+            task_key = f"{offer[clicker]}.2.advisor"
+            wait_until(lambda: task_key in crm.keys())
+            body = next(b for k, b in crm.accepted if k == task_key)
+            assert body["channel"] == "advisor" and body["metadata"]["task"] == "advisor_follow_up"
+            assert state(client, clicker)["path"] == ["email", "advisor"]
+            assert client.get(f"/v1/campaigns/{campaign_id}/customers/{late}").status_code == 404  # over budget
+            # Stopped in the middle of the waiter's 3-day wait: its timer is still pending.
+            [due] = [at for j, at in client.app.state.schedule.pending(waiter) if j.kind == "timer"]
+            assert due > clock.timestamp()
 
-    # The service is down when the 3 days end; the timer waits in Redis.
-    time.sleep(max(0.0, due - time.time()) + 0.2)
-    assert not [k for k in sms.keys() if k.startswith(offer[waiter])]
+        # The service is down when the 3 days end (the pinned clock jumps there); the timer waits in Redis.
+        clock.advance(max(0.0, due - clock.timestamp()) + 0.2)
+        assert not [k for k in sms.keys() if k.startswith(offer[waiter])]
 
-    with campaigns_app(env) as client:
-        wait_until(lambda: f"{offer[waiter]}.2.sms" in sms.keys(), timeout=15)
-        assert state(client, waiter)["path"] == ["email", "sms"]
-        outcome(client, waiter, "accepted")
-        wait_until(lambda: state(client, waiter)["status"] == "stopped")
-        assert state(client, waiter)["stopped_by"] == "accepted"
-        assert sms.keys().count(f"{offer[waiter]}.2.sms") == 1
-        assert not [k for k in sms.keys() if k.startswith(offer[clicker])]  # the click cancelled its SMS
-        assert len(smtp.with_header("X-Prometeo-Offer-Id", offer[waiter])) == 1
-        steps = client.get(f"/v1/campaigns/{campaign_id}").json()["steps"]
-        assert steps == {"email": {"sent": 2}, "advisor": {"sent": 1}, "sms": {"sent": 1}}
-        assert client.get(f"/v1/campaigns/{campaign_id}/customers/{late}").status_code == 404  # over budget
-        # Each e-mail and SMS was published as a `delivered` outcome (KPIs, next-best-action's weekly cap).
-        records = read_topic(
-            broker,
-            topics.OUTCOMES,
-            min_count=3,
-            match=lambda r: r.key in {clicker.encode(), waiter.encode()} and decode(r.value)[1].outcome == "delivered",
-        )
-        assert sorted(decode(r.value)[1].channel.value for r in records) == ["email", "email", "sms"]
-        assert [o["status"] for o in client.get(f"/v1/offers/{waiter}").json()["offers"]] == ["delivered"]
+        with campaigns_app(env) as client:
+            wait_until(lambda: f"{offer[waiter]}.2.sms" in sms.keys(), timeout=15)
+            assert state(client, waiter)["path"] == ["email", "sms"]
+            outcome(client, waiter, "accepted")
+            wait_until(lambda: state(client, waiter)["status"] == "stopped")
+            assert state(client, waiter)["stopped_by"] == "accepted"
+            assert sms.keys().count(f"{offer[waiter]}.2.sms") == 1
+            assert not [k for k in sms.keys() if k.startswith(offer[clicker])]  # the click cancelled its SMS
+            assert len(smtp.with_header("X-Prometeo-Offer-Id", offer[waiter])) == 1
+            steps = client.get(f"/v1/campaigns/{campaign_id}").json()["steps"]
+            assert steps == {"email": {"sent": 2}, "advisor": {"sent": 1}, "sms": {"sent": 1}}
+            assert client.get(f"/v1/campaigns/{campaign_id}/customers/{late}").status_code == 404  # over budget
+            # Each e-mail and SMS was published as a `delivered` outcome (KPIs, the weekly cap in nba).
+            records = read_topic(
+                broker,
+                topics.OUTCOMES,
+                min_count=3,
+                match=lambda r: (
+                    r.key in {clicker.encode(), waiter.encode()} and decode(r.value)[1].outcome == "delivered"
+                ),
+            )
+            assert sorted(decode(r.value)[1].channel.value for r in records) == ["email", "email", "sms"]
+            assert [o["status"] for o in client.get(f"/v1/offers/{waiter}").json()["offers"]] == ["delivered"]
 
-        # Erasure removes the customer's enrolment and sequence state with the rest of their keys.
-        erasure = CustomerErasureRequestedV1(reason="consent_revoked")
-        publish(broker, topics.CUSTOMER_ERASURE, [new_event(erasure, customer_key=clicker, source="tests")])
-        wait_until(lambda: client.get(f"/v1/campaigns/{campaign_id}/customers/{clicker}").status_code == 404)
-        assert not list(redis.scan_iter(match=keys.customer_pattern(keys.CAMPAIGNS, clicker)))
+            # Erasure removes the customer's enrolment and sequence state with the rest of their keys.
+            erasure = CustomerErasureRequestedV1(reason="consent_revoked")
+            publish(broker, topics.CUSTOMER_ERASURE, [new_event(erasure, customer_key=clicker, source="tests")])
+            wait_until(lambda: client.get(f"/v1/campaigns/{campaign_id}/customers/{clicker}").status_code == 404)
+            assert not list(redis.scan_iter(match=keys.customer_pattern(keys.CAMPAIGNS, clicker)))
+
+
+@SAO_PAULO_HOURS
+def test_default_quiet_hours_hold_an_sms_step_until_eight_in_sao_paulo(
+    broker: str, redis_url: str, redis: redis_lib.Redis, at: datetime
+) -> None:
+    """Quiet hours on (the 21:00–08:00 default): at 03:00 the SMS step is deferred to 08:00 and goes
+    out when the clock gets there; at 15:00 it goes out at once."""
+    run = uuid.uuid4().hex[:10]
+    env = base_env(broker, redis_url, run)
+    del env["PROMETEO_CAMPAIGNS_QUIET_HOURS"]
+    campaign_id, ck = f"quiet-{run}", f"ck_quiet-{run}"
+    outbox = keys.customer(keys.CAMPAIGNS, ck, "outbox")
+    with clock.pinned(at), campaigns_app(env) as client:
+        state = cast(FastAPI, client.app).state
+        assert state.runner._quiet_hours is not None  # the default window is on
+        definition = {
+            "campaign_id": campaign_id,
+            "name": "SMS only",
+            "product": "credit_card",
+            "target": {"all": [{"field": "segment.test_run", "op": "eq", "value": run}]},
+            "channels": ["sms"],
+            "budget": 1,
+            "starts_at": (clock.now() - timedelta(hours=1)).isoformat(),
+            "ends_at": (clock.now() + timedelta(days=2)).isoformat(),
+            "sequence": {"steps": [{"id": "sms", "channel": "sms"}]},
+        }
+        assert client.post("/v1/campaigns", json=definition).status_code == 201, definition
+        grant(broker, [ck], [Channel.SMS])
+        wait_until(lambda: redis.hlen(keys.customer(keys.CAMPAIGNS, ck, "permissions")) >= 1)
+        publish(broker, topics.SCORES, [new_event(scores(run), customer_key=ck, source="scoring")])
+        if local_hour(at) == 15:
+            wait_until(lambda: redis.llen(outbox) == 1)
+        else:
+            eight = at.astimezone(SAO_PAULO).replace(hour=8).timestamp()
+            schedule = client.app.state.schedule
+            wait_until(
+                lambda: [due for job, due in schedule.pending(ck) if job.kind == "step" and abs(due - eight) < 5]
+            )
+            assert redis.llen(outbox) == 0
+            clock.advance(eight - clock.timestamp() + 1)  # 08:00 in São Paulo
+            wait_until(lambda: redis.llen(outbox) == 1)
+        [sent] = [json.loads(raw) for raw in redis.lrange(outbox, 0, -1)]
+        assert sent["channel"] == "sms"
+        assert client.get(f"/v1/campaigns/{campaign_id}").json()["steps"] == {"sms": {"sent": 1}}
 
 
 def test_contact_policy_at_send_time_holdout_and_pause(broker: str, redis_url: str) -> None:
@@ -293,7 +349,7 @@ def test_contact_policy_at_send_time_holdout_and_pause(broker: str, redis_url: s
                 [
                     at
                     for j, at in client.app.state.schedule.pending(ck["quiet"])
-                    if j.kind == "step" and j.step_no == 2 and at > time.time() + 300
+                    if j.kind == "step" and j.step_no == 2 and at > clock.timestamp() + 300
                 ]
                 or None
             ),
@@ -313,8 +369,10 @@ def test_contact_policy_at_send_time_holdout_and_pause(broker: str, redis_url: s
         # Paused: nobody enters; resumed: the next scores event enrols.
         paused = client.post(f"/v1/campaigns/{campaign_id}/pause").json()
         assert paused["paused"] is True and paused["active"] is False
+        group, seen = get_settings().group_id, handled(get_settings().group_id, topics.SCORES)
         publish(broker, topics.SCORES, [new_event(life_scores(), customer_key=ck["late"], source="scoring")])
-        time.sleep(2.0)
+        # The paused campaign has seen `late`'s scores (its consumer finished the record), enrolling nobody.
+        wait_until(lambda: handled(group, topics.SCORES) > seen)
         assert client.get(f"/v1/campaigns/{campaign_id}/customers/{ck['late']}").status_code == 404
         assert client.post(f"/v1/campaigns/{campaign_id}/resume").json()["paused"] is False
         publish(broker, topics.SCORES, [new_event(life_scores(), customer_key=ck["late"], source="scoring")])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -12,6 +11,8 @@ import pytest
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+
+from tests.bus_helpers import scaled, wait_until
 
 
 @dataclass
@@ -92,14 +93,10 @@ def stub_upstream() -> Iterator[StubUpstream]:
     server = uvicorn.Server(uvicorn.Config(_stub_app(stub), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="stub-upstream", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("stub upstream did not start")
-        time.sleep(0.02)
+    wait_until(lambda: server.started, timeout=10, interval=0.02)
     yield stub
     server.should_exit = True
-    thread.join(5)
+    thread.join(scaled(5))
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,10 +13,12 @@ from hypothesis import strategies as st
 
 from ingest_openfinance.main import app
 from ingest_openfinance.settings import get_settings
+from prometeo import clock
 from prometeo.contracts import topics, utcnow
 from prometeo.identity import customer_key
 from prometeo.settings import DEV_PSEUDONYM_KEY
 from tests.bus_helpers import read_topic, wait_until
+from tests.instants import AT_03_SAO_PAULO, AT_15_SAO_PAULO, SANTIAGO, SANTIAGO_FALLS_BACK
 
 pytestmark = pytest.mark.integration
 
@@ -119,11 +121,25 @@ def test_revocation_mid_stream_refuses_later_events_and_requests_erasure(
     assert read_topic(broker, topics.CUSTOMER_ERASURE, match=lambda r: r.key == ck.encode())
 
 
-def test_expiry_is_enforced_by_time(client: TestClient, broker: str, unique: Callable) -> None:
+@pytest.mark.parametrize(
+    "at",
+    [AT_03_SAO_PAULO, AT_15_SAO_PAULO, SANTIAGO_FALLS_BACK - timedelta(minutes=30)],
+    ids=["03h-sao-paulo", "15h-sao-paulo", "santiago-dst-change"],
+)
+def test_expiry_is_enforced_by_time(client: TestClient, broker: str, unique: Callable, at: datetime) -> None:
     cid = unique("c")
-    client.post("/v1/consents", json=_consent(cid, expires_at=(utcnow() + timedelta(seconds=1)).isoformat()))
     ck = customer_key(cid, DEV_PSEUDONYM_KEY)
-    assert read_topic(broker, topics.CUSTOMER_ERASURE, timeout=15, match=lambda r: r.key == ck.encode())
+    with clock.pinned(at):
+        # Written in Santiago's local time. Across its DST change (23:30 at −03 → 00:00 at −04) the wall
+        # clock moves 30 min while 90 pass: expiry is by instant, so the consent lasts the 90.
+        expires = (at + timedelta(minutes=90)).astimezone(SANTIAGO)
+        assert client.post("/v1/consents", json=_consent(cid, expires_at=expires.isoformat())).status_code < 300
+        assert _batch(client, [_txn(cid, unique("s"))])["counts"]["accepted"] == 1
+        clock.advance(timedelta(minutes=89))
+        assert _batch(client, [_txn(cid, unique("s"))])["counts"]["accepted"] == 1  # still in force
+        clock.advance(timedelta(minutes=2))
+        assert read_topic(broker, topics.CUSTOMER_ERASURE, timeout=15, match=lambda r: r.key == ck.encode())
+        assert _batch(client, [_txn(cid, unique("s"))])["items"][0]["status"] == "refused_no_consent"
 
 
 def test_invalid_items_get_field_paths_and_the_rest_goes_through(client: TestClient, unique: Callable) -> None:

@@ -9,6 +9,7 @@ import pytest
 import redis as redis_lib
 from fastapi.testclient import TestClient
 
+from next_best_action.settings import get_settings
 from prometeo import keys
 from prometeo.contracts import Channel, Envelope, ProductCode, decode, new_event, topics
 from prometeo.contracts.events import (
@@ -23,6 +24,7 @@ from prometeo.contracts.events import (
     OutcomeKind,
     OutcomeRecordedV1,
 )
+from tests.app_helpers import handled
 from tests.bus_helpers import publish, read_topic, wait_until
 from tests.unit.next_best_action.factories import scores
 
@@ -133,9 +135,14 @@ def test_weekly_contact_cap_and_idempotent_redelivery(
     publish_scores(broker, ck)
     decisions = decisions_for(broker, ck, 2)
     publish_scores(broker, ck)
-    decisions = decisions_for(broker, ck, 3)
-    time.sleep(1.0)  # a duplicate decision, if any, would have landed by now
-    decisions = decisions_for(broker, ck, 3)
+    decisions_for(broker, ck, 3)
+    # A sentinel on the same key (so the same partition, after the redelivery): once its decision is
+    # out, a duplicate decision, had there been one, would be on the topic before it.
+    publish_scores(broker, ck, profile={"digital_archetype": "nascent", "age_band": "35-44"})
+    everything = wait_until(
+        lambda: (found := decisions_for(broker, ck, 4)) and found[-1][1].segment == "nascent" and found
+    )
+    decisions = everything[:-1]
     assert len(decisions) == 3
     products = [d.offers[0].product for _, d in decisions[:2]]
     assert products == [CC, AUTO_INS]  # credit card not repeated within the repeat window
@@ -229,8 +236,9 @@ def test_erasure_deletes_every_nba_key_of_the_customer(
     wait_until(lambda: not list(redis.scan_iter(match=pattern)))
     assert nba.get(f"/v1/nba/{ck}").status_code == 404
     # Scores still in flight after the erasure are not stored again.
+    group, before = get_settings().group_id, handled(get_settings().group_id, topics.SCORES)
     publish_scores(broker, ck)
-    time.sleep(1.0)
+    wait_until(lambda: handled(group, topics.SCORES) > before)
     assert not list(redis.scan_iter(match=pattern))
 
 

@@ -12,7 +12,7 @@ from prometeo.contracts.events import FeaturesUpdatedV1, ScoresComputedV1
 from scoring.main import app
 from scoring.settings import get_settings
 from scoring.training import train_and_register
-from tests.bus_helpers import publish, read_topic, wait_until
+from tests.bus_helpers import publish, read_topic, scaled, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -96,7 +96,7 @@ def test_load_score_promote_hot_reload_and_gate(  # type: ignore[no-untyped-def]
             )
         finally:
             stop.set()
-            thread.join(30)
+            thread.join(scaled(30))
         assert statuses and set(statuses) == {200}
         reasons = [r for s in client.post("/v1/score", json=body).json()["scores"] for r in s["reasons"]]
         assert reasons and all(r["text_en"] and r["text_es"] for r in reasons)

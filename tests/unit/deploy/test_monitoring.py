@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 import yaml
 
+from prometeo_dev.servers import scaled
 from tests.unit.deploy.support import (
     GRAFANA,
     PROMETHEUS,
@@ -32,7 +33,7 @@ ALERTS = {
 
 def promtool(*args: str) -> subprocess.CompletedProcess[str]:
     assert PROMTOOL
-    return subprocess.run([PROMTOOL, *args], cwd=PROMETHEUS, capture_output=True, text=True, timeout=60)
+    return subprocess.run([PROMTOOL, *args], cwd=PROMETHEUS, capture_output=True, text=True, timeout=scaled(60))
 
 
 def test_prometheus_scrapes_the_six_services_at_their_compose_addresses() -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from prometeo_dev.servers import scaled
 from tests.unit.deploy.support import (
     PROMTOOL,
     PROMTOOL_MISSING,
@@ -37,5 +38,5 @@ def test_promtool_parses_every_expression(tmp_path: Path) -> None:
     rules = [{"record": f"prometeo:check_{i}", "expr": expr} for i, (_, expr) in enumerate(EXPRESSIONS)]
     path = tmp_path / "expressions.yml"
     path.write_text(yaml.safe_dump({"groups": [{"name": "check", "rules": rules}]}))
-    result = subprocess.run([PROMTOOL, "check", "rules", str(path)], capture_output=True, text=True, timeout=60)
+    result = subprocess.run([PROMTOOL, "check", "rules", str(path)], capture_output=True, text=True, timeout=scaled(60))
     assert result.returncode == 0, result.stdout + result.stderr

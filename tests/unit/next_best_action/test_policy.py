@@ -111,3 +111,12 @@ def test_quiet_hours_window_wraps_midnight() -> None:
     quiet = load_policy(DEFAULT_POLICY).contact.quiet_hours
     assert quiet is not None
     assert quiet.is_quiet(time(23, 0)) and quiet.is_quiet(time(7, 59)) and not quiet.is_quiet(time(8, 0))
+
+
+@pytest.mark.parametrize("value", ["null", "", '""'], ids=["null", "empty", "empty-string"])
+def test_quiet_hours_null_or_empty_turn_them_off(value: str) -> None:
+    start = VALID.index("  quiet_hours:")
+    end = VALID.index("\n\n", start)
+    policy = parse_policy(VALID[:start] + f"  quiet_hours: {value}" + VALID[end:])
+    assert policy.contact.quiet_hours is None
+    assert load_policy(DEFAULT_POLICY).contact.quiet_hours is not None

@@ -8,7 +8,6 @@ counts as a success for the breaker.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 
 from campaigns.adapters.base import (
@@ -19,6 +18,7 @@ from campaigns.adapters.base import (
     TransientDeliveryError,
 )
 from campaigns.domain.circuit_breaker import BreakerState, CircuitBreaker
+from prometeo import clock
 from prometeo.telemetry.metrics import CHANNEL_BREAKER_OPEN
 
 
@@ -28,7 +28,7 @@ class CircuitOpenError(TransientDeliveryError):
 
 class GuardedAdapter(ChannelAdapter):
     def __init__(
-        self, inner: ChannelAdapter, breaker: CircuitBreaker, clock: Callable[[], float] = time.monotonic
+        self, inner: ChannelAdapter, breaker: CircuitBreaker, clock: Callable[[], float] = clock.monotonic
     ) -> None:
         self.inner = inner
         self.name = inner.name

@@ -12,7 +12,7 @@ from campaigns.domain.campaign import CampaignDefinition
 from campaigns.domain.sequence import SequenceState
 from campaigns.sequence_store import SequenceStore
 from campaigns.sequences import campaign_offer_id
-from prometeo.contracts import utcnow
+from prometeo import clock
 from prometeo.web import Problem
 
 router = APIRouter(prefix="/v1", tags=["campaigns"])
@@ -43,7 +43,7 @@ def _public(store: SequenceStore, campaign: CampaignDefinition) -> CampaignPubli
     paused = bool(store.paused([campaign.campaign_id]))
     return CampaignPublic(
         **campaign.model_dump(),
-        active=campaign.is_active(utcnow()) and not paused,
+        active=campaign.is_active(clock.now()) and not paused,
         paused=paused,
         enrolled=enrolled,
         budget_left=max(0, campaign.budget - enrolled),

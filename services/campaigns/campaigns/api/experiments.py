@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from campaigns.deps import SequencesDep, SettingsDep, StoreDep
 from campaigns.domain.experiment import two_proportion_ztest
 from campaigns.domain.kpis import OFFERS, outcome_counter, rate
-from prometeo.contracts import utcnow
+from prometeo import clock
 from prometeo.contracts.events import OutcomeKind
 
 router = APIRouter(prefix="/v1", tags=["experiments"])
@@ -67,7 +67,7 @@ def get_experiment(
         )
     definition = sequences.definition(campaign_id)
     if definition is not None:
-        active = definition.is_active(utcnow()) and not sequences.paused([campaign_id])
+        active = definition.is_active(clock.now()) and not sequences.paused([campaign_id])
         share: float | None = definition.control_share
     else:
         active = campaign_id == settings.campaign_id

@@ -9,7 +9,6 @@ scheduler retries it with backoff (`retry_delivery`) while the consumer moves on
 from __future__ import annotations
 
 import logging
-import time
 
 from campaigns.adapters.base import PermanentDeliveryError, TransientDeliveryError
 from campaigns.delivery import Deliverer, delivery_for
@@ -17,6 +16,7 @@ from campaigns.domain import kpis
 from campaigns.domain.experiment import assign
 from campaigns.schedule import Job, Schedule
 from campaigns.store import CampaignStore, OfferRecord, experiment_increments, kpi_key
+from prometeo import clock
 from prometeo.bus import RetryableError
 from prometeo.contracts import Envelope, EventPayload
 from prometeo.contracts.events import OfferDecidedV1, RankedOffer
@@ -94,7 +94,8 @@ class OffersHandler:
             raise RetryableError(str(exc)) from exc
         # Scheduled before the status changes: a crash in between leaves a job, never a lost offer.
         self._schedule.add(
-            Job(kind="deliver", customer_key=record.customer_key, offer_id=record.offer_id), time.time() + self._park_s
+            Job(kind="deliver", customer_key=record.customer_key, offer_id=record.offer_id),
+            clock.timestamp() + self._park_s,
         )
         self._store.save_offer(record.model_copy(update={"status": "parked"}))
         DELIVERIES.labels(self._deliverer.adapter_name, "parked").inc()

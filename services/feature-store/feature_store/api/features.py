@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from feature_store.deps import RepositoryDep
 from feature_store.domain.aggregation import CustomerState, compute_features, held_products, last_event_at
 from feature_store.domain.definitions import FEATURE_SET_VERSION, FEATURES
-from prometeo.contracts import utcnow
+from prometeo import clock
 from prometeo.web import Problem
 
 router = APIRouter(prefix="/v1", tags=["features"])
@@ -59,7 +59,7 @@ def _public(customer_key: str, state: CustomerState, as_of: datetime) -> Feature
 
 @router.get("/features/{customer_key}")
 def get_features(customer_key: str, repository: RepositoryDep) -> FeaturesPublic:
-    now = utcnow()
+    now = clock.now()
     [state] = repository.load([customer_key], now)
     if state.is_empty:
         raise Problem(404, "Customer not found", "no features are held for this customer")
@@ -68,7 +68,7 @@ def get_features(customer_key: str, repository: RepositoryDep) -> FeaturesPublic
 
 @router.post("/features:batch")
 def get_features_batch(body: FeaturesBatchRequest, repository: RepositoryDep) -> FeaturesBatchPublic:
-    now = utcnow()
+    now = clock.now()
     found, missing = [], []
     for ck, state in zip(body.customer_keys, repository.load(body.customer_keys, now), strict=True):
         if state.is_empty:

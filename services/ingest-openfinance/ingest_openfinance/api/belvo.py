@@ -9,7 +9,7 @@ from ingest_openfinance.api.sources import ingest_document
 from ingest_openfinance.deps import EventsDep, SettingsDep
 from ingest_openfinance.domain.mappers import belvo
 from ingest_openfinance.domain.results import BatchResultPublic
-from prometeo.contracts import utcnow
+from prometeo import clock
 
 router = APIRouter(prefix="/v1/webhooks", tags=["aggregators"])
 
@@ -18,5 +18,5 @@ router = APIRouter(prefix="/v1/webhooks", tags=["aggregators"])
 async def belvo_webhook(request: Request, events: EventsDep, settings: SettingsDep) -> BatchResultPublic:
     """Answered per transaction. Webhook types other than TRANSACTIONS are acknowledged with nothing ingested."""
     document = await json_body(request, settings.max_body_bytes, decimals=True)
-    now = utcnow()
+    now = clock.now()
     return await ingest_document(lambda: belvo.map_webhook(document, now=now), events, settings)

@@ -21,7 +21,7 @@ from ingest_openfinance.deps import ConsentsDep, EventsDep, SettingsDep
 from ingest_openfinance.domain.mappers import brasil
 from ingest_openfinance.domain.results import BatchResultPublic
 from ingest_openfinance.models import ConsentPublic
-from prometeo.contracts import utcnow
+from prometeo import clock
 
 router = APIRouter(prefix="/v1/openfinance/brasil", tags=["open-finance-brasil"])
 
@@ -53,7 +53,7 @@ async def ingest_resource(
 ) -> BatchResultPublic:
     """Body: the resource's GET response (`{data: [...], links, meta}`); answered per record of `data`."""
     document = await json_body(request, settings.max_body_bytes, decimals=True)
-    now = utcnow()
+    now = clock.now()
     return await ingest_document(
         lambda: brasil.map_resource(
             resource, document, customer_id=customer_id, institution=institution, parent_id=account_id, now=now

@@ -16,7 +16,7 @@ from ingest_openfinance.deps import ConsentsDep, EventsDep, SettingsDep
 from ingest_openfinance.domain.mappers import uk
 from ingest_openfinance.domain.results import BatchResultPublic
 from ingest_openfinance.models import ConsentPublic
-from prometeo.contracts import utcnow
+from prometeo import clock
 
 router = APIRouter(prefix="/v1/openbanking/uk", tags=["open-banking-uk"])
 
@@ -46,7 +46,7 @@ async def ingest_resource(
     customer_id: CustomerHeader = None,
 ) -> BatchResultPublic:
     document = await json_body(request, settings.max_body_bytes, decimals=True)
-    now = utcnow()
+    now = clock.now()
     return await ingest_document(
         lambda: uk.map_resource(resource, document, customer_id=customer_id, institution=institution, now=now),
         events,

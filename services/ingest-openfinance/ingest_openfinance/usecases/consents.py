@@ -13,8 +13,9 @@ from ingest_openfinance.models import ConsentCreate
 from ingest_openfinance.store import ConsentStore
 from ingest_openfinance.usecases.common import UseCase
 from ingest_openfinance.usecases.data_subject import DataSubjectRequests
+from prometeo import clock
 from prometeo.bus import EventProducer
-from prometeo.contracts import EventPayload, topics, utcnow
+from prometeo.contracts import EventPayload, topics
 from prometeo.contracts.events import ConsentChangedV1, ConsentGrantedV1, ConsentStatus
 
 
@@ -97,13 +98,13 @@ class ConsentRegistration(UseCase):
         return known, upsert.status, bool(changed and changed[1])
 
     def _has_other_active(self, ck: str, consent_id: str) -> bool:
-        now = utcnow()
+        now = clock.now()
         return any(c.active_at(now) for c in self._consents.for_customers([ck])[ck] if c.consent_id != consent_id)
 
     def expire_due(self, now: datetime | None = None) -> int:
         """Expiry is enforced by time: consents past expires_at end even if no status update comes."""
         expired = 0
-        for _ck, consent_id in self._consents.due_for_expiry(now or utcnow()):
+        for _ck, consent_id in self._consents.due_for_expiry(now or clock.now()):
             if self.change_status(consent_id, ConsentStatus.EXPIRED, "CONSENT_EXPIRED") is not None:
                 expired += 1
         return expired

@@ -6,7 +6,8 @@ import logging
 
 from ingest_openfinance.models import ConsentExport, CustomerExportPublic
 from ingest_openfinance.usecases.common import UseCase
-from prometeo.contracts import topics, utcnow
+from prometeo import clock
+from prometeo.contracts import topics
 from prometeo.contracts.envelope import Envelope
 from prometeo.contracts.events import CustomerErasureRequestedV1
 
@@ -34,4 +35,4 @@ class DataSubjectRequests(UseCase):
             for c in sorted(self._consents.for_customers([ck])[ck], key=lambda c: c.consent_id)
         ]
         marketing = {channel: record.permission.value for channel, record in self._consents.marketing([ck])[ck].items()}
-        return CustomerExportPublic(customer_key=ck, exported_at=utcnow(), consents=consents, marketing=marketing)
+        return CustomerExportPublic(customer_key=ck, exported_at=clock.now(), consents=consents, marketing=marketing)

@@ -13,8 +13,9 @@ from ingest_openfinance.domain.results import ItemResult, ItemStatus
 from ingest_openfinance.models import CanonicalEventCreate
 from ingest_openfinance.store import ConsentStore, DedupeWindow
 from ingest_openfinance.usecases.common import UseCase
+from prometeo import clock
 from prometeo.bus import EventProducer
-from prometeo.contracts import InvalidEvent, new_event, payload_model, topics, utcnow
+from prometeo.contracts import InvalidEvent, new_event, payload_model, topics
 from prometeo.contracts.envelope import Envelope
 from prometeo.telemetry.metrics import INGEST_ITEMS
 
@@ -67,7 +68,7 @@ class EventIngestion(UseCase):
             candidates.append((index, item, ck, envelope))
 
         consents = self._consents.for_customers([ck for _, _, ck, _ in candidates])
-        now = utcnow()
+        now = clock.now()
         admitted: list[tuple[int, CanonicalEventCreate, Envelope]] = []
         for index, item, ck, envelope in candidates:
             refusal = gate(consents[ck], envelope.type, envelope.typed(), now)

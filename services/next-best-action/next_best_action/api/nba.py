@@ -22,7 +22,8 @@ from next_best_action.deps import PolicySourceDep, ProducerDep, StoreDep
 from next_best_action.domain.decision import Decision, Offer, decide, volume_day
 from next_best_action.policy_source import PolicySource
 from next_best_action.store import NbaStore
-from prometeo.contracts import Objective, new_event, topics, utcnow
+from prometeo import clock
+from prometeo.contracts import Objective, new_event, topics
 from prometeo.web import Problem
 
 _PRESENTATIONS = uuid.UUID("0b6f2a8e-4f7c-4a51-9c3e-2d8a7e1f5c90")
@@ -100,7 +101,7 @@ def _inbound_decision(
     if latest is None:
         raise Problem(404, "Customer not found", "no scores are known for this customer")
     scores, computed_at = latest
-    now, policy = utcnow(), policies.current()
+    now, policy = clock.now(), policies.current()
     if decision_id is None:
         # One presentation per customer, scores and day: showing the same offers again records nothing new.
         stamp = f"{customer_key}|{computed_at.isoformat()}|{now.date().isoformat()}|{objective or policy.objective}"

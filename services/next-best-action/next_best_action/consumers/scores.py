@@ -12,8 +12,9 @@ import uuid
 from next_best_action.domain.decision import Decision, decide, volume_day
 from next_best_action.policy_source import PolicySource
 from next_best_action.store import NbaStore
+from prometeo import clock
 from prometeo.bus import EventProducer
-from prometeo.contracts import Envelope, EventPayload, new_event, topics, utcnow
+from prometeo.contracts import Envelope, EventPayload, new_event, topics
 from prometeo.contracts.events import OfferDecidedV1, ScoresComputedV1
 from prometeo.telemetry.metrics import OFFERS_DECIDED
 
@@ -63,7 +64,7 @@ class ScoresHandler:
         if not self._store.save_scores(ck, payload, envelope.occurred_at):
             self._store.mark(event_id)  # superseded by fresher scores: deciding on stale ones helps nobody
             return
-        now, policy = utcnow(), self._policies.current()
+        now, policy = clock.now(), self._policies.current()
         day = volume_day(now, policy)
         decision = decide(
             payload,

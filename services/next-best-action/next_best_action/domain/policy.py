@@ -88,7 +88,13 @@ class ContactPolicy(_Strict):
     max_contacts_per_week_by_channel: dict[Channel, int] = {}
     decline_cooldown_days: int = Field(ge=0)
     repeat_offer_days: int = Field(ge=0)
+    # `quiet_hours: null`, an empty value or "" turns them off.
     quiet_hours: QuietHours | None = None
+
+    @field_validator("quiet_hours", mode="before")
+    @classmethod
+    def _empty_is_off(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 class FeatureLimit(_Strict):
