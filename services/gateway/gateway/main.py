@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import httpx
 import redis
@@ -9,10 +10,15 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
-from gateway.api import data_subject, features, ingest, kpis, outcomes, recommendations
+from gateway.api import admin, data_subject, features, ingest, kpis, oauth, outcomes, recommendations
 from gateway.api.health import upstreams_check
 from gateway.audit import KafkaAuditTrail
+from gateway.clients import ClientRegistry, RedisClientRegistry
 from gateway.domain.credentials import KeyRing
+from gateway.domain.local_idp import LocalIssuer, load_users
+from gateway.domain.oidc import OidcIssuer
+from gateway.domain.tokens import ALGORITHM, SigningKey, SigningKeys
+from gateway.identity import Authenticator
 from gateway.limiter import RedisRateLimiter
 from gateway.middleware import quota_headers, scrub_customer_ids
 from gateway.settings import Settings, get_settings
@@ -45,6 +51,48 @@ def _base_urls(settings: Settings) -> dict[Upstream, str]:
     }
 
 
+def signing_keys(settings: Settings) -> SigningKeys:
+    """Configured keys, or (dev/test) one generated per process: its tokens die with it, which is fine there."""
+    if settings.token_signing_keys:
+        return SigningKeys(
+            [SigningKey.from_pem(k.kid, k.private_key_pem.get_secret_value()) for k in settings.token_signing_keys]
+        )
+    return SigningKeys([SigningKey.generate()])
+
+
+def install_identity(app: FastAPI, settings: Settings, clients: ClientRegistry) -> None:
+    """Authenticator (API keys in dev/test, client tokens, trusted OIDC issuers) and the built-in issuer."""
+    keys = signing_keys(settings)
+    issuers = list(settings.oidc_issuers)
+    app.state.local_idp = None
+    if settings.local_idp_enabled:
+        app.state.local_idp = LocalIssuer(
+            load_users(settings.local_idp_users_file),
+            keys,
+            settings.local_idp_issuer,
+            settings.token_audience,
+            timedelta(seconds=settings.token_lifetime_s),
+        )
+        # Trusted like any external issuer, with its JWKS inline (no HTTP call to ourselves).
+        issuers.append(
+            OidcIssuer(
+                issuer=settings.local_idp_issuer,
+                audience=settings.token_audience,
+                jwks=keys.jwks(),
+                algorithms=[ALGORITHM],
+            )
+        )
+    app.state.clients = clients
+    app.state.authenticator = Authenticator(
+        api_keys=KeyRing(settings.api_keys) if settings.api_keys_enabled else None,
+        signing=keys,
+        token_issuer=settings.token_issuer,
+        token_audience=settings.token_audience,
+        issuers=issuers,
+        clients=clients,
+    )
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
@@ -56,7 +104,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     upstreams = Upstreams(client, _base_urls(settings))
     app.state.redis = sync_redis  # readiness ping
     app.state.runtime = Runtime(producer)
-    app.state.keyring = KeyRing(settings.api_keys)
+    install_identity(app, settings, RedisClientRegistry(async_redis, settings.client_cache_s))
     app.state.limiter = RedisRateLimiter(async_redis)
     app.state.audit = KafkaAuditTrail(producer)
     app.state.upstreams = upstreams
@@ -73,7 +121,16 @@ app = build_app(
     service=SERVICE,
     title="Prometeo gateway",
     lifespan=lifespan,
-    routers=[recommendations.router, outcomes.router, features.router, kpis.router, ingest.router, data_subject.router],
+    routers=[
+        oauth.router,
+        recommendations.router,
+        outcomes.router,
+        features.router,
+        kpis.router,
+        ingest.router,
+        data_subject.router,
+        admin.router,
+    ],
     checks={"redis": redis_check, "broker": broker_check, "upstreams": upstreams_check},
 )
 install_upstream_handlers(app)

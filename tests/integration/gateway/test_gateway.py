@@ -29,7 +29,12 @@ PSEUDONYM_KEY = "integration-pseudonym-key"
 @pytest.fixture
 def api_keys(unique: Callable[[str], str]) -> dict[str, str]:
     """Fresh keys per test: the rate-limit counters in the shared Redis never collide."""
-    return {unique("advisor-key"): "advisor", unique("marketing-a"): "marketing", unique("marketing-b"): "marketing"}
+    return {
+        unique("advisor-key"): "advisor",
+        unique("marketing-a"): "marketing",
+        unique("marketing-b"): "marketing",
+        unique("admin-key"): "admin",
+    }
 
 
 @pytest.fixture
@@ -78,9 +83,10 @@ def test_rate_limit_over_real_redis_is_per_key(
     # Another key has its own budget, whichever header carries it.
     assert gateway.get("/v1/kpis", headers={"Authorization": f"Bearer {key_b}"}).status_code == 200
 
-    counter = keys.entity(keys.GATEWAY, "ratelimit", actor_id(key_a))
-    assert int(redis.get(counter)) == LIMIT + 1
-    assert 0 < redis.ttl(counter) <= 60
+    # A token bucket: empty after the burst, refilling at LIMIT per minute; it expires once it would be full.
+    bucket = keys.entity(keys.GATEWAY, "ratelimit", actor_id(key_a))
+    assert float(redis.hget(bucket, "tokens")) < 1
+    assert 0 < redis.pttl(bucket) <= 61_000
     assert not any(key_a.encode() in k for k in redis.keys("gateway:*"))  # the key itself is never stored
 
 
@@ -162,3 +168,32 @@ def test_readiness_reports_upstreams_without_requiring_them(gateway: TestClient)
     assert checks["redis"]["ok"] and checks["broker"]["ok"]
     detail = checks["upstreams"]["detail"]
     assert "next-best-action: ok" in detail and "feature-store: down" in detail
+
+
+def test_two_clients_of_one_role_are_limited_independently(
+    gateway: TestClient, api_keys: dict[str, str], unique: Callable[[str], str], redis: redis_lib.Redis
+) -> None:
+    """Client credentials over the real Redis registry and token buckets: one busy CRM never throttles another."""
+    admin = {"X-API-Key": _key(api_keys, "admin")}
+    tokens = {}
+    for name in ("busy", "quiet"):
+        client_id = unique(f"crm-{name}")
+        body = {"client_id": client_id, "name": name, "scopes": ["marketing"], "rate_limit_per_minute": 3}
+        created = gateway.post("/v1/admin/clients", json=body, headers=admin)
+        assert created.status_code == 201, created.text
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": created.json()["client_secret"],
+        }
+        tokens[name] = gateway.post("/oauth/token", data=form).json()["access_token"]
+        assert redis.get(f"gateway:client:{client_id}") is not None
+
+    busy = {"Authorization": f"Bearer {tokens['busy']}"}
+    assert [gateway.get("/v1/kpis", headers=busy).status_code for _ in range(3)] == [200, 200, 200]
+    limited = gateway.get("/v1/kpis", headers=busy)
+    assert limited.status_code == 429 and limited.headers["content-type"].startswith("application/problem+json")
+    assert 1 <= int(limited.headers["retry-after"]) <= 20  # one token back at 3/min
+    assert limited.headers["ratelimit-policy"] == "3;w=60" and limited.headers["ratelimit"].startswith('"client";r=0')
+    quiet = gateway.get("/v1/kpis", headers={"Authorization": f"Bearer {tokens['quiet']}"})
+    assert quiet.status_code == 200 and quiet.headers["ratelimit-remaining"] == "2"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -10,11 +10,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gateway.audit import AuditTrail
+from gateway.clients import ClientRegistry
 from gateway.domain.audit import AuditedResource, ReadPurpose
-from gateway.domain.credentials import KeyRing, Principal
-from gateway.domain.quota import Quota
+from gateway.domain.clients import ClientRecord
+from gateway.domain.credentials import Principal
+from gateway.domain.quota import Bucket, Quota
 from gateway.limiter import RateLimiter
-from gateway.main import _base_urls, app
+from gateway.main import _base_urls, app, install_identity
 from gateway.settings import get_settings
 from gateway.upstream import UpstreamHealth, Upstreams
 
@@ -26,10 +28,28 @@ class FakeLimiter(RateLimiter):
         self.limit = limit
         self.counts: dict[str, int] = {}
 
-    async def hit(self, actor: str, limit: int) -> Quota:
-        # The fake's own limit wins, so tests can reach 429 in a few requests.
-        self.counts[actor] = self.counts.get(actor, 0) + 1
-        return Quota(limit=self.limit, used=self.counts[actor], reset_s=42)
+    async def hit(self, buckets: Sequence[Bucket]) -> Quota:
+        # The fake's own limit wins, so tests can reach 429 in a few requests; the busiest bucket is reported.
+        for bucket in buckets:
+            self.counts[bucket.subject] = self.counts.get(bucket.subject, 0) + 1
+        return Quota(limit=self.limit, used=max(self.counts[b.subject] for b in buckets), reset_s=42)
+
+
+class InMemoryClients(ClientRegistry):
+    def __init__(self) -> None:
+        self.records: dict[str, ClientRecord] = {}
+
+    async def get(self, client_id: str) -> ClientRecord | None:
+        return self.records.get(client_id)
+
+    async def save(self, record: ClientRecord, *, create: bool = False) -> bool:
+        if create and record.client_id in self.records:
+            return False
+        self.records[record.client_id] = record
+        return True
+
+    async def all(self) -> list[ClientRecord]:
+        return [self.records[k] for k in sorted(self.records)]
 
 
 @dataclass
@@ -74,7 +94,7 @@ def gateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gateway]:
     settings = get_settings()
     upstream, limiter, audit = Upstream(), FakeLimiter(), FakeAudit()
     upstreams = Upstreams(httpx.AsyncClient(transport=httpx.MockTransport(upstream)), _base_urls(settings))
-    app.state.keyring = KeyRing(settings.api_keys)
+    install_identity(app, settings, InMemoryClients())
     app.state.limiter = limiter
     app.state.audit = audit
     app.state.upstreams = upstreams

@@ -91,10 +91,10 @@ def test_role_without_permission_is_403_after_being_counted(gateway: Gateway) ->
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),
     [
-        ("GET", f"/v1/customers/{CK}/recommendations", {"admin", "advisor", "crm"}),
-        ("POST", f"/v1/customers/{CK}/outcomes", {"admin", "advisor", "crm"}),
-        ("GET", f"/v1/customers/{CK}/features", {"admin", "advisor"}),
-        ("GET", "/v1/kpis", {"admin", "marketing"}),
+        ("GET", f"/v1/customers/{CK}/recommendations", {"admin", "advisor", "crm", "branch_manager", "dpo"}),
+        ("POST", f"/v1/customers/{CK}/outcomes", {"admin", "advisor", "crm", "branch_manager"}),
+        ("GET", f"/v1/customers/{CK}/features", {"admin", "advisor", "branch_manager", "dpo"}),
+        ("GET", "/v1/kpis", {"admin", "marketing", "branch_manager", "analyst"}),
         ("POST", "/v1/consents", {"admin", "ingest"}),
         ("POST", "/v1/events:batch", {"admin", "ingest"}),
     ],

@@ -1,0 +1,70 @@
+"""Access administration: OAuth2 clients (register, list, disable, enable). Admin only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, status
+
+from gateway.clients import ClientRegistry
+from gateway.deps import AccessAdmin
+from gateway.domain.clients import (
+    ClientCreate,
+    ClientCreated,
+    ClientPublic,
+    ClientRecord,
+    hash_secret,
+    new_secret,
+    public,
+)
+from prometeo.web import Problem
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"])
+
+
+def _clients(request: Request) -> ClientRegistry:
+    return request.app.state.clients
+
+
+ClientsDep = Annotated[ClientRegistry, Depends(_clients)]
+
+
+@router.post("/clients", status_code=status.HTTP_201_CREATED)
+async def register_client(body: ClientCreate, _: AccessAdmin, clients: ClientsDep) -> ClientCreated:
+    secret = new_secret()
+    record = ClientRecord(
+        client_id=body.client_id,
+        name=body.name,
+        scopes=body.scopes,
+        secret_hash=hash_secret(secret),
+        created_at=datetime.now(UTC),
+        rate_limit_per_minute=body.rate_limit_per_minute,
+    )
+    if not await clients.save(record, create=True):
+        raise Problem(409, "Client exists", f"client {body.client_id!r} is already registered")
+    return ClientCreated(**public(record).model_dump(), client_secret=secret)
+
+
+@router.get("/clients")
+async def list_clients(_: AccessAdmin, clients: ClientsDep) -> list[ClientPublic]:
+    return [public(r) for r in await clients.all()]
+
+
+async def _set_disabled(clients: ClientRegistry, client_id: str, disabled: bool) -> ClientPublic:
+    record = await clients.get(client_id)
+    if record is None:
+        raise Problem(404, "Client not found", f"no client {client_id!r}")
+    updated = record.model_copy(update={"disabled": disabled})
+    await clients.save(updated)
+    return public(updated)
+
+
+@router.post("/clients/{client_id}/disable", summary="Refuse the client's tokens within a second")
+async def disable_client(client_id: str, _: AccessAdmin, clients: ClientsDep) -> ClientPublic:
+    return await _set_disabled(clients, client_id, True)
+
+
+@router.post("/clients/{client_id}/enable")
+async def enable_client(client_id: str, _: AccessAdmin, clients: ClientsDep) -> ClientPublic:
+    return await _set_disabled(clients, client_id, False)
