@@ -11,7 +11,9 @@ from gateway.domain.audit import DEFAULT_PURPOSE, ReadPurpose
 from gateway.domain.credentials import Principal
 from gateway.domain.identifiers import InvalidCustomerId, to_customer_key
 from gateway.domain.roles import Permission
-from gateway.security import require
+from gateway.domain.scope import NOT_FOUND, is_scoped, may_read
+from gateway.scopes import ScopeReader
+from gateway.security import authenticate, require
 from gateway.settings import Settings, get_settings
 from gateway.upstream import Upstreams
 from prometeo.web import Problem
@@ -27,12 +29,35 @@ def _audit(request: Request) -> AuditTrail:
     return request.app.state.audit
 
 
-def _customer_key(customer_id: str, settings: SettingsDep) -> str:
-    """Path id → pseudonymous key; the raw id goes no further than this function."""
+def customer_not_found() -> Problem:
+    """The one answer for a customer that does not exist and for one outside the caller's scope."""
+    return Problem(*NOT_FOUND)
+
+
+def _scopes(request: Request) -> ScopeReader:
+    return request.app.state.scopes
+
+
+async def _customer_key(
+    customer_id: str,
+    request: Request,
+    settings: SettingsDep,
+    principal: Annotated[Principal, Depends(authenticate)],
+    scopes: Annotated[ScopeReader, Depends(_scopes)],
+) -> str:
+    """Path id → pseudonymous key (the raw id goes no further), then object-level authorisation.
+
+    Routes declare their permission before this, so the order stays 401 → 429 → 403 → 404."""
     try:
-        return to_customer_key(customer_id, settings.pseudonym_key.get_secret_value())
+        customer_key = to_customer_key(customer_id, settings.pseudonym_key.get_secret_value())
     except InvalidCustomerId as exc:
         raise Problem(422, "Invalid customer identifier", str(exc)) from None
+    if is_scoped(principal):
+        # Upstream 404s are answered with the same body, so "exists but not yours" reads like "absent".
+        request.state.scoped = True
+        if not may_read(principal, await scopes.get(customer_key)):
+            raise customer_not_found()
+    return customer_key
 
 
 def _purpose(

@@ -14,17 +14,22 @@ from gateway.api import admin, data_subject, features, ingest, kpis, oauth, outc
 from gateway.api.health import upstreams_check
 from gateway.audit import KafkaAuditTrail
 from gateway.clients import ClientRegistry, RedisClientRegistry
+from gateway.consumers.account_events import AccountEventsHandler
+from gateway.consumers.customer_erasure import CustomerErasureHandler
 from gateway.domain.credentials import KeyRing
 from gateway.domain.local_idp import LocalIssuer, load_users
 from gateway.domain.oidc import OidcIssuer
 from gateway.domain.tokens import ALGORITHM, SigningKey, SigningKeys
 from gateway.identity import Authenticator
 from gateway.limiter import RedisRateLimiter
+from gateway.scopes import RedisScopeReader, ScopeWriter
 from gateway.middleware import quota_headers, scrub_customer_ids
 from gateway.settings import Settings, get_settings
 from gateway.upstream import Upstream, UpstreamHealth, Upstreams, install_upstream_handlers
 from prometeo.bus import EventProducer
-from prometeo.runtime import Runtime, broker_check, redis_check
+from prometeo.bus.consumer import ConsumerLoop
+from prometeo.contracts import topics
+from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
 from prometeo.telemetry.tracing import configure_tracing
 from prometeo.web import build_app
 
@@ -103,12 +108,24 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     client = _upstream_client(settings)
     upstreams = Upstreams(client, _base_urls(settings))
     app.state.redis = sync_redis  # readiness ping
-    app.state.runtime = Runtime(producer)
+    scope_writer = ScopeWriter(sync_redis)
+    loop = ConsumerLoop(
+        settings,
+        settings.group_id,
+        {
+            topics.ACCOUNT_EVENTS: AccountEventsHandler(scope_writer),
+            topics.CUSTOMER_ERASURE: CustomerErasureHandler(scope_writer),
+        },
+        producer,
+    )
+    app.state.runtime = Runtime(producer, [loop])
+    app.state.scopes = RedisScopeReader(async_redis)
     install_identity(app, settings, RedisClientRegistry(async_redis, settings.client_cache_s))
     app.state.limiter = RedisRateLimiter(async_redis)
     app.state.audit = KafkaAuditTrail(producer)
     app.state.upstreams = upstreams
     app.state.upstream_health = UpstreamHealth(upstreams, settings.upstream_health_interval_s)
+    app.state.runtime.start()
     async with app.state.upstream_health.running():
         yield
     await client.aclose()
@@ -131,7 +148,7 @@ app = build_app(
         data_subject.router,
         admin.router,
     ],
-    checks={"redis": redis_check, "broker": broker_check, "upstreams": upstreams_check},
+    checks={"redis": redis_check, "broker": broker_check, "consumers": consumers_check, "upstreams": upstreams_check},
 )
 install_upstream_handlers(app)
 app.middleware("http")(quota_headers)

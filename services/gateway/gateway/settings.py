@@ -26,6 +26,7 @@ class Settings(SharedSettings):
     model_config = SettingsConfigDict(env_prefix="PROMETEO_GATEWAY_", extra="ignore")
 
     port: int = 8000
+    group_id: str = "gateway"
     # API key → role. Dev/test only: outside them no API key is accepted at all (tokens only).
     api_keys: dict[str, str] = DEV_API_KEYS
     ingest_url: str = "http://127.0.0.1:8001"

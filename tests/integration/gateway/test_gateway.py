@@ -197,3 +197,32 @@ def test_two_clients_of_one_role_are_limited_independently(
     assert limited.headers["ratelimit-policy"] == "3;w=60" and limited.headers["ratelimit"].startswith('"client";r=0')
     quiet = gateway.get("/v1/kpis", headers={"Authorization": f"Bearer {tokens['quiet']}"})
     assert quiet.status_code == 200 and quiet.headers["ratelimit-remaining"] == "2"
+
+
+def test_profile_events_scope_an_advisors_reads_and_erasure_removes_them(
+    gateway: TestClient, broker: str, redis: redis_lib.Redis, unique: Callable[[str], str]
+) -> None:
+    """The gateway's own consumer keeps each customer's branch and portfolio from account-events.v1."""
+    from prometeo.bus import EventProducer
+    from prometeo.contracts import new_event
+    from prometeo.contracts.events import CustomerErasureRequestedV1, CustomerProfiledV1
+    from prometeo_dev.demo import DEMO_USERS
+
+    mine, other = f"ck_{unique('mine')}", f"ck_{unique('other')}"
+    producer = EventProducer(broker, "gateway-it")
+    for ck, advisor in ((mine, "adv-sp-01"), (other, "adv-sp-02")):
+        profile = CustomerProfiledV1(age_band="25-34", branch_id="br-sp", advisor_id=advisor)
+        producer.publish(topics.ACCOUNT_EVENTS, new_event(profile, customer_key=ck, source="it")).get(10)
+    wait_until(lambda: redis.exists(keys.customer(keys.GATEWAY, other, "scope")) == 1, timeout=30)
+
+    form = {"grant_type": "password", "username": "ana.advisor", "password": DEMO_USERS["ana.advisor"][0]}
+    ana = {"Authorization": "Bearer " + gateway.post("/oidc/token", data=form).json()["access_token"]}
+    assert gateway.get(f"/v1/customers/{mine}/recommendations", headers=ana).status_code == 200
+    assert gateway.get(f"/v1/customers/{other}/recommendations", headers=ana).status_code == 404
+
+    erasure = CustomerErasureRequestedV1(reason="data_subject_request")
+    producer.publish(topics.CUSTOMER_ERASURE, new_event(erasure, customer_key=mine, source="it")).get(10)
+    scope = keys.customer(keys.GATEWAY, mine, "scope")
+    wait_until(lambda: redis.hget(scope, "erased_at") is not None, timeout=30)
+    assert gateway.get(f"/v1/customers/{mine}/recommendations", headers=ana).status_code == 404
+    producer.close()

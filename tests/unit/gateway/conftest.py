@@ -15,7 +15,9 @@ from gateway.domain.audit import AuditedResource, ReadPurpose
 from gateway.domain.clients import ClientRecord
 from gateway.domain.credentials import Principal
 from gateway.domain.quota import Bucket, Quota
+from gateway.domain.scope import CustomerScope
 from gateway.limiter import RateLimiter
+from gateway.scopes import ScopeReader
 from gateway.main import _base_urls, app, install_identity
 from gateway.settings import get_settings
 from gateway.upstream import UpstreamHealth, Upstreams
@@ -52,6 +54,14 @@ class InMemoryClients(ClientRegistry):
         return [self.records[k] for k in sorted(self.records)]
 
 
+class InMemoryScopes(ScopeReader):
+    def __init__(self) -> None:
+        self.scopes: dict[str, CustomerScope] = {}
+
+    async def get(self, customer_key: str) -> CustomerScope | None:
+        return self.scopes.get(customer_key)
+
+
 @dataclass
 class FakeAudit(AuditTrail):
     records: list[tuple[Principal, str, AuditedResource, ReadPurpose]] = field(default_factory=list)
@@ -84,6 +94,7 @@ class Gateway:
     upstream: Upstream
     limiter: FakeLimiter
     audit: FakeAudit
+    scopes: InMemoryScopes
 
 
 @pytest.fixture
@@ -92,13 +103,14 @@ def gateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gateway]:
     monkeypatch.delenv("PROMETEO_GATEWAY_API_KEYS", raising=False)
     get_settings.cache_clear()
     settings = get_settings()
-    upstream, limiter, audit = Upstream(), FakeLimiter(), FakeAudit()
+    upstream, limiter, audit, scopes = Upstream(), FakeLimiter(), FakeAudit(), InMemoryScopes()
     upstreams = Upstreams(httpx.AsyncClient(transport=httpx.MockTransport(upstream)), _base_urls(settings))
     install_identity(app, settings, InMemoryClients())
     app.state.limiter = limiter
     app.state.audit = audit
+    app.state.scopes = scopes
     app.state.upstreams = upstreams
     app.state.upstream_health = UpstreamHealth(upstreams, 10)
     # No `with`: the lifespan (real Redis, Kafka) is not started; state above stands in for it.
-    yield Gateway(TestClient(app, raise_server_exceptions=False), upstream, limiter, audit)
+    yield Gateway(TestClient(app, raise_server_exceptions=False), upstream, limiter, audit, scopes)
     get_settings.cache_clear()
