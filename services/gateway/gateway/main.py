@@ -22,8 +22,8 @@ from gateway.domain.oidc import OidcIssuer
 from gateway.domain.tokens import ALGORITHM, SigningKey, SigningKeys
 from gateway.identity import Authenticator
 from gateway.limiter import RedisRateLimiter
-from gateway.scopes import RedisScopeReader, ScopeWriter
 from gateway.middleware import quota_headers, scrub_customer_ids
+from gateway.scopes import RedisScopeReader, ScopeWriter
 from gateway.settings import Settings, get_settings
 from gateway.upstream import Upstream, UpstreamHealth, Upstreams, install_upstream_handlers
 from prometeo.bus import EventProducer

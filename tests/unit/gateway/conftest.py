@@ -17,8 +17,8 @@ from gateway.domain.credentials import Principal
 from gateway.domain.quota import Bucket, Quota
 from gateway.domain.scope import CustomerScope
 from gateway.limiter import RateLimiter
-from gateway.scopes import ScopeReader
 from gateway.main import _base_urls, app, install_identity
+from gateway.scopes import ScopeReader
 from gateway.settings import get_settings
 from gateway.upstream import UpstreamHealth, Upstreams
 

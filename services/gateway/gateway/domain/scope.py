@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from gateway.domain.credentials import Principal, PrincipalKind
 from gateway.domain.roles import Role
 
-
 # The one answer for a customer that does not exist and for one outside the caller's scope.
 NOT_FOUND = (404, "Customer not found", "no customer with this identifier")
 
