@@ -94,6 +94,9 @@ class Platform:
         if name == "gateway":
             for other, setting in GATEWAY_UPSTREAM_SETTINGS.items():
                 env[f"{prefix}{setting.upper()}"] = self.url(other)
+            # The embedded audit database, and the issuer its tokens name (its own URL).
+            env[f"{prefix}DATA_DIR"] = str(self.run_dir / "gateway")
+            env[f"{prefix}TOKEN_ISSUER"] = self.url(name)
         env.update(self.extra_env)
         return env
 

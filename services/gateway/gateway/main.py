@@ -10,9 +10,10 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
-from gateway.api import admin, data_subject, features, ingest, kpis, oauth, outcomes, recommendations
+from gateway.api import admin, audit, data_subject, features, ingest, kpis, oauth, outcomes, recommendations
 from gateway.api.health import upstreams_check
-from gateway.audit import KafkaAuditTrail
+from gateway.audit import DurableAuditTrail, KafkaAuditTrail
+from gateway.audit.store import open_store
 from gateway.clients import ClientRegistry, RedisClientRegistry
 from gateway.consumers.account_events import AccountEventsHandler
 from gateway.consumers.customer_erasure import CustomerErasureHandler
@@ -122,13 +123,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.scopes = RedisScopeReader(async_redis)
     install_identity(app, settings, RedisClientRegistry(async_redis, settings.client_cache_s))
     app.state.limiter = RedisRateLimiter(async_redis)
-    app.state.audit = KafkaAuditTrail(producer)
+    database_url = settings.audit_database_url.get_secret_value() if settings.audit_database_url else None
+    audit_store = open_store(database_url, settings.data_dir)
+    app.state.audit = DurableAuditTrail(audit_store, KafkaAuditTrail(producer))
     app.state.upstreams = upstreams
     app.state.upstream_health = UpstreamHealth(upstreams, settings.upstream_health_interval_s)
     app.state.runtime.start()
     async with app.state.upstream_health.running():
         yield
     await client.aclose()
+    audit_store.close()
     app.state.runtime.stop()
     await async_redis.aclose()
     sync_redis.close()
@@ -147,6 +151,7 @@ app = build_app(
         ingest.router,
         data_subject.router,
         admin.router,
+        audit.router,
     ],
     checks={"redis": redis_check, "broker": broker_check, "consumers": consumers_check, "upstreams": upstreams_check},
 )

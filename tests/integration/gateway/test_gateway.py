@@ -6,6 +6,7 @@ import json
 import logging
 import random
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import redis as redis_lib
@@ -43,9 +44,11 @@ def gateway(
     stub_upstream: StubUpstream,
     closed_port_url: str,
     api_keys: dict[str, str],
+    tmp_path: Path,
 ) -> Iterator[TestClient]:
     service_env(
         {
+            "PROMETEO_GATEWAY_DATA_DIR": str(tmp_path / "gateway"),
             "PROMETEO_GATEWAY_API_KEYS": json.dumps(api_keys),
             "PROMETEO_GATEWAY_RATE_LIMIT_PER_MINUTE": str(LIMIT),
             "PROMETEO_GATEWAY_NEXT_BEST_ACTION_URL": stub_upstream.url,
@@ -129,6 +132,11 @@ def test_recommendations_read_is_audited_on_audit_v1_without_the_raw_id(
     # The test's own client logs the URL it called (testserver); everything the gateway logged is clean.
     gateway_logs = "\n".join(r.getMessage() for r in caplog.records if "testserver" not in r.getMessage())
     assert gateway_logs and raw_id not in gateway_logs and advisor not in gateway_logs
+
+    # The durable record, queryable by an admin, names the same actor.
+    admin = {"X-API-Key": _key(api_keys, "admin")}
+    [stored] = gateway.get("/v1/audit", params={"customer": raw_id}, headers=admin).json()["records"]
+    assert (stored["actor"], stored["purpose"], stored["customer_key"]) == (actor_id(advisor), "customer_service", ck)
 
     metrics = gateway.get("/metrics").text
     assert 'prometeo_audit_reads_total{resource="recommendations"}' in metrics

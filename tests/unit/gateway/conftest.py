@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from gateway.audit import AuditTrail
 from gateway.clients import ClientRegistry
-from gateway.domain.audit import AuditedResource, ReadPurpose
+from gateway.domain.audit import AuditedResource, AuditEntry, ReadPurpose
 from gateway.domain.clients import ClientRecord
 from gateway.domain.credentials import Principal
 from gateway.domain.quota import Bucket, Quota
@@ -64,8 +64,16 @@ class InMemoryScopes(ScopeReader):
 
 @dataclass
 class FakeAudit(AuditTrail):
+    """Reads as (principal, customer key, resource, purpose) in `records`; every other entry in `entries`."""
+
     records: list[tuple[Principal, str, AuditedResource, ReadPurpose]] = field(default_factory=list)
+    entries: list[AuditEntry] = field(default_factory=list)
     fail: Exception | None = None
+
+    async def record(self, entry: AuditEntry) -> None:
+        if self.fail is not None:
+            raise self.fail
+        self.entries.append(entry)
 
     async def record_read(
         self, principal: Principal, customer_key: str, resource: AuditedResource, purpose: ReadPurpose

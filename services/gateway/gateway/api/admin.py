@@ -7,8 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
 
+from gateway.audit import entry_for
 from gateway.clients import ClientRegistry
-from gateway.deps import AccessAdmin
+from gateway.deps import AccessAdmin, AuditDep
+from gateway.domain.audit import AuditAction
 from gateway.domain.clients import (
     ClientCreate,
     ClientCreated,
@@ -18,6 +20,7 @@ from gateway.domain.clients import (
     new_secret,
     public,
 )
+from gateway.domain.credentials import Principal
 from prometeo.web import Problem
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
@@ -31,7 +34,9 @@ ClientsDep = Annotated[ClientRegistry, Depends(_clients)]
 
 
 @router.post("/clients", status_code=status.HTTP_201_CREATED)
-async def register_client(body: ClientCreate, _: AccessAdmin, clients: ClientsDep) -> ClientCreated:
+async def register_client(
+    body: ClientCreate, principal: AccessAdmin, clients: ClientsDep, audit: AuditDep
+) -> ClientCreated:
     secret = new_secret()
     record = ClientRecord(
         client_id=body.client_id,
@@ -43,6 +48,10 @@ async def register_client(body: ClientCreate, _: AccessAdmin, clients: ClientsDe
     )
     if not await clients.save(record, create=True):
         raise Problem(409, "Client exists", f"client {body.client_id!r} is already registered")
+    scopes = " ".join(r.value for r in body.scopes)
+    await audit.record(
+        entry_for(principal, AuditAction.CHANGE, "client", detail=f"registered {body.client_id} ({scopes})")
+    )
     return ClientCreated(**public(record).model_dump(), client_secret=secret)
 
 
@@ -51,20 +60,24 @@ async def list_clients(_: AccessAdmin, clients: ClientsDep) -> list[ClientPublic
     return [public(r) for r in await clients.all()]
 
 
-async def _set_disabled(clients: ClientRegistry, client_id: str, disabled: bool) -> ClientPublic:
+async def _set_disabled(
+    clients: ClientRegistry, audit: AuditDep, principal: Principal, client_id: str, disabled: bool
+) -> ClientPublic:
     record = await clients.get(client_id)
     if record is None:
         raise Problem(404, "Client not found", f"no client {client_id!r}")
     updated = record.model_copy(update={"disabled": disabled})
     await clients.save(updated)
+    change = "disabled" if disabled else "enabled"
+    await audit.record(entry_for(principal, AuditAction.CHANGE, "client", detail=f"{change} {client_id}"))
     return public(updated)
 
 
 @router.post("/clients/{client_id}/disable", summary="Refuse the client's tokens within a second")
-async def disable_client(client_id: str, _: AccessAdmin, clients: ClientsDep) -> ClientPublic:
-    return await _set_disabled(clients, client_id, True)
+async def disable_client(client_id: str, principal: AccessAdmin, clients: ClientsDep, audit: AuditDep) -> ClientPublic:
+    return await _set_disabled(clients, audit, principal, client_id, True)
 
 
 @router.post("/clients/{client_id}/enable")
-async def enable_client(client_id: str, _: AccessAdmin, clients: ClientsDep) -> ClientPublic:
-    return await _set_disabled(clients, client_id, False)
+async def enable_client(client_id: str, principal: AccessAdmin, clients: ClientsDep, audit: AuditDep) -> ClientPublic:
+    return await _set_disabled(clients, audit, principal, client_id, False)

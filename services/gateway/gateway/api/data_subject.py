@@ -6,8 +6,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field
 
+from gateway.audit import entry_for
 from gateway.deps import AuditDep, DataSubjectOfficer, PurposeDep, SettingsDep, UpstreamsDep
-from gateway.domain.audit import AuditedResource
+from gateway.domain.audit import AuditAction, AuditedResource
 from gateway.domain.identifiers import InvalidCustomerId, to_customer_key
 from gateway.upstream import Upstream
 from prometeo.web import Problem
@@ -43,8 +44,13 @@ async def export(
 
 @router.post("/erasure", status_code=status.HTTP_202_ACCEPTED, response_class=Response)
 async def erasure(
-    body: DataSubjectRequest, _: DataSubjectOfficer, settings: SettingsDep, upstreams: UpstreamsDep
+    body: DataSubjectRequest,
+    principal: DataSubjectOfficer,
+    settings: SettingsDep,
+    upstreams: UpstreamsDep,
+    audit: AuditDep,
 ) -> Response:
-    _checked_key(body, settings)
+    customer_key = _checked_key(body, settings)
     upstream = await upstreams.call(Upstream.INGEST, "POST", "/v1/customers:erase", json=body.model_dump())
+    await audit.record(entry_for(principal, AuditAction.CHANGE, "erasure", customer_key=customer_key))
     return Response(upstream.content, status_code=upstream.status_code, media_type="application/json")
