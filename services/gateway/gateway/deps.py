@@ -8,10 +8,11 @@ from fastapi import Depends, Header, Request
 
 from gateway.audit import AuditTrail
 from gateway.domain.audit import DEFAULT_PURPOSE, ReadPurpose
-from gateway.domain.credentials import Principal
+from gateway.domain.credentials import Principal, PrincipalKind
 from gateway.domain.identifiers import InvalidCustomerId, to_customer_key
 from gateway.domain.roles import Permission
 from gateway.domain.scope import NOT_FOUND, is_scoped, may_read
+from gateway.guard import InsiderGuard, enforce
 from gateway.scopes import ScopeReader
 from gateway.security import authenticate, require
 from gateway.settings import Settings, get_settings
@@ -66,9 +67,31 @@ def _purpose(
     return x_purpose or DEFAULT_PURPOSE
 
 
+def _guard(request: Request) -> InsiderGuard | None:
+    return getattr(request.app.state, "guard", None)
+
+
 UpstreamsDep = Annotated[Upstreams, Depends(_upstreams)]
 AuditDep = Annotated[AuditTrail, Depends(_audit)]
 CustomerKeyDep = Annotated[str, Depends(_customer_key)]
+
+
+async def _readable_customer_key(
+    customer_key: CustomerKeyDep,
+    settings: SettingsDep,
+    principal: Annotated[Principal, Depends(authenticate)],
+    guard: Annotated[InsiderGuard | None, Depends(_guard)],
+    audit: AuditDep,
+) -> str:
+    """A customer a person is about to read: in scope, and cleared by the insider-threat guard."""
+    if guard is not None and principal.kind is PrincipalKind.USER:
+        await enforce(
+            guard, principal, customer_key, audit, principal.timezone or settings.timezone_for(principal.branch_id)
+        )
+    return customer_key
+
+
+ReadableCustomerKeyDep = Annotated[str, Depends(_readable_customer_key)]
 PurposeDep = Annotated[ReadPurpose, Depends(_purpose)]
 
 RecommendationsReader = Annotated[Principal, Depends(require(Permission.READ_RECOMMENDATIONS))]

@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import redis
@@ -18,9 +18,11 @@ from gateway.clients import ClientRegistry, RedisClientRegistry
 from gateway.consumers.account_events import AccountEventsHandler
 from gateway.consumers.customer_erasure import CustomerErasureHandler
 from gateway.domain.credentials import KeyRing
+from gateway.domain.guard import GuardPolicy
 from gateway.domain.local_idp import LocalIssuer, load_users
 from gateway.domain.oidc import OidcIssuer
 from gateway.domain.tokens import ALGORITHM, SigningKey, SigningKeys
+from gateway.guard import RedisInsiderGuard
 from gateway.identity import Authenticator
 from gateway.limiter import RedisRateLimiter
 from gateway.middleware import quota_headers, scrub_customer_ids
@@ -99,6 +101,21 @@ def install_identity(app: FastAPI, settings: Settings, clients: ClientRegistry) 
     )
 
 
+def guard_policy(settings: Settings) -> GuardPolicy:
+    opens, closes = settings.guard_working_hours
+    return GuardPolicy(
+        window_s=settings.guard_window_s,
+        max_customers=settings.guard_max_customers,
+        opens=opens,
+        closes=closes,
+        working_days=frozenset(settings.guard_working_days),
+    )
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
@@ -123,6 +140,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.scopes = RedisScopeReader(async_redis)
     install_identity(app, settings, RedisClientRegistry(async_redis, settings.client_cache_s))
     app.state.limiter = RedisRateLimiter(async_redis)
+    app.state.guard = (
+        RedisInsiderGuard(async_redis, guard_policy(settings), utc_now) if settings.guard_enabled else None
+    )
     database_url = settings.audit_database_url.get_secret_value() if settings.audit_database_url else None
     audit_store = open_store(database_url, settings.data_dir)
     app.state.audit = DurableAuditTrail(audit_store, KafkaAuditTrail(producer))

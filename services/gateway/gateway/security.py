@@ -79,12 +79,14 @@ def buckets_for(principal: Principal, settings: Settings) -> list[Bucket]:
     role_limit = settings.limit_for(principal.role.value)
     if principal.kind is PrincipalKind.API_KEY:
         return [Bucket(principal.actor, role_limit)]
-    out = []
-    if principal.client_id:
-        configured = settings.client_rate_limits_per_minute.get(principal.client_id)
-        out.append(Bucket(f"client:{principal.client_id}", configured or principal.rate_limit_per_minute or role_limit))
-    if principal.kind is PrincipalKind.USER and principal.user_id:
-        out.append(Bucket(f"user:{principal.user_id}", settings.user_rate_limit_per_minute))
+    configured = settings.client_rate_limits_per_minute.get(principal.client_id or "")
+    if principal.kind is PrincipalKind.CLIENT and principal.client_id:
+        return [Bucket(f"client:{principal.client_id}", configured or principal.rate_limit_per_minute or role_limit)]
+    # A person: their own bucket, plus their app's (the IdP's client, e.g. the console) only when one is
+    # configured, since every advisor signs in through the same few apps.
+    out = [Bucket(f"user:{principal.user_id or principal.actor}", settings.user_rate_limit_per_minute)]
+    if principal.client_id and configured:
+        out.append(Bucket(f"client:{principal.client_id}", configured))
     return out
 
 

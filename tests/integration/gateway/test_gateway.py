@@ -6,6 +6,7 @@ import json
 import logging
 import random
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from tests.integration.gateway.conftest import StubUpstream
 pytestmark = pytest.mark.integration
 
 LIMIT = 5
+IN_HOURS = datetime(2026, 3, 3, 13, 0, tzinfo=UTC)
 PSEUDONYM_KEY = "integration-pseudonym-key"
 
 
@@ -49,6 +51,7 @@ def gateway(
     service_env(
         {
             "PROMETEO_GATEWAY_DATA_DIR": str(tmp_path / "gateway"),
+            "PROMETEO_GATEWAY_GUARD_MAX_CUSTOMERS": "4",
             "PROMETEO_GATEWAY_API_KEYS": json.dumps(api_keys),
             "PROMETEO_GATEWAY_RATE_LIMIT_PER_MINUTE": str(LIMIT),
             "PROMETEO_GATEWAY_NEXT_BEST_ACTION_URL": stub_upstream.url,
@@ -60,6 +63,8 @@ def gateway(
     get_settings.cache_clear()
     with TestClient(app) as client:
         wait_until(lambda: client.get("/readyz").status_code == 200, timeout=20)
+        # People's reads are checked against working hours: pin the guard's clock to a Tuesday 10:00 in São Paulo.
+        app.state.guard.now = lambda: IN_HOURS
         yield client
     get_settings.cache_clear()
 
@@ -234,3 +239,42 @@ def test_profile_events_scope_an_advisors_reads_and_erasure_removes_them(
     wait_until(lambda: redis.hget(scope, "erased_at") is not None, timeout=30)
     assert gateway.get(f"/v1/customers/{mine}/recommendations", headers=ana).status_code == 404
     producer.close()
+
+
+def test_the_insider_guard_blocks_a_bulk_reader_until_an_admin_lifts_it(
+    gateway: TestClient, api_keys: dict[str, str], unique: Callable[[str], str]
+) -> None:
+    """Over real Redis (one script per read), with the clock pinned to a Tuesday 10:00 in São Paulo."""
+    from gateway.settings import get_settings
+    from prometeo_dev.demo import DEMO_USERS
+
+    limit = get_settings().guard_max_customers
+    admin = {"X-API-Key": _key(api_keys, "admin")}
+    gateway.delete("/v1/admin/guard/blocks/dora.dpo", headers=admin)  # a clean slate in the shared Redis
+    form = {"grant_type": "password", "username": "dora.dpo", "password": DEMO_USERS["dora.dpo"][0]}
+    dora = {"Authorization": "Bearer " + gateway.post("/oidc/token", data=form).json()["access_token"]}
+    customers = [f"ck_{unique('bulk')}" for _ in range(limit + 1)]
+
+    for ck in customers[:limit]:
+        assert gateway.get(f"/v1/customers/{ck}/recommendations", headers=dora).status_code == 200
+    assert gateway.get(f"/v1/customers/{customers[0]}/recommendations", headers=dora).status_code == 200  # re-read
+    over = gateway.get(f"/v1/customers/{customers[limit]}/recommendations", headers=dora)
+    assert over.status_code == 403 and over.headers["content-type"].startswith("application/problem+json")
+    assert over.json()["rule"] == "read_volume" and str(limit) in over.json()["detail"]
+    assert gateway.get(f"/v1/customers/{customers[0]}/recommendations", headers=dora).status_code == 403  # blocked
+
+    assert gateway.get("/v1/admin/guard/blocks", headers=admin).json().get("dora.dpo") == "read_volume"
+    [event] = [
+        r
+        for r in gateway.get("/v1/audit", params={"actor": "dora.dpo", "limit": 1000}, headers=admin).json()["records"]
+        if r["action"] == "security"
+    ][-1:]
+    assert (event["resource"], event["result"], event["customer_key"]) == ("read_volume", "blocked", customers[limit])
+    assert 'prometeo_gateway_insider_blocks_total{rule="read_volume"}' in gateway.get("/metrics").text
+
+    assert gateway.delete("/v1/admin/guard/blocks/dora.dpo", headers=admin).status_code == 204
+    assert gateway.get(f"/v1/customers/{customers[0]}/recommendations", headers=dora).status_code == 200
+
+    app.state.guard.now = lambda: datetime(2026, 3, 3, 6, 0, tzinfo=UTC)  # 03:00 in São Paulo
+    night = gateway.get(f"/v1/customers/{customers[0]}/recommendations", headers=dora)
+    assert night.status_code == 403 and night.json()["rule"] == "out_of_hours"

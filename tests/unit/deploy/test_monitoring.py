@@ -27,6 +27,7 @@ ALERTS = {
     "PrometeoDeadLetterRateHigh",
     "PrometeoModelLatencyP99High",
     "PrometeoHttp5xxRateHigh",
+    "PrometeoInsiderThreatBlocked",
 }
 
 

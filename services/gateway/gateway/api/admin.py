@@ -21,6 +21,7 @@ from gateway.domain.clients import (
     public,
 )
 from gateway.domain.credentials import Principal
+from gateway.guard import InsiderGuard
 from prometeo.web import Problem
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
@@ -28,6 +29,16 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
 def _clients(request: Request) -> ClientRegistry:
     return request.app.state.clients
+
+
+def _guard(request: Request) -> InsiderGuard:
+    guard: InsiderGuard | None = getattr(request.app.state, "guard", None)
+    if guard is None:
+        raise Problem(404, "Guard disabled", "the insider-threat guard is not enabled")
+    return guard
+
+
+GuardDep = Annotated[InsiderGuard, Depends(_guard)]
 
 
 ClientsDep = Annotated[ClientRegistry, Depends(_clients)]
@@ -81,3 +92,15 @@ async def disable_client(client_id: str, principal: AccessAdmin, clients: Client
 @router.post("/clients/{client_id}/enable")
 async def enable_client(client_id: str, principal: AccessAdmin, clients: ClientsDep, audit: AuditDep) -> ClientPublic:
     return await _set_disabled(clients, audit, principal, client_id, False)
+
+
+@router.get("/guard/blocks", summary="People blocked by the insider-threat guard")
+async def list_blocks(_: AccessAdmin, guard: GuardDep) -> dict[str, str]:
+    return await guard.blocked()
+
+
+@router.delete("/guard/blocks/{user_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Lift a block")
+async def lift_block(user_id: str, principal: AccessAdmin, guard: GuardDep, audit: AuditDep) -> None:
+    if not await guard.lift(user_id):
+        raise Problem(404, "Not blocked", f"{user_id!r} is not blocked")
+    await audit.record(entry_for(principal, AuditAction.CHANGE, "guard_block", detail=f"lifted the block of {user_id}"))

@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from gateway.deps import AuditDep, CustomerKeyDep, FeaturesReader, PurposeDep, UpstreamsDep
+from gateway.deps import AuditDep, FeaturesReader, PurposeDep, ReadableCustomerKeyDep, UpstreamsDep
 from gateway.domain.audit import AuditedResource
 from gateway.upstream import Upstream
 from prometeo.web import Problem
@@ -29,7 +29,7 @@ class FeaturesPublic(BaseModel):
 @router.get("/{customer_id}/features")
 async def get_features(
     principal: FeaturesReader,
-    customer_key: CustomerKeyDep,
+    customer_key: ReadableCustomerKeyDep,
     purpose: PurposeDep,
     upstreams: UpstreamsDep,
     audit: AuditDep,

@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from gateway.deps import AuditDep, CustomerKeyDep, PurposeDep, RecommendationsReader, UpstreamsDep
+from gateway.deps import AuditDep, PurposeDep, ReadableCustomerKeyDep, RecommendationsReader, UpstreamsDep
 from gateway.domain.audit import AuditedResource
 from gateway.upstream import Upstream
 from prometeo.contracts import Objective
@@ -103,7 +103,7 @@ def to_public(decision: _UpstreamDecision) -> RecommendationsPublic:
 @router.get("/{customer_id}/recommendations")
 async def get_recommendations(
     principal: RecommendationsReader,
-    customer_key: CustomerKeyDep,
+    customer_key: ReadableCustomerKeyDep,
     purpose: PurposeDep,
     upstreams: UpstreamsDep,
     audit: AuditDep,
