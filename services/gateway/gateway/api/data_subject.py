@@ -10,6 +10,7 @@ from gateway.audit import entry_for
 from gateway.deps import AuditDep, DataSubjectOfficer, PurposeDep, SettingsDep, UpstreamsDep
 from gateway.domain.audit import AuditAction, AuditedResource
 from gateway.domain.identifiers import InvalidCustomerId, to_customer_key
+from gateway.domain.visibility import EVERYTHING, Resource, allowed_fields
 from gateway.upstream import Upstream
 from prometeo.web import Problem
 
@@ -37,6 +38,9 @@ async def export(
     audit: AuditDep,
 ) -> Response:
     customer_key = _checked_key(body, settings)
+    if allowed_fields(Resource.DATA_EXPORT, principal.role) != EVERYTHING:
+        # An export is everything held about a person: only roles that see every field may take one.
+        raise Problem(403, "Forbidden", f"role {principal.role.value!r} may not see a data export")
     upstream = await upstreams.call(Upstream.INGEST, "POST", "/v1/customers:export", json=body.model_dump())
     await audit.record_read(principal, customer_key, AuditedResource.DATA_EXPORT, purpose)
     return Response(upstream.content, status_code=upstream.status_code, media_type="application/json")
