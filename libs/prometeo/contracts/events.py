@@ -262,6 +262,10 @@ class OutcomeRecordedV1(EventPayload):
     outcome: OutcomeKind
     channel: Channel | None = None
     revenue: Money | None = None
+    # Who reported it through the gateway (user or client id) and, for an advisor, their portfolio id:
+    # adherence and success per advisor. None for channel callbacks and automatic outcomes.
+    actor: str | None = Field(default=None, max_length=128)
+    advisor_id: str | None = Field(default=None, max_length=64)
 
 
 # ---- audit.v1 ------------------------------------------------------------------------------------

@@ -100,3 +100,16 @@ def test_scope_is_checked_after_authorisation(bank: Gateway) -> None:
     carla = _as(bank, "carla.marketing")
     assert _status(bank, carla, ELSEWHERE) == 403
     assert bank.client.get(f"/v1/customers/{ELSEWHERE}/recommendations").status_code == 401
+
+
+def test_outcomes_carry_the_acting_person(bank: Gateway) -> None:
+    bank.upstream.handler = lambda r: httpx.Response(202, json={"event_id": "ev-1"})
+    body = {"offer_id": "o-1", "product": "credit_card", "outcome": "accepted"}
+    ana = _as(bank, "ana.advisor")
+    assert bank.client.post(f"/v1/customers/{MINE}/outcomes", headers=ana, json=body).status_code == 202
+    forwarded = json.loads(bank.upstream.seen[-1].content)
+    assert (forwarded["actor"], forwarded["advisor_id"]) == ("ana.advisor", "adv-sp-01")
+    bruno = _as(bank, "bruno.manager")
+    assert bank.client.post(f"/v1/customers/{BRANCH}/outcomes", headers=bruno, json=body).status_code == 202
+    forwarded = json.loads(bank.upstream.seen[-1].content)
+    assert forwarded["actor"] == "bruno.manager" and "advisor_id" not in forwarded
