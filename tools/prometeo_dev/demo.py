@@ -155,11 +155,15 @@ def wait_for_offers(gateway_url: str, timeout: float = 180.0, settle_s: float = 
     return current
 
 
-def recommendations(gateway_url: str, customer_id: str, lang: str = "es") -> dict[str, Any] | None:
+def recommendations(
+    gateway_url: str, customer_id: str, lang: str = "es", token: str | None = None
+) -> dict[str, Any] | None:
+    """As an advisor would read them: with an access token when given, else the dev advisor key."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {"X-API-Key": ADVISOR_KEY}
     r = httpx.get(
         f"{gateway_url}/v1/customers/{customer_id}/recommendations",
         params={"lang": lang},
-        headers={"X-API-Key": ADVISOR_KEY},
+        headers=headers,
         timeout=10,
     )
     return r.json() if r.status_code == 200 else None

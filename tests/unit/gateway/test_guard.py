@@ -31,3 +31,8 @@ def test_working_hours_in_the_branch_zone(at: datetime, zone: str, outside: bool
 def test_rule_descriptions_name_the_limits() -> None:
     assert "60 distinct customers" in describe(GuardRule.READ_VOLUME, POLICY)
     assert "07:00–20:00" in describe(GuardRule.OUT_OF_HOURS, POLICY)
+
+
+def test_equal_opening_and_closing_mean_round_the_clock() -> None:
+    always = GuardPolicy(window_s=60, max_customers=1, opens=time(0), closes=time(0), working_days=frozenset(range(7)))
+    assert not outside_working_hours(datetime(2026, 3, 8, 6, 0, tzinfo=UTC), "America/Sao_Paulo", always)
