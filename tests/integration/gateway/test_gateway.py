@@ -20,12 +20,13 @@ from prometeo import keys
 from prometeo.contracts import Envelope, topics
 from prometeo.identity import customer_key
 from tests.bus_helpers import read_topic, wait_until
-from tests.integration.gateway.conftest import StubUpstream
+from tests.integration.gateway.conftest import IDP_KEY, IDP_KID, StubUpstream
 
 pytestmark = pytest.mark.integration
 
 LIMIT = 5
 IN_HOURS = datetime(2026, 3, 3, 13, 0, tzinfo=UTC)
+IDP_ISSUER = "https://idp.bank.example/realms/staff"
 PSEUDONYM_KEY = "integration-pseudonym-key"
 
 
@@ -52,6 +53,16 @@ def gateway(
         {
             "PROMETEO_GATEWAY_DATA_DIR": str(tmp_path / "gateway"),
             "PROMETEO_GATEWAY_GUARD_MAX_CUSTOMERS": "4",
+            "PROMETEO_GATEWAY_OIDC_ISSUERS": json.dumps(
+                [
+                    {
+                        "issuer": IDP_ISSUER,
+                        "audience": "api://prometeo",
+                        "jwks_url": f"{stub_upstream.url}/idp/jwks",
+                        "role_map": {"Prometeo.Analyst": "analyst"},
+                    }
+                ]
+            ),
             "PROMETEO_GATEWAY_API_KEYS": json.dumps(api_keys),
             "PROMETEO_GATEWAY_RATE_LIMIT_PER_MINUTE": str(LIMIT),
             "PROMETEO_GATEWAY_NEXT_BEST_ACTION_URL": stub_upstream.url,
@@ -278,3 +289,25 @@ def test_the_insider_guard_blocks_a_bulk_reader_until_an_admin_lifts_it(
     app.state.guard.now = lambda: datetime(2026, 3, 3, 6, 0, tzinfo=UTC)  # 03:00 in São Paulo
     night = gateway.get(f"/v1/customers/{customers[0]}/recommendations", headers=dora)
     assert night.status_code == 403 and night.json()["rule"] == "out_of_hours"
+
+
+def test_a_person_from_an_external_idp_is_verified_through_its_jwks_url(gateway: TestClient) -> None:
+    """The bank's IdP publishes its keys over HTTP; the gateway fetches (and caches) them by kid."""
+    import time
+
+    import jwt
+
+    now = int(time.time())
+    claims = {
+        "iss": IDP_ISSUER,
+        "aud": "api://prometeo",
+        "sub": "emp-777",
+        "iat": now,
+        "exp": now + 300,
+        "roles": ["Prometeo.Analyst"],
+    }
+    token = jwt.encode(claims, IDP_KEY, algorithm="RS256", headers={"kid": IDP_KID})
+    assert gateway.get("/v1/kpis", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    wrong_kid = jwt.encode(claims, IDP_KEY, algorithm="RS256", headers={"kid": "rotated-away"})
+    refused = gateway.get("/v1/kpis", headers={"Authorization": f"Bearer {wrong_kid}"})
+    assert refused.status_code == 401 and refused.headers["content-type"].startswith("application/problem+json")
