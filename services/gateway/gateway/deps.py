@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import redis
 from fastapi import Depends, Header, Request
 
 from gateway.audit import AuditTrail
@@ -56,7 +57,13 @@ async def _customer_key(
     if is_scoped(principal):
         # Upstream 404s are answered with the same body, so "exists but not yours" reads like "absent".
         request.state.scoped = True
-        if not may_read(principal, await scopes.get(customer_key)):
+        try:
+            scope = await scopes.get(customer_key)
+        except (redis.RedisError, OSError) as exc:
+            raise Problem(
+                503, "Scopes unavailable", "the customer's scope cannot be checked now", headers={"Retry-After": "5"}
+            ) from exc
+        if not may_read(principal, scope):
             raise customer_not_found()
     return customer_key
 

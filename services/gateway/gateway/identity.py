@@ -62,6 +62,7 @@ class Authenticator:
         self._own = OidcIssuer(
             issuer=token_issuer, audience=token_audience, jwks=signing.jwks(), algorithms=[tokens.ALGORITHM]
         )
+        self._own_keys = jwt.PyJWKSet.from_dict(signing.jwks())
         self._issuers = {i.issuer: (i, _IssuerKeys(i)) for i in issuers}
 
     async def authenticate(self, credential: str) -> Principal:
@@ -81,9 +82,9 @@ class Authenticator:
         return oidc.person(claims, config)
 
     async def _client(self, token: str) -> Principal:
-        kid = jwt.get_unverified_header(token).get("kid") if tokens.looks_like_jwt(token) else None
         try:
-            key = jwt.PyJWKSet.from_dict(self.signing.jwks())[str(kid)].key
+            kid = jwt.get_unverified_header(token).get("kid")
+            key = self._own_keys[str(kid)].key
         except (KeyError, jwt.PyJWTError):
             raise TokenRejected("the token is signed with an unknown key") from None
         claims = oidc.verify(token, self._own, key)
@@ -92,7 +93,7 @@ class Authenticator:
             raise TokenRejected("the token is not a client-credentials token")
         record = await self._clients.active(client_id)
         if record is None or Role(scope) not in record.scopes:
-            raise TokenRejected("the client is disabled")
+            raise TokenRejected("the client is disabled or no longer holds this scope")
         return Principal(
             actor=client_id,
             role=Role(scope),

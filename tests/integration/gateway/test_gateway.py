@@ -222,6 +222,16 @@ def test_two_clients_of_one_role_are_limited_independently(
     quiet = gateway.get("/v1/kpis", headers={"Authorization": f"Bearer {tokens['quiet']}"})
     assert quiet.status_code == 200 and quiet.headers["ratelimit-remaining"] == "2"
 
+    # Disabled in the shared registry: its live token is refused within the registry's 1 s cache.
+    [quiet_id] = [
+        c["client_id"] for c in gateway.get("/v1/admin/clients", headers=admin).json() if "quiet" in c["client_id"]
+    ]
+    assert gateway.post(f"/v1/admin/clients/{quiet_id}/disable", headers=admin).json()["disabled"] is True
+    wait_until(
+        lambda: gateway.get("/v1/kpis", headers={"Authorization": f"Bearer {tokens['quiet']}"}).status_code == 401,
+        timeout=1.5,
+    )
+
 
 def test_profile_events_scope_an_advisors_reads_and_erasure_removes_them(
     gateway: TestClient, broker: str, redis: redis_lib.Redis, unique: Callable[[str], str]

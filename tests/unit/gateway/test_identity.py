@@ -292,3 +292,12 @@ def test_only_asymmetric_algorithms_can_be_configured() -> None:
         OidcIssuer(issuer="https://x", audience="a", jwks={"keys": []}, algorithms=["HS256"])
     with pytest.raises(ValueError, match="asymmetric"):
         OidcIssuer(issuer="https://x", audience="a", jwks={"keys": []}, algorithms=["none"])
+
+
+def test_token_requests_are_throttled_per_client_id(gateway: Gateway) -> None:
+    secret = _register(gateway)
+    gateway.limiter.limit = 2
+    assert [_token(gateway, "crm-alpha", "guess").status_code for _ in range(2)] == [401, 401]
+    throttled = _token(gateway, "crm-alpha", secret)
+    assert _problem(throttled, 429)["error"] == "slow_down" and throttled.headers["retry-after"]
+    assert gateway.limiter.counts["token:crm-alpha"] == 3

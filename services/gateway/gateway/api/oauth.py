@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import parse_qs, unquote
 
+import redis
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
@@ -23,7 +24,9 @@ from gateway.deps import SettingsDep
 from gateway.domain import tokens
 from gateway.domain.clients import DUMMY_HASH, granted_role, secret_matches
 from gateway.domain.local_idp import DEFAULT_CLIENT, LocalIssuer
+from gateway.domain.quota import Bucket
 from gateway.identity import CLIENT_TOKEN_USE, Authenticator
+from gateway.limiter import RateLimiter
 from prometeo.telemetry.metrics import GATEWAY_REJECTIONS
 from prometeo.web import Problem
 
@@ -44,6 +47,10 @@ def _clients(request: Request) -> ClientRegistry:
 
 def _authenticator(request: Request) -> Authenticator:
     return request.app.state.authenticator
+
+
+def _limiter(request: Request) -> RateLimiter:
+    return request.app.state.limiter
 
 
 def _local_idp(request: Request) -> LocalIssuer:
@@ -87,12 +94,26 @@ def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
     return unquote(client_id), unquote(secret)
 
 
+# Token requests per client id and minute: plenty for a client caching its 5-minute tokens, hopeless for guessing.
+TOKEN_REQUESTS_PER_MINUTE = 30
+
+
+async def _throttle(limiter: RateLimiter, client_id: str) -> None:
+    try:
+        quota = await limiter.hit([Bucket(f"token:{client_id[:64] or '-'}", TOKEN_REQUESTS_PER_MINUTE)])
+    except (redis.RedisError, OSError) as exc:
+        raise Problem(503, "Token service unavailable", "retry later", headers={"Retry-After": "5"}) from exc
+    if quota.exceeded:
+        raise _oauth_error(429, "slow_down", "too many token requests for this client", **quota.headers())
+
+
 @router.post("/oauth/token", summary="OAuth2 client-credentials token")
 async def token(
     request: Request,
     settings: SettingsDep,
     clients: Annotated[ClientRegistry, Depends(_clients)],
     authenticator: Annotated[Authenticator, Depends(_authenticator)],
+    limiter: Annotated[RateLimiter, Depends(_limiter)],
     now: NowDep,
 ) -> JSONResponse:
     form = await _form(request)
@@ -102,6 +123,7 @@ async def token(
     if basic and ("client_secret" in form):
         raise _oauth_error(400, "invalid_request", "use one client authentication method")
     client_id, secret = basic or (form.get("client_id", ""), form.get("client_secret", ""))
+    await _throttle(limiter, client_id)
     record = await clients.get(client_id) if client_id else None
     # Unknown ids cost one hash check too, so timing does not reveal which ids exist.
     valid = secret_matches(secret, record.secret_hash if record else DUMMY_HASH)
