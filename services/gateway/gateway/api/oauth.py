@@ -107,7 +107,34 @@ async def _throttle(limiter: RateLimiter, client_id: str) -> None:
         raise _oauth_error(429, "slow_down", "too many token requests for this client", **quota.headers())
 
 
-@router.post("/oauth/token", summary="OAuth2 client-credentials token")
+def _form_schema(required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
+    """The form's OpenAPI description (the body is parsed by hand: no multipart dependency for one form)."""
+    schema = {"type": "object", "required": required, "properties": properties}
+    return {"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": schema}}}}
+
+
+_STRING = {"type": "string"}
+_TOKEN_FORM = _form_schema(
+    ["grant_type"],
+    {
+        "grant_type": {"type": "string", "enum": ["client_credentials"]},
+        "client_id": _STRING,
+        "client_secret": _STRING,
+        "scope": {"type": "string", "description": "The one role the token acts as"},
+    },
+)
+_SIGN_IN_FORM = _form_schema(
+    ["grant_type", "username", "password"],
+    {
+        "grant_type": {"type": "string", "enum": ["password"]},
+        "username": _STRING,
+        "password": _STRING,
+        "client_id": _STRING,
+    },
+)
+
+
+@router.post("/oauth/token", summary="OAuth2 client-credentials token", openapi_extra=_TOKEN_FORM)
 async def token(
     request: Request,
     settings: SettingsDep,
@@ -159,7 +186,9 @@ async def jwks(authenticator: Annotated[Authenticator, Depends(_authenticator)])
     return JSONResponse(authenticator.signing.jwks(), headers={"Cache-Control": "public, max-age=300"})
 
 
-@router.post("/oidc/token", summary="Built-in OIDC issuer: sign in (password grant; dev/test only)")
+@router.post(
+    "/oidc/token", summary="Built-in OIDC issuer: sign in (password grant; dev/test only)", openapi_extra=_SIGN_IN_FORM
+)
 async def oidc_token(
     request: Request, issuer: Annotated[LocalIssuer, Depends(_local_idp)], now: NowDep
 ) -> JSONResponse:
