@@ -11,10 +11,20 @@ import httpx
 import pytest
 
 from prometeo.contracts import topics
-from prometeo_dev.demo import ADVISOR_KEY, MARKETING_KEY, kpis, load_bank, recommendations, wait_for_offers
+from prometeo_dev.demo import (
+    ADVISOR_KEY,
+    MARKETING_KEY,
+    client_token,
+    kpis,
+    load_bank,
+    recommendations,
+    register_client,
+    sign_in,
+    wait_for_offers,
+)
 from prometeo_dev.demo_model import train_demo_model
 from prometeo_dev.platform import SERVICES, Infrastructure, Platform, platform
-from prometeo_dev.synthbank import SyntheticBank, generate_bank
+from prometeo_dev.synthbank import SyntheticBank, branch_and_portfolio, generate_bank
 from tests.bus_helpers import read_topic, scaled, wait_until
 from tests.conftest import RUN_DIR
 
@@ -90,6 +100,25 @@ def test_events_flow_to_ranked_recommendations_with_reasons(running: Platform, b
     )
     assert r.status_code in (200, 201, 202), r.text
     wait_until(lambda: kpis(gateway)["outcomes"].get("accepted", 0) >= 1, timeout=30)
+
+
+def test_a_crm_client_and_a_signed_in_advisor_read_recommendations(running: Platform, bank: SyntheticBank) -> None:
+    """OAuth2 client credentials for a machine, OIDC for a person; the advisor sees only her portfolio."""
+    gateway = running.url("gateway")
+    secret = register_client(gateway, sign_in(gateway, "admin"), "e2e-crm", ["crm"])
+    token = client_token(gateway, "e2e-crm", secret)
+    ids = _customer_ids(bank, 100)
+    assert any(recommendations(gateway, cid, "en", token=token) for cid in ids), "the CRM client read nothing"
+
+    regions = bank.customers["region"].head(100).tolist()
+    portfolio = [branch_and_portfolio(i, r)["advisor_id"] for i, r in enumerate(regions)]
+    ana = sign_in(gateway, "ana.advisor")
+    mine = [cid for cid, p in zip(ids, portfolio, strict=True) if p == "adv-sp-01"]
+    others = [cid for cid, p in zip(ids, portfolio, strict=True) if p != "adv-sp-01"]
+    assert mine and others
+    # The gateway learns each customer's portfolio from the profile events (its own consumer).
+    wait_until(lambda: any(recommendations(gateway, cid, "en", token=ana) for cid in mine), timeout=60)
+    assert not any(recommendations(gateway, cid, "en", token=ana) for cid in others[:5])
 
 
 def test_gateway_refuses_without_a_key_and_audits_reads(running: Platform, broker: str, bank: SyntheticBank) -> None:

@@ -17,6 +17,50 @@ ADVISOR_KEY = "dev-advisor-key"
 MARKETING_KEY = "dev-marketing-key"
 BATCH_SIZE = 2000
 
+# People of the gateway's built-in OIDC issuer (services/gateway/gateway/dev_users.json holds only their
+# password hashes): username → (demo password, what they may see).
+DEMO_USERS: dict[str, tuple[str, str]] = {
+    "ana.advisor": ("ana-demo-2026", "advisor, portfolio adv-sp-01 of branch br-sp"),
+    "bruno.manager": ("bruno-demo-2026", "branch manager, branch br-sp"),
+    "carla.marketing": ("carla-demo-2026", "marketing: KPIs and campaigns"),
+    "diego.analyst": ("diego-demo-2026", "analyst: KPIs"),
+    "dora.dpo": ("dora-demo-2026", "data-protection officer: audit trail, data-subject requests"),
+    "admin": ("admin-demo-2026", "admin: clients, guard blocks, everything"),
+}
+DEMO_CLIENT_ID = "demo-crm"
+
+
+def sign_in(gateway_url: str, username: str) -> str:
+    """An access token for one demo person, from the built-in OIDC issuer (password grant)."""
+    password, _ = DEMO_USERS[username]
+    r = httpx.post(
+        f"{gateway_url}/oidc/token",
+        data={"grant_type": "password", "username": username, "password": password},
+        timeout=10,
+    )
+    r.raise_for_status()
+    return str(r.json()["access_token"])
+
+
+def register_client(gateway_url: str, admin_token: str, client_id: str, scopes: Sequence[str]) -> str:
+    """Registers an OAuth2 client as the admin would; returns its secret (shown only once)."""
+    r = httpx.post(
+        f"{gateway_url}/v1/admin/clients",
+        json={"client_id": client_id, "name": f"Demo {client_id}", "scopes": list(scopes)},
+        headers={"Authorization": f"Bearer {admin_token}"},
+        timeout=10,
+    )
+    r.raise_for_status()
+    return str(r.json()["client_secret"])
+
+
+def client_token(gateway_url: str, client_id: str, secret: str, scope: str | None = None) -> str:
+    """A client-credentials access token (RFC 6749 §4.4)."""
+    form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+    r = httpx.post(f"{gateway_url}/oauth/token", data=form | ({"scope": scope} if scope else {}), timeout=10)
+    r.raise_for_status()
+    return str(r.json()["access_token"])
+
 
 @dataclass
 class LoadReport:
@@ -111,11 +155,15 @@ def wait_for_offers(gateway_url: str, timeout: float = 180.0, settle_s: float = 
     return current
 
 
-def recommendations(gateway_url: str, customer_id: str, lang: str = "es") -> dict[str, Any] | None:
+def recommendations(
+    gateway_url: str, customer_id: str, lang: str = "es", token: str | None = None
+) -> dict[str, Any] | None:
+    """As an advisor would read them: with an access token when given, else the dev advisor key."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {"X-API-Key": ADVISOR_KEY}
     r = httpx.get(
         f"{gateway_url}/v1/customers/{customer_id}/recommendations",
         params={"lang": lang},
-        headers={"X-API-Key": ADVISOR_KEY},
+        headers=headers,
         timeout=10,
     )
     return r.json() if r.status_code == 200 else None

@@ -94,6 +94,12 @@ class Platform:
         if name == "gateway":
             for other, setting in GATEWAY_UPSTREAM_SETTINGS.items():
                 env[f"{prefix}{setting.upper()}"] = self.url(other)
+            # The embedded audit database, and the issuer its tokens name (its own URL).
+            env[f"{prefix}DATA_DIR"] = str(self.run_dir / "gateway")
+            env[f"{prefix}TOKEN_ISSUER"] = self.url(name)
+            # A local stack is used at any hour: the working-hours rule is round the clock here (tests pin it).
+            env[f"{prefix}GUARD_WORKING_HOURS"] = '["00:00:00", "00:00:00"]'
+            env[f"{prefix}GUARD_WORKING_DAYS"] = "[0, 1, 2, 3, 4, 5, 6]"
         env.update(self.extra_env)
         return env
 

@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
+
 from prometeo_dev.platform import SERVICES, Platform, default_run_dir, infrastructure, platform
 
 BOLD, DIM, RESET = "\033[1m", "\033[2m", "\033[0m"
@@ -69,6 +71,36 @@ def run_demo(plat: Platform, customers: int, seed: int) -> str | None:
     return _report_recommendations(plat, bank.customers["customer_id"].head(200).tolist())
 
 
+def print_access(gateway: str, example: str | None) -> None:
+    """The demo people (built-in OIDC issuer) and a registered CRM client, with curl lines for both."""
+    import secrets
+
+    from prometeo_dev.demo import DEMO_CLIENT_ID, DEMO_USERS, register_client, sign_in
+
+    print(f"\n  {BOLD}People{RESET} (built-in OIDC issuer, {gateway}/oidc; dev only)")
+    for username, (password, duties) in DEMO_USERS.items():
+        print(f"    {username:<16} {password:<17} {DIM}{duties}{RESET}")
+    customer = example or "<customer id>"
+    # A fresh id per run: Redis may outlive the gateway, and a secret is shown only once.
+    client_id = f"{DEMO_CLIENT_ID}-{secrets.token_hex(3)}"
+    try:
+        secret = register_client(gateway, sign_in(gateway, "admin"), client_id, ["crm"])
+    except httpx.HTTPError as exc:
+        print(f"  (demo client not registered: {exc})")
+        secret = "<secret>"
+    print(f"\n  {BOLD}OAuth2 client{RESET} {client_id} (scope crm), secret {secret}")
+    print(
+        f"  try: TOKEN=$(curl -s {gateway}/oauth/token -d grant_type=client_credentials "
+        f"-d client_id={client_id} -d client_secret={secret} | python3 -c 'import json,sys; "
+        f'print(json.load(sys.stdin)["access_token"])\')'
+    )
+    print(f'       curl -H "Authorization: Bearer $TOKEN" {gateway}/v1/customers/{customer}/recommendations?lang=en')
+    print(
+        f"  or as a person: curl -s {gateway}/oidc/token -d grant_type=password "
+        f"-d username=ana.advisor -d password={DEMO_USERS['ana.advisor'][0]}"
+    )
+
+
 def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
@@ -101,10 +133,7 @@ def _run(args: argparse.Namespace) -> int:
             print()
             for name, _, _ in SERVICES:
                 print(f"  {name:<20} {plat.url(name)}   (/healthz /readyz /metrics /docs)")
-            print(
-                f"\n  try: curl -H 'X-API-Key: dev-advisor-key' "
-                f"{plat.url('gateway')}/v1/customers/{example or '<customer id>'}/recommendations?lang=en"
-            )
+            print_access(plat.url("gateway"), example)
             say("running — Ctrl-C stops everything")
             while True:
                 time.sleep(1)

@@ -140,6 +140,17 @@ def _zscore(x: np.ndarray) -> np.ndarray:
     return (x - x.mean()) / sd if sd > 0 else x * 0.0
 
 
+ADVISORS_PER_BRANCH = 4
+
+
+def branch_and_portfolio(i: int, region: str) -> dict[str, str]:
+    """One branch per region and a few advisors' portfolios in each (no random draw: a seed's bank is unchanged).
+
+    The gateway's demo people are cut to fit: ana.advisor holds portfolio adv-sp-01, bruno.manager runs br-sp."""
+    branch = f"br-{region.lower()}"
+    return {"branch_id": branch, "advisor_id": f"adv-{region.lower()}-{i % ADVISORS_PER_BRANCH + 1:02d}"}
+
+
 def cpf_numbers(n: int, seed: int) -> list[str]:
     """n distinct, check-digit-valid CPFs: an affine walk over 9-digit bases (step coprime to 10⁹)."""
     start = (seed * 2_654_435_761 + 12_345_678) % 1_000_000_000
@@ -493,6 +504,7 @@ class SyntheticBank:
                 "digital_archetype": row["digital_archetype"],
                 "customer_since": since.isoformat(),
                 "timezone": "America/Sao_Paulo",
+                **branch_and_portfolio(i, row["region"]),
             },
         )
         checking = f"acc-{i}-chk"

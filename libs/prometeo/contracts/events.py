@@ -133,6 +133,10 @@ class CustomerProfiledV1(EventPayload):
     customer_since: date | None = None
     timezone: str = "America/Sao_Paulo"
     preferred_channel: Channel | None = None  # the customer's stated preference, honoured when permitted
+    # The bank's own organisation: which branch serves the customer and whose portfolio they are in.
+    # The gateway scopes advisors' and branch managers' reads by them (object-level authorisation).
+    branch_id: str | None = Field(default=None, max_length=64)
+    advisor_id: str | None = Field(default=None, max_length=64)
 
 
 # ---- consent-events.v1 (compacted) ---------------------------------------------------------------
@@ -258,6 +262,10 @@ class OutcomeRecordedV1(EventPayload):
     outcome: OutcomeKind
     channel: Channel | None = None
     revenue: Money | None = None
+    # Who reported it through the gateway (user or client id) and, for an advisor, their portfolio id:
+    # adherence and success per advisor. None for channel callbacks and automatic outcomes.
+    actor: str | None = Field(default=None, max_length=128)
+    advisor_id: str | None = Field(default=None, max_length=64)
 
 
 # ---- audit.v1 ------------------------------------------------------------------------------------

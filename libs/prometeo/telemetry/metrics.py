@@ -50,6 +50,11 @@ GATEWAY_REJECTIONS = Counter(
     "Requests the gateway refused before any upstream call (unauthenticated, forbidden, rate_limited).",
     ["reason"],
 )
+GATEWAY_INSIDER_BLOCKS = Counter(
+    "prometeo_gateway_insider_blocks_total",
+    "People stopped by the gateway's insider-threat guard, by rule (read_volume, out_of_hours).",
+    ["rule"],
+)
 GATEWAY_UPSTREAM_REQUESTS = Counter(
     "prometeo_gateway_upstream_requests_total",
     "Gateway calls to internal services by outcome (ok, rejected, failed, unreachable, timeout).",

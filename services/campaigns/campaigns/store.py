@@ -171,7 +171,7 @@ def kpi_key(dimension: str) -> str:
     return keys.entity(keys.CAMPAIGNS, "kpi", dimension)
 
 
-KPI_DIMENSIONS = ("product", "channel", "segment", "campaign")
+KPI_DIMENSIONS = ("product", "channel", "segment", "campaign", "advisor")
 
 
 def segment_increments(counter: str, amount: int = 1, **dimensions: str | None) -> list[Increment]:

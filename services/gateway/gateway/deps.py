@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import redis
 from fastapi import Depends, Header, Request
 
 from gateway.audit import AuditTrail
 from gateway.domain.audit import DEFAULT_PURPOSE, ReadPurpose
-from gateway.domain.credentials import Principal
+from gateway.domain.credentials import Principal, PrincipalKind
 from gateway.domain.identifiers import InvalidCustomerId, to_customer_key
 from gateway.domain.roles import Permission
-from gateway.security import require
+from gateway.domain.scope import NOT_FOUND, is_scoped, may_read
+from gateway.guard import InsiderGuard, enforce
+from gateway.scopes import ScopeReader
+from gateway.security import authenticate, require
 from gateway.settings import Settings, get_settings
 from gateway.upstream import Upstreams
 from prometeo.web import Problem
@@ -27,12 +31,41 @@ def _audit(request: Request) -> AuditTrail:
     return request.app.state.audit
 
 
-def _customer_key(customer_id: str, settings: SettingsDep) -> str:
-    """Path id → pseudonymous key; the raw id goes no further than this function."""
+def customer_not_found() -> Problem:
+    """The one answer for a customer that does not exist and for one outside the caller's scope."""
+    return Problem(*NOT_FOUND)
+
+
+def _scopes(request: Request) -> ScopeReader:
+    return request.app.state.scopes
+
+
+async def _customer_key(
+    customer_id: str,
+    request: Request,
+    settings: SettingsDep,
+    principal: Annotated[Principal, Depends(authenticate)],
+    scopes: Annotated[ScopeReader, Depends(_scopes)],
+) -> str:
+    """Path id → pseudonymous key (the raw id goes no further), then object-level authorisation.
+
+    Routes declare their permission before this, so the order stays 401 → 429 → 403 → 404."""
     try:
-        return to_customer_key(customer_id, settings.pseudonym_key.get_secret_value())
+        customer_key = to_customer_key(customer_id, settings.pseudonym_key.get_secret_value())
     except InvalidCustomerId as exc:
         raise Problem(422, "Invalid customer identifier", str(exc)) from None
+    if is_scoped(principal):
+        # Upstream 404s are answered with the same body, so "exists but not yours" reads like "absent".
+        request.state.scoped = True
+        try:
+            scope = await scopes.get(customer_key)
+        except (redis.RedisError, OSError) as exc:
+            raise Problem(
+                503, "Scopes unavailable", "the customer's scope cannot be checked now", headers={"Retry-After": "5"}
+            ) from exc
+        if not may_read(principal, scope):
+            raise customer_not_found()
+    return customer_key
 
 
 def _purpose(
@@ -41,9 +74,31 @@ def _purpose(
     return x_purpose or DEFAULT_PURPOSE
 
 
+def _guard(request: Request) -> InsiderGuard | None:
+    return getattr(request.app.state, "guard", None)
+
+
 UpstreamsDep = Annotated[Upstreams, Depends(_upstreams)]
 AuditDep = Annotated[AuditTrail, Depends(_audit)]
 CustomerKeyDep = Annotated[str, Depends(_customer_key)]
+
+
+async def _readable_customer_key(
+    customer_key: CustomerKeyDep,
+    settings: SettingsDep,
+    principal: Annotated[Principal, Depends(authenticate)],
+    guard: Annotated[InsiderGuard | None, Depends(_guard)],
+    audit: AuditDep,
+) -> str:
+    """A customer a person is about to read: in scope, and cleared by the insider-threat guard."""
+    if guard is not None and principal.kind is PrincipalKind.USER:
+        await enforce(
+            guard, principal, customer_key, audit, principal.timezone or settings.timezone_for(principal.branch_id)
+        )
+    return customer_key
+
+
+ReadableCustomerKeyDep = Annotated[str, Depends(_readable_customer_key)]
 PurposeDep = Annotated[ReadPurpose, Depends(_purpose)]
 
 RecommendationsReader = Annotated[Principal, Depends(require(Permission.READ_RECOMMENDATIONS))]
@@ -53,3 +108,5 @@ KpisReader = Annotated[Principal, Depends(require(Permission.READ_KPIS))]
 IngestWriter = Annotated[Principal, Depends(require(Permission.WRITE_INGEST))]
 CampaignManager = Annotated[Principal, Depends(require(Permission.MANAGE_CAMPAIGNS))]
 DataSubjectOfficer = Annotated[Principal, Depends(require(Permission.DATA_SUBJECT_REQUESTS))]
+AuditReader = Annotated[Principal, Depends(require(Permission.READ_AUDIT))]
+AccessAdmin = Annotated[Principal, Depends(require(Permission.MANAGE_ACCESS))]

@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import httpx
 import redis
@@ -9,16 +10,30 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
-from gateway.api import data_subject, features, ingest, kpis, outcomes, recommendations
+from gateway.api import admin, audit, data_subject, features, ingest, kpis, oauth, outcomes, recommendations
 from gateway.api.health import upstreams_check
-from gateway.audit import KafkaAuditTrail
+from gateway.audit import DurableAuditTrail, KafkaAuditTrail
+from gateway.audit.store import open_store
+from gateway.clients import ClientRegistry, RedisClientRegistry
+from gateway.consumers.account_events import AccountEventsHandler
+from gateway.consumers.customer_erasure import CustomerErasureHandler
 from gateway.domain.credentials import KeyRing
+from gateway.domain.guard import GuardPolicy
+from gateway.domain.local_idp import LocalIssuer, load_users
+from gateway.domain.oidc import OidcIssuer
+from gateway.domain.tokens import ALGORITHM, SigningKey, SigningKeys
+from gateway.guard import RedisInsiderGuard
+from gateway.identity import Authenticator
 from gateway.limiter import RedisRateLimiter
 from gateway.middleware import quota_headers, scrub_customer_ids
+from gateway.scopes import RedisScopeReader, ScopeWriter
 from gateway.settings import Settings, get_settings
 from gateway.upstream import Upstream, UpstreamHealth, Upstreams, install_upstream_handlers
+from prometeo import clock
 from prometeo.bus import EventProducer
-from prometeo.runtime import Runtime, broker_check, redis_check
+from prometeo.bus.consumer import ConsumerLoop
+from prometeo.contracts import topics
+from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
 from prometeo.telemetry.tracing import configure_tracing
 from prometeo.web import build_app
 
@@ -45,6 +60,59 @@ def _base_urls(settings: Settings) -> dict[Upstream, str]:
     }
 
 
+def signing_keys(settings: Settings) -> SigningKeys:
+    """Configured keys, or (dev/test) one generated per process: its tokens die with it, which is fine there."""
+    if settings.token_signing_keys:
+        return SigningKeys(
+            [SigningKey.from_pem(k.kid, k.private_key_pem.get_secret_value()) for k in settings.token_signing_keys]
+        )
+    return SigningKeys([SigningKey.generate()])
+
+
+def install_identity(app: FastAPI, settings: Settings, clients: ClientRegistry) -> None:
+    """Authenticator (API keys in dev/test, client tokens, trusted OIDC issuers) and the built-in issuer."""
+    keys = signing_keys(settings)
+    issuers = list(settings.oidc_issuers)
+    app.state.local_idp = None
+    if settings.local_idp_enabled:
+        app.state.local_idp = LocalIssuer(
+            load_users(settings.local_idp_users_file),
+            keys,
+            settings.local_idp_issuer,
+            settings.token_audience,
+            timedelta(seconds=settings.token_lifetime_s),
+        )
+        # Trusted like any external issuer, with its JWKS inline (no HTTP call to ourselves).
+        issuers.append(
+            OidcIssuer(
+                issuer=settings.local_idp_issuer,
+                audience=settings.token_audience,
+                jwks=keys.jwks(),
+                algorithms=[ALGORITHM],
+            )
+        )
+    app.state.clients = clients
+    app.state.authenticator = Authenticator(
+        api_keys=KeyRing(settings.api_keys) if settings.api_keys_enabled else None,
+        signing=keys,
+        token_issuer=settings.token_issuer,
+        token_audience=settings.token_audience,
+        issuers=issuers,
+        clients=clients,
+    )
+
+
+def guard_policy(settings: Settings) -> GuardPolicy:
+    opens, closes = settings.guard_working_hours
+    return GuardPolicy(
+        window_s=settings.guard_window_s,
+        max_customers=settings.guard_max_customers,
+        opens=opens,
+        closes=closes,
+        working_days=frozenset(settings.guard_working_days),
+    )
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
@@ -55,15 +123,33 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     client = _upstream_client(settings)
     upstreams = Upstreams(client, _base_urls(settings))
     app.state.redis = sync_redis  # readiness ping
-    app.state.runtime = Runtime(producer)
-    app.state.keyring = KeyRing(settings.api_keys)
+    scope_writer = ScopeWriter(sync_redis)
+    loop = ConsumerLoop(
+        settings,
+        settings.group_id,
+        {
+            topics.ACCOUNT_EVENTS: AccountEventsHandler(scope_writer),
+            topics.CUSTOMER_ERASURE: CustomerErasureHandler(scope_writer),
+        },
+        producer,
+    )
+    app.state.runtime = Runtime(producer, [loop])
+    app.state.scopes = RedisScopeReader(async_redis)
+    install_identity(app, settings, RedisClientRegistry(async_redis, settings.client_cache_s))
     app.state.limiter = RedisRateLimiter(async_redis)
-    app.state.audit = KafkaAuditTrail(producer)
+    app.state.guard = (
+        RedisInsiderGuard(async_redis, guard_policy(settings), clock.now) if settings.guard_enabled else None
+    )
+    database_url = settings.audit_database_url.get_secret_value() if settings.audit_database_url else None
+    audit_store = open_store(database_url, settings.data_dir)
+    app.state.audit = DurableAuditTrail(audit_store, KafkaAuditTrail(producer))
     app.state.upstreams = upstreams
     app.state.upstream_health = UpstreamHealth(upstreams, settings.upstream_health_interval_s)
+    app.state.runtime.start()
     async with app.state.upstream_health.running():
         yield
     await client.aclose()
+    audit_store.close()
     app.state.runtime.stop()
     await async_redis.aclose()
     sync_redis.close()
@@ -73,8 +159,18 @@ app = build_app(
     service=SERVICE,
     title="Prometeo gateway",
     lifespan=lifespan,
-    routers=[recommendations.router, outcomes.router, features.router, kpis.router, ingest.router, data_subject.router],
-    checks={"redis": redis_check, "broker": broker_check, "upstreams": upstreams_check},
+    routers=[
+        oauth.router,
+        recommendations.router,
+        outcomes.router,
+        features.router,
+        kpis.router,
+        ingest.router,
+        data_subject.router,
+        admin.router,
+        audit.router,
+    ],
+    checks={"redis": redis_check, "broker": broker_check, "consumers": consumers_check, "upstreams": upstreams_check},
 )
 install_upstream_handlers(app)
 app.middleware("http")(quota_headers)

@@ -1,7 +1,8 @@
 """Authentication, rate limiting and authorisation as one route dependency: `require(permission)`.
 
-Order: who are you (401) → how often (429, counted per key, forbidden attempts included) →
-may you (403). The presented key is never logged; the principal's actor id is a short hash.
+Order: who are you (401) → how often (429, counted per client and per person, forbidden attempts
+included) → may you (403). Credentials are never logged; the principal's actor is a user id, a
+client id, or (dev API keys) a short hash.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import redis
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPBearer
 
-from gateway.domain.credentials import CredentialError, KeyRing, Principal, extract_key
-from gateway.domain.quota import Quota
+from gateway.domain.credentials import CredentialError, Principal, PrincipalKind, extract_key
+from gateway.domain.oidc import TokenRejected
+from gateway.domain.quota import Bucket, Quota
 from gateway.domain.roles import Permission, is_allowed, roles_with
+from gateway.identity import Authenticator
 from gateway.limiter import RateLimiter
 from gateway.settings import Settings, get_settings
 from prometeo.telemetry.metrics import GATEWAY_REJECTIONS
@@ -26,12 +29,12 @@ log = logging.getLogger(__name__)
 REALM = 'Bearer realm="prometeo"'
 
 # Declared for the OpenAPI document only; the raw headers are parsed by the domain code.
-_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key issued to the caller")
-_bearer = HTTPBearer(auto_error=False, description="The same API key as a bearer token")
+_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="Dev/test API key")
+_bearer = HTTPBearer(auto_error=False, description="An OAuth2 access token (client credentials or OIDC)")
 
 
-def _keyring(request: Request) -> KeyRing:
-    return request.app.state.keyring
+def _authenticator(request: Request) -> Authenticator:
+    return request.app.state.authenticator
 
 
 def _limiter(request: Request) -> RateLimiter:
@@ -46,28 +49,51 @@ def _unauthenticated(detail: str, invalid: bool) -> Problem:
 
 async def authenticate(
     request: Request,
-    keyring: Annotated[KeyRing, Depends(_keyring)],
+    authenticator: Annotated[Authenticator, Depends(_authenticator)],
     _header: Annotated[str | None, Security(_api_key_header)] = None,
     _token: Annotated[object, Security(_bearer)] = None,
 ) -> Principal:
     try:
-        key = extract_key(request.headers.get("x-api-key"), request.headers.get("authorization"))
+        credential = extract_key(request.headers.get("x-api-key"), request.headers.get("authorization"))
     except CredentialError as exc:
         raise _unauthenticated(exc.reason, invalid=True) from None
-    if key is None:
-        raise _unauthenticated("send an API key in X-API-Key or Authorization: Bearer", invalid=False)
-    principal = keyring.authenticate(key)
-    if principal is None:
-        log.info("unknown API key presented")
-        raise _unauthenticated("the API key is not valid", invalid=True)
+    if credential is None:
+        raise _unauthenticated("send a bearer token in Authorization (or, in dev, an X-API-Key)", invalid=False)
+    try:
+        principal = await authenticator.authenticate(credential)
+    except TokenRejected as exc:
+        log.info("credential refused", extra={"reason": exc.reason})
+        raise _unauthenticated(exc.reason, invalid=True) from None
+    except (redis.RedisError, OSError) as exc:
+        raise Problem(
+            503, "Identity unavailable", "the client cannot be checked now", headers={"Retry-After": "2"}
+        ) from exc
     request.state.actor = principal.actor
+    request.state.principal = principal
     return principal
+
+
+def buckets_for(principal: Principal, settings: Settings) -> list[Bucket]:
+    """A client's own bucket (its registration or configuration, else its role's default) and, for a
+    person, the person's: one busy CRM integration never throttles another client of the same role."""
+    role_limit = settings.limit_for(principal.role.value)
+    if principal.kind is PrincipalKind.API_KEY:
+        return [Bucket(principal.actor, role_limit)]
+    configured = settings.client_rate_limits_per_minute.get(principal.client_id or "")
+    if principal.kind is PrincipalKind.CLIENT and principal.client_id:
+        return [Bucket(f"client:{principal.client_id}", configured or principal.rate_limit_per_minute or role_limit)]
+    # A person: their own bucket, plus their app's (the IdP's client, e.g. the console) only when one is
+    # configured, since every advisor signs in through the same few apps.
+    out = [Bucket(f"user:{principal.user_id or principal.actor}", settings.user_rate_limit_per_minute)]
+    if principal.client_id and configured:
+        out.append(Bucket(f"client:{principal.client_id}", configured))
+    return out
 
 
 async def _count(request: Request, limiter: RateLimiter, principal: Principal, settings: Settings) -> Quota:
     fail_open = settings.rate_limit_fail_open
     try:
-        quota = await limiter.hit(principal.actor, settings.limit_for(principal.role.value))
+        quota = await limiter.hit(buckets_for(principal, settings))
     except (redis.RedisError, OSError) as exc:
         if fail_open:
             log.warning("rate limiter unavailable, failing open", extra={"error": type(exc).__name__})

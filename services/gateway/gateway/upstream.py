@@ -19,6 +19,7 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
+from gateway.domain.scope import NOT_FOUND
 from prometeo.telemetry.metrics import GATEWAY_UPSTREAM_REQUESTS
 from prometeo.web import Problem
 from prometeo.web.problems import PROBLEM_JSON, problem_response
@@ -46,9 +47,12 @@ def _is_json(content_type: str) -> bool:
     return media in ("application/json", PROBLEM_JSON) or media.endswith("+json")
 
 
-async def upstream_rejected_handler(_: Request, exc: Exception) -> Response:
+async def upstream_rejected_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, UpstreamRejected)
     upstream = exc.response
+    if upstream.status_code == 404 and getattr(request.state, "scoped", False):
+        # Same body as an out-of-scope customer (deps.customer_not_found): scope cannot be probed.
+        return problem_response(*NOT_FOUND)
     content_type = upstream.headers.get("content-type", "")
     if not _is_json(content_type):
         return problem_response(upstream.status_code, upstream.reason_phrase or "Upstream rejected the request")

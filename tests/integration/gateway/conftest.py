@@ -9,8 +9,14 @@ from dataclasses import dataclass, field
 
 import pytest
 import uvicorn
+from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from jwt.algorithms import RSAAlgorithm
+
+# A stand-in for a bank's identity provider: its signing key, published as a JWKS by the stub below.
+IDP_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+IDP_KID = "idp-key-1"
 
 from tests.bus_helpers import scaled, wait_until
 
@@ -34,6 +40,10 @@ def _stub_app(stub: StubUpstream) -> FastAPI:
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "alive"}
+
+    @app.get("/idp/jwks")
+    def jwks() -> dict[str, object]:
+        return {"keys": [{**RSAAlgorithm.to_jwk(IDP_KEY.public_key(), as_dict=True), "kid": IDP_KID, "use": "sig"}]}
 
     @app.post("/v1/nba/{customer_key}/presentations")
     def nba(customer_key: str, lang: str = "es") -> JSONResponse:

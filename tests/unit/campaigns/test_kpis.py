@@ -51,3 +51,15 @@ def test_empty_counters_give_zero_rates() -> None:
 
 def test_split_segments() -> None:
     assert split_segments({"a|x": 1, "a|y": 2, "b|x": 3}) == {"a": {"x": 1, "y": 2}, "b": {"x": 3}}
+
+
+def test_per_advisor_results_from_the_outcomes_they_reported() -> None:
+    advisor = {
+        "adv-sp-01|outcome.accepted": 3,
+        "adv-sp-01|outcome.declined": 1,
+        "adv-sp-01|advisor_acted": 4,
+        "adv-sp-02|outcome.opened": 2,
+    }
+    kpis = summarise({}, {"advisor": advisor})
+    assert kpis.by_advisor["adv-sp-01"].success_rate == 0.75 and kpis.by_advisor["adv-sp-01"].tasks_acted == 4
+    assert kpis.by_advisor["adv-sp-02"].success_rate == 0.0 and kpis.by_advisor["adv-sp-02"].outcomes["opened"] == 2

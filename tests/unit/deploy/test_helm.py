@@ -110,7 +110,7 @@ def test_topic_init_job_is_a_pre_install_hook(default_docs: list[dict[str, Any]]
 def test_generated_secret_is_kept_and_existing_secret_is_used() -> None:
     (secret,) = [d for d in render() if d["kind"] == "Secret"]
     assert secret["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
-    assert set(secret["data"]) == {"pseudonym-key", "gateway-api-keys"}
+    assert set(secret["data"]) == {"pseudonym-key", "gateway-api-keys", "gateway-token-signing-keys"}
     docs = render(ALL_ON)
     assert not [d for d in docs if d["kind"] == "Secret"]
     (container,) = of_kind(docs, "Deployment")["feature-store"]["spec"]["template"]["spec"]["containers"]

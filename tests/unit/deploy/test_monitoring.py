@@ -28,6 +28,7 @@ ALERTS = {
     "PrometeoDeadLetterRateHigh",
     "PrometeoModelLatencyP99High",
     "PrometeoHttp5xxRateHigh",
+    "PrometeoInsiderThreatBlocked",
 }
 
 

@@ -9,6 +9,7 @@ def test_within_limit_headers() -> None:
         "RateLimit-Remaining": "7",
         "RateLimit-Reset": "17",
         "RateLimit-Policy": "10;w=60",
+        "RateLimit": '"default";r=7;t=17',
     }
 
 

@@ -4,13 +4,15 @@ from gateway.domain.roles import ROLE_PERMISSIONS, Permission, Role, is_allowed,
 
 P = Permission
 EXPECTED = {
-    P.READ_RECOMMENDATIONS: {Role.ADMIN, Role.ADVISOR, Role.CRM},
-    P.WRITE_OUTCOMES: {Role.ADMIN, Role.ADVISOR, Role.CRM},
-    P.READ_FEATURES: {Role.ADMIN, Role.ADVISOR},
-    P.READ_KPIS: {Role.ADMIN, Role.MARKETING},
+    P.READ_RECOMMENDATIONS: {Role.ADMIN, Role.ADVISOR, Role.CRM, Role.BRANCH_MANAGER, Role.DPO},
+    P.WRITE_OUTCOMES: {Role.ADMIN, Role.ADVISOR, Role.CRM, Role.BRANCH_MANAGER},
+    P.READ_FEATURES: {Role.ADMIN, Role.ADVISOR, Role.BRANCH_MANAGER, Role.DPO},
+    P.READ_KPIS: {Role.ADMIN, Role.MARKETING, Role.BRANCH_MANAGER, Role.ANALYST},
     P.WRITE_INGEST: {Role.ADMIN, Role.INGEST},
-    P.DATA_SUBJECT_REQUESTS: {Role.ADMIN},
+    P.DATA_SUBJECT_REQUESTS: {Role.ADMIN, Role.DPO},
     P.MANAGE_CAMPAIGNS: {Role.ADMIN, Role.MARKETING},
+    P.READ_AUDIT: {Role.ADMIN, Role.DPO},
+    P.MANAGE_ACCESS: {Role.ADMIN},
 }
 
 
@@ -32,4 +34,4 @@ def test_marketing_and_ingest_never_read_one_customers_data() -> None:
 
 
 def test_roles_with_lists_holders_in_declaration_order() -> None:
-    assert roles_with(P.READ_FEATURES) == [Role.ADMIN, Role.ADVISOR]
+    assert roles_with(P.READ_FEATURES) == [Role.ADMIN, Role.ADVISOR, Role.BRANCH_MANAGER, Role.DPO]

@@ -91,10 +91,10 @@ def test_role_without_permission_is_403_after_being_counted(gateway: Gateway) ->
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),
     [
-        ("GET", f"/v1/customers/{CK}/recommendations", {"admin", "advisor", "crm"}),
-        ("POST", f"/v1/customers/{CK}/outcomes", {"admin", "advisor", "crm"}),
-        ("GET", f"/v1/customers/{CK}/features", {"admin", "advisor"}),
-        ("GET", "/v1/kpis", {"admin", "marketing"}),
+        ("GET", f"/v1/customers/{CK}/recommendations", {"admin", "advisor", "crm", "branch_manager", "dpo"}),
+        ("POST", f"/v1/customers/{CK}/outcomes", {"admin", "advisor", "crm", "branch_manager"}),
+        ("GET", f"/v1/customers/{CK}/features", {"admin", "advisor", "branch_manager", "dpo"}),
+        ("GET", "/v1/kpis", {"admin", "marketing", "branch_manager", "analyst"}),
         ("POST", "/v1/consents", {"admin", "ingest"}),
         ("POST", "/v1/events:batch", {"admin", "ingest"}),
     ],
@@ -314,3 +314,35 @@ def test_upstream_health_is_reported_not_required(gateway: Gateway) -> None:
     asyncio.run(health.probe_once())
     ok, detail = upstreams_check(app)
     assert ok and "next-best-action: ok" in detail and "campaigns: http 503" in detail
+
+
+# ---- every route ---------------------------------------------------------------------------------
+
+
+def _v1_routes() -> list[tuple[str, str]]:
+    """Every /v1 operation the app publishes (from its OpenAPI document), with sample path parameters."""
+    from gateway.main import app
+
+    samples = {"customer_id": CK, "action": "pause", "resource": "accounts", "user_id": "u"}
+    out = []
+    for path, operations in app.openapi()["paths"].items():
+        if not path.startswith("/v1/"):
+            continue
+        for name in ("client_id", "campaign_id", "consent_id", *samples):
+            path = path.replace("{" + name + "}", samples.get(name, "c"))
+        out += [(method.upper(), path) for method in operations]
+    return out
+
+
+def test_every_route_refuses_anonymous_and_wrong_role_calls(gateway: Gateway) -> None:
+    routes = _v1_routes()
+    assert len(routes) >= 25
+    for method, path in routes:
+        anonymous = gateway.client.request(method, path)
+        assert anonymous.status_code == 401, (method, path)
+        statuses = {
+            role: gateway.client.request(method, path, headers={"X-API-Key": f"dev-{role.value}-key"}).status_code
+            for role in Role
+        }
+        assert 403 in statuses.values(), (method, path, statuses)  # some role may not call it
+        assert statuses[Role.ADMIN] != 403, (method, path)

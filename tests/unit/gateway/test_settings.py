@@ -1,9 +1,16 @@
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import ValidationError
 
 from gateway.settings import DEV_API_KEYS, Settings
 
 STRONG = "k" * 40
+PEM = (
+    ec.generate_private_key(ec.SECP256R1())
+    .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    .decode()
+)
 
 
 def test_dev_keys_include_an_ingest_key() -> None:
@@ -17,12 +24,19 @@ def test_dev_keys_are_refused_outside_dev(monkeypatch: pytest.MonkeyPatch) -> No
         Settings()
 
 
-def test_short_keys_are_refused_outside_dev(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_api_key_at_all_is_accepted_outside_dev(monkeypatch: pytest.MonkeyPatch) -> None:
+    """API keys are for dev/test only: outside them machine clients use OAuth2 client credentials."""
     monkeypatch.setenv("PROMETEO_PSEUDONYM_KEY", "a-real-secret")
     monkeypatch.setenv("PROMETEO_ENV", "prod")
-    with pytest.raises(ValidationError, match="at least"):
-        Settings(api_keys={"short": "admin"})
-    assert Settings(api_keys={STRONG: "admin"}).api_keys == {STRONG: "admin"}
+    with pytest.raises(ValidationError, match="development API keys"):
+        Settings(api_keys={STRONG: "admin"})
+    signing = [{"kid": "k1", "private_key_pem": PEM}]
+    with pytest.raises(ValidationError, match="TOKEN_SIGNING_KEYS"):
+        Settings(api_keys={}, local_idp_enabled=False)
+    with pytest.raises(ValidationError, match="built-in OIDC issuer"):
+        Settings(api_keys={}, token_signing_keys=signing)
+    prod = Settings(api_keys={}, token_signing_keys=signing, local_idp_enabled=False)
+    assert not prod.api_keys_enabled
 
 
 def test_unknown_roles_are_refused() -> None:

@@ -25,6 +25,9 @@ class OutcomeCreate(BaseModel):
     outcome: OutcomeKind
     channel: Channel | None = None
     revenue: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
+    # Set by the gateway from the caller's identity, never by the caller.
+    actor: str | None = Field(default=None, max_length=128)
+    advisor_id: str | None = Field(default=None, max_length=64)
 
 
 class OutcomeAccepted(BaseModel):
@@ -55,6 +58,8 @@ def record_outcome(
         outcome=body.outcome,
         channel=body.channel or Channel(offer.channel),
         revenue=body.revenue,
+        actor=body.actor,
+        advisor_id=body.advisor_id,
     )
     event = new_event(payload, customer_key=body.customer_key, source=SOURCE)
     try:

@@ -26,6 +26,7 @@ class OutcomesHandler:
         dimensions = {"product": payload.product.value, "channel": channel}
         if record is not None:
             dimensions.update(segment=record.segment, campaign=record.campaign_id)
+        dimensions["advisor"] = payload.advisor_id
         increments = [] if held_out else outcome_increments(payload.outcome, payload.revenue, **dimensions)
         if record is not None:
             increments += experiment_increments(record.campaign_id, record.group, kpis.outcome_counter(payload.outcome))
@@ -37,7 +38,10 @@ class OutcomesHandler:
             and payload.outcome is not OutcomeKind.DELIVERED
         ):
             # Advisor adherence: the first outcome an advisor reports on a task they were given.
-            self._store.count_once(f"{payload.offer_id}.advisor_acted", [(kpi_key("totals"), kpis.ADVISOR_ACTED, 1)])
+            acted = [(kpi_key("totals"), kpis.ADVISOR_ACTED, 1)]
+            if payload.advisor_id:
+                acted.append((kpi_key("advisor"), f"{payload.advisor_id}|{kpis.ADVISOR_ACTED}", 1))
+            self._store.count_once(f"{payload.offer_id}.advisor_acted", acted)
         if applied:
             OUTCOMES_RECORDED.labels(payload.outcome.value, payload.product.value, channel or "unknown").inc()
         if record is not None and record.status != "holdout" and self._runner is not None:

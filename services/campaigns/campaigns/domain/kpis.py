@@ -36,6 +36,14 @@ class SegmentKpis(BaseModel):
     revenue_brl: Decimal
 
 
+class AdvisorKpis(BaseModel):
+    """One advisor's results, from the outcomes they reported through the gateway."""
+
+    outcomes: dict[str, int]
+    tasks_acted: int  # advisor tasks (advisor-channel offers) whose first outcome this advisor reported
+    success_rate: float  # accepted / (accepted + declined) among this advisor's reports
+
+
 class KpiSummary(BaseModel):
     decisions: int
     no_action: int
@@ -56,6 +64,7 @@ class KpiSummary(BaseModel):
     by_channel: dict[str, SegmentKpis]
     by_segment: dict[str, SegmentKpis]  # digital archetype
     by_campaign: dict[str, SegmentKpis]
+    by_advisor: dict[str, AdvisorKpis] = {}
 
 
 def rate(numerator: int, denominator: int) -> float:
@@ -74,6 +83,14 @@ def _segment(counters: dict[str, int]) -> SegmentKpis:
         outcomes=outcomes,
         conversion_rate=rate(outcomes[OutcomeKind.ACCEPTED.value], counters.get(OFFERS, 0)),
         revenue_brl=Decimal(counters.get(REVENUE_CENTS, 0)) / 100,
+    )
+
+
+def _advisor(counters: dict[str, int]) -> AdvisorKpis:
+    outcomes = _outcomes(counters)
+    accepted, declined = outcomes[OutcomeKind.ACCEPTED.value], outcomes[OutcomeKind.DECLINED.value]
+    return AdvisorKpis(
+        outcomes=outcomes, tasks_acted=counters.get(ADVISOR_ACTED, 0), success_rate=rate(accepted, accepted + declined)
     )
 
 
@@ -113,4 +130,5 @@ def summarise(totals: dict[str, int], by: dict[str, dict[str, int]]) -> KpiSumma
         by_channel=dimension("channel"),
         by_segment=dimension("segment"),
         by_campaign=dimension("campaign"),
+        by_advisor={k: _advisor(v) for k, v in sorted(split_segments(by.get("advisor", {})).items())},
     )

@@ -6,9 +6,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field
 
+from gateway.audit import entry_for
 from gateway.deps import AuditDep, DataSubjectOfficer, PurposeDep, SettingsDep, UpstreamsDep
-from gateway.domain.audit import AuditedResource
+from gateway.domain.audit import AuditAction, AuditedResource
 from gateway.domain.identifiers import InvalidCustomerId, to_customer_key
+from gateway.domain.visibility import EVERYTHING, Resource, allowed_fields
 from gateway.upstream import Upstream
 from prometeo.web import Problem
 
@@ -36,6 +38,9 @@ async def export(
     audit: AuditDep,
 ) -> Response:
     customer_key = _checked_key(body, settings)
+    if allowed_fields(Resource.DATA_EXPORT, principal.role) != EVERYTHING:
+        # An export is everything held about a person: only roles that see every field may take one.
+        raise Problem(403, "Forbidden", f"role {principal.role.value!r} may not see a data export")
     upstream = await upstreams.call(Upstream.INGEST, "POST", "/v1/customers:export", json=body.model_dump())
     await audit.record_read(principal, customer_key, AuditedResource.DATA_EXPORT, purpose)
     return Response(upstream.content, status_code=upstream.status_code, media_type="application/json")
@@ -43,8 +48,13 @@ async def export(
 
 @router.post("/erasure", status_code=status.HTTP_202_ACCEPTED, response_class=Response)
 async def erasure(
-    body: DataSubjectRequest, _: DataSubjectOfficer, settings: SettingsDep, upstreams: UpstreamsDep
+    body: DataSubjectRequest,
+    principal: DataSubjectOfficer,
+    settings: SettingsDep,
+    upstreams: UpstreamsDep,
+    audit: AuditDep,
 ) -> Response:
-    _checked_key(body, settings)
+    customer_key = _checked_key(body, settings)
     upstream = await upstreams.call(Upstream.INGEST, "POST", "/v1/customers:erase", json=body.model_dump())
+    await audit.record(entry_for(principal, AuditAction.CHANGE, "erasure", customer_key=customer_key))
     return Response(upstream.content, status_code=upstream.status_code, media_type="application/json")

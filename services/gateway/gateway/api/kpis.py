@@ -8,16 +8,18 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response
 
 from gateway.deps import CampaignManager, KpisReader, UpstreamsDep
+from gateway.domain.visibility import Resource, visible
 from gateway.upstream import Upstream
 
 router = APIRouter(prefix="/v1", tags=["kpis"])
 
 
 @router.get("/kpis")
-async def get_kpis(_: KpisReader, upstreams: UpstreamsDep) -> dict[str, Any]:
+async def get_kpis(principal: KpisReader, upstreams: UpstreamsDep) -> dict[str, Any]:
     # campaigns owns the KpisPublic schema; the gateway relays it rather than freeze a copy here.
     response = await upstreams.call(Upstream.CAMPAIGNS, "GET", "/v1/kpis")
-    return response.json()
+    kpis: dict[str, Any] = visible(Resource.KPIS, principal.role, response.json())
+    return kpis
 
 
 @router.post("/campaigns", response_class=Response, status_code=201)

@@ -7,7 +7,11 @@ from decimal import Decimal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.deps import CustomerKeyDep, OutcomesWriter, UpstreamsDep
+from gateway.audit import entry_for
+from gateway.deps import AuditDep, CustomerKeyDep, OutcomesWriter, UpstreamsDep
+from gateway.domain.audit import AuditAction
+from gateway.domain.credentials import PrincipalKind
+from gateway.domain.roles import Role
 from gateway.upstream import Upstream
 from prometeo.contracts import Channel, ProductCode
 from prometeo.contracts.events import OutcomeKind
@@ -31,11 +35,20 @@ class OutcomeAccepted(BaseModel):
 
 @router.post("/{customer_id}/outcomes", status_code=202)
 async def record_outcome(
-    _: OutcomesWriter,
+    principal: OutcomesWriter,
     customer_key: CustomerKeyDep,
     body: OutcomeCreate,
     upstreams: UpstreamsDep,
+    audit: AuditDep,
 ) -> OutcomeAccepted:
     upstream_body = {"customer_key": customer_key, **body.model_dump(mode="json", exclude_none=True)}
+    if principal.kind is not PrincipalKind.API_KEY:
+        # Who reported it, so adherence and success can be measured per person (campaigns KPIs).
+        upstream_body["actor"] = principal.actor
+        if principal.role is Role.ADVISOR and principal.portfolio_id:
+            upstream_body["advisor_id"] = principal.portfolio_id
     response = await upstreams.call(Upstream.CAMPAIGNS, "POST", "/v1/outcomes", json=upstream_body)
-    return OutcomeAccepted(event_id=str(response.json()["event_id"]))
+    event_id = str(response.json()["event_id"])
+    detail = f"{body.outcome.value} {body.offer_id} (event {event_id})"
+    await audit.record(entry_for(principal, AuditAction.CHANGE, "outcome", customer_key=customer_key, detail=detail))
+    return OutcomeAccepted(event_id=event_id)

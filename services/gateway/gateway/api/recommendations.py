@@ -6,10 +6,12 @@ from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from gateway.deps import AuditDep, CustomerKeyDep, PurposeDep, RecommendationsReader, UpstreamsDep
+from gateway.deps import AuditDep, PurposeDep, ReadableCustomerKeyDep, RecommendationsReader, UpstreamsDep
 from gateway.domain.audit import AuditedResource
+from gateway.domain.visibility import Resource, visible
 from gateway.upstream import Upstream
 from prometeo.contracts import Objective
 from prometeo.web import Problem
@@ -100,10 +102,10 @@ def to_public(decision: _UpstreamDecision) -> RecommendationsPublic:
     )
 
 
-@router.get("/{customer_id}/recommendations")
+@router.get("/{customer_id}/recommendations", response_model=RecommendationsPublic, response_class=JSONResponse)
 async def get_recommendations(
     principal: RecommendationsReader,
-    customer_key: CustomerKeyDep,
+    customer_key: ReadableCustomerKeyDep,
     purpose: PurposeDep,
     upstreams: UpstreamsDep,
     audit: AuditDep,
@@ -113,7 +115,7 @@ async def get_recommendations(
         description="Rank by this objective instead of the policy's: "
         "expected_value (margin per contact) or conversion (acceptances per contact)",
     ),
-) -> RecommendationsPublic:
+) -> JSONResponse:
     # A presentation, not a preview: the offers shown are recorded so their outcomes can be reported.
     response = await upstreams.call(
         Upstream.NEXT_BEST_ACTION,
@@ -126,4 +128,5 @@ async def get_recommendations(
     except ValidationError as exc:
         raise Problem(502, "Upstream answered an invalid decision", "next-best-action response unreadable") from exc
     await audit.record_read(principal, customer_key, AuditedResource.RECOMMENDATIONS, purpose)
-    return to_public(decision)
+    body = to_public(decision).model_dump(mode="json")
+    return JSONResponse(visible(Resource.RECOMMENDATIONS, principal.role, body))

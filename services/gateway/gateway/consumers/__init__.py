@@ -1,0 +1,1 @@
+"""The gateway's consumers: customer scopes (branch, portfolio) from profile events, and their erasure."""

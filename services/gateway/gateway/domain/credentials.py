@@ -11,6 +11,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 
 from gateway.domain.roles import Role
 
@@ -25,10 +26,32 @@ class CredentialError(ValueError):
         self.reason = reason
 
 
+class PrincipalKind(StrEnum):
+    API_KEY = "api_key"  # dev/test only
+    CLIENT = "client"  # a machine client holding a client-credentials token
+    USER = "user"  # a person signed in through an OIDC issuer
+
+
 @dataclass(frozen=True)
 class Principal:
-    actor: str  # short hash of the key: safe for logs and audit
+    """Who is calling, as every later check and the audit trail see it.
+
+    `actor` is the name on the audit trail: the user id for people, the client id for machine
+    clients, a short hash for dev API keys. A person's token may also name the client (the app)
+    it was issued to; `branch_id` and `portfolio_id` bound what an advisor or manager may read.
+    """
+
+    actor: str
     role: Role
+    kind: PrincipalKind = PrincipalKind.API_KEY
+    client_id: str | None = None
+    user_id: str | None = None
+    branch_id: str | None = None
+    portfolio_id: str | None = None
+    # The branch's zone for the working-hours rule; None = the guard's default zone.
+    timezone: str | None = None
+    # A registered client's own limit (requests per minute), when its registration sets one.
+    rate_limit_per_minute: int | None = None
 
 
 def extract_key(x_api_key: str | None, authorization: str | None) -> str | None:

@@ -13,6 +13,11 @@ class Role(StrEnum):
     MARKETING = "marketing"
     # Bank cores and Open Finance aggregators pushing consents and account events.
     INGEST = "ingest"
+    # People of the bank with narrower duties (named users signed in through OIDC).
+    BRANCH_MANAGER = "branch_manager"
+    ANALYST = "analyst"
+    # Data-protection officer: data-subject requests and the audit trail, every field, every read audited.
+    DPO = "dpo"
 
 
 class Permission(StrEnum):
@@ -24,6 +29,9 @@ class Permission(StrEnum):
     MANAGE_CAMPAIGNS = "campaigns:manage"
     # Data-subject requests (LGPD art. 18): export or erase everything held about one person.
     DATA_SUBJECT_REQUESTS = "data-subject:requests"
+    READ_AUDIT = "audit:read"
+    # Register and disable OAuth2 clients; lift insider-threat blocks.
+    MANAGE_ACCESS = "access:manage"
 
 
 ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
@@ -34,6 +42,19 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
     # Marketing sees aggregates only, never one customer's data.
     Role.MARKETING: frozenset({Permission.READ_KPIS, Permission.MANAGE_CAMPAIGNS}),
     Role.INGEST: frozenset({Permission.WRITE_INGEST}),
+    # An advisor's reads over the whole branch, plus the branch's KPIs.
+    Role.BRANCH_MANAGER: frozenset(
+        {Permission.READ_RECOMMENDATIONS, Permission.WRITE_OUTCOMES, Permission.READ_FEATURES, Permission.READ_KPIS}
+    ),
+    Role.ANALYST: frozenset({Permission.READ_KPIS}),
+    Role.DPO: frozenset(
+        {
+            Permission.READ_RECOMMENDATIONS,
+            Permission.READ_FEATURES,
+            Permission.DATA_SUBJECT_REQUESTS,
+            Permission.READ_AUDIT,
+        }
+    ),
 }
 
 

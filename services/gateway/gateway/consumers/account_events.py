@@ -1,0 +1,17 @@
+"""account-events.v1 → each customer's branch and advisor (`customer.profiled`); other events are not ours."""
+
+from __future__ import annotations
+
+from gateway.scopes import ScopeWriter
+from prometeo.contracts import Envelope, EventPayload
+from prometeo.contracts.events import CustomerProfiledV1
+
+
+class AccountEventsHandler:
+    def __init__(self, scopes: ScopeWriter) -> None:
+        self._scopes = scopes
+
+    def __call__(self, envelope: Envelope, payload: EventPayload) -> None:
+        if isinstance(payload, CustomerProfiledV1):
+            # Idempotent: the stored profile's time wins over an older or redelivered one.
+            self._scopes.save(envelope.customer_key, payload.branch_id, payload.advisor_id, envelope.occurred_at)

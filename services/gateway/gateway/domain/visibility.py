@@ -1,0 +1,133 @@
+"""Field-level visibility, declared once: for every customer-facing response, which fields each role
+sees. Responses are filtered through this table and a test walks every route × role against it.
+
+A path names a field and everything under it (`recommendations.reasons` = each offer's reasons); list
+items share their list's path. A role missing from a resource's entry sees nothing of it, and a field
+not listed is hidden: new upstream fields stay invisible until someone decides who may see them.
+
+- advisor, branch manager: offers and their reasons, holdings, banded balances; not the raw feature
+  vector (transactions' aggregates, exact balances) and never documents.
+- crm: the offers to act on, without the model's internals (propensity, expected value, rules).
+- marketing, analyst: aggregates only (KPIs, campaigns, experiments); no customer-level response at all.
+- admin, DPO: everything (and every read is audited).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Final
+
+from gateway.domain.roles import Role
+
+EVERYTHING: Final = frozenset({"*"})
+
+
+class Resource(StrEnum):
+    RECOMMENDATIONS = "recommendations"
+    FEATURES = "features"
+    DATA_EXPORT = "data_export"
+    KPIS = "kpis"
+    AUDIT = "audit"
+
+
+_OFFERS_AND_REASONS = frozenset(
+    {
+        "customer_key",
+        "decision_id",
+        "generated_at",
+        "recommendations.rank",
+        "recommendations.offer_id",
+        "recommendations.product",
+        "recommendations.channel",
+        "recommendations.reasons",
+    }
+)
+_ADVISOR_RECOMMENDATIONS = _OFFERS_AND_REASONS | {
+    "model_version",
+    "objective",
+    "recommendations.propensity",
+    "recommendations.expected_value",
+    "recommendations.rules_passed",
+    "blocked",
+}
+_ADVISOR_FEATURES = frozenset({"customer_key", "as_of", "held_products", "held_elsewhere", "balance_band"})
+
+VISIBLE_FIELDS: Final[dict[Resource, dict[Role, frozenset[str]]]] = {
+    Resource.RECOMMENDATIONS: {
+        Role.ADVISOR: _ADVISOR_RECOMMENDATIONS,
+        Role.BRANCH_MANAGER: _ADVISOR_RECOMMENDATIONS,
+        Role.CRM: _OFFERS_AND_REASONS,
+        Role.DPO: EVERYTHING,
+        Role.ADMIN: EVERYTHING,
+    },
+    Resource.FEATURES: {
+        Role.ADVISOR: _ADVISOR_FEATURES,
+        Role.BRANCH_MANAGER: _ADVISOR_FEATURES,
+        Role.DPO: EVERYTHING,
+        Role.ADMIN: EVERYTHING,
+    },
+    Resource.DATA_EXPORT: {Role.DPO: EVERYTHING, Role.ADMIN: EVERYTHING},
+    # Aggregates: no customer-level field exists in them.
+    Resource.KPIS: {
+        Role.MARKETING: EVERYTHING,
+        Role.ANALYST: EVERYTHING,
+        Role.BRANCH_MANAGER: EVERYTHING,
+        Role.ADMIN: EVERYTHING,
+    },
+    Resource.AUDIT: {Role.DPO: EVERYTHING, Role.ADMIN: EVERYTHING},
+}
+
+
+def allowed_fields(resource: Resource, role: Role) -> frozenset[str]:
+    return VISIBLE_FIELDS[resource].get(role, frozenset())
+
+
+def is_visible(path: str, allowed: frozenset[str]) -> bool:
+    """A field is visible when it, or a field above it, is listed."""
+    if "*" in allowed:
+        return True
+    parts = path.split(".")
+    return any(".".join(parts[:n]) in allowed for n in range(1, len(parts) + 1))
+
+
+def visible(resource: Resource, role: Role, body: Any) -> Any:
+    return _filter(body, allowed_fields(resource, role), "")
+
+
+def _filter(value: Any, allowed: frozenset[str], prefix: str) -> Any:
+    if "*" in allowed:
+        return value
+    if isinstance(value, list):
+        return [_filter(item, allowed, prefix) for item in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        path = f"{prefix}{key}"
+        if is_visible(path, allowed):
+            out[key] = item
+        elif any(a.startswith(path + ".") for a in allowed):
+            out[key] = _filter(item, allowed, path + ".")
+    return out
+
+
+def leaf_paths(value: Any, prefix: str = "") -> set[str]:
+    """Every field path in a JSON body (list items share their list's path): what the walk test checks."""
+    if isinstance(value, list):
+        return set().union(*(leaf_paths(item, prefix) for item in value)) if value else {prefix.rstrip(".")}
+    if isinstance(value, dict) and value:
+        return set().union(*(leaf_paths(item, f"{prefix}{key}.") for key, item in value.items()))
+    return {prefix.rstrip(".")}
+
+
+# Balances as advisors see them: bands, not amounts (BRL, the 30-day mean end-of-day balance).
+_BALANCE_BANDS: Final = ((1_000, "under_1k"), (10_000, "1k_10k"), (50_000, "10k_50k"), (200_000, "50k_200k"))
+
+
+def balance_band(amount: float | None) -> str | None:
+    if amount is None:
+        return None
+    for upper, band in _BALANCE_BANDS:
+        if amount < upper:
+            return band
+    return "200k_plus"
