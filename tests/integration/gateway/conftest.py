@@ -14,11 +14,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from jwt.algorithms import RSAAlgorithm
 
+from tests.bus_helpers import scaled, wait_until
+
 # A stand-in for a bank's identity provider: its signing key, published as a JWKS by the stub below.
 IDP_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 IDP_KID = "idp-key-1"
-
-from tests.bus_helpers import scaled, wait_until
 
 
 @dataclass
