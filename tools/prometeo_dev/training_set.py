@@ -20,10 +20,10 @@ from feature_store.domain.definitions import FEATURE_NAMES, FEATURE_SET_VERSION
 from feature_store.domain.replay import MemoryCustomer
 from prometeo.contracts import EventPayload, payload_model
 from prometeo_dev.synthbank import CHUNK, SyntheticBank
+from scoring.domain.vector import held_columns, held_flags, label_column
 
 # Customers per worker task: a quarter of the bank's render chunk, so tasks stay balanced.
 BLOCK = CHUNK // 4
-from scoring.domain.vector import held_columns, held_flags, label_column
 
 
 def replay(items: Iterable[dict[str, Any]], as_of: datetime) -> MemoryCustomer:

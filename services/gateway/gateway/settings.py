@@ -1,6 +1,6 @@
 from functools import lru_cache
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from gateway.domain.roles import Role
@@ -31,7 +31,7 @@ class Settings(SharedSettings):
     campaigns_url: str = "http://127.0.0.1:8005"
     rate_limit_per_minute: int = 600
     # Per-role overrides: bank cores and aggregators push event batches, far above interactive use.
-    role_rate_limits_per_minute: dict[str, int] = {"ingest": 120_000}
+    role_rate_limits_per_minute: dict[str, int] = Field(default_factory=lambda: {"ingest": 120_000})
     # Without Redis the limiter cannot count; refusing (503) is the safe default for a bank edge.
     rate_limit_fail_open: bool = False
     upstream_timeout_s: float = 5.0
@@ -42,7 +42,7 @@ class Settings(SharedSettings):
 
     @model_validator(mode="after")
     def _check_api_keys(self) -> "Settings":
-        unknown = sorted({role for role in self.api_keys.values()} - {r.value for r in Role})
+        unknown = sorted(set(self.api_keys.values()) - {r.value for r in Role})
         if unknown:
             raise ValueError(f"unknown role(s) in api_keys: {unknown}")
         if self.environment not in ("dev", "test"):

@@ -99,7 +99,7 @@ def test_sms_is_parked_while_the_provider_fails_then_delivered_exactly_once(
     wait_until(lambda: provider.refused >= 4)  # the scheduler keeps retrying (breaker trials included)
     provider.down = False
     wait_until(lambda: status_of(channel_campaigns, ck) == "delivered", timeout=40)
-    assert provider.keys().count(offer_id) == 1
+    assert provider.idempotency_keys().count(offer_id) == 1
     body = next(b for k, b in provider.accepted if k == offer_id)
     assert (body["to"], body["channel"], body["template"]) == (ck, "sms", "offer_personal_loan")
     assert offers_of(channel_campaigns, ck)[0]["adapter"] == "messaging"

@@ -157,7 +157,7 @@ def test_sequence_branches_and_survives_a_restart(
         assert client.get(f"/v1/campaigns/{campaign_id}/customers/{holder}").status_code == 404
         outcome(client, clicker, "clicked")  # → advisor task in the CRM
         task_key = f"{offer[clicker]}.2.advisor"
-        wait_until(lambda: task_key in crm.keys())
+        wait_until(lambda: task_key in crm.idempotency_keys())
         body = next(b for k, b in crm.accepted if k == task_key)
         assert body["channel"] == "advisor" and body["metadata"]["task"] == "advisor_follow_up"
         assert state(client, clicker)["path"] == ["email", "advisor"]
@@ -168,16 +168,16 @@ def test_sequence_branches_and_survives_a_restart(
 
     # The service is down when the 3 days end; the timer waits in Redis.
     time.sleep(max(0.0, due - time.time()) + 0.2)
-    assert not [k for k in sms.keys() if k.startswith(offer[waiter])]
+    assert not [k for k in sms.idempotency_keys() if k.startswith(offer[waiter])]
 
     with campaigns_app(env) as client:
-        wait_until(lambda: f"{offer[waiter]}.2.sms" in sms.keys(), timeout=15)
+        wait_until(lambda: f"{offer[waiter]}.2.sms" in sms.idempotency_keys(), timeout=15)
         assert state(client, waiter)["path"] == ["email", "sms"]
         outcome(client, waiter, "accepted")
         wait_until(lambda: state(client, waiter)["status"] == "stopped")
         assert state(client, waiter)["stopped_by"] == "accepted"
-        assert sms.keys().count(f"{offer[waiter]}.2.sms") == 1
-        assert not [k for k in sms.keys() if k.startswith(offer[clicker])]  # the click cancelled its SMS
+        assert sms.idempotency_keys().count(f"{offer[waiter]}.2.sms") == 1
+        assert not [k for k in sms.idempotency_keys() if k.startswith(offer[clicker])]  # the click cancelled its SMS
         assert len(smtp.with_header("X-Prometeo-Offer-Id", offer[waiter])) == 1
         steps = client.get(f"/v1/campaigns/{campaign_id}").json()["steps"]
         assert steps == {"email": {"sent": 2}, "advisor": {"sent": 1}, "sms": {"sent": 1}}

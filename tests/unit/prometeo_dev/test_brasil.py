@@ -82,7 +82,7 @@ def _round_trip(bank, i: int) -> Trip:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("i", CUSTOMERS)
 def test_documents_map_back_to_the_same_facts(bank, i: int) -> None:  # type: ignore[no-untyped-def]
-    canonical, requests, mapped = _round_trip(bank, i)
+    canonical, _, mapped = _round_trip(bank, i)
     cpf = canonical[0]["customer_id"]
     assert {item["customer_id"] for item in mapped} == {cpf}
     assert len({item["source_event_id"] for item in mapped}) == len(mapped)  # nothing collapses in de-duplication

@@ -1,4 +1,5 @@
 import math
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -113,7 +114,7 @@ def test_missing_features_become_nan_for_the_model() -> None:
 class ArrayFake:
     """The same model behind the array interface the served model offers."""
 
-    products = ["credit_card", "savings", "home_insurance"]
+    products: ClassVar[list[str]] = ["credit_card", "savings", "home_insurance"]
 
     def predict_array(self, x: np.ndarray) -> np.ndarray:
         return FakePredictor().predict(pd.DataFrame(x, columns=COLUMNS))[self.products].to_numpy()

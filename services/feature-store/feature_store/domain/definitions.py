@@ -134,7 +134,7 @@ _DEEPER: tuple[FeatureDefinition, ...] = (
         "Balances grew ≥ 15 % and were never overdrawn, 90 days",
         "flag",
         90,
-        ("balance.snapshot",) + _TXN,
+        ("balance.snapshot", *_TXN),
         "bool",
     ),
 )
