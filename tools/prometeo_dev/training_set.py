@@ -111,4 +111,4 @@ def earlier_frame(bank: SyntheticBank, workers: int = 1) -> pd.DataFrame:
 
 def label_rates(frame: pd.DataFrame) -> dict[str, float]:
     labels = frame.filter(like="label_")
-    return {c.removeprefix("label_"): float(np.nanmean(labels[c])) for c in labels}
+    return {str(c).removeprefix("label_"): float(np.nanmean(labels[c])) for c in labels}

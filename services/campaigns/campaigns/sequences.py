@@ -25,7 +25,7 @@ from datetime import datetime
 from campaigns.adapters.base import ChannelAdapter, Delivery, PermanentDeliveryError, TransientDeliveryError
 from campaigns.domain import kpis
 from campaigns.domain import sequence as machine
-from campaigns.domain.campaign import CampaignDefinition, matches
+from campaigns.domain.campaign import CampaignDefinition, Sequence, matches
 from campaigns.domain.experiment import assign
 from campaigns.schedule import Deferred, Job, Schedule
 from campaigns.sequence_store import SequenceStore
@@ -37,6 +37,9 @@ from prometeo.quiet_hours import QuietHours
 from prometeo.telemetry.metrics import DELIVERIES
 
 log = logging.getLogger(__name__)
+
+# A step of the sequence machine: (definition, current state) → (next state, what to schedule).
+Transition = Callable[[Sequence, machine.SequenceState], tuple[machine.SequenceState, list[machine.Action]]]
 SOURCE = "campaigns"
 Publish = Callable[[Envelope], None]
 
@@ -183,7 +186,7 @@ class SequenceRunner:
     def on_timer(self, job: Job) -> None:
         self._advance(job.customer_key, job.offer_id, lambda seq, st: machine.on_timer(seq, st, job.step_no, utcnow()))
 
-    def _advance(self, customer_key: str, offer_id: str, transition: Callable[..., tuple]) -> None:
+    def _advance(self, customer_key: str, offer_id: str, transition: Transition) -> None:
         state = self._sequences.state(customer_key, offer_id)
         campaign = self._definition(state.campaign_id) if state else None
         if state is None or campaign is None:
@@ -243,13 +246,12 @@ class SequenceRunner:
         if self._quiet_hours is not None and self._quiet_hours.silences(channel, now, state.timezone):
             resume = self._quiet_hours.ends_after(now, state.timezone)
             raise Deferred(self._clock() + (resume - now).total_seconds(), f"quiet hours for {channel.value}")
-        channel = channel.value
         delivery = Delivery(
             offer_id=job.offer_id,
             decision_id=record.decision_id,
             customer_key=job.customer_key,
             product=record.product,
-            channel=channel,
+            channel=channel.value,
             reason_codes=tuple(record.reason_codes),
             metadata={
                 "campaign_id": campaign.campaign_id,
@@ -272,7 +274,7 @@ class SequenceRunner:
         except TransientDeliveryError:
             DELIVERIES.labels(self._adapter.name, "retry").inc()
             raise
-        advisor = channel == Channel.ADVISOR.value  # a call or task for an advisor
+        advisor = channel is Channel.ADVISOR  # a call or task for an advisor
         if record.status == "sequence" or (advisor and not record.advisor_task):
             # Saved before the outcome is published: its consumer then reads the delivered record.
             update: dict[str, object] = {"advisor_task": record.advisor_task or advisor}
@@ -294,6 +296,6 @@ class SequenceRunner:
                         event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"prometeo:{marker}:delivered"),
                     )
                 )
-            contact += record.kpi_increments(kpis.CONTACTS, channel=channel)
+            contact += record.kpi_increments(kpis.CONTACTS, channel=channel.value)
         self._store.count_once(f"{marker}.sent", [(counters, f"{step.id}|sent", 1), *contact])
         DELIVERIES.labels(receipt.adapter, "delivered").inc()

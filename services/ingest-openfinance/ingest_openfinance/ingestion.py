@@ -105,7 +105,7 @@ class Ingestor:
         self._consents.put(ck, current.model_copy(update={"status": status}))
         if status in ENDED_STATUSES and not self._has_other_active(ck, consent_id):
             erasure = "consent_expired" if status is ConsentStatus.EXPIRED else "consent_revoked"
-            self.request_erasure(ck, erasure)  # type: ignore[arg-type]
+            self.request_erasure(ck, erasure)
             return ck, True
         return ck, False
 
@@ -142,7 +142,7 @@ class Ingestor:
         return any(c.active_at(now) for c in self._consents.for_customers([ck])[ck] if c.consent_id != consent_id)
 
     def request_erasure(self, ck: str, reason: str) -> Envelope:
-        event = new_event(CustomerErasureRequestedV1(reason=reason), customer_key=ck, source=SOURCE)  # type: ignore[arg-type]
+        event = new_event(CustomerErasureRequestedV1(reason=reason), customer_key=ck, source=SOURCE)
         self._producer.publish_all(topics.CUSTOMER_ERASURE, [event])
         self._consents.erase(ck)
         log.info("erasure requested", extra={"customer_key": ck, "reason": reason})
