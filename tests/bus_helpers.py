@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
+from typing import Literal, TypeVar
 
 from kafka import KafkaConsumer
+from kafka.consumer.fetcher import ConsumerRecord
 
 from prometeo.bus import EventProducer
-from prometeo.contracts import Envelope
+from prometeo.contracts import Envelope, EventPayload, decode
+
+T = TypeVar("T")
+P = TypeVar("P", bound=EventPayload)
 
 
 def publish(broker: str, topic: str, events: list[Envelope]) -> None:
@@ -19,7 +25,14 @@ def publish(broker: str, topic: str, events: list[Envelope]) -> None:
         producer.close()
 
 
-def read_topic(broker: str, topic: str, *, min_count: int = 1, timeout: float = 20.0, match: object = None) -> list:
+def read_topic(
+    broker: str,
+    topic: str,
+    *,
+    min_count: int = 1,
+    timeout: float = 20.0,
+    match: Callable[[ConsumerRecord], bool] | None = None,
+) -> list[ConsumerRecord]:
     """Read `topic` from the beginning until at least `min_count` records (filtered by `match`)."""
     consumer = KafkaConsumer(
         topic,
@@ -30,18 +43,26 @@ def read_topic(broker: str, topic: str, *, min_count: int = 1, timeout: float = 
         session_timeout_ms=1500,
         heartbeat_interval_ms=500,
     )
-    found: list = []
+    found: list[ConsumerRecord] = []
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline and len(found) < min_count:
             for records in consumer.poll(timeout_ms=300).values():
-                found.extend(r for r in records if match is None or match(r))  # type: ignore[operator]
+                found.extend(r for r in records if match is None or match(r))
     finally:
         consumer.close()
     return found
 
 
-def wait_until(predicate, timeout: float = 20.0, interval: float = 0.1):  # type: ignore[no-untyped-def]
+def payload_as(record: ConsumerRecord, kind: type[P]) -> P:
+    """The record's payload, checked to be a `kind` (decode() types it as any EventPayload)."""
+    _, payload = decode(record.value)
+    assert isinstance(payload, kind), f"{type(payload).__name__} is not {kind.__name__}"
+    return payload
+
+
+def wait_until(predicate: Callable[[], T | Literal[False] | None], timeout: float = 20.0, interval: float = 0.1) -> T:
+    """Poll until `predicate` returns something truthy, and return it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = predicate()

@@ -11,19 +11,30 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from typing import Protocol
 
 from campaigns.adapters.http_delivery import backoff_delay
-from campaigns.schedule import Deferred, Job, JobKind, Schedule
+from campaigns.schedule import Deferred, Job, JobKind
 from prometeo.telemetry.metrics import CAMPAIGN_JOBS
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Job], None]
 
 
+class DueJobs(Protocol):
+    """What the scheduler needs of the durable schedule (`campaigns.schedule.Schedule` in Redis)."""
+
+    def claim(self, now: float, limit: int, lease_s: float) -> list[tuple[str, Job]]: ...
+
+    def done(self, member: str) -> None: ...
+
+    def reschedule(self, member: str, job: Job, due_at: float) -> None: ...
+
+
 class Scheduler:
     def __init__(
         self,
-        schedule: Schedule,
+        schedule: DueJobs,
         handlers: Mapping[JobKind, Handler],
         *,
         interval_s: float,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
 import uvicorn
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 
@@ -24,7 +24,7 @@ def _stub_app(stub: StubUpstream) -> FastAPI:
     app = FastAPI()
 
     @app.middleware("http")
-    async def remember(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def remember(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         stub.seen.append(
             (str(request.url.path) + ("?" + request.url.query if request.url.query else ""), dict(request.headers))
         )

@@ -79,7 +79,8 @@ def test_rate_limit_over_real_redis_is_per_key(
     assert gateway.get("/v1/kpis", headers={"Authorization": f"Bearer {key_b}"}).status_code == 200
 
     counter = keys.entity(keys.GATEWAY, "ratelimit", actor_id(key_a))
-    assert int(redis.get(counter)) == LIMIT + 1
+    count = redis.get(counter)
+    assert count is not None and int(count) == LIMIT + 1
     assert 0 < redis.ttl(counter) <= 60
     assert not any(key_a.encode() in k for k in redis.keys("gateway:*"))  # the key itself is never stored
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from ingest_openfinance.domain.consent import ConsentRecord
 from ingest_openfinance.domain.mappers.brasil import Resource, map_resource
 from ingest_openfinance.ingestion import Ingestor
+from ingest_openfinance.store import ConsentStore, DedupeWindow
+from prometeo.bus import EventProducer
 from prometeo.contracts.events import ConsentStatus, DataScope, Purpose
 from prometeo.identity import customer_key
 
@@ -61,7 +63,10 @@ def test_indices_and_counts_line_up_with_source_records() -> None:
     )
     producer = FakeProducer()
     consents = FakeConsents({customer_key("12345678909", SECRET): [consent]})
-    ingestor = Ingestor(producer, consents, FakeDedupe(), SECRET)  # type: ignore[arg-type]
+    # The fakes cover what this path calls (publish, flush, for_customers, claim).
+    ingestor = Ingestor(
+        cast(EventProducer, producer), cast(ConsentStore, consents), cast(DedupeWindow, FakeDedupe()), SECRET
+    )
     document = {
         "data": [
             {"transactionId": "t1", "creditDebitType": "DEBITO", "amount": "5.00", "transactionDate": "2026-11-01"},
