@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 from prometeo.bus import ensure_topics
 from prometeo_dev import servers
@@ -49,7 +50,7 @@ def percentile(samples: list[float], q: float) -> float:
 
 
 class Stopwatch:
-    def __enter__(self) -> Stopwatch:
+    def __enter__(self) -> Self:
         self.started = time.perf_counter()
         return self
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from benchmarks.harness import RUN_DIR, Figure, Stopwatch, percentile
 from prometeo_dev.demo_model import HOLDOUT_FRACTION, train_demo_model
-from prometeo_dev.synthbank import generate_bank
+from prometeo_dev.synthbank import SyntheticBank, generate_bank
 from prometeo_dev.training_set import build_training_frame
 from scoring.domain.scorer import ScoringInput
 from scoring.models import RegistryLoader
@@ -34,7 +34,7 @@ ONLINE = 500
 AS_OF = datetime(2025, 6, 1, tzinfo=UTC)
 
 
-def _oracle_ece(bank, holdout: np.ndarray) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def _oracle_ece(bank: SyntheticBank, holdout: np.ndarray) -> dict[str, float]:
     """Calibration error of the true propensity on the same rows: the floor sampling noise sets."""
     out = {}
     for p, product in enumerate(bank.products):
@@ -89,7 +89,7 @@ def run() -> list[Figure]:
     model = RegistryLoader(uri, report.model_name).load("champion", str(report.version))
     columns = list(model.spec.columns)
     online = frame.head(ONLINE)
-    inputs = [ScoringInput({c: float(v) for c, v in row.items()}) for row in online[columns].to_dict("records")]
+    inputs = [ScoringInput({str(c): float(v) for c, v in row.items()}) for row in online[columns].to_dict("records")]
     one_row = frame.reindex(columns=columns).head(1).astype(float)
 
     model.score(inputs[:5], 3)  # warm-up

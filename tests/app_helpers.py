@@ -3,30 +3,45 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, Protocol
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
+from starlette.datastructures import State
 
 from tests.bus_helpers import wait_until
 
 
+class CachedSettings(Protocol):
+    """A service's `get_settings`: the lru_cache'd Settings factory."""
+
+    def __call__(self) -> Any: ...
+
+    def cache_clear(self) -> None: ...
+
+
+def app_state(client: TestClient) -> State:
+    """The `app.state` of the app a client runs (TestClient types its app as any ASGI callable)."""
+    assert isinstance(client.app, FastAPI)
+    return client.app.state
+
+
 @contextlib.contextmanager
-def running_app(app: FastAPI, get_settings: Callable[[], Any], env: dict[str, str]) -> Iterator[TestClient]:
+def running_app(app: FastAPI, get_settings: CachedSettings, env: dict[str, str]) -> Iterator[TestClient]:
     """Started (lifespan run, /readyz green) with `env` set; settings re-read before and after."""
     with pytest.MonkeyPatch.context() as mp:
         for key, value in env.items():
             mp.setenv(key, value)
-        get_settings.cache_clear()  # type: ignore[attr-defined]
+        get_settings.cache_clear()
         try:
             with TestClient(app) as client:
                 wait_until(lambda: client.get("/readyz").status_code == 200, timeout=30)  # scaled
                 yield client
         finally:
-            get_settings.cache_clear()  # type: ignore[attr-defined]
+            get_settings.cache_clear()
 
 
 def handled(group: str, topic: str) -> float:

@@ -88,7 +88,7 @@ def test_events_flow_to_ranked_recommendations_with_reasons(running: Platform, b
 
     # The advisor reports the outcome; KPIs see it.
     offer = rec["recommendations"][0]
-    r = httpx.post(
+    reported = httpx.post(
         f"{gateway}/v1/customers/{cid}/outcomes",
         headers={"X-API-Key": ADVISOR_KEY},
         json={
@@ -98,7 +98,7 @@ def test_events_flow_to_ranked_recommendations_with_reasons(running: Platform, b
             "channel": offer["channel"],
         },
     )
-    assert r.status_code in (200, 201, 202), r.text
+    assert reported.status_code in (200, 201, 202), reported.text
     wait_until(lambda: kpis(gateway)["outcomes"].get("accepted", 0) >= 1, timeout=30)
 
 

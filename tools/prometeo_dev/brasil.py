@@ -67,7 +67,7 @@ _ID_NAMESPACE = uuid.UUID("6f1d2c3e-8b7a-5e4f-9a0b-1c2d3e4f5a6b")
 STAYS_CANONICAL = frozenset({"payroll_account", "auto_insurance", "life_insurance", "home_insurance"})
 
 # product → (resource, productType, productSubType) for credit contracts.
-_CONTRACTS: dict[str, tuple[str, str, str]] = {
+_CONTRACTS: dict[str, tuple[Resource, str, str]] = {
     "personal_loan": (Resource.LOANS, "EMPRESTIMOS", "CREDITO_PESSOAL_SEM_CONSIGNACAO"),
     "auto_loan": (Resource.FINANCINGS, "FINANCIAMENTOS", "AQUISICAO_BENS_VEICULOS_AUTOMOTORES"),
     "mortgage": (Resource.FINANCINGS, "FINANCIAMENTOS_IMOBILIARIOS", "FINANCIAMENTO_HABITACIONAL_SFH"),
@@ -337,7 +337,7 @@ def brasil_requests(
         return chosen
 
     # (resource, institution) → records of the list resources.
-    listed: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    listed: dict[tuple[Resource, str], list[dict[str, Any]]] = defaultdict(list)
     for kind, accounts in opened.items():
         for account_id in accounts:
             if kind in _DEPOSIT_TYPES:

@@ -104,7 +104,7 @@ class Platform:
         return env
 
     def start(self, name: str) -> None:
-        module = dict((n, m) for n, m, _ in SERVICES)[name]
+        module = {n: m for n, m, _ in SERVICES}[name]
         self.processes[name] = servers.spawn(
             name, [sys.executable, "-m", module], self.run_dir / "logs", env=self.env_for(name)
         )

@@ -161,11 +161,7 @@ def scores_event(
             "age_band": row["age_band"],
             "timezone": "America/Sao_Paulo",
         },
-        features={
-            f: float(frame.iat[i, frame.columns.get_loc(f)])
-            for f in features
-            if not math.isnan(frame.iat[i, frame.columns.get_loc(f)])
-        },
+        features={f: value for f in features if not math.isnan(value := float(frame[f].iloc[i]))},
     )
 
 
@@ -194,7 +190,7 @@ def decide_all(
     product_index = {p: j for j, p in enumerate(bank.products)}
     risk_features = [limit.feature for limit in policy.credit_risk.limits if limit.feature in frame.columns]
     for i in np.flatnonzero(audience):
-        scores = scores_event(bank, frame, model, i, risk_features)
+        scores = scores_event(bank, frame, model, int(i), risk_features)
         permissions = [Channel(c) for c in consents[i]["marketing_channels"]]
         picked = channel_for(scores.profile, permissions, DECIDED_AT, policy)
         channel[i] = -1 if picked is None else CHANNELS.index(picked)

@@ -182,7 +182,7 @@ class _Activity:
     mcc: np.ndarray  # index into _MCC_TABLE, -1 = none
     account: np.ndarray  # 0 checking, 1 savings
     starts: np.ndarray  # slice starts per customer of the chunk, length chunk size + 1
-    _text: tuple[list[str], list[str]] | None = None
+    _text: tuple[list[str], list[str]] | None = field(default=None, init=False)
 
     def text(self) -> tuple[list[str], list[str]]:
         """ISO timestamps and decimal amounts for every row, formatted once, vectorised."""

@@ -20,10 +20,10 @@ from feature_store.domain.definitions import FEATURE_NAMES, FEATURE_SET_VERSION
 from feature_store.domain.replay import MemoryCustomer
 from prometeo.contracts import EventPayload, payload_model
 from prometeo_dev.synthbank import CHUNK, SyntheticBank
+from scoring.domain.vector import held_columns, held_flags, label_column
 
 # Customers per worker task: a quarter of the bank's render chunk, so tasks stay balanced.
 BLOCK = CHUNK // 4
-from scoring.domain.vector import held_columns, held_flags, label_column
 
 
 def replay(items: Iterable[dict[str, Any]], as_of: datetime) -> MemoryCustomer:
@@ -111,4 +111,4 @@ def earlier_frame(bank: SyntheticBank, workers: int = 1) -> pd.DataFrame:
 
 def label_rates(frame: pd.DataFrame) -> dict[str, float]:
     labels = frame.filter(like="label_")
-    return {c.removeprefix("label_"): float(np.nanmean(labels[c])) for c in labels}
+    return {str(c).removeprefix("label_"): float(np.nanmean(labels[c])) for c in labels}

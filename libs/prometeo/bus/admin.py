@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from kafka.admin import KafkaAdminClient, NewTopic
@@ -24,10 +25,8 @@ def ensure_topics(bootstrap_servers: str, partitions: int = 3, topics: tuple[str
                 config = {"cleanup.policy": "compact"} if topic in COMPACTED_TOPICS else {}
                 wanted.append(NewTopic(topic, num_partitions=partitions, replication_factor=1, topic_configs=config))
         for topic in wanted:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics([topic])
-            except TopicAlreadyExistsError:
-                pass
         log.info("topics ready", extra={"topics_created": [t.name for t in wanted]})
     finally:
         admin.close()

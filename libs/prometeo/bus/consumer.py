@@ -14,7 +14,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import redis
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
@@ -138,7 +138,7 @@ class ConsumerLoop:
                             consumer.seek(tp, record.offset)
                             rewound = True
                             break
-                if self._on_batch_end is not None and not self._end_batch(consumer, batch, handled):
+                if self._on_batch_end is not None and not self._end_batch(consumer, batch, handled, self._on_batch_end):
                     continue
                 self._dlq.flush()
                 consumer.commit()
@@ -153,13 +153,14 @@ class ConsumerLoop:
         consumer: KafkaConsumer,
         batch: dict[TopicPartition, list[ConsumerRecord]],
         handled: list[ConsumerRecord],
+        on_batch_end: Callable[[], None],
     ) -> bool:
         """Run the batch-end hook (e.g. a buffered, pipelined write). On a retryable failure rewind
         every partition to the batch start: handlers are idempotent, so the replay is safe. Any other
         failure means some record can never be applied: replay the batch one record at a time to
         find it and dead-letter it alone, so one poison record never stops the consumer."""
         try:
-            self._on_batch_end()  # type: ignore[misc]
+            on_batch_end()
             return True
         except self._retryable as exc:
             log.warning("batch-end hook failed, rewinding batch", extra={"error": str(exc)})
@@ -167,7 +168,7 @@ class ConsumerLoop:
             log.warning("batch-end hook failed, isolating the record", extra={"error": f"{type(exc).__name__}"})
             try:
                 for record in handled:
-                    self._isolate(record)
+                    self._isolate(record, on_batch_end)
                 return True
             except self._retryable as retry:
                 log.warning("retryable failure while isolating, rewinding batch", extra={"error": str(retry)})
@@ -176,12 +177,12 @@ class ConsumerLoop:
         self._stop.wait(self._retry_pause_s)
         return False
 
-    def _isolate(self, record: ConsumerRecord) -> None:
+    def _isolate(self, record: ConsumerRecord, on_batch_end: Callable[[], None]) -> None:
         """Handle one record and run the batch-end hook for it alone; dead-letter it if that fails."""
         try:
             envelope, payload = decode(record.value)
             self._handlers[record.topic](envelope, payload)
-            self._on_batch_end()  # type: ignore[misc]
+            on_batch_end()
         except self._retryable:
             raise
         except Exception as exc:
@@ -247,16 +248,15 @@ class ConsumerLoop:
                 f"more than {self._settings.dlq_max_ratio:.0%} of the last {window} messages were dead-lettered"
             )
 
-    def _record_lag(self, consumer: KafkaConsumer, partitions: object) -> None:
-        for tp in partitions:  # type: ignore[attr-defined]
-            assert isinstance(tp, TopicPartition)
+    def _record_lag(self, consumer: KafkaConsumer, partitions: Iterable[TopicPartition]) -> None:
+        for tp in partitions:
             high = consumer.highwater(tp)
             pos = consumer.position(tp)
             if high is not None and pos is not None:
                 CONSUMER_LAG.labels(self._group_id, tp.topic, str(tp.partition)).set(max(0, high - pos))
 
 
-class _Joined(ConsumerRebalanceListener):
+class _Joined(ConsumerRebalanceListener):  # type: ignore[misc]  # kafka-python ships no types
     """Marks the group join done when partitions are handed out, whatever their number."""
 
     def __init__(self, joined: threading.Event) -> None:

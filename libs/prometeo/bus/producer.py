@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import socket
 from collections.abc import Iterable
-from concurrent.futures import Future
+from typing import Any, Protocol
 
 from kafka import KafkaProducer
 from kafka.partitioner import DefaultPartitioner
@@ -15,12 +15,28 @@ from prometeo.telemetry.metrics import EVENTS_PUBLISHED
 from prometeo.telemetry.tracing import inject_headers
 
 
-class CustomerPartitioner(DefaultPartitioner):
+class SendFuture(Protocol):
+    """What kafka-python's `send()` returns (a `FutureRecordMetadata`): `get` waits for the broker's ack
+    and raises what the send failed with."""
+
+    def get(self, timeout: float | None = None) -> Any: ...
+
+
+class CustomerPartitioner(DefaultPartitioner):  # type: ignore[misc]  # kafka-python ships no types
     """Partitions by the customer part of the key: `ck` and `ck|consent-1` land together, in order."""
 
-    def partition(self, topic, key, serialized_key, value, serialized_value, cluster):  # type: ignore[no-untyped-def]
+    def partition(
+        self,
+        topic: str,
+        key: object,
+        serialized_key: bytes | None,
+        value: object,
+        serialized_value: bytes | None,
+        cluster: object,
+    ) -> int:
         routed = customer_part(serialized_key) if serialized_key is not None else None
-        return super().partition(topic, key, routed, value, serialized_value, cluster)
+        chosen: int = super().partition(topic, key, routed, value, serialized_value, cluster)
+        return chosen
 
 
 class EventProducer:
@@ -37,16 +53,17 @@ class EventProducer:
             partitioner=CustomerPartitioner(),
         )
 
-    def publish(self, topic: str, event: Envelope, extra_headers: Iterable[tuple[str, bytes]] = ()) -> Future:
+    def publish(self, topic: str, event: Envelope, extra_headers: Iterable[tuple[str, bytes]] = ()) -> SendFuture:
         headers = [("event_type", event.type.encode()), *inject_headers(), *extra_headers]
-        future = self._producer.send(topic, key=event.key, value=event.to_bytes(), headers=headers)
+        future: SendFuture = self._producer.send(topic, key=event.key, value=event.to_bytes(), headers=headers)
         EVENTS_PUBLISHED.labels(topic, event.type).inc()
         return future
 
     def publish_raw(
         self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]
-    ) -> Future:
-        return self._producer.send(topic, key=key, value=value, headers=headers)
+    ) -> SendFuture:
+        future: SendFuture = self._producer.send(topic, key=key, value=value, headers=headers)
+        return future
 
     def publish_all(self, topic: str, events: Iterable[Envelope], timeout: float = 30.0) -> int:
         """Publish and wait until the broker has acknowledged every event."""

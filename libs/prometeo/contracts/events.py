@@ -149,9 +149,9 @@ class ConsentGrantedV1(EventPayload):
     consent_id: str
     institution: str
     scopes: list[DataScope]
-    purposes: list[Purpose] = [Purpose.CROSS_SELL_ANALYTICS]
+    purposes: list[Purpose] = Field(default_factory=lambda: [Purpose.CROSS_SELL_ANALYTICS])
     expires_at: datetime | None = None
-    marketing_channels: list[Channel] = []
+    marketing_channels: list[Channel] = Field(default_factory=list)
 
 
 @register
@@ -181,10 +181,10 @@ class FeaturesUpdatedV1(EventPayload):
     feature_set_version: str
     as_of: datetime
     features: dict[str, float]
-    held_products: list[ProductCode] = []
-    held_elsewhere: list[ProductCode] = []
+    held_products: list[ProductCode] = Field(default_factory=list)
+    held_elsewhere: list[ProductCode] = Field(default_factory=list)
     # Coarse segments for eligibility and channel choice: digital_archetype, age_band, timezone.
-    profile: dict[str, str] = {}
+    profile: dict[str, str] = Field(default_factory=dict)
 
 
 # ---- scores.v1 -----------------------------------------------------------------------------------
@@ -200,7 +200,7 @@ class ReasonCode(EventPayload):
 class ProductScore(EventPayload):
     product: ProductCode
     propensity: float = Field(ge=0, le=1)
-    reasons: list[ReasonCode] = []
+    reasons: list[ReasonCode] = Field(default_factory=list)
 
 
 @register
@@ -210,10 +210,10 @@ class ScoresComputedV1(EventPayload):
     model_version: str
     feature_set_version: str
     scores: list[ProductScore]
-    held_products: list[ProductCode] = []
-    held_elsewhere: list[ProductCode] = []
-    profile: dict[str, str] = {}
-    features: dict[str, float] = {}
+    held_products: list[ProductCode] = Field(default_factory=list)
+    held_elsewhere: list[ProductCode] = Field(default_factory=list)
+    profile: dict[str, str] = Field(default_factory=dict)
+    features: dict[str, float] = Field(default_factory=dict)
 
 
 # ---- offers.v1 -----------------------------------------------------------------------------------
@@ -226,7 +226,7 @@ class RankedOffer(EventPayload):
     propensity: float
     expected_value: float
     reasons: list[ReasonCode]
-    rules_passed: list[str] = []
+    rules_passed: list[str] = Field(default_factory=list)
 
 
 @register
@@ -237,7 +237,7 @@ class OfferDecidedV1(EventPayload):
     decision_id: str
     model_version: str
     offers: list[RankedOffer]
-    blocked: dict[str, list[str]] = {}
+    blocked: dict[str, list[str]] = Field(default_factory=dict)
     objective: Objective = "expected_value"  # what the ranking maximised
     # The customer's digital archetype (coarse, non-identifying): KPIs by segment.
     segment: str | None = None

@@ -9,7 +9,7 @@ that dies mid-job leaves it to come back after the lease, never lost; finishing 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast
 
 import redis
 from pydantic import BaseModel
@@ -71,5 +71,6 @@ class Schedule:
         pipe.execute()
 
     def pending(self, customer_key: str | None = None) -> list[tuple[Job, float]]:
-        jobs = [(Job.model_validate_json(m), s) for m, s in self._redis.zrange(schedule_key(), 0, -1, withscores=True)]
+        scored = cast("list[tuple[bytes, float]]", self._redis.zrange(schedule_key(), 0, -1, withscores=True))
+        jobs = [(Job.model_validate_json(m), s) for m, s in scored]
         return [(j, s) for j, s in jobs if customer_key is None or j.customer_key == customer_key]

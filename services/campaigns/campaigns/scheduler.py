@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
+from typing import Protocol
 
 from campaigns.adapters.http_delivery import backoff_delay
-from campaigns.schedule import Deferred, Job, JobKind, Schedule
+from campaigns.schedule import Deferred, Job, JobKind
 from prometeo import clock
 from prometeo.telemetry.metrics import CAMPAIGN_JOBS
 
@@ -20,10 +21,20 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Job], None]
 
 
+class DueJobs(Protocol):
+    """What the scheduler needs of the durable schedule (`campaigns.schedule.Schedule` in Redis)."""
+
+    def claim(self, now: float, limit: int, lease_s: float) -> list[tuple[str, Job]]: ...
+
+    def done(self, member: str) -> None: ...
+
+    def reschedule(self, member: str, job: Job, due_at: float) -> None: ...
+
+
 class Scheduler:
     def __init__(
         self,
-        schedule: Schedule,
+        schedule: DueJobs,
         handlers: Mapping[JobKind, Handler],
         *,
         interval_s: float,

@@ -20,6 +20,7 @@ from campaigns.domain.sequence import SequenceState
 from campaigns.schedule import schedule_key
 from campaigns.store import OfferRecord
 from prometeo import keys
+from prometeo.redis_text import text
 
 T = TypeVar("T")
 
@@ -78,7 +79,7 @@ class SequenceStore:
     def step_counts(self, campaign_id: str) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
         for field, value in self._redis.hgetall(_campaign(campaign_id, "steps")).items():
-            step, _, counter = field.decode().partition("|")
+            step, _, counter = text(field).partition("|")
             out.setdefault(step, {})[counter] = int(value)
         return out
 
@@ -120,7 +121,7 @@ class SequenceStore:
 
     def offer_for(self, customer_key: str, campaign_id: str) -> str | None:
         raw = self._redis.hget(_customer(customer_key, "enrolled"), campaign_id)
-        return None if raw is None else raw.decode()
+        return None if raw is None else text(raw)
 
     def update(
         self, customer_key: str, offer_id: str, change: Callable[[SequenceState], tuple[SequenceState, T]]

@@ -25,7 +25,7 @@ from campaigns.adapters.base import PermanentDeliveryError
 from campaigns.delivery import Deliverer, delivery_for
 from campaigns.domain import kpis
 from campaigns.domain import sequence as machine
-from campaigns.domain.campaign import CampaignDefinition, matches
+from campaigns.domain.campaign import CampaignDefinition, Sequence, matches
 from campaigns.domain.experiment import assign
 from campaigns.schedule import Deferred, Job, Schedule
 from campaigns.sequence_store import SequenceStore
@@ -37,6 +37,7 @@ from prometeo.permissions import MarketingPermissions
 from prometeo.quiet_hours import QuietHours
 
 log = logging.getLogger(__name__)
+Transition = Callable[[Sequence, machine.SequenceState], tuple[machine.SequenceState, list[machine.Action]]]
 
 
 def campaign_offer_id(campaign_id: str, customer_key: str) -> str:
@@ -181,7 +182,7 @@ class SequenceRunner:
             job.customer_key, job.offer_id, lambda seq, st: machine.on_timer(seq, st, job.step_no, clock.now())
         )
 
-    def _advance(self, customer_key: str, offer_id: str, transition: Callable[..., tuple]) -> None:
+    def _advance(self, customer_key: str, offer_id: str, transition: Transition) -> None:
         state = self._sequences.state(customer_key, offer_id)
         campaign = self._definition(state.campaign_id) if state else None
         if state is None or campaign is None:

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from campaigns.domain import kpis
 from prometeo import keys
 from prometeo.contracts.events import OutcomeKind
+from prometeo.redis_text import text
 
 ERASED_TTL_S = 35 * 24 * 3600
 
@@ -129,7 +130,7 @@ class CampaignStore:
 
     def experiment_counters(self, campaign_id: str) -> dict[str, dict[str, int]]:
         raw = self._redis.hgetall(experiment_key(campaign_id))
-        return kpis.split_segments({k.decode(): int(v) for k, v in raw.items()})
+        return kpis.split_segments({text(k): int(v) for k, v in raw.items()})
 
     # -- offers ------------------------------------------------------------------------------------
     def get_offer(self, customer_key: str, offer_id: str) -> OfferRecord | None:
@@ -164,7 +165,7 @@ class CampaignStore:
     def erased_after(self, customer_key: str, occurred_at: datetime) -> bool:
         """True when the customer was erased after this event happened: the event must be ignored."""
         raw = self._redis.get(_tombstone(customer_key))
-        return raw is not None and occurred_at <= datetime.fromisoformat(raw.decode())
+        return raw is not None and occurred_at <= datetime.fromisoformat(text(raw))
 
 
 def kpi_key(dimension: str) -> str:
@@ -174,7 +175,7 @@ def kpi_key(dimension: str) -> str:
 KPI_DIMENSIONS = ("product", "channel", "segment", "campaign", "advisor")
 
 
-def segment_increments(counter: str, amount: int = 1, **dimensions: str | None) -> list[Increment]:
+def segment_increments(counter: str, amount: int = 1, /, **dimensions: str | None) -> list[Increment]:
     """The same counter in the totals and in each known dimension's hash (KPI_DIMENSIONS)."""
     incs = [(kpi_key("totals"), counter, amount)]
     for dimension in KPI_DIMENSIONS:

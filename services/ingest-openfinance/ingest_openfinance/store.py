@@ -10,8 +10,9 @@ ingest:dedupe:{digest}          string  source event seen; TTL = dedupe window
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import cast
 
 import redis
 
@@ -19,6 +20,7 @@ from ingest_openfinance.domain.consent import ConsentRecord
 from ingest_openfinance.domain.marketing import MarketingRecord
 from prometeo import clock, keys
 from prometeo.keys import INGEST
+from prometeo.redis_text import text
 
 _EXPIRY = keys.entity(INGEST, "consent-expiry", "all")
 
@@ -36,7 +38,7 @@ class ConsentStore:
         def write(pipe: redis.client.Pipeline) -> bool:
             if occurred_at is not None:
                 raw = pipe.get(tombstone)
-                if raw and occurred_at <= datetime.fromisoformat(raw.decode()):
+                if raw and occurred_at <= datetime.fromisoformat(text(raw)):
                     return False
             pipe.multi()
             pipe.hset(keys.customer(INGEST, customer_key, "consents"), record.consent_id, record.model_dump_json())
@@ -48,7 +50,9 @@ class ConsentStore:
                 pipe.zrem(_EXPIRY, member)
             return True
 
-        return bool(self._redis.transaction(write, tombstone, value_from_callable=True))
+        # redis-py types the callable as returning None, though value_from_callable hands its value back.
+        transact = cast("Callable[[redis.client.Pipeline], None]", write)
+        return bool(self._redis.transaction(transact, tombstone, value_from_callable=True))
 
     def for_customers(self, customer_keys: Sequence[str]) -> dict[str, list[ConsentRecord]]:
         unique = list(dict.fromkeys(customer_keys))
@@ -69,22 +73,22 @@ class ConsentStore:
         for ck in unique:
             pipe.hgetall(keys.customer(INGEST, ck, "marketing"))
         return {
-            ck: {k.decode(): MarketingRecord.model_validate_json(v) for k, v in values.items()}
+            ck: {text(k): MarketingRecord.model_validate_json(v) for k, v in values.items()}
             for ck, values in zip(unique, pipe.execute(), strict=True)
         }
 
     def customer_of(self, consent_id: str) -> str | None:
         raw = self._redis.get(keys.entity(INGEST, "consent", consent_id))
-        return raw.decode() if raw else None
+        return text(raw) if raw else None
 
     def due_for_expiry(self, now: datetime, limit: int = 500) -> list[tuple[str, str]]:
-        members = self._redis.zrangebyscore(_EXPIRY, "-inf", now.timestamp(), start=0, num=limit)
-        return [tuple(m.decode().split(" ", 1)) for m in members]  # type: ignore[misc]
+        members = cast("list[bytes]", self._redis.zrangebyscore(_EXPIRY, "-inf", now.timestamp(), start=0, num=limit))
+        return [(ck, consent_id) for ck, _, consent_id in (text(m).partition(" ") for m in members)]
 
     def erase(self, customer_key: str) -> None:
         """Forget everything ingest holds about the customer, including the consent index."""
         consents_key = keys.customer(INGEST, customer_key, "consents")
-        consent_ids = [c.decode() for c in self._redis.hkeys(consents_key)]
+        consent_ids = [text(c) for c in self._redis.hkeys(consents_key)]
         pipe = self._redis.pipeline()
         for cid in consent_ids:
             pipe.delete(keys.entity(INGEST, "consent", cid))

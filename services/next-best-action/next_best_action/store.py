@@ -23,6 +23,7 @@ from prometeo import keys
 from prometeo.contracts import Channel, ProductCode
 from prometeo.contracts.events import ScoresComputedV1
 from prometeo.permissions import MarketingPermissions
+from prometeo.redis_text import text
 
 VOLUME_TTL_S = 3 * 24 * 3600
 
@@ -118,12 +119,12 @@ class NbaStore:
 
     def volume(self, day: str) -> dict[ProductCode, int]:
         raw = self._redis.hgetall(_volume_key(day))
-        return {ProductCode(k.decode()): int(v) for k, v in raw.items()}
+        return {ProductCode(text(k)): int(v) for k, v in raw.items()}
 
     def record_decline(self, customer_key: str, product: ProductCode, at: datetime) -> None:
         key = _key(customer_key, "declines")
         current = self._redis.hget(key, product.value)
-        if current is None or datetime.fromisoformat(current.decode()) < at:
+        if current is None or datetime.fromisoformat(text(current)) < at:
             self._redis.hset(key, product.value, at.isoformat())
         self._redis.expire(key, int(self._retention.total_seconds()))
 

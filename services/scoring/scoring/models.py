@@ -16,12 +16,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 import mlflow
 import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
+from mlflow.pyfunc import PyFuncModel
 
 from prometeo import clock
 from prometeo.contracts.events import ProductScore
@@ -39,7 +41,7 @@ class LoadedModel:
     version: str
     feature_set_version: str
     spec: ModelSpec
-    pyfunc: mlflow.pyfunc.PyFuncModel
+    pyfunc: PyFuncModel
     compiled: CompiledPropensity
     loaded_at: datetime = field(default_factory=clock.now)
     scorer: Scorer = field(init=False, repr=False)
@@ -53,7 +55,8 @@ class LoadedModel:
 
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The packaged pyfunc, as any MLflow client would call it (the reference the fast path matches)."""
-        return self.pyfunc.predict(frame)
+        # PyFuncModel.predict may return many shapes; the packaged PropensityModel returns a frame.
+        return cast(pd.DataFrame, self.pyfunc.predict(frame))
 
     def predict_array(self, x: np.ndarray) -> np.ndarray:
         """(rows × spec.columns) → (rows × products), without the wrapper or a DataFrame."""

@@ -78,7 +78,7 @@ class HttpProvider:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def keys(self) -> list[str]:
+    def idempotency_keys(self) -> list[str]:
         return [k for k, _ in self.accepted]
 
     def close(self) -> None:

@@ -119,6 +119,7 @@ def test_outcome_post_publishes_and_updates_kpis(
     )
     envelope, outcome = decode(record.value)
     assert envelope.customer_key == ck and envelope.source == "campaigns"
+    assert isinstance(outcome, OutcomeRecordedV1)
     assert outcome.channel == Channel.WHATSAPP  # taken from the recorded offer
     assert outcome.revenue == Decimal("250.50")
 

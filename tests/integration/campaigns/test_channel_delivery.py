@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from campaigns.settings import get_settings
 from prometeo.contracts import Channel, ProductCode, new_event, topics
-from tests.app_helpers import running_app
+from tests.app_helpers import app_state, running_app
 from tests.bus_helpers import publish, wait_until
 from tests.integration.campaigns.providers import HttpProvider, SmtpSink
 from tests.integration.campaigns.test_campaigns_service import decision, offers_of
@@ -74,14 +74,14 @@ def test_email_is_parked_while_smtp_is_down_then_delivered_exactly_once(
     offer_id = payload.offers[0].offer_id
     publish(broker, topics.OFFERS, [new_event(payload, customer_key=ck, source="next-best-action")])
     wait_until(lambda: status_of(channel_campaigns, ck) == "parked")
-    jobs = channel_campaigns.app.state.schedule.pending(ck)
+    jobs = app_state(channel_campaigns).schedule.pending(ck)
     assert [(j.kind, j.offer_id) for j, _ in jobs] == [("deliver", offer_id)]
 
     smtp.start()  # the provider comes back
     wait_until(lambda: status_of(channel_campaigns, ck) == "delivered", timeout=40)
     [offer] = offers_of(channel_campaigns, ck)
     assert offer["adapter"] == "smtp"
-    wait_until(lambda: not channel_campaigns.app.state.schedule.pending(ck))
+    wait_until(lambda: not app_state(channel_campaigns).schedule.pending(ck))
     [message] = smtp.with_header("X-Prometeo-Offer-Id", offer_id)
     assert message["To"] == f"{ck}@customers.relay.local"
     assert message["Message-ID"] == f"<{offer_id}@prometeo>"
@@ -99,7 +99,7 @@ def test_sms_is_parked_while_the_provider_fails_then_delivered_exactly_once(
     wait_until(lambda: provider.refused >= 4)  # the scheduler keeps retrying (breaker trials included)
     provider.down = False
     wait_until(lambda: status_of(channel_campaigns, ck) == "delivered", timeout=40)
-    assert provider.keys().count(offer_id) == 1
+    assert provider.idempotency_keys().count(offer_id) == 1
     body = next(b for k, b in provider.accepted if k == offer_id)
     assert (body["to"], body["channel"], body["template"]) == (ck, "sms", "offer_personal_loan")
     assert offers_of(channel_campaigns, ck)[0]["adapter"] == "messaging"

@@ -21,18 +21,19 @@ from campaigns.domain.experiment import assign
 from campaigns.sequences import campaign_offer_id
 from campaigns.settings import get_settings
 from prometeo import clock, keys
-from prometeo.contracts import Channel, ProductCode, decode, new_event, topics, utcnow
+from prometeo.contracts import Channel, ProductCode, new_event, topics, utcnow
 from prometeo.contracts.events import (
     ConsentGrantedV1,
     CustomerErasureRequestedV1,
     DataScope,
     MarketingPermission,
     MarketingPermissionChangedV1,
+    OutcomeRecordedV1,
     ProductScore,
     ScoresComputedV1,
 )
-from tests.app_helpers import handled, running_app
-from tests.bus_helpers import publish, read_topic, wait_until
+from tests.app_helpers import app_state, handled, running_app
+from tests.bus_helpers import payload_as, publish, read_topic, wait_until
 from tests.instants import SAO_PAULO, SAO_PAULO_HOURS, local_hour
 from tests.integration.campaigns.providers import HttpProvider, SmtpSink
 
@@ -166,27 +167,29 @@ def test_sequence_branches_and_survives_a_restart(
             assert client.get(f"/v1/campaigns/{campaign_id}/customers/{holder}").status_code == 404
             outcome(client, clicker, "clicked")  # → advisor task in the CRM
             task_key = f"{offer[clicker]}.2.advisor"
-            wait_until(lambda: task_key in crm.keys())
+            wait_until(lambda: task_key in crm.idempotency_keys())
             body = next(b for k, b in crm.accepted if k == task_key)
             assert body["channel"] == "advisor" and body["metadata"]["task"] == "advisor_follow_up"
             assert state(client, clicker)["path"] == ["email", "advisor"]
             assert client.get(f"/v1/campaigns/{campaign_id}/customers/{late}").status_code == 404  # over budget
             # Stopped in the middle of the waiter's 3-day wait: its timer is still pending.
-            [due] = [at for j, at in client.app.state.schedule.pending(waiter) if j.kind == "timer"]
+            [due] = [at for j, at in app_state(client).schedule.pending(waiter) if j.kind == "timer"]
             assert due > clock.timestamp()
 
         # The service is down when the 3 days end (the pinned clock jumps there); the timer waits in Redis.
         clock.advance(max(0.0, due - clock.timestamp()) + 0.2)
-        assert not [k for k in sms.keys() if k.startswith(offer[waiter])]
+        assert not [k for k in sms.idempotency_keys() if k.startswith(offer[waiter])]
 
         with campaigns_app(env) as client:
-            wait_until(lambda: f"{offer[waiter]}.2.sms" in sms.keys(), timeout=15)
+            wait_until(lambda: f"{offer[waiter]}.2.sms" in sms.idempotency_keys(), timeout=15)
             assert state(client, waiter)["path"] == ["email", "sms"]
             outcome(client, waiter, "accepted")
             wait_until(lambda: state(client, waiter)["status"] == "stopped")
             assert state(client, waiter)["stopped_by"] == "accepted"
-            assert sms.keys().count(f"{offer[waiter]}.2.sms") == 1
-            assert not [k for k in sms.keys() if k.startswith(offer[clicker])]  # the click cancelled its SMS
+            assert sms.idempotency_keys().count(f"{offer[waiter]}.2.sms") == 1
+            assert not [
+                k for k in sms.idempotency_keys() if k.startswith(offer[clicker])
+            ]  # the click cancelled its SMS
             assert len(smtp.with_header("X-Prometeo-Offer-Id", offer[waiter])) == 1
             steps = client.get(f"/v1/campaigns/{campaign_id}").json()["steps"]
             assert steps == {"email": {"sent": 2}, "advisor": {"sent": 1}, "sms": {"sent": 1}}
@@ -197,10 +200,12 @@ def test_sequence_branches_and_survives_a_restart(
                 topics.OUTCOMES,
                 min_count=3,
                 match=lambda r: (
-                    r.key in {clicker.encode(), waiter.encode()} and decode(r.value)[1].outcome == "delivered"
+                    r.key in {clicker.encode(), waiter.encode()}
+                    and payload_as(r, OutcomeRecordedV1).outcome == "delivered"
                 ),
             )
-            assert sorted(decode(r.value)[1].channel.value for r in records) == ["email", "email", "sms"]
+            channels = [payload_as(r, OutcomeRecordedV1).channel for r in records]
+            assert sorted(c.value for c in channels if c is not None) == ["email", "email", "sms"]
             assert [o["status"] for o in client.get(f"/v1/offers/{waiter}").json()["offers"]] == ["delivered"]
 
             # Erasure removes the customer's enrolment and sequence state with the rest of their keys.
@@ -243,7 +248,7 @@ def test_default_quiet_hours_hold_an_sms_step_until_eight_in_sao_paulo(
             wait_until(lambda: redis.llen(outbox) == 1)
         else:
             eight = at.astimezone(SAO_PAULO).replace(hour=8).timestamp()
-            schedule = client.app.state.schedule
+            schedule = app_state(client).schedule
             wait_until(
                 lambda: [due for job, due in schedule.pending(ck) if job.kind == "step" and abs(due - eight) < 5]
             )
@@ -348,7 +353,7 @@ def test_contact_policy_at_send_time_holdout_and_pause(broker: str, redis_url: s
             lambda: (
                 [
                     at
-                    for j, at in client.app.state.schedule.pending(ck["quiet"])
+                    for j, at in app_state(client).schedule.pending(ck["quiet"])
                     if j.kind == "step" and j.step_no == 2 and at > clock.timestamp() + 300
                 ]
                 or None
@@ -379,7 +384,7 @@ def test_contact_policy_at_send_time_holdout_and_pause(broker: str, redis_url: s
         wait_until(lambda: [d["channel"] for d in outbox("late")] == ["email"], timeout=30)
         assert client.post("/v1/campaigns/no-such-campaign/pause").status_code == 404
         # Leave no due job behind for the next module's campaigns app (the schedule is shared in Redis).
-        schedule = client.app.state.schedule
+        schedule = app_state(client).schedule
         for customer in ck.values():
             for job, _ in schedule.pending(customer):
                 schedule.done(job.model_dump_json())

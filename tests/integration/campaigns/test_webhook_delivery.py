@@ -7,6 +7,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.integration
 class FakeCrm(BaseHTTPRequestHandler):
     """A real server that fails the first call with 503, then accepts."""
 
-    received: list[tuple[str, dict]] = []
+    received: ClassVar[list[tuple[str, dict]]] = []
     calls = 0
 
     def do_POST(self) -> None:
@@ -77,7 +78,7 @@ def test_offer_is_posted_to_the_crm_with_an_idempotency_key(
     publish(broker, topics.OFFERS, [new_event(payload, customer_key=ck, source="next-best-action")])
     offer_id = payload.offers[0].offer_id
     wait_until(lambda: any(key == offer_id for key, _ in FakeCrm.received))
-    key, body = next(r for r in FakeCrm.received if r[0] == offer_id)
+    _, body = next(r for r in FakeCrm.received if r[0] == offer_id)
     assert body["customer_key"] == ck and body["product"] == "home_insurance" and body["channel"] == "email"
     offers = wait_until(
         lambda: (

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
 import uvicorn
 from cryptography.hazmat.primitives.asymmetric import rsa
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from jwt.algorithms import RSAAlgorithm
 
@@ -31,7 +31,7 @@ def _stub_app(stub: StubUpstream) -> FastAPI:
     app = FastAPI()
 
     @app.middleware("http")
-    async def remember(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def remember(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         stub.seen.append(
             (str(request.url.path) + ("?" + request.url.query if request.url.query else ""), dict(request.headers))
         )

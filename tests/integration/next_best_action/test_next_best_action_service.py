@@ -4,6 +4,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis as redis_lib
@@ -57,7 +58,8 @@ def decisions_for(broker: str, ck: str, count: int = 1) -> list[tuple[Envelope, 
     return out
 
 
-def publish_scores(broker: str, ck: str, **kwargs) -> Envelope:  # type: ignore[no-untyped-def]
+def publish_scores(broker: str, ck: str, **kwargs: Any) -> Envelope:
+    """`kwargs` are the scores factory's (held_products, held_elsewhere, profile, features)."""
     event = new_event(scores(**kwargs), customer_key=ck, source=SRC)
     publish(broker, topics.SCORES, [event])
     return event

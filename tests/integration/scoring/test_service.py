@@ -2,7 +2,10 @@
 stream and HTTP, hot-swaps a promoted model without failing requests, loads a challenger."""
 
 import threading
+from collections.abc import Callable
+from typing import Any
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
@@ -17,7 +20,7 @@ from tests.bus_helpers import publish, read_topic, scaled, wait_until
 pytestmark = pytest.mark.integration
 
 
-def _customer(frame, i: int) -> dict:  # type: ignore[no-untyped-def]
+def _customer(frame: pd.DataFrame, i: int) -> dict[str, Any]:
     row = frame.iloc[i]
     return {
         "features": {k: float(row[k]) for k in FEATURE_NAMES},
@@ -26,8 +29,13 @@ def _customer(frame, i: int) -> dict:  # type: ignore[no-untyped-def]
     }
 
 
-def test_load_score_promote_hot_reload_and_gate(  # type: ignore[no-untyped-def]
-    mlflow_uri, broker, service_env, unique, good_frame, weak_frame
+def test_load_score_promote_hot_reload_and_gate(
+    mlflow_uri: str,
+    broker: str,
+    service_env: Callable[[dict[str, str]], None],
+    unique: Callable[[str], str],
+    good_frame: pd.DataFrame,
+    weak_frame: pd.DataFrame,
 ) -> None:
     name = unique("propensity")
     service_env(
@@ -66,7 +74,7 @@ def test_load_score_promote_hot_reload_and_gate(  # type: ignore[no-untyped-def]
         assert isinstance(scores, ScoresComputedV1) and envelope.customer_key == ck
         assert (scores.model_name, scores.model_version) == (name, "1")
         assert {s.product.value for s in scores.scores} == {
-            p.removeprefix("label_") for p in good_frame.filter(like="label_")
+            str(p).removeprefix("label_") for p in good_frame.filter(like="label_")
         }
         assert scores.held_elsewhere == features.held_elsewhere and scores.profile == features.profile
         assert scores.features == features.features

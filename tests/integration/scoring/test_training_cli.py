@@ -1,14 +1,24 @@
+from collections.abc import Callable
+from pathlib import Path
+
 import mlflow
 import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
+from prometeo_dev.synthbank import SyntheticBank
 from scoring.training.__main__ import main
 
 pytestmark = pytest.mark.integration
 
 
-def test_train_from_a_campaign_outcome_csv(tmp_path, mlflow_uri, unique, good_frame, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_train_from_a_campaign_outcome_csv(
+    tmp_path: Path,
+    mlflow_uri: str,
+    unique: Callable[[str], str],
+    good_frame: pd.DataFrame,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     features = good_frame[["balance_current", "salary_30d", "spend_travel_30d", "spend_fuel_30d", "tenure_days"]]
     csv = features.assign(
         customer_ref=[f"c{i}" for i in range(len(features))],
@@ -40,6 +50,7 @@ def test_train_from_a_campaign_outcome_csv(tmp_path, mlflow_uri, unique, good_fr
     assert "holdout: random 25% of rows" in capsys.readouterr().out
     client = MlflowClient(mlflow_uri)
     version = client.get_model_version_by_alias(name, "champion")
+    assert version.run_id is not None
     assert client.get_run(version.run_id).data.params["split"] == "random"
     assert version.tags["feature_set_version"] == "campaign-outcomes.v1"
     mlflow.set_tracking_uri(mlflow_uri)
@@ -49,8 +60,8 @@ def test_train_from_a_campaign_outcome_csv(tmp_path, mlflow_uri, unique, good_fr
     assert list(out.columns) == ["auto_insurance"] and out["auto_insurance"].between(0, 1).all()
 
 
-def test_a_time_based_holdout_trains_on_the_earlier_period_and_says_so(  # type: ignore[no-untyped-def]
-    mlflow_uri, unique, small_bank, good_frame
+def test_a_time_based_holdout_trains_on_the_earlier_period_and_says_so(
+    mlflow_uri: str, unique: Callable[[str], str], small_bank: SyntheticBank, good_frame: pd.DataFrame
 ) -> None:
     from prometeo_dev.training_set import earlier_frame
     from scoring.training import train_and_register

@@ -8,17 +8,17 @@ import pytest
 from next_best_action.domain.policy import load_policy
 from next_best_action.settings import DEFAULT_POLICY
 from prometeo.contracts import Channel
-from prometeo_dev.simulator import NBA_OBJECTIVES, STRATEGIES, decide_all, main, simulate
+from prometeo_dev.simulator import NBA_OBJECTIVES, STRATEGIES, SimulationResult, decide_all, main, simulate
 from prometeo_dev.synthbank import generate_bank
 from prometeo_dev.training_set import build_training_frame
 
 
 @pytest.fixture(scope="module")
-def result():  # type: ignore[no-untyped-def]
+def result() -> SimulationResult:
     return simulate(generate_bank(240, seed=3), budget_share=0.2, draws=5)
 
 
-def test_every_strategy_contacts_the_budget_with_eligible_offers(result) -> None:  # type: ignore[no-untyped-def]
+def test_every_strategy_contacts_the_budget_with_eligible_offers(result: SimulationResult) -> None:
     assert tuple(result.results) == STRATEGIES
     assert result.customers == 240 and 0 < result.audience < 240
     assert result.budget == round(0.2 * result.audience)
@@ -31,11 +31,11 @@ def test_every_strategy_contacts_the_budget_with_eligible_offers(result) -> None
     assert popular.products == {result.popular_product: popular.contacted}
 
 
-def test_table_rates_and_ratios_follow_from_the_counts(result) -> None:  # type: ignore[no-untyped-def]
+def test_table_rates_and_ratios_follow_from_the_counts(result: SimulationResult) -> None:
     table = result.table()
     assert list(table.index) == list(STRATEGIES)
     for name, row in table.iterrows():
-        assert row["conversion_rate"] == pytest.approx(result.results[name].conversions / row["contacted"])
+        assert row["conversion_rate"] == pytest.approx(result.results[str(name)].conversions / row["contacted"])
         assert row["vs_random"] == pytest.approx(row["conversion_rate"] / table.loc["random", "conversion_rate"])
         assert row["vs_most_popular"] == pytest.approx(
             row["conversion_rate"] / table.loc["most_popular", "conversion_rate"]
@@ -44,7 +44,7 @@ def test_table_rates_and_ratios_follow_from_the_counts(result) -> None:  # type:
     assert not any(math.isnan(v) for v in table["expected_rate"])
 
 
-def test_nba_strategies_are_real_decisions(result) -> None:  # type: ignore[no-untyped-def]
+def test_nba_strategies_are_real_decisions(result: SimulationResult) -> None:
     bank = generate_bank(240, seed=3)
     frame = build_training_frame(bank)
     model = np.full((bank.n_customers, len(bank.products)), 0.3)

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 from pydantic import AliasChoices
+from pydantic_settings import BaseSettings
 
 ROOT = Path(__file__).resolve().parents[3]
 DEPLOY = ROOT / "deploy"
@@ -42,8 +43,9 @@ SERVICES = (
 SERVICE_NAMES = tuple(s.name for s in SERVICES)
 
 
-def settings_class(service: Service) -> type:
-    return importlib.import_module(f"{service.module}.settings").Settings
+def settings_class(service: Service) -> type[BaseSettings]:
+    settings: type[BaseSettings] = importlib.import_module(f"{service.module}.settings").Settings
+    return settings
 
 
 def settings_env_names(service: Service) -> set[str]:

@@ -41,7 +41,11 @@ def test_package_data_files_reach_the_wheel() -> None:
     missing = []
     for package in packages:
         for path in package.rglob("*"):
-            if path.is_file() and path.suffix not in {".py", ".pyc"} and "__pycache__" not in path.parts:
-                if not any(path.match(p) for p in patterns):
-                    missing.append(str(path.relative_to(ROOT)))
+            if (
+                path.is_file()
+                and path.suffix not in {".py", ".pyc"}
+                and "__pycache__" not in path.parts
+                and not any(path.match(p) for p in patterns)
+            ):
+                missing.append(str(path.relative_to(ROOT)))
     assert not missing, "add [tool.setuptools.package-data] patterns to pyproject.toml for these"

@@ -35,6 +35,7 @@ def test_expression_names_only_exported_metrics(where: str, expr: str) -> None:
 @pytest.mark.skipif(PROMTOOL is None, reason=PROMTOOL_MISSING)
 def test_promtool_parses_every_expression(tmp_path: Path) -> None:
     # Prometheus' own parser: every expression becomes a recording rule and promtool checks the file.
+    assert PROMTOOL is not None  # skipped otherwise
     rules = [{"record": f"prometeo:check_{i}", "expr": expr} for i, (_, expr) in enumerate(EXPRESSIONS)]
     path = tmp_path / "expressions.yml"
     path.write_text(yaml.safe_dump({"groups": [{"name": "check", "rules": rules}]}))

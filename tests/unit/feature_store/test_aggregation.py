@@ -3,12 +3,13 @@ from datetime import timedelta
 from feature_store.domain.aggregation import compute_features, months_covering, mutation_for
 from feature_store.domain.definitions import FEATURE_NAMES
 from feature_store.domain.replay import MemoryCustomer
+from prometeo.contracts import Envelope
 from prometeo.contracts.events import Direction, TransactionDeletedV1, TransactionUpdatedV1
 from prometeo.contracts.products import ProductCode
 from tests.factories import NOW, balance, booked, held
 
 
-def _apply(customer: MemoryCustomer, *events) -> None:  # type: ignore[no-untyped-def]
+def _apply(customer: MemoryCustomer, *events: Envelope) -> None:
     for e in events:
         customer.apply(str(e.event_id), mutation_for(e.typed()))
 

@@ -99,7 +99,7 @@ def _events(rng: random.Random, as_of: datetime) -> list[EventPayload]:
                 )
     accounts = rng.sample(sorted(_ACCOUNTS), rng.randrange(0, len(_ACCOUNTS) + 1))
     for account in accounts:
-        events.append(AccountOpenedV1(account_id=account, account_type=_ACCOUNTS[account]))  # type: ignore[arg-type]
+        events.append(AccountOpenedV1(account_id=account, account_type=_ACCOUNTS[account]))
         if rng.random() < 0.15:
             events.append(AccountClosedV1(account_id=account))
     for account in [*accounts, "unopened"]:
@@ -121,8 +121,8 @@ def _events(rng: random.Random, as_of: datetime) -> list[EventPayload]:
     if rng.random() < 0.85:
         events.append(
             CustomerProfiledV1(
-                age_band=rng.choice(_BANDS),  # type: ignore[arg-type]
-                digital_archetype=rng.choice([None, *_ARCHETYPES]),  # type: ignore[arg-type]
+                age_band=rng.choice(_BANDS),
+                digital_archetype=rng.choice([None, *_ARCHETYPES]),
                 customer_since=rng.choice([None, date(2020, 1, 1) + timedelta(days=rng.randrange(0, 2500))]),
             )
         )

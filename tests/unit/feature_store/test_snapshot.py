@@ -3,6 +3,7 @@
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -46,7 +47,7 @@ def _log() -> list[Envelope]:
     ]
 
 
-def _run(tmp_path: Path, log: list[Envelope]) -> list[dict]:  # type: ignore[type-arg]
+def _run(tmp_path: Path, log: list[Envelope]) -> list[dict[str, Any]]:
     events = tmp_path / "events.jsonl"
     events.write_text("".join(e.model_dump_json() + "\n" for e in log) + "not json\n")
     labels = tmp_path / "labels.csv"

@@ -35,7 +35,8 @@ def test_two_different_keys_are_refused_without_echoing_them() -> None:
 def test_keyring_maps_key_to_role_and_hashes_the_actor() -> None:
     ring = KeyRing({"alpha-key": "advisor", "beta-key": "ingest"})
     assert ring.authenticate("alpha-key") == Principal(actor=actor_id("alpha-key"), role=Role.ADVISOR)
-    assert ring.authenticate("beta-key").role is Role.INGEST  # type: ignore[union-attr]
+    beta = ring.authenticate("beta-key")
+    assert beta is not None and beta.role is Role.INGEST
     assert ring.authenticate("alpha-ke") is None
     assert ring.authenticate("") is None
     assert ring.authenticate("ñandú-ключ") is None  # non-ASCII input must not raise

@@ -1,10 +1,13 @@
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 import pytest
 
-from next_best_action.domain.decision import Contact, ContactHistory, decide, offer_id_for
+from next_best_action.domain.decision import Contact, ContactHistory, Decision, Mode, decide, offer_id_for
+from next_best_action.domain.policy import Policy
 from next_best_action.domain.rules import Rule
 from prometeo.contracts import Channel, ProductCode
+from prometeo.contracts.events import ScoresComputedV1
 from tests.unit.next_best_action.factories import NOW, default_policy, scores
 
 CC, SAV, AUTO_INS = ProductCode.CREDIT_CARD, ProductCode.SAVINGS, ProductCode.AUTO_INSURANCE
@@ -12,7 +15,13 @@ ALL_CHANNELS = frozenset(Channel)
 POLICY = default_policy()
 
 
-def run(s=None, permissions=ALL_CHANNELS, history=ContactHistory(), policy=POLICY, mode="outbound"):  # type: ignore[no-untyped-def]
+def run(
+    s: ScoresComputedV1 | None = None,
+    permissions: Iterable[Channel] = ALL_CHANNELS,
+    history: ContactHistory = ContactHistory(),
+    policy: Policy = POLICY,
+    mode: Mode = "outbound",
+) -> Decision:
     return decide(s or scores(), permissions, history, NOW, policy, decision_id="dc_1", mode=mode)
 
 

@@ -7,6 +7,7 @@ import pytest
 from next_best_action.domain.policy import PolicyError, load_policy, parse_policy
 from next_best_action.policy_source import PolicySource
 from next_best_action.settings import DEFAULT_POLICY
+from prometeo.contracts import ProductCode
 
 VALID = DEFAULT_POLICY.read_text()
 
@@ -14,7 +15,7 @@ VALID = DEFAULT_POLICY.read_text()
 def test_default_policy_is_valid() -> None:
     policy = load_policy(DEFAULT_POLICY)
     assert len(policy.products) == 10
-    assert policy.products["credit_card"].credit  # type: ignore[index]
+    assert policy.products[ProductCode.CREDIT_CARD].credit
 
 
 def errors_of(text: str) -> str:

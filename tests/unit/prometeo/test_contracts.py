@@ -5,7 +5,13 @@ import pytest
 from prometeo.bus.producer import CustomerPartitioner
 from prometeo.contracts import Channel, InvalidEvent, decode, new_event, registered_types
 from prometeo.contracts.envelope import customer_part
-from prometeo.contracts.events import ConsentGrantedV1, DataScope, MarketingPermission, MarketingPermissionChangedV1
+from prometeo.contracts.events import (
+    ConsentGrantedV1,
+    DataScope,
+    MarketingPermission,
+    MarketingPermissionChangedV1,
+    TransactionBookedV1,
+)
 from prometeo.contracts.topics import ALL_TOPICS, dead_letter_topic
 from tests.factories import booked
 
@@ -14,7 +20,7 @@ def test_envelope_round_trips_through_bytes() -> None:
     event = booked("ck_roundtrip_1", "12.34")
     envelope, payload = decode(event.to_bytes())
     assert envelope == event
-    assert str(payload.amount) == "12.34"  # type: ignore[attr-defined]
+    assert isinstance(payload, TransactionBookedV1) and str(payload.amount) == "12.34"
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from prometeo.contracts import payload_model
 from prometeo.identity import normalise_identifier
 from prometeo_dev import brasil
 from prometeo_dev.demo import load_bank_brasil
-from prometeo_dev.synthbank import INSTITUTION, generate_bank
+from prometeo_dev.synthbank import INSTITUTION, SyntheticBank, generate_bank
 
 AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
 CUSTOMERS = range(40)
@@ -27,7 +27,7 @@ PAGE_SIZE = 10  # small, so statements span several pages
 
 
 @pytest.fixture(scope="module")
-def bank():  # type: ignore[no-untyped-def]
+def bank() -> SyntheticBank:
     return generate_bank(40, seed=3, as_of=AS_OF)
 
 
@@ -73,7 +73,7 @@ def _txn(p: dict[str, Any]) -> tuple[Any, ...]:
 Trip = tuple[list[dict[str, Any]], list[brasil.BrasilRequest], list[dict[str, Any]]]
 
 
-def _round_trip(bank, i: int) -> Trip:  # type: ignore[no-untyped-def]
+def _round_trip(bank: SyntheticBank, i: int) -> Trip:
     """(the bank's items, the Brazilian requests, what ingest maps them to)."""
     canonical = bank.customer_events(i)
     requests = brasil.brasil_requests(canonical, page_size=PAGE_SIZE)
@@ -81,8 +81,8 @@ def _round_trip(bank, i: int) -> Trip:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("i", CUSTOMERS)
-def test_documents_map_back_to_the_same_facts(bank, i: int) -> None:  # type: ignore[no-untyped-def]
-    canonical, requests, mapped = _round_trip(bank, i)
+def test_documents_map_back_to_the_same_facts(bank: SyntheticBank, i: int) -> None:
+    canonical, _, mapped = _round_trip(bank, i)
     cpf = canonical[0]["customer_id"]
     assert {item["customer_id"] for item in mapped} == {cpf}
     assert len({item["source_event_id"] for item in mapped}) == len(mapped)  # nothing collapses in de-duplication
@@ -144,7 +144,7 @@ def test_documents_map_back_to_the_same_facts(bank, i: int) -> None:  # type: ig
     )
 
 
-def test_the_cpf_travels_only_in_the_header(bank) -> None:  # type: ignore[no-untyped-def]
+def test_the_cpf_travels_only_in_the_header(bank: SyntheticBank) -> None:
     for i in CUSTOMERS:
         cpf = bank.customers["customer_id"].iloc[i]
         for request in brasil.customer_requests(bank, i):
@@ -154,7 +154,7 @@ def test_the_cpf_travels_only_in_the_header(bank) -> None:  # type: ignore[no-un
             assert "partieCnpjCpf" not in body and "ipocCode" not in body
 
 
-def test_every_resource_is_one_ingest_serves_with_the_headers_it_needs(bank) -> None:  # type: ignore[no-untyped-def]
+def test_every_resource_is_one_ingest_serves_with_the_headers_it_needs(bank: SyntheticBank) -> None:
     seen = set()
     for i in CUSTOMERS:
         for request in brasil.customer_requests(bank, i):
@@ -175,7 +175,7 @@ def test_every_resource_is_one_ingest_serves_with_the_headers_it_needs(bank) -> 
     }
 
 
-def test_pages_carry_links_and_meta_like_the_standard(bank) -> None:  # type: ignore[no-untyped-def]
+def test_pages_carry_links_and_meta_like_the_standard(bank: SyntheticBank) -> None:
     items = bank.customer_events(22)  # the busiest statement of this bank
     whole = {
         (r.resource, r.headers.get("X-Account-Id")): r.document["data"]
@@ -204,7 +204,7 @@ def test_pages_carry_links_and_meta_like_the_standard(bank) -> None:  # type: ig
     assert paged == whole
 
 
-def test_deterministic_and_strict_about_amounts(bank) -> None:  # type: ignore[no-untyped-def]
+def test_deterministic_and_strict_about_amounts(bank: SyntheticBank) -> None:
     assert brasil.customer_requests(bank, 5) == brasil.customer_requests(bank, 5)
     again = generate_bank(40, seed=3, as_of=AS_OF)
     assert json.dumps(brasil.customer_requests(again, 5)) == json.dumps(brasil.customer_requests(bank, 5))
@@ -216,7 +216,7 @@ def test_deterministic_and_strict_about_amounts(bank) -> None:  # type: ignore[n
     assert brasil.brasil_requests([]) == []
 
 
-def test_load_bank_brasil_posts_consents_remainder_and_documents(bank) -> None:  # type: ignore[no-untyped-def]
+def test_load_bank_brasil_posts_consents_remainder_and_documents(bank: SyntheticBank) -> None:
     posted: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:

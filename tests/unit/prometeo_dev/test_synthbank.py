@@ -5,13 +5,13 @@ import pytest
 
 from prometeo.contracts import Channel, ProductCode, payload_model
 from prometeo.identity import normalise_identifier
-from prometeo_dev.synthbank import CHUNK, PRODUCTS, generate_bank
+from prometeo_dev.synthbank import CHUNK, PRODUCTS, SyntheticBank, generate_bank
 
 AS_OF = datetime(2025, 6, 1, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def bank():  # type: ignore[no-untyped-def]
+def bank() -> SyntheticBank:
     return generate_bank(300, seed=11, as_of=AS_OF)
 
 
@@ -22,7 +22,7 @@ def _cpf_valid(cpf: str) -> bool:
     return digits[9] == d1 and digits[10] == d2
 
 
-def test_same_seed_same_bank(bank) -> None:  # type: ignore[no-untyped-def]
+def test_same_seed_same_bank(bank: SyntheticBank) -> None:
     again = generate_bank(300, seed=11, as_of=AS_OF)
     assert again.event_items() == bank.event_items()
     assert again.consent_requests() == bank.consent_requests()
@@ -30,20 +30,20 @@ def test_same_seed_same_bank(bank) -> None:  # type: ignore[no-untyped-def]
     np.testing.assert_array_equal(again.labels, bank.labels)
 
 
-def test_other_seed_other_bank(bank) -> None:  # type: ignore[no-untyped-def]
+def test_other_seed_other_bank(bank: SyntheticBank) -> None:
     other = generate_bank(300, seed=12, as_of=AS_OF)
     assert set(other.customers["customer_id"]).isdisjoint(bank.customers["customer_id"])
     assert not np.array_equal(other.oracle_propensity, bank.oracle_propensity)
 
 
-def test_customer_ids_are_distinct_valid_cpfs(bank) -> None:  # type: ignore[no-untyped-def]
+def test_customer_ids_are_distinct_valid_cpfs(bank: SyntheticBank) -> None:
     ids = bank.customers["customer_id"].tolist()
     assert len(set(ids)) == len(ids)
     assert all(len(c) == 14 and c[3] == "." and c[7] == "." and c[11] == "-" for c in ids)
     assert all(_cpf_valid(c) for c in ids)
 
 
-def test_every_item_has_the_ingest_shape_and_a_valid_payload(bank) -> None:  # type: ignore[no-untyped-def]
+def test_every_item_has_the_ingest_shape_and_a_valid_payload(bank: SyntheticBank) -> None:
     items = bank.event_items()
     assert {i["type"] for i in items} >= {
         "customer.profiled",
@@ -60,14 +60,14 @@ def test_every_item_has_the_ingest_shape_and_a_valid_payload(bank) -> None:  # t
     assert len({i["source_event_id"] for i in items}) == len(items)
 
 
-def test_payroll_and_categorised_spend_are_present(bank) -> None:  # type: ignore[no-untyped-def]
+def test_payroll_and_categorised_spend_are_present(bank: SyntheticBank) -> None:
     txns = [i["payload"] for i in bank.event_items() if i["type"] == "transaction.booked"]
     assert any(t["is_payroll"] for t in txns)
     assert len({t["mcc"] for t in txns if t["mcc"]}) > 15
     assert all(isinstance(t["amount"], str) and "." in t["amount"] for t in txns)
 
 
-def test_consents_have_the_ingest_shape(bank) -> None:  # type: ignore[no-untyped-def]
+def test_consents_have_the_ingest_shape(bank: SyntheticBank) -> None:
     consents = bank.consent_requests()
     assert len(consents) == bank.n_customers
     for c in consents:
@@ -79,7 +79,7 @@ def test_consents_have_the_ingest_shape(bank) -> None:  # type: ignore[no-untype
     assert len({c["consent_id"] for c in consents}) == len(consents)
 
 
-def test_ground_truth_shapes_and_labels(bank) -> None:  # type: ignore[no-untyped-def]
+def test_ground_truth_shapes_and_labels(bank: SyntheticBank) -> None:
     n, k = bank.n_customers, len(PRODUCTS)
     assert bank.oracle_propensity.shape == bank.labels.shape == bank.held_here.shape == (n, k)
     assert np.isnan(bank.labels[bank.held_here]).all()
@@ -102,7 +102,7 @@ def test_events_render_lazily_by_chunk_and_the_same_in_any_order() -> None:
     assert again.customer_events(3) == first and again.customer_events(CHUNK + 10) == last
 
 
-def test_the_propensity_follows_what_the_events_show(bank) -> None:  # type: ignore[no-untyped-def]
+def test_the_propensity_follows_what_the_events_show(bank: SyntheticBank) -> None:
     # Car owners (fuel tickets in their events) are the likelier car-insurance buyers.
     p = bank.oracle_propensity[:, PRODUCTS.index(ProductCode.AUTO_INSURANCE)]
     car = bank.customers["has_car"].to_numpy(bool)
@@ -123,8 +123,9 @@ def test_a_million_customers_fit_in_little_memory() -> None:
     assert len(big.customer_events(99_999)) > 10
 
 
-def test_earlier_period_labels_for_a_time_based_split(bank) -> None:  # type: ignore[no-untyped-def]
+def test_earlier_period_labels_for_a_time_based_split(bank: SyntheticBank) -> None:
     # The earlier horizon's draws are their own stream: same eligibility, not a copy of `labels`.
+    assert bank.earlier_labels is not None and bank.earlier_propensity is not None
     assert bank.earlier_labels.shape == bank.labels.shape
     np.testing.assert_array_equal(np.isnan(bank.earlier_labels), np.isnan(bank.labels))
     assert not np.array_equal(np.nan_to_num(bank.earlier_labels), np.nan_to_num(bank.labels))
@@ -136,11 +137,11 @@ def test_earlier_period_labels_for_a_time_based_split(bank) -> None:  # type: ig
 
 
 @pytest.fixture(scope="module")
-def large():  # type: ignore[no-untyped-def]
+def large() -> SyntheticBank:
     return generate_bank(40_000, seed=5, as_of=AS_OF)
 
 
-def test_life_events_happen_in_every_month_of_the_window(large) -> None:  # type: ignore[no-untyped-def]
+def test_life_events_happen_in_every_month_of_the_window(large: SyntheticBank) -> None:
     # A stationary world: any snapshot date finds customers just after a raise, a trip or a birth.
     for column in ("salary_raise_month", "new_child_month"):
         per_month = np.bincount(large.customers[column].to_numpy() + 1, minlength=large.months + 1)[1:]
@@ -149,9 +150,10 @@ def test_life_events_happen_in_every_month_of_the_window(large) -> None:  # type
     assert trips.min() > 0.9 * trips.mean(), trips
 
 
-def test_both_periods_follow_one_rule(large) -> None:  # type: ignore[no-untyped-def]
+def test_both_periods_follow_one_rule(large: SyntheticBank) -> None:
     # Same base rates and the same ceiling before and after as_of: what a model learns on the earlier
     # period holds on the later one.
+    assert large.earlier_labels is not None and large.earlier_propensity is not None
     later, earlier = np.nanmean(large.labels, axis=0), np.nanmean(large.earlier_labels, axis=0)
     np.testing.assert_allclose(earlier, later, atol=0.01)
     np.testing.assert_allclose(
@@ -164,9 +166,10 @@ def test_both_periods_follow_one_rule(large) -> None:  # type: ignore[no-untyped
     assert all(abs(now[p] - before[p]) < 0.025 for p in now), (now, before)
 
 
-def test_each_period_responds_to_what_has_happened_by_its_snapshot(large) -> None:  # type: ignore[no-untyped-def]
+def test_each_period_responds_to_what_has_happened_by_its_snapshot(large: SyntheticBank) -> None:
     # A trip in the latest month drives the card propensity after as_of, not before it (the earlier
     # snapshot cannot see it yet); a trip the month before drives the earlier period's.
+    assert large.earlier_propensity is not None
     card = PRODUCTS.index(ProductCode.CREDIT_CARD)
     trips = large._plan.travel_spike
     just_now, month_before = trips[:, 0] & ~trips[:, 1], trips[:, 1] & ~trips[:, 0]

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from feature_store.domain.definitions import FEATURE_NAMES
-from prometeo_dev.synthbank import PRODUCTS, generate_bank
+from prometeo_dev.synthbank import PRODUCTS, SyntheticBank, generate_bank
 from prometeo_dev.training_set import BLOCK, build_training_frame, feature_row
 from scoring.domain.vector import held_columns, label_column
 
@@ -13,11 +13,11 @@ AS_OF = datetime(2025, 6, 1, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def bank():  # type: ignore[no-untyped-def]
+def bank() -> SyntheticBank:
     return generate_bank(120, seed=3, as_of=AS_OF)
 
 
-def test_frame_columns_and_labels(bank) -> None:  # type: ignore[no-untyped-def]
+def test_frame_columns_and_labels(bank: SyntheticBank) -> None:
     frame = build_training_frame(bank)
     labels = [label_column(p.value) for p in PRODUCTS]
     assert list(frame.columns) == [*FEATURE_NAMES, *held_columns(), *labels]
@@ -31,7 +31,7 @@ def test_frame_columns_and_labels(bank) -> None:  # type: ignore[no-untyped-def]
     assert frame["spend_groceries_30d"].sum() > 0
 
 
-def test_an_event_after_as_of_changes_nothing(bank) -> None:  # type: ignore[no-untyped-def]
+def test_an_event_after_as_of_changes_nothing(bank: SyntheticBank) -> None:
     items = bank.customer_events(0)
     before = feature_row(items, AS_OF)
     later = (AS_OF + timedelta(hours=1)).isoformat()
@@ -64,7 +64,7 @@ def test_an_event_after_as_of_changes_nothing(bank) -> None:  # type: ignore[no-
     assert feature_row(items + late, after)["spend_travel_30d"] >= feature_row(items, after)["spend_travel_30d"] + 9999
 
 
-def test_an_as_of_before_the_activity_sees_none_of_it(bank) -> None:  # type: ignore[no-untyped-def]
+def test_an_as_of_before_the_activity_sees_none_of_it(bank: SyntheticBank) -> None:
     items = bank.customer_events(1)
     assert feature_row(items, AS_OF)["outflow_90d"] > 0
     early = feature_row(items, AS_OF - timedelta(days=bank.months * 30 + 1))
@@ -76,7 +76,7 @@ def test_forked_workers_build_the_same_frame() -> None:
     pd.testing.assert_frame_equal(build_training_frame(bank, workers=2), build_training_frame(bank))
 
 
-def test_time_split_trains_on_the_earlier_snapshot_and_evaluates_on_the_later(bank) -> None:  # type: ignore[no-untyped-def]
+def test_time_split_trains_on_the_earlier_snapshot_and_evaluates_on_the_later(bank: SyntheticBank) -> None:
     from prometeo_dev.training_set import build_time_split
 
     earlier, later = build_time_split(bank)

@@ -1,5 +1,7 @@
 """The array-compiled model gives the estimators' own numbers, on small and large batches alike."""
 
+from typing import Any
+
 import numpy as np
 import pytest
 from sklearn.dummy import DummyClassifier
@@ -8,9 +10,12 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from scoring.domain.compiled import SMALL_BATCH, CompiledPropensity
 from scoring.training.candidates import LARGE_FRAME, boosted, calibrated, fit_calibrated, logistic
 
+# Training rows and the fitted estimator of each product.
+Fitted = tuple[np.ndarray, dict[str, Any]]
+
 
 @pytest.fixture(scope="module")
-def fitted():  # type: ignore[no-untyped-def]
+def fitted() -> Fitted:
     rng = np.random.default_rng(0)
     x = rng.lognormal(3, 1, size=(1_500, 6))
     x[rng.random(x.shape) < 0.05] = np.nan  # missing values take the learnt side / the median
@@ -24,7 +29,7 @@ def fitted():  # type: ignore[no-untyped-def]
     return x, estimators
 
 
-def test_small_and_large_batches_match_predict_proba(fitted) -> None:  # type: ignore[no-untyped-def]
+def test_small_and_large_batches_match_predict_proba(fitted: Fitted) -> None:
     x, estimators = fitted
     model = CompiledPropensity(list(estimators), estimators)
     expected = np.column_stack([e.predict_proba(x)[:, 1] for e in estimators.values()])
@@ -34,7 +39,7 @@ def test_small_and_large_batches_match_predict_proba(fitted) -> None:  # type: i
     np.testing.assert_allclose(model.predict(x), expected, rtol=1e-9, atol=1e-12)
 
 
-def test_an_all_nan_row_is_scored_like_the_estimators_do(fitted) -> None:  # type: ignore[no-untyped-def]
+def test_an_all_nan_row_is_scored_like_the_estimators_do(fitted: Fitted) -> None:
     x, estimators = fitted
     model = CompiledPropensity(list(estimators), estimators)
     row = np.full((1, x.shape[1]), np.nan)

@@ -3,6 +3,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from prometeo.contracts.events import ProductScore
 from scoring.domain.reasons import SPECS, reasons_for
 from scoring.domain.scorer import ModelSpec, ScoringInput, score_batch
 from scoring.domain.vector import held_columns, input_row
@@ -57,7 +58,7 @@ CUSTOMER = ScoringInput(
 )
 
 
-def _by_product(scores):  # type: ignore[no-untyped-def]
+def _by_product(scores: list[ProductScore]) -> dict[str, ProductScore]:
     return {s.product.value: s for s in scores}
 
 
@@ -113,7 +114,8 @@ def test_missing_features_become_nan_for_the_model() -> None:
 class ArrayFake:
     """The same model behind the array interface the served model offers."""
 
-    products = ["credit_card", "savings", "home_insurance"]
+    def __init__(self) -> None:
+        self.products = ["credit_card", "savings", "home_insurance"]
 
     def predict_array(self, x: np.ndarray) -> np.ndarray:
         return FakePredictor().predict(pd.DataFrame(x, columns=COLUMNS))[self.products].to_numpy()

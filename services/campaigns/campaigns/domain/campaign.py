@@ -6,6 +6,7 @@ Pure: validation and matching only. `matches()` reads the same fields a scores.v
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Literal
 
@@ -41,16 +42,13 @@ class Condition(_Strict):
 
     def holds(self, features: dict[str, float], scores: dict[str, float], segments: dict[str, str]) -> bool:
         source, _, name = self.field.partition(".")
-        values: dict[str, float] | dict[str, str] = {"features": features, "scores": scores, "segment": segments}[
-            source
-        ]
+        sources: dict[str, Mapping[str, Scalar]] = {"features": features, "scores": scores, "segment": segments}
+        values = sources[source]
         if name not in values:
             return False
         actual = values[name]
-        if self.op == "in":
-            return actual in self.value  # type: ignore[operator]
-        if self.op == "not_in":
-            return actual not in self.value  # type: ignore[operator]
+        if isinstance(self.value, list):  # the validator pairs a list with `in` / `not_in` and only with them
+            return (actual in self.value) == (self.op == "in")
         if self.op == "eq":
             return actual == self.value
         if self.op == "ne":

@@ -41,9 +41,9 @@ async def import_do_not_contact(request: Request, marketing: MarketingDep, setti
         errors.append({"field": "registry", "message": "required string (1-64 characters), e.g. 'REUS'"})
     if not isinstance(entries, list):
         errors.append({"field": "entries", "message": "required array"})
-    if errors:
+    if errors or not isinstance(registry, str) or not isinstance(entries, list):  # the types narrow here
         raise Problem(422, "Request validation failed", f"{len(errors)} invalid field(s)", errors=errors)
-    if len(entries) > settings.max_batch_items:  # type: ignore[arg-type]
+    if len(entries) > settings.max_batch_items:
         raise Problem(413, "Batch too large", f"at most {settings.max_batch_items} entries per import")
     results = await run_in_threadpool(marketing.import_do_not_contact, registry, entries)
     return BatchResultPublic.of(results)

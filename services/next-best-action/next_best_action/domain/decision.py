@@ -240,7 +240,7 @@ def _pick(profile: dict[str, str], usable: frozenset[Channel], policy: Policy) -
     archetype = profile.get("digital_archetype")
     if archetype not in ARCHETYPES:
         archetype = channels.default_archetype
-    for channel in channels.by_archetype[archetype]:  # type: ignore[index]
+    for channel in channels.by_archetype[archetype]:
         if channel in usable:
             return channel
     if channels.fallback_to_permitted:
@@ -281,8 +281,8 @@ def _choose_channel(
 def _age_ok(age_band: str | None, low: str | None, high: str | None) -> bool:
     if age_band not in AGE_BANDS:
         return False  # unknown age: never offer an age-restricted product
-    index = AGE_BANDS.index(age_band)  # type: ignore[arg-type]
-    return (low is None or index >= AGE_BANDS.index(low)) and (high is None or index <= AGE_BANDS.index(high))  # type: ignore[arg-type]
+    index = AGE_BANDS.index(age_band)
+    return (low is None or index >= AGE_BANDS.index(low)) and (high is None or index <= AGE_BANDS.index(high))
 
 
 def _credit_ok(features: dict[str, float], policy: Policy) -> bool | None:

@@ -150,7 +150,7 @@ class CompiledPropensity:
         for j, product in enumerate(self.products):
             self._plans.append(self._compile(estimators[product], j, trees))
         self._forest = _Forest(trees) if trees else None
-        linear = [(j, p.linear) for j, p in enumerate(self._plans) if p.kind == "linear"]
+        linear = [(j, p.linear) for j, p in enumerate(self._plans) if p.linear is not None]  # the "linear" plans
         self._linear_cols = np.array([j for j, _ in linear], dtype=np.intp)
         if linear:
             self._fill = np.stack([lin.fill for _, lin in linear])
@@ -195,7 +195,7 @@ class CompiledPropensity:
             filled = np.where(np.isnan(x)[:, None, :], self._fill[None], x[:, None, :])
             z = (np.arcsinh(filled) - self._mean) / self._scale
             decision[:, self._linear_cols] = np.einsum("rkc,kc->rk", z, self._coef) + self._intercept
-        out = 1.0 / (1.0 + np.exp(self._a * decision + self._b))
+        out: np.ndarray = 1.0 / (1.0 + np.exp(self._a * decision + self._b))
         for j, plan in enumerate(self._plans):
             if plan.kind == "constant":
                 out[:, j] = plan.constant
@@ -213,6 +213,8 @@ class CompiledPropensity:
             elif plan.kind == "opaque":
                 out[:, j] = estimator.predict_proba(x)[:, 1]
             else:
-                base, a, b = _unwrap(estimator)  # type: ignore[misc]
+                unwrapped = _unwrap(estimator)
+                assert unwrapped is not None  # trees and linear plans are only compiled from what _unwrap read
+                base, a, b = unwrapped
                 out[:, j] = 1.0 / (1.0 + np.exp(a * base.decision_function(x) + b))
         return out

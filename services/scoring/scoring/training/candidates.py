@@ -124,7 +124,7 @@ def fit_product(
     validation: np.ndarray | None = None,
 ) -> ProductFit:
     """`validation` (a boolean mask over the training rows) picks the candidate; the holdout scores it."""
-    base = dict(n_train=len(y_train), n_holdout=len(y_hold), positives_holdout=int(y_hold.sum()))
+    base = {"n_train": len(y_train), "n_holdout": len(y_hold), "positives_holdout": int(y_hold.sum())}
     if y_train.sum() < MIN_POSITIVES_TRAIN or y_hold.sum() < MIN_POSITIVES_HOLDOUT or (1 - y_hold).sum() < 1:
         prior = DummyClassifier(strategy="prior").fit(x_train, y_train)
         return ProductFit(product, "prior", prior, evaluate(y_hold, prior.predict_proba(x_hold)[:, 1]), {}, **base)

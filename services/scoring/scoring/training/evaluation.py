@@ -29,7 +29,7 @@ def lift_at(y: np.ndarray, p: np.ndarray, fraction: float = 0.1) -> float:
     base = y.mean()
     if base == 0:
         return math.nan
-    top = max(1, int(math.ceil(len(y) * fraction)))
+    top = max(1, math.ceil(len(y) * fraction))
     order = np.argsort(-p, kind="stable")
     return float(y[order[:top]].mean() / base)
 

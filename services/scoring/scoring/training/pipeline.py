@@ -126,7 +126,7 @@ def train_and_register(
     mean = mean_auc(table)
     table.insert(0, "split", kind)  # in the report and in the run's metrics CSV: how it was measured
     split = split_description(kind, frame, evaluation_frame, holdout_fraction)
-    baselines = {c: (0.0 if math.isnan(v) else float(v)) for c, v in frame[columns].median().items()}
+    baselines = {str(c): (0.0 if math.isnan(v) else float(v)) for c, v in frame[columns].median().items()}
     params: dict[str, object] = {
         "seed": seed,
         "split": kind,

@@ -61,10 +61,10 @@ def log_and_register(
         mlflow.set_tag("feature_set_version", feature_set_version)
         mlflow.log_params({**params, "products": ",".join(products), "n_columns": len(columns)})
         mlflow.log_metric(MEAN_AUC, mean_auc)
-        for product, row in table.iterrows():
+        for name, row in table.iterrows():
             for metric, value in row.items():
                 if isinstance(value, float) and not math.isnan(value):
-                    mlflow.log_metric(f"{metric}.{product}", value)
+                    mlflow.log_metric(f"{metric}.{name}", value)
         mlflow.log_text(table.to_csv(), "evaluation/holdout_metrics.csv")
 
         output = pd.DataFrame({p: [0.5] * len(example) for p in products})

@@ -190,7 +190,7 @@ def _account(ctx: _Context, raw: Any) -> dict[str, Any]:
         )
     elif acc.type in _ACCOUNT_TYPE:
         kind = _ACCOUNT_TYPE[acc.type]
-        payload = AccountOpenedV1(account_id=acc.accountId, account_type=kind)  # type: ignore[arg-type]
+        payload = AccountOpenedV1(account_id=acc.accountId, account_type=kind)
     else:
         raise ValueError(f"type: unknown account type (expected one of CONTA_POUPANCA, {', '.join(_ACCOUNT_TYPE)})")
     return ctx.event(acc.accountId, payload)
@@ -212,9 +212,11 @@ def _account_transaction(ctx: _Context, raw: Any) -> dict[str, Any]:
     txn = _AccountTransaction.model_validate(raw)
     if txn.transactionAmount is not None:
         amount, currency = txn.transactionAmount.amount, txn.transactionAmount.currency
-    else:
-        amount, currency = txn.amount, txn.transactionCurrency or "BRL"  # type: ignore[assignment]
-    booked = as_datetime(txn.transactionDateTime or txn.transactionDate)  # type: ignore[arg-type]
+    elif txn.amount is not None:
+        amount, currency = txn.amount, txn.transactionCurrency or "BRL"
+    else:  # unreachable: the model's validator refuses a transaction without either
+        raise ValueError("transactionAmount (or amount) is required")
+    booked = _booked(txn.transactionDateTime, txn.transactionDate)
     payload = TransactionBookedV1(
         account_id=ctx.parent_id,
         transaction_id=txn.transactionId,
@@ -227,6 +229,14 @@ def _account_transaction(ctx: _Context, raw: Any) -> dict[str, Any]:
     return ctx.event(txn.transactionId, payload, booked)
 
 
+def _booked(at: datetime | None, on: date | None) -> datetime:
+    """transactionDateTime, else transactionDate (the models' validators require one of them)."""
+    when = at or on
+    if when is None:
+        raise ValueError("transactionDateTime (or transactionDate) is required")
+    return as_datetime(when)
+
+
 def _card_account(ctx: _Context, raw: Any) -> dict[str, Any]:
     card = _CardAccount.model_validate(raw)
     payload = ProductHeldV1(product=ProductCode.CREDIT_CARD, at_other_institution=True, institution=ctx.institution)
@@ -236,7 +246,7 @@ def _card_account(ctx: _Context, raw: Any) -> dict[str, Any]:
 def _card_transaction(ctx: _Context, raw: Any) -> dict[str, Any]:
     txn = _CardTransaction.model_validate(raw)
     money = txn.brazilianAmount or txn.amount
-    booked = as_datetime(txn.transactionDateTime or txn.transactionDate)  # type: ignore[arg-type]
+    booked = _booked(txn.transactionDateTime, txn.transactionDate)
     payload = TransactionBookedV1(
         account_id=ctx.parent_id,
         transaction_id=txn.transactionId,
@@ -264,7 +274,7 @@ def _investment(ctx: _Context, raw: Any) -> dict[str, Any]:
 def _personal_identification(ctx: _Context, raw: Any) -> dict[str, Any]:
     person = _PersonalIdentification.model_validate(raw)
     band = age_band(person.birthDate, ctx.now.date())
-    payload = CustomerProfiledV1(age_band=band)  # type: ignore[arg-type]
+    payload = CustomerProfiledV1(age_band=band)
     # A new event only when the band changes: re-sent identifications are duplicates.
     return ctx.event(f"{person.personalId}|{band}", payload)
 
@@ -330,9 +340,8 @@ class _Rejection(SourceModel):
 
     @property
     def reason_code(self) -> str | None:
-        if self.reason and isinstance(self.reason.get("code"), str):
-            return self.reason["code"]
-        return self.code
+        code = self.reason.get("code") if self.reason else None
+        return code if isinstance(code, str) else self.code
 
 
 class _Consent(SourceModel):
@@ -345,9 +354,9 @@ class _Consent(SourceModel):
 
 def consent_customer(document: Any) -> str | None:
     """The CPF/CNPJ of a consent request (`loggedUser.document.identification`), if the document has it."""
-    data = document.get("data") if isinstance(document, dict) else None
+    data: Any = document.get("data") if isinstance(document, dict) else None
     try:
-        ident = data["loggedUser"]["document"]["identification"]  # type: ignore[index]
+        ident = data["loggedUser"]["document"]["identification"]
     except (KeyError, TypeError):
         return None
     return ident if isinstance(ident, str) and ident else None

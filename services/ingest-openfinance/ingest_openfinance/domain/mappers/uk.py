@@ -105,7 +105,7 @@ def _account(customer: str, inst: str, now: datetime, raw: Any) -> dict[str, Any
     elif sub in _OPENED:
         payload = AccountOpenedV1(
             account_id=acc.AccountId,
-            account_type=_OPENED[sub],  # type: ignore[arg-type]
+            account_type=_OPENED[sub],
             currency=acc.Currency,
             opened_on=acc.OpeningDate.date() if acc.OpeningDate else None,
         )
