@@ -223,6 +223,9 @@ class RankedOffer(EventPayload):
     expected_value: float
     reasons: list[ReasonCode]
     rules_passed: list[str] = []
+    # What arbitration ranked on (objective × business lever) and the response factor it used.
+    priority: float | None = None
+    response_factor: float | None = None
 
 
 @register
@@ -270,6 +273,18 @@ class CustomerDataReadV1(EventPayload):
     role: str
     resource: str
     purpose: str
+
+
+@register
+class BusinessLeverChangedV1(EventPayload):
+    """Marketing moved a product's business lever in next-best-action (None: back to the policy's)."""
+
+    event_type = "audit.business_lever_changed"
+    actor: str
+    product: ProductCode
+    previous: float | None = None
+    lever: float | None = None
+    reason: str = ""
 
 
 # ---- consent-events.v1: marketing permissions (ingest-openfinance) -------------------------------

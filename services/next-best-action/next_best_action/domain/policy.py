@@ -39,6 +39,9 @@ class ProductPolicy(_Strict):
     min_expected_value_brl: float | None = Field(default=None, ge=0)
     # Offers of this product per day across all customers (budget, advisor capacity); none = unlimited.
     daily_cap: int | None = Field(default=None, ge=0)
+    # Marketing's business lever: multiplies the product's priority (1 = neutral). The value here is the
+    # default; PUT /v1/levers/{product} overrides it at run time (audited on audit.v1).
+    lever: float = Field(default=1.0, gt=0, le=10)
 
     @model_validator(mode="after")
     def _band_order(self) -> ProductPolicy:
@@ -91,6 +94,35 @@ class ContactPolicy(_Strict):
     quiet_hours: QuietHours | None = None
 
 
+Period = Literal["day", "week"]
+
+
+class VolumeConstraint(_Strict):
+    """At most `max` offers per `period`, across all customers, of `product` on `channel` (either may be
+    omitted: all products, all channels). Reserved atomically in Redis, so concurrent decisions never
+    overshoot."""
+
+    product: ProductCode | None = None
+    channel: Channel | None = None
+    period: Period
+    max: int = Field(ge=0)
+
+
+class LearningPolicy(_Strict):
+    """Response estimates learned from outcomes, per product × channel × segment (Beta posteriors).
+
+    The YAML channel factor is the prior: its mean is `factor × prior_scale` (a response rate in (0, 1))
+    held with the weight of `prior_strength` propensity-weighted contacts; the learned rate divided by
+    `prior_scale` replaces the factor in the priority, so thresholds keep their meaning."""
+
+    enabled: bool = False
+    prior_strength: float = Field(default=30.0, gt=0)
+    prior_scale: float = Field(default=0.6, gt=0, le=1)
+    # Share of decisions (by decision id hash) ranked on a Thompson draw instead of the posterior mean:
+    # the exploration that keeps estimates honest, bounded so most traffic gets the best estimate.
+    exploration_share: float = Field(default=0.2, ge=0, le=1)
+
+
 class FeatureLimit(_Strict):
     """A credit-risk bound on one feature; applied only when the scores event carries the feature."""
 
@@ -126,11 +158,20 @@ class Policy(_Strict):
     credit_risk: CreditRiskPolicy = CreditRiskPolicy()
     # The day over which products' daily caps are counted.
     volume_timezone: str = "America/Sao_Paulo"
+    volume_constraints: list[VolumeConstraint] = []
+    # No product above this share of a campaign's contacts (the stream: of the week's outbound offers,
+    # once `share_floor` of that product have been made, so the first offers of a week are not refused).
+    max_product_share: float | None = Field(default=None, gt=0, le=1)
+    share_floor: int = Field(default=20, ge=0)
+    learning: LearningPolicy = LearningPolicy()
 
     @field_validator("volume_timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
         return check_timezone(value)
+
+    def lever(self, product: ProductCode) -> float:
+        return self.products[product].lever
 
     def threshold(self, product: ProductCode) -> float:
         own = self.products[product].min_expected_value_brl
