@@ -27,6 +27,7 @@ from prometeo.contracts import utcnow
 from prometeo.contracts.events import ProductScore
 from prometeo.telemetry.metrics import MODEL_INFO, MODEL_SCORE_SECONDS
 from scoring.domain.compiled import CompiledPropensity
+from scoring.domain.drift import DriftMonitor, monitor_from
 from scoring.domain.scorer import ModelSpec, Scorer, ScoringInput
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ class LoadedModel:
     pyfunc: mlflow.pyfunc.PyFuncModel
     compiled: CompiledPropensity
     loaded_at: datetime = field(default_factory=utcnow)
+    # What it serves vs its training snapshot (None: a model registered before references were kept).
+    drift: DriftMonitor | None = None
     scorer: Scorer = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -106,6 +109,7 @@ class RegistryLoader:
             ),
             pyfunc=pyfunc,
             compiled=compiled,
+            drift=monitor_from(meta.get("reference")),
         )
 
 

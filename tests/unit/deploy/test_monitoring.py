@@ -27,6 +27,10 @@ ALERTS = {
     "PrometeoDeadLetterRateHigh",
     "PrometeoModelLatencyP99High",
     "PrometeoHttp5xxRateHigh",
+    # Models watched in production: drift against the training snapshot, realised calibration.
+    "PrometeoFeatureDrift",
+    "PrometeoScoreDrift",
+    "PrometeoModelMiscalibrated",
 }
 
 
