@@ -107,3 +107,8 @@ SCORE_PSI = Gauge(
 DRIFT_SAMPLE = Gauge(
     "prometeo_drift_sample_size", "Customers scored since the version loaded (the PSI's sample).", ["model_version"]
 )
+TRIGGERS = Counter(
+    "prometeo_triggers_total",
+    "Moments that matter by trigger and result (acted, duplicate, or the rule that blocked the action).",
+    ["trigger", "result"],
+)

@@ -8,14 +8,17 @@ from fastapi import FastAPI
 from kafka.errors import KafkaError
 
 from next_best_action.api import levers, nba, policy
+from next_best_action.consumers.account_events import AccountEventsHandler
 from next_best_action.consumers.consent_events import ConsentEventsHandler
 from next_best_action.consumers.customer_erasure import CustomerErasureHandler
 from next_best_action.consumers.outcomes import OutcomesHandler
 from next_best_action.consumers.scores import ScoresHandler
+from next_best_action.moments import MomentRunner
 from next_best_action.policy_source import PolicySource
 from next_best_action.response_store import LeverStore, ResponseStore
 from next_best_action.settings import get_settings
 from next_best_action.store import NbaStore
+from next_best_action.trigger_store import TriggerStore
 from prometeo.bus import TRANSIENT_ERRORS, ConsumerLoop, EventProducer
 from prometeo.contracts import topics
 from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
@@ -41,13 +44,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     responses = ResponseStore(client, retention_s=settings.contact_retention_days * 24 * 3600)
     lever_store = LeverStore(client)
     producer = EventProducer(settings.kafka_bootstrap_servers, SERVICE)
+    triggers = TriggerStore(client)
+    moments = MomentRunner(store, triggers, policies, producer)
     loop = ConsumerLoop(
         settings,
         settings.group_id,
         {
-            topics.SCORES: ScoresHandler(store, policies, producer, lever_store, responses),
+            topics.SCORES: ScoresHandler(store, policies, producer, lever_store, responses, moments),
             topics.CONSENT_EVENTS: ConsentEventsHandler(store),
-            topics.OUTCOMES: OutcomesHandler(store, responses),
+            topics.ACCOUNT_EVENTS: AccountEventsHandler(store, triggers, policies, moments),
+            topics.OUTCOMES: OutcomesHandler(store, responses, triggers),
             topics.CUSTOMER_ERASURE: CustomerErasureHandler(store),
         },
         producer,

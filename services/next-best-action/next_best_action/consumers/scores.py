@@ -11,6 +11,8 @@ import uuid
 
 from next_best_action.domain.decision import Decision, decide, volume_day
 from next_best_action.domain.learning import learned_or_fixed
+from next_best_action.domain.triggers import moments_from_scores
+from next_best_action.moments import MomentRunner
 from next_best_action.policy_source import PolicySource
 from next_best_action.response_store import LeverStore, ResponseStore
 from next_best_action.store import NbaStore
@@ -60,12 +62,14 @@ class ScoresHandler:
         producer: EventProducer,
         levers: LeverStore,
         responses: ResponseStore,
+        moments: MomentRunner | None = None,
     ) -> None:
         self._store = store
         self._policies = policies
         self._producer = producer
         self._levers = levers
         self._responses = responses
+        self._moments = moments
 
     def __call__(self, envelope: Envelope, payload: EventPayload) -> None:
         if not isinstance(payload, ScoresComputedV1):
@@ -105,6 +109,11 @@ class ScoresHandler:
         self._producer.publish(topics.OFFERS, event).get(timeout=PUBLISH_TIMEOUT_S)
         self._store.record_contacts(ck, decision, day)
         self._responses.record_offers(ck, decision)
+        if self._moments is not None:
+            # Activity against the customer's own baseline, days since an acquisition: judged on fresh
+            # features; each moment acts once by its trigger key, so a redelivery adds nothing.
+            acquired = self._moments.acquired(ck)
+            self._moments.run(ck, moments_from_scores(payload.features, acquired, now, policy), now)
         self._store.mark(event_id)
         _count(decision)
         log.info(

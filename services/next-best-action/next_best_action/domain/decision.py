@@ -242,6 +242,11 @@ def volume_week(now: datetime, policy: Policy) -> str:
     return f"{year}W{week:02d}"
 
 
+def quiet_channels(profile: dict[str, str], now: datetime, policy: Policy) -> frozenset[Channel]:
+    """The channels silenced at the customer's local time `now`."""
+    return _quiet_channels(profile, now, policy)
+
+
 def _quiet_channels(profile: dict[str, str], now: datetime, policy: Policy) -> frozenset[Channel]:
     quiet = policy.contact.quiet_hours
     if quiet is None:

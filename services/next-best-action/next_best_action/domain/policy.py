@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from prometeo.contracts import Channel, Objective, ProductCode
+from prometeo.contracts.events import ActionKind
 from prometeo.quiet_hours import QuietHours, check_timezone
 
 AgeBand = Literal["18-24", "25-34", "35-44", "45-54", "55-64", "65+"]
@@ -123,6 +124,51 @@ class LearningPolicy(_Strict):
     exploration_share: float = Field(default=0.2, ge=0, le=1)
 
 
+class TriggerRule(_Strict):
+    """What a moment that matters produces, and its own contact policy."""
+
+    enabled: bool = True
+    kind: ActionKind
+    action: str = Field(min_length=1, description="product code for offers, else the action's name")
+    channels: list[Channel] = Field(min_length=1, description="preference order")
+    # Offers need marketing permission; a service message about the customer's own contract does not.
+    needs_marketing_permission: bool = True
+    # At most one action of this trigger per customer in this many days, whatever its key.
+    cooldown_days: int = Field(default=30, ge=0)
+    respect_quiet_hours: bool = True
+
+    @model_validator(mode="after")
+    def _offer_names_a_product(self) -> TriggerRule:
+        if self.kind is ActionKind.OFFER and self.action not in {p.value for p in ProductCode}:
+            raise ValueError(f"an offer action must name a product, got {self.action!r}")
+        return self
+
+
+class MaturityTrigger(TriggerRule):
+    days_before: int = Field(default=30, ge=0)
+
+
+class ActivityDropTrigger(TriggerRule):
+    # Transactions in the last 30 days below `ratio` × the customer's own monthly baseline (the 60
+    # days before), once the baseline has at least `min_baseline` transactions a month.
+    ratio: float = Field(default=0.5, gt=0, lt=1)
+    min_baseline: float = Field(default=10, ge=1)
+
+
+class PostAcquisitionTrigger(TriggerRule):
+    days_after: int = Field(default=7, ge=0)
+    window_days: int = Field(default=7, ge=1)
+    # The product acquired → the follow-up to offer (an offer action's `action` is the default).
+    follow_ups: dict[ProductCode, ProductCode] = {}
+
+
+class TriggersPolicy(_Strict):
+    contract_maturing: MaturityTrigger | None = None
+    payment_returned: TriggerRule | None = None
+    activity_drop: ActivityDropTrigger | None = None
+    post_acquisition: PostAcquisitionTrigger | None = None
+
+
 class FeatureLimit(_Strict):
     """A credit-risk bound on one feature; applied only when the scores event carries the feature."""
 
@@ -164,6 +210,7 @@ class Policy(_Strict):
     max_product_share: float | None = Field(default=None, gt=0, le=1)
     share_floor: int = Field(default=20, ge=0)
     learning: LearningPolicy = LearningPolicy()
+    triggers: TriggersPolicy = TriggersPolicy()
 
     @field_validator("volume_timezone")
     @classmethod
