@@ -1,7 +1,7 @@
 """Campaign simulator: how much better does next-best-action targeting convert than random targeting
 or "offer everyone the most popular product", on the synthetic bank's ground truth?
 
-    python -m prometeo_dev.simulator --customers 3000 --budget-share 0.1
+    python -m prometeo_dev.simulator --customers 3000 --budget-share 0.1 [--weeks 8]
 
 Half of the bank trains the propensity model in-process (scoring.training's candidates, no MLflow);
 the other half is the campaign audience. Every audience customer gets a real next-best-action
@@ -134,6 +134,13 @@ class SimulationResult:
         return "\n".join([head, table, *goals, "offers by product (top 4) | by channel:", *mix])
 
 
+def audience_of(bank: SyntheticBank) -> np.ndarray:
+    """Half the bank, drawn from its own stream: `holdout_mask(n, bank.seed, …)` would replay the first
+    uniform draws generate_bank(seed) made, which pick each customer's age band, so the "random" half
+    would be exactly the youngest customers."""
+    return np.random.default_rng([bank.seed, 2026]).random(bank.n_customers) < 0.5
+
+
 def train_propensities(frame: pd.DataFrame, train: np.ndarray, seed: int) -> np.ndarray:
     """Fit each product on the training rows (scoring's candidates and calibration); predict every row."""
     columns, products = frame_layout(frame)
@@ -263,7 +270,7 @@ def simulate(
     policy = policy or load_policy(DEFAULT_POLICY)
     frame = frame if frame is not None else build_training_frame(bank)
     rng = np.random.default_rng([bank.seed, 2024])
-    audience_mask = holdout_mask(bank.n_customers, bank.seed, 0.5)
+    audience_mask = audience_of(bank)
     started = time.perf_counter()
     model = train_propensities(frame, ~audience_mask, bank.seed)
     train_seconds = time.perf_counter() - started
@@ -317,11 +324,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--budget-share", type=float, default=0.1, help="share of the audience contacted")
     parser.add_argument("--draws", type=int, default=50, help="response draws averaged per strategy")
+    parser.add_argument(
+        "--weeks", type=int, default=0, help="also simulate this many weeks: learning, challenger, drift (weeks.py)"
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     bank = generate_bank(args.customers, seed=args.seed)
     result = simulate(bank, budget_share=args.budget_share, draws=args.draws)
     print(result.report())
+    if args.weeks:
+        from prometeo_dev.weeks import run  # imports this module: deferred
+
+        print()
+        print(run(bank, args.weeks))
     print(f"done in {time.perf_counter() - started:.1f} s")
     return 0
 

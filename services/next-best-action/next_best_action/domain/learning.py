@@ -2,7 +2,11 @@
 
 An offer made with propensity p is p "trials" of the response it was hoping for: the posterior of
 (acceptances, Σ p) estimates the hidden share of propensity that converts on that channel in that
-segment — the quantity the policy's fixed channel factor guesses. The factor is the prior.
+segment — the quantity the policy's fixed channel factor guesses.
+
+Two levels, so a cell with few offers is not left to its prior: the channel's posterior in the segment
+(all products pooled) starts from the policy's channel factor; each product × channel cell starts from
+that pooled estimate, and moves away from it as its own outcomes accumulate.
 
 Pure: callers pass the counts and a seed; the same decision id always draws the same factors, so a
 redelivered scores event yields the same decision.
@@ -34,10 +38,13 @@ class ResponseStats:
 ResponseTable = Mapping[tuple[ProductCode, Channel], ResponseStats]
 
 
-def posterior(stats: ResponseStats, prior_factor: float, policy: Policy) -> tuple[float, float]:
-    """(alpha, beta) of the response rate's Beta posterior."""
+def posterior(
+    stats: ResponseStats, prior_factor: float, policy: Policy, *, prior_rate: float | None = None
+) -> tuple[float, float]:
+    """(alpha, beta) of the response rate's Beta posterior; the prior's mean is `prior_rate` (a rate)
+    when given, else the channel factor × prior_scale."""
     learning = policy.learning
-    mean = min(0.99, max(0.01, prior_factor * learning.prior_scale))
+    mean = min(0.99, max(0.01, prior_factor * learning.prior_scale if prior_rate is None else prior_rate))
     alpha = mean * learning.prior_strength + stats.successes
     # More acceptances than weighted trials (an under-confident model) must not make beta negative.
     beta = (1 - mean) * learning.prior_strength + max(0.0, stats.trials - stats.successes)
@@ -62,12 +69,17 @@ def response_factors(
     draw = explores(decision_id, learning.exploration_share)
     rng = random.Random(int(_unit(decision_id, "draw") * 2**53))
     factors: dict[tuple[ProductCode, Channel], float] = {}
+    pooled: dict[Channel, ResponseStats] = {}
+    for (_, channel), stats in table.items():
+        pooled[channel] = pooled.get(channel, ResponseStats()).add(stats)
     for product in sorted(products):
         for channel in sorted(channels):
             prior = policy.channels.response_factors.get(channel)
             if prior is None:
                 continue
-            alpha, beta = posterior(table.get((product, channel), ResponseStats()), prior, policy)
+            a0, b0 = posterior(pooled.get(channel, ResponseStats()), prior, policy)
+            stats = table.get((product, channel), ResponseStats())
+            alpha, beta = posterior(stats, prior, policy, prior_rate=a0 / (a0 + b0))
             rate = rng.betavariate(alpha, beta) if draw else alpha / (alpha + beta)
             factors[(product, channel)] = round(rate / learning.prior_scale, 6)
     return factors

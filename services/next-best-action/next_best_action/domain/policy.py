@@ -114,14 +114,15 @@ class LearningPolicy(_Strict):
 
     The YAML channel factor is the prior: its mean is `factor × prior_scale` (a response rate in (0, 1))
     held with the weight of `prior_strength` propensity-weighted contacts; the learned rate divided by
-    `prior_scale` replaces the factor in the priority, so thresholds keep their meaning."""
+    `prior_scale` replaces the factor in the priority, so thresholds keep their meaning. Each product ×
+    channel cell's prior is its channel's pooled posterior in the segment (domain/learning.py)."""
 
     enabled: bool = False
-    prior_strength: float = Field(default=30.0, gt=0)
+    prior_strength: float = Field(default=10.0, gt=0)
     prior_scale: float = Field(default=0.6, gt=0, le=1)
     # Share of decisions (by decision id hash) ranked on a Thompson draw instead of the posterior mean:
     # the exploration that keeps estimates honest, bounded so most traffic gets the best estimate.
-    exploration_share: float = Field(default=0.2, ge=0, le=1)
+    exploration_share: float = Field(default=0.1, ge=0, le=1)
 
 
 class TriggerRule(_Strict):
