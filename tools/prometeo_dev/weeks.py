@@ -149,6 +149,7 @@ def simulate_weeks(
     promotion_min_outcomes: int = 150,
     policy: Policy | None = None,
     learning_objective: Objective = "conversion",
+    champion_rows: float = 0.1,
 ) -> WeeksResult:
     """The learning track ranks by `learning_objective` (conversion: learned response factors act on
     acceptances directly); the champion/challenger track runs `policy` as it is (the default policy)."""
@@ -161,7 +162,7 @@ def simulate_weeks(
     audience_mask = audience_of(bank)
     train = ~audience_mask
     # The planted challenger is the real model; the champion saw only a small share of the rows.
-    weak_rows = np.random.default_rng([bank.seed, 5]).random(bank.n_customers) < 0.1
+    weak_rows = np.random.default_rng([bank.seed, 5]).random(bank.n_customers) < champion_rows
     models = {
         CHAMPION: train_propensities(frame, train & weak_rows, bank.seed),
         CHALLENGER: train_propensities(frame, train, bank.seed),
@@ -199,8 +200,7 @@ def simulate_weeks(
         }
         tracks: dict[str, list[Candidate]] = {name: [] for name in (*POLICIES, "champion_challenger")}
         eligible: dict[int, list[int]] = {}
-        for i in audience:
-            i = int(i)
+        for i in audience.tolist():
             segment = str(archetypes[i])
             # Learning vs fixed: both on the real model, so the only difference is what was learned.
             scores: ScoresComputedV1 = events[CHALLENGER][i]
@@ -239,7 +239,7 @@ def simulate_weeks(
             for i in rng.choice(popular_pool, size=min(budget, len(popular_pool)), replace=False).tolist()
         ]
         for name, chosen in picks.items():
-            rows = np.array([c.customer for c in chosen], dtype=int)
+            rows = np.array([int(c.customer) for c in chosen], dtype=int)
             cols = np.array([index[c.product] for c in chosen], dtype=int)
             chance = bank.oracle_propensity[rows, cols] * bank.response_rate(rows, [c.channel for c in chosen])
             hits = rng.random(len(chosen)) < chance
@@ -249,14 +249,14 @@ def simulate_weeks(
             top[name] = pd.Series([c.product for c in chosen]).value_counts().iloc[0] / len(chosen)
             for c, hit in zip(chosen, hits.tolist(), strict=True):
                 if name == "learning":
-                    cells = table.setdefault(str(archetypes[c.customer]) or UNKNOWN_SEGMENT, {})
-                    p_offer = propensity(events[CHALLENGER][c.customer], c.product)
+                    cells = table.setdefault(str(archetypes[int(c.customer)]) or UNKNOWN_SEGMENT, {})
+                    p_offer = propensity(events[CHALLENGER][int(c.customer)], c.product)
                     cells[(c.product, c.channel)] = cells.get((c.product, c.channel), ResponseStats()).add(
                         ResponseStats(p_offer, float(hit))
                     )
                 elif name == "champion_challenger":
-                    version = served[c.customer]
-                    outcomes[version].append((propensity(events[version][c.customer], c.product), int(hit)))
+                    version = served[int(c.customer)]
+                    outcomes[version].append((propensity(events[version][int(c.customer)], c.product), int(hit)))
 
         qualities = {v: quality(v, bins_from(rows)) for v, rows in outcomes.items() if rows}
         promoted = False

@@ -137,10 +137,10 @@ class CampaignStore:
         """Realised quality of every model version offers were decided on (aggregates, no personal data)."""
         out = []
         for key in self._redis.scan_iter(match=quality_key("*"), count=500):
-            version = key.decode().rsplit(":", 1)[-1]
+            version = (key.decode() if isinstance(key, bytes) else str(key)).rsplit(":", 1)[-1]
             cells: dict[int, dict[str, int]] = {}
             for field, value in self._redis.hgetall(key).items():
-                index, _, kind = field.decode().partition("|")
+                index, _, kind = (field.decode() if isinstance(field, bytes) else str(field)).partition("|")
                 cells.setdefault(int(index), {})[kind] = int(value)
             bins = {
                 i: model_quality.Bin(

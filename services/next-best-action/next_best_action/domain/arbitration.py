@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from prometeo.contracts import Channel, ProductCode
@@ -18,7 +18,7 @@ from prometeo.contracts import Channel, ProductCode
 
 @dataclass(frozen=True)
 class Candidate:
-    customer: Hashable
+    customer: int | str  # the stream's customer key, or a row index in a batch
     product: ProductCode
     channel: Channel
     priority: float
@@ -43,7 +43,7 @@ def select_contacts(
     limits = dict(volume_limits or {})
     used: Counter[tuple[ProductCode | None, Channel | None]] = Counter()
     products: Counter[ProductCode] = Counter()
-    taken: set[Hashable] = set()
+    taken: set[int | str] = set()
     chosen: list[Candidate] = []
     ordered = sorted(candidates, key=lambda c: (-c.priority, c.product.value, str(c.customer)))
     for c in ordered:

@@ -130,7 +130,7 @@ def action_for(moment: Moment, policy: Policy, customer: CustomerView) -> Action
     if rule.kind is ActionKind.OFFER:
         product = ProductCode(rule.action)
         if isinstance(rule, PostAcquisitionTrigger) and moment.product in rule.follow_ups:
-            product = rule.follow_ups[moment.product]  # type: ignore[index]
+            product = rule.follow_ups[moment.product]
         if product in customer.held:
             return "held_here"
     usable = [c for c in rule.channels if not (rule.respect_quiet_hours and c in customer.quiet)]
