@@ -132,8 +132,8 @@ class WeeksResult:
         return "\n".join(lines)
 
 
-def _learning(policy: Policy) -> Policy:
-    return policy.model_copy(update={"learning": policy.learning.model_copy(update={"enabled": True})})
+def _learning(policy: Policy, enabled: bool) -> Policy:
+    return policy.model_copy(update={"learning": policy.learning.model_copy(update={"enabled": enabled})})
 
 
 def simulate_weeks(
@@ -156,7 +156,7 @@ def simulate_weeks(
     started = time.perf_counter()
     policy = policy or load_policy(DEFAULT_POLICY)
     ranked = policy.model_copy(update={"objective": learning_objective})
-    policies = {"fixed": ranked, "learning": _learning(ranked)}
+    policies = {"fixed": _learning(ranked, False), "learning": _learning(ranked, True)}
     frame = frame if frame is not None else build_training_frame(bank)
     rng = np.random.default_rng([bank.seed, 18])
     audience_mask = audience_of(bank)

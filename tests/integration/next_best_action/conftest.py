@@ -25,6 +25,10 @@ def policy_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # in test_arbitration) must not make one test's offer depend on how many others ran before it.
     text = text.replace("share_floor: 20", "share_floor: 1000000")
     assert "share_floor: 1000000" in text
+    # Exploring decisions rank on a Thompson draw (seeded by the random event id): tests that expect a
+    # given offer decide on the fixed factors. The learning state itself is tested in test_arbitration.
+    text = text.replace("learning:\n  enabled: true", "learning:\n  enabled: false")
+    assert "learning:\n  enabled: false" in text
     path.write_text(text)
     return path
 
