@@ -9,7 +9,7 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
-from gateway.api import data_subject, features, ingest, kpis, outcomes, recommendations
+from gateway.api import data_subject, features, ingest, kpis, levers, outcomes, recommendations
 from gateway.api.health import upstreams_check
 from gateway.audit import KafkaAuditTrail
 from gateway.domain.credentials import KeyRing
@@ -73,7 +73,15 @@ app = build_app(
     service=SERVICE,
     title="Prometeo gateway",
     lifespan=lifespan,
-    routers=[recommendations.router, outcomes.router, features.router, kpis.router, ingest.router, data_subject.router],
+    routers=[
+        recommendations.router,
+        outcomes.router,
+        features.router,
+        kpis.router,
+        levers.router,
+        ingest.router,
+        data_subject.router,
+    ],
     checks={"redis": redis_check, "broker": broker_check, "upstreams": upstreams_check},
 )
 install_upstream_handlers(app)
