@@ -182,7 +182,7 @@ class NbaStore:
     def reserve(self, decision: Decision, policy: Policy, slots: int) -> Decision:
         """Reserve volume for the decision's best candidates that every constraint admits (atomic across
         concurrent decisions); the returned decision offers those and blocks the rest with the rule."""
-        if not decision.candidates:
+        if not decision.candidates or slots == 0:
             return decision
         day, week = volume_day(decision.decided_at, policy), volume_week(decision.decided_at, policy)
         stamps = {"day": day, "week": week}

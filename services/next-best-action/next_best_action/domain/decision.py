@@ -222,7 +222,9 @@ def with_reservation(decision: Decision, verdicts: Mapping[ProductCode, Rule | N
     blocked = {k: v for k, v in decision.blocked.items() if k not in {o.product.value for o in decision.candidates}}
     for offer in decision.candidates:
         rule = verdicts.get(offer.product, Rule.MAX_OFFERS)
-        if rule is not None:
+        if rule is Rule.MAX_OFFERS and offer.product.value in decision.blocked:
+            blocked[offer.product.value] = decision.blocked[offer.product.value]  # decide() named the limit
+        elif rule is not None:
             blocked[offer.product.value] = [rule.value]
     return replace(decision, offers=offers, blocked=dict(sorted(blocked.items())))
 
