@@ -282,7 +282,7 @@ class ActionTriggeredV1(EventPayload):
     action: str  # what to do: a product code for offers, else the action's name (e.g. retention_call)
     product: ProductCode | None = None
     channel: Channel
-    detail: dict[str, str] = {}
+    detail: dict[str, str] = Field(default_factory=dict)
 
 
 # ---- outcomes.v1 ---------------------------------------------------------------------------------
