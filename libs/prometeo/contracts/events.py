@@ -122,6 +122,28 @@ class ProductHeldV1(EventPayload):
 
 
 @register
+class ContractMaturingV1(EventPayload):
+    """A fixed-term contract (a deposit, an insurance policy, a loan) reaches its maturity or renewal date."""
+
+    event_type = "contract.maturing"
+    account_id: str
+    product: ProductCode
+    matures_on: date
+    kind: Literal["maturity", "renewal"] = "maturity"
+
+
+@register
+class PaymentReturnedV1(EventPayload):
+    """A debit the customer ordered was rejected or returned (e.g. insufficient funds)."""
+
+    event_type = "payment.returned"
+    account_id: str
+    transaction_id: str
+    amount: Money = Field(ge=0)
+    reason: str | None = None
+
+
+@register
 class CustomerProfiledV1(EventPayload):
     """Coarse, non-identifying attributes used for eligibility and channel choice."""
 
@@ -227,6 +249,9 @@ class RankedOffer(EventPayload):
     expected_value: float
     reasons: list[ReasonCode]
     rules_passed: list[str] = Field(default_factory=list)
+    # What arbitration ranked on (objective × business lever) and the response factor it used.
+    priority: float | None = None
+    response_factor: float | None = None
 
 
 @register
@@ -241,6 +266,27 @@ class OfferDecidedV1(EventPayload):
     objective: Objective = "expected_value"  # what the ranking maximised
     # The customer's digital archetype (coarse, non-identifying): KPIs by segment.
     segment: str | None = None
+
+
+class ActionKind(StrEnum):
+    OFFER = "offer"  # a product offer (cross-sell at the moment that matters)
+    RETENTION = "retention"  # keep the customer: a call or message before they drift away
+    SERVICE = "service"  # help the customer: e.g. a returned payment's options
+
+
+@register
+class ActionTriggeredV1(EventPayload):
+    """A moment that matters produced an action, exactly once per trigger key."""
+
+    event_type = "action.triggered"
+    action_id: str
+    trigger: str  # contract_maturing | payment_returned | activity_drop | post_acquisition
+    trigger_key: str
+    kind: ActionKind
+    action: str  # what to do: a product code for offers, else the action's name (e.g. retention_call)
+    product: ProductCode | None = None
+    channel: Channel
+    detail: dict[str, str] = Field(default_factory=dict)
 
 
 # ---- outcomes.v1 ---------------------------------------------------------------------------------
@@ -278,6 +324,18 @@ class CustomerDataReadV1(EventPayload):
     role: str
     resource: str
     purpose: str
+
+
+@register
+class BusinessLeverChangedV1(EventPayload):
+    """Marketing moved a product's business lever in next-best-action (None: back to the policy's)."""
+
+    event_type = "audit.business_lever_changed"
+    actor: str
+    product: ProductCode
+    previous: float | None = None
+    lever: float | None = None
+    reason: str = ""
 
 
 # ---- consent-events.v1: marketing permissions (ingest-openfinance) -------------------------------

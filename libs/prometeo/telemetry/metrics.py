@@ -81,3 +81,39 @@ CAMPAIGN_JOBS = Counter(
     "Scheduled campaign jobs run (delivery retries, sequence steps and timers) by result.",
     ["kind", "result"],
 )
+# Models watched in production (issue 18): which version served, how it performed once live, drift.
+SCORES_SERVED = Counter(
+    "prometeo_scores_served_total", "Customers scored, by the alias and version that served them.", ["alias", "version"]
+)
+MODEL_REALISED_AUC = Gauge(
+    "prometeo_model_realised_auc", "AUC of the version's propensities against offer acceptances.", ["model_version"]
+)
+MODEL_REALISED_ECE = Gauge(
+    "prometeo_model_realised_ece",
+    "Expected calibration error of the version's propensities against offer acceptances.",
+    ["model_version"],
+)
+MODEL_REALISED_ACCEPTANCE = Gauge(
+    "prometeo_model_realised_acceptance_rate", "Accepted over sent offers decided on the version.", ["model_version"]
+)
+MODEL_OUTCOMES = Gauge(
+    "prometeo_model_outcomes", "Offers sent that were decided on the version (the measures' sample).", ["model_version"]
+)
+FEATURE_PSI = Gauge(
+    "prometeo_feature_psi",
+    "Population stability index of a served feature against the model's training snapshot.",
+    ["model_version", "feature"],
+)
+SCORE_PSI = Gauge(
+    "prometeo_score_psi",
+    "Population stability index of served propensities against the training snapshot's, per product.",
+    ["model_version", "product"],
+)
+DRIFT_SAMPLE = Gauge(
+    "prometeo_drift_sample_size", "Customers scored since the version loaded (the PSI's sample).", ["model_version"]
+)
+TRIGGERS = Counter(
+    "prometeo_triggers_total",
+    "Moments that matter by trigger and result (acted, duplicate, or the rule that blocked the action).",
+    ["trigger", "result"],
+)

@@ -6,7 +6,15 @@ from __future__ import annotations
 from campaigns.domain.kpis import KpiSummary
 from campaigns.store import CampaignStore
 from prometeo import clock
-from prometeo.telemetry.metrics import CAMPAIGN_CONVERSION, CAMPAIGN_KPI
+from prometeo.model_quality import Quality
+from prometeo.telemetry.metrics import (
+    CAMPAIGN_CONVERSION,
+    CAMPAIGN_KPI,
+    MODEL_OUTCOMES,
+    MODEL_REALISED_ACCEPTANCE,
+    MODEL_REALISED_AUC,
+    MODEL_REALISED_ECE,
+)
 
 
 def export(summary: KpiSummary) -> None:
@@ -39,6 +47,14 @@ def export(summary: KpiSummary) -> None:
             CAMPAIGN_CONVERSION.labels(dimension, value).set(segment.conversion_rate)
 
 
+def export_quality(qualities: list[Quality]) -> None:
+    for q in qualities:
+        MODEL_OUTCOMES.labels(q.version).set(q.sent)
+        MODEL_REALISED_ACCEPTANCE.labels(q.version).set(q.acceptance_rate)
+        MODEL_REALISED_AUC.labels(q.version).set(q.auc)
+        MODEL_REALISED_ECE.labels(q.version).set(q.ece)
+
+
 class GaugeRefresher:
     """Called after each consumer batch; refreshes at most once per interval."""
 
@@ -52,3 +68,4 @@ class GaugeRefresher:
         if now - self._last >= self._interval_s:
             self._last = now
             export(self._store.kpis())
+            export_quality(self._store.qualities())

@@ -23,7 +23,7 @@ import redis
 from pydantic import BaseModel
 
 from campaigns.domain import kpis
-from prometeo import keys
+from prometeo import keys, model_quality
 from prometeo.contracts.events import OutcomeKind
 from prometeo.redis_text import text
 
@@ -75,6 +75,7 @@ class OfferRecord(BaseModel):
     group: str | None = None  # holdout assignment: test | control
     segment: str | None = None  # the customer's digital archetype
     advisor_task: bool = False  # an advisor was asked to act on it (advisor channel or CRM task)
+    model_version: str | None = None  # the scoring model version the decision ranked on
 
     def kpi_increments(self, counter: str, amount: int = 1, channel: str | None = None) -> list[Increment]:
         """`counter` in the totals and in this offer's product, channel, segment and campaign."""
@@ -133,6 +134,24 @@ class CampaignStore:
         return kpis.split_segments({text(k): int(v) for k, v in raw.items()})
 
     # -- offers ------------------------------------------------------------------------------------
+    def qualities(self) -> list[model_quality.Quality]:
+        """Realised quality of every model version offers were decided on (aggregates, no personal data)."""
+        out = []
+        for key in self._redis.scan_iter(match=quality_key("*"), count=500):
+            version = (key.decode() if isinstance(key, bytes) else str(key)).rsplit(":", 1)[-1]
+            cells: dict[int, dict[str, int]] = {}
+            for field, value in self._redis.hgetall(key).items():
+                index, _, kind = (field.decode() if isinstance(field, bytes) else str(field)).partition("|")
+                cells.setdefault(int(index), {})[kind] = int(value)
+            bins = {
+                i: model_quality.Bin(
+                    c.get("sent", 0), c.get("accepted", 0), c.get("psum", 0) / model_quality.PROPENSITY_SCALE
+                )
+                for i, c in cells.items()
+            }
+            out.append(model_quality.quality(version, bins))
+        return sorted(out, key=lambda q: q.version)
+
     def get_offer(self, customer_key: str, offer_id: str) -> OfferRecord | None:
         raw = self._redis.hget(_offers_key(customer_key), offer_id)
         return None if raw is None else OfferRecord.model_validate_json(raw)
@@ -189,6 +208,25 @@ def outcome_increments(kind: OutcomeKind, revenue: Decimal | None, **dimensions:
     if kind is OutcomeKind.ACCEPTED and revenue:
         incs += segment_increments(kpis.REVENUE_CENTS, int((revenue * 100).to_integral_value()), **dimensions)
     return incs
+
+
+def quality_key(model_version: str) -> str:
+    """Per model version: "{bin}|sent", "{bin}|accepted", "{bin}|psum" (prometeo.model_quality)."""
+    return keys.entity(keys.CAMPAIGNS, "quality", model_version)
+
+
+def quality_increments(record: OfferRecord, outcome: OutcomeKind) -> list[Increment]:
+    """What a delivered or accepted offer adds to its model version's realised-quality bins."""
+    if record.model_version is None or record.group == "control":
+        return []
+    index = model_quality.bin_of(record.propensity)
+    key = quality_key(record.model_version)
+    if outcome is OutcomeKind.DELIVERED:
+        psum = round(record.propensity * model_quality.PROPENSITY_SCALE)
+        return [(key, f"{index}|sent", 1), (key, f"{index}|psum", psum)]
+    if outcome is OutcomeKind.ACCEPTED:
+        return [(key, f"{index}|accepted", 1)]
+    return []
 
 
 def experiment_key(campaign_id: str) -> str:

@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
-from gateway.api import admin, audit, data_subject, features, ingest, kpis, oauth, outcomes, recommendations
+from gateway.api import admin, audit, data_subject, features, ingest, kpis, levers, oauth, outcomes, recommendations
 from gateway.api.health import upstreams_check
 from gateway.audit import DurableAuditTrail, KafkaAuditTrail
 from gateway.audit.store import open_store
@@ -165,6 +165,7 @@ app = build_app(
         outcomes.router,
         features.router,
         kpis.router,
+        levers.router,
         ingest.router,
         data_subject.router,
         admin.router,

@@ -3,6 +3,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from next_best_action.policy_source import PolicySource
+from next_best_action.response_store import LeverStore
 from next_best_action.settings import Settings, get_settings
 from next_best_action.store import NbaStore
 from prometeo.bus import EventProducer
@@ -16,6 +17,10 @@ def _policies(request: Request) -> PolicySource:
     return request.app.state.policies
 
 
+def _levers(request: Request) -> LeverStore:
+    return request.app.state.levers
+
+
 def _producer(request: Request) -> EventProducer:
     return request.app.state.runtime.producer
 
@@ -24,3 +29,4 @@ ProducerDep = Annotated[EventProducer, Depends(_producer)]
 StoreDep = Annotated[NbaStore, Depends(_store)]
 PolicySourceDep = Annotated[PolicySource, Depends(_policies)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+LeverStoreDep = Annotated[LeverStore, Depends(_levers)]

@@ -7,14 +7,18 @@ import redis
 from fastapi import FastAPI
 from kafka.errors import KafkaError
 
-from next_best_action.api import nba, policy
+from next_best_action.api import levers, nba, policy
+from next_best_action.consumers.account_events import AccountEventsHandler
 from next_best_action.consumers.consent_events import ConsentEventsHandler
 from next_best_action.consumers.customer_erasure import CustomerErasureHandler
 from next_best_action.consumers.outcomes import OutcomesHandler
 from next_best_action.consumers.scores import ScoresHandler
+from next_best_action.moments import MomentRunner
 from next_best_action.policy_source import PolicySource
+from next_best_action.response_store import LeverStore, ResponseStore
 from next_best_action.settings import get_settings
 from next_best_action.store import NbaStore
+from next_best_action.trigger_store import TriggerStore
 from prometeo.bus import TRANSIENT_ERRORS, ConsumerLoop, EventProducer
 from prometeo.contracts import topics
 from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
@@ -37,14 +41,19 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         contact_retention_days=settings.contact_retention_days,
         erased_ttl_s=settings.erased_ttl_s,
     )
+    responses = ResponseStore(client, retention_s=settings.contact_retention_days * 24 * 3600)
+    lever_store = LeverStore(client)
     producer = EventProducer(settings.kafka_bootstrap_servers, SERVICE)
+    triggers = TriggerStore(client)
+    moments = MomentRunner(store, triggers, policies, producer)
     loop = ConsumerLoop(
         settings,
         settings.group_id,
         {
-            topics.SCORES: ScoresHandler(store, policies, producer),
+            topics.SCORES: ScoresHandler(store, policies, producer, lever_store, responses, moments),
             topics.CONSENT_EVENTS: ConsentEventsHandler(store),
-            topics.OUTCOMES: OutcomesHandler(store),
+            topics.ACCOUNT_EVENTS: AccountEventsHandler(store, triggers, policies, moments),
+            topics.OUTCOMES: OutcomesHandler(store, responses, triggers),
             topics.CUSTOMER_ERASURE: CustomerErasureHandler(store),
         },
         producer,
@@ -52,6 +61,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         retryable=(*TRANSIENT_ERRORS, KafkaError),
     )
     app.state.redis, app.state.store, app.state.policies = client, store, policies
+    app.state.levers, app.state.responses = lever_store, responses
     app.state.runtime = Runtime(producer, [loop])
     app.state.runtime.start()
     yield
@@ -63,6 +73,6 @@ app = build_app(
     service=SERVICE,
     title="Prometeo next best action",
     lifespan=lifespan,
-    routers=[nba.router, policy.router],
+    routers=[nba.router, policy.router, levers.router],
     checks={"redis": redis_check, "broker": broker_check, "consumers": consumers_check},
 )

@@ -9,6 +9,11 @@ nba:customer:{ck}:accepted     set     products accepted (held now, before featu
 nba:event:{event_id}           string  processed marker, TTL processed_ttl_s
 nba:volume:{YYYYMMDD}          hash    product → offers made that day, all customers (daily caps); TTL 3 d
 nba:erased:{ck}                string  tombstone after erasure: in-flight scores are ignored; a new consent lifts it
+nba:volume:{period}:{stamp}:{product|*}:{channel|*}
+                               string  offers reserved in the day (YYYYMMDD) or week (YYYYWww), all customers:
+                                       volume constraints and the product-share cap; TTL 8 d
+nba:reservation:{decision_id}  string  the reservation's verdicts ("product=ok|rule,…"), so a redelivered
+                                       decision reserves nothing twice; TTL 8 d
 """
 
 from __future__ import annotations
@@ -18,7 +23,16 @@ from datetime import UTC, datetime, timedelta
 
 import redis
 
-from next_best_action.domain.decision import Contact, ContactHistory, Decision
+from next_best_action.domain.decision import (
+    Contact,
+    ContactHistory,
+    Decision,
+    volume_day,
+    volume_week,
+    with_reservation,
+)
+from next_best_action.domain.policy import Policy
+from next_best_action.domain.rules import Rule
 from prometeo import keys
 from prometeo.contracts import Channel, ProductCode
 from prometeo.contracts.events import ScoresComputedV1
@@ -26,6 +40,54 @@ from prometeo.permissions import MarketingPermissions
 from prometeo.redis_text import text
 
 VOLUME_TTL_S = 3 * 24 * 3600
+RESERVATION_TTL_S = 8 * 24 * 3600
+ANY = "*"
+
+# Reserve volume for a decision's candidates in priority order, atomically: the first `slots`
+# candidates every counter admits are counted, the rest are refused with the rule that stopped
+# them. Counters with limit -1 are only counted (the share cap's numerator and denominator).
+# ARGV: slots, ttl, share (0 = none), share_floor, then per candidate: product, n, (key index,
+# limit) × n, share key index, total key index.
+_RESERVE = """
+local marker = KEYS[1]
+local done = redis.call('GET', marker)
+if done then return done end
+local slots, ttl, share, floor = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local taken, verdicts, i = 0, {}, 5
+while i <= #ARGV do
+  local product, n = ARGV[i], tonumber(ARGV[i + 1])
+  i = i + 2
+  local verdict = 'ok'
+  if taken >= slots then verdict = 'max_offers_per_decision' end
+  local counters = {}
+  for j = 1, n do
+    local key, limit = KEYS[tonumber(ARGV[i])], tonumber(ARGV[i + 1])
+    i = i + 2
+    counters[#counters + 1] = key
+    if verdict == 'ok' and limit >= 0 and tonumber(redis.call('GET', key) or '0') >= limit then
+      verdict = 'volume_constraint'
+    end
+  end
+  local own, total = KEYS[tonumber(ARGV[i])], KEYS[tonumber(ARGV[i + 1])]
+  i = i + 2
+  if verdict == 'ok' and share > 0 then
+    local mine = tonumber(redis.call('GET', own) or '0')
+    local all = tonumber(redis.call('GET', total) or '0')
+    if mine >= floor and mine + 1 > share * (all + 1) then verdict = 'product_share_cap' end
+  end
+  if verdict == 'ok' then
+    taken = taken + 1
+    for _, key in ipairs(counters) do
+      redis.call('INCR', key)
+      redis.call('EXPIRE', key, ttl)
+    end
+  end
+  verdicts[#verdicts + 1] = product .. '=' .. verdict
+end
+local result = table.concat(verdicts, ',')
+redis.call('SET', marker, result, 'EX', ttl)
+return result
+"""
 
 # A contact counts towards the day's volume only when it is new: a redelivered decision adds nothing.
 _RECORD_CONTACTS = """
@@ -59,6 +121,7 @@ class NbaStore:
         self._retention = timedelta(days=contact_retention_days)
         self._erased_ttl_s = erased_ttl_s
         self._record_contacts = client.register_script(_RECORD_CONTACTS)
+        self._reserve = client.register_script(_RESERVE)
         self.marketing = MarketingPermissions(client, keys.NBA)
 
     # -- idempotency -------------------------------------------------------------------------------
@@ -117,6 +180,47 @@ class NbaStore:
         self._redis.zadd(key, {f"{offer_id}|{product.value}|{channel.value}": at.timestamp()}, nx=True)
         self._redis.expire(key, int(self._retention.total_seconds()))
 
+    def reserve(self, decision: Decision, policy: Policy, slots: int) -> Decision:
+        """Reserve volume for the decision's best candidates that every constraint admits (atomic across
+        concurrent decisions); the returned decision offers those and blocks the rest with the rule."""
+        if not decision.candidates or slots == 0:
+            return decision
+        day, week = volume_day(decision.decided_at, policy), volume_week(decision.decided_at, policy)
+        stamps = {"day": day, "week": week}
+        keys_: list[str] = [keys.entity(keys.NBA, "reservation", decision.decision_id)]
+        index: dict[str, int] = {}
+
+        def key_index(key: str) -> int:
+            if key not in index:
+                keys_.append(key)
+                index[key] = len(keys_)  # Lua's KEYS is 1-based
+            return index[key]
+
+        share = policy.max_product_share or 0.0
+        args: list[str | float | int] = [slots, RESERVATION_TTL_S, share, policy.share_floor]
+        for offer in decision.candidates:
+            own = volume_counter("week", week, offer.product, None)
+            total = volume_counter("week", week, None, None)
+            counters: dict[str, int] = {own: -1, total: -1}
+            for c in policy.volume_constraints:
+                if c.product in (None, offer.product) and c.channel in (None, offer.channel):
+                    key = volume_counter(c.period, stamps[c.period], c.product, c.channel)
+                    counters[key] = c.max if counters.get(key, -1) < 0 else min(c.max, counters[key])
+            args += [offer.product.value, len(counters)]
+            for key, limit in counters.items():
+                args += [key_index(key), limit]
+            args += [key_index(own), key_index(total)]
+        raw = self._reserve(keys=keys_, args=args)
+        verdicts: dict[ProductCode, Rule | None] = {}
+        for item in (raw.decode() if isinstance(raw, bytes) else str(raw)).split(","):
+            product, _, verdict = item.partition("=")
+            verdicts[ProductCode(product)] = None if verdict == "ok" else Rule(verdict)
+        return with_reservation(decision, verdicts)
+
+    def reserved(self, period: str, stamp: str, product: ProductCode | None, channel: Channel | None) -> int:
+        raw = self._redis.get(volume_counter(period, stamp, product, channel))
+        return int(raw) if raw is not None else 0
+
     def volume(self, day: str) -> dict[ProductCode, int]:
         raw = self._redis.hgetall(_volume_key(day))
         return {ProductCode(text(k)): int(v) for k, v in raw.items()}
@@ -166,6 +270,11 @@ class NbaStore:
 
 def _key(customer_key: str, part: str) -> str:
     return keys.customer(keys.NBA, customer_key, part)
+
+
+def volume_counter(period: str, stamp: str, product: ProductCode | None, channel: Channel | None) -> str:
+    scope = f"{product.value if product else ANY}:{channel.value if channel else ANY}"
+    return keys.entity(keys.NBA, "volume", f"{period}:{stamp}", scope)
 
 
 def _volume_key(day: str) -> str:

@@ -40,7 +40,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.load_retry_s,
     )
     producer = EventProducer(settings.kafka_bootstrap_servers, SERVICE)
-    features_updated = FeaturesUpdatedHandler(models, producer, settings.model_alias, settings.reasons_per_product)
+    features_updated = FeaturesUpdatedHandler(
+        models,
+        producer,
+        settings.model_alias,
+        settings.reasons_per_product,
+        challenger_alias=settings.challenger_alias,
+        challenger_share=settings.challenger_share,
+    )
     loop = ConsumerLoop(
         settings,
         settings.group_id,

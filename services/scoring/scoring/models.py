@@ -29,6 +29,7 @@ from prometeo import clock
 from prometeo.contracts.events import ProductScore
 from prometeo.telemetry.metrics import MODEL_INFO, MODEL_SCORE_SECONDS
 from scoring.domain.compiled import CompiledPropensity
+from scoring.domain.drift import DriftMonitor, monitor_from
 from scoring.domain.scorer import ModelSpec, Scorer, ScoringInput
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,8 @@ class LoadedModel:
     pyfunc: PyFuncModel
     compiled: CompiledPropensity
     loaded_at: datetime = field(default_factory=clock.now)
+    # What it serves vs its training snapshot (None: a model registered before references were kept).
+    drift: DriftMonitor | None = None
     scorer: Scorer = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -109,6 +112,7 @@ class RegistryLoader:
             ),
             pyfunc=pyfunc,
             compiled=compiled,
+            drift=monitor_from(meta.get("reference")),
         )
 
 

@@ -21,6 +21,14 @@ def policy_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # Without quiet hours, outcomes do not depend on the hour the suite runs (unit tests cover them).
     text = re.sub(r"  quiet_hours:.*?\n\n", "\n", DEFAULT_POLICY.read_text(), flags=re.S)
     assert "quiet_hours" not in text
+    # The module's decisions share one week's share counters: the product-share cap (tested on its own
+    # in test_arbitration) must not make one test's offer depend on how many others ran before it.
+    text = text.replace("share_floor: 20", "share_floor: 1000000")
+    assert "share_floor: 1000000" in text
+    # Exploring decisions rank on a Thompson draw (seeded by the random event id): tests that expect a
+    # given offer decide on the fixed factors. The learning state itself is tested in test_arbitration.
+    text = text.replace("learning:\n  enabled: true", "learning:\n  enabled: false")
+    assert "learning:\n  enabled: false" in text
     path.write_text(text)
     return path
 

@@ -107,6 +107,18 @@ def test_topic_init_job_is_a_pre_install_hook(default_docs: list[dict[str, Any]]
     assert "ensure_topics" in container["command"][-1]
 
 
+def test_retraining_runs_as_a_weekly_cronjob_with_the_stores_it_reads(default_docs: list[dict[str, Any]]) -> None:
+    cron = of_kind(default_docs, "CronJob")["retrain"]
+    assert cron["spec"]["schedule"] == "0 3 * * 1" and cron["spec"]["concurrencyPolicy"] == "Forbid"
+    (container,) = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    command = container["command"]
+    assert command[:3] == ["python", "-m", "scoring.retrain"]
+    assert command[command.index("--product") + 1 :] == ["credit_card", "personal_loan", "investment_fund"]
+    env = {item["name"] for item in container["env"]}
+    assert {"KAFKA_BOOTSTRAP_SERVERS", "REDIS_URL", "MLFLOW_TRACKING_URI"} <= env
+    assert not of_kind(render({"retrain": {"enabled": False}}), "CronJob")
+
+
 def test_generated_secret_is_kept_and_existing_secret_is_used() -> None:
     (secret,) = [d for d in render() if d["kind"] == "Secret"]
     assert secret["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"

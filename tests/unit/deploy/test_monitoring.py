@@ -29,6 +29,10 @@ ALERTS = {
     "PrometeoModelLatencyP99High",
     "PrometeoHttp5xxRateHigh",
     "PrometeoInsiderThreatBlocked",
+    # Models watched in production: drift against the training snapshot, realised calibration.
+    "PrometeoFeatureDrift",
+    "PrometeoScoreDrift",
+    "PrometeoModelMiscalibrated",
 }
 
 

@@ -95,6 +95,8 @@ def test_role_without_permission_is_403_after_being_counted(gateway: Gateway) ->
         ("POST", f"/v1/customers/{CK}/outcomes", {"admin", "advisor", "crm", "branch_manager"}),
         ("GET", f"/v1/customers/{CK}/features", {"admin", "advisor", "branch_manager", "dpo"}),
         ("GET", "/v1/kpis", {"admin", "marketing", "branch_manager", "analyst"}),
+        ("GET", "/v1/levers", {"admin", "marketing"}),
+        ("PUT", "/v1/levers/mortgage", {"admin", "marketing"}),
         ("POST", "/v1/consents", {"admin", "ingest"}),
         ("POST", "/v1/events:batch", {"admin", "ingest"}),
     ],
@@ -260,6 +262,21 @@ def test_kpis_are_relayed(gateway: Gateway) -> None:
     response = gateway.client.get("/v1/kpis", headers=MARKETING)
     assert response.json() == {"offers_made": 10, "acceptance_rate": 0.1}
     assert str(gateway.upstream.seen[0].url) == "http://127.0.0.1:8005/v1/kpis"
+
+
+def test_a_lever_change_is_relayed_with_the_authenticated_actor(gateway: Gateway) -> None:
+    gateway.upstream.handler = lambda r: httpx.Response(200, json={"policy_version": "p", "levers": []})
+    response = gateway.client.put(
+        "/v1/levers/mortgage", headers=MARKETING, json={"lever": 0.5, "reason": "Q3", "actor": "someone-else"}
+    )
+    assert response.status_code == 200, response.text
+    [seen] = gateway.upstream.seen
+    assert str(seen.url) == "http://127.0.0.1:8004/v1/levers/mortgage" and seen.method == "PUT"
+    assert json.loads(seen.content) == {
+        "lever": 0.5,
+        "actor": f"marketing:{actor_id('dev-marketing-key')}",
+        "reason": "Q3",
+    }
 
 
 # ---- ingest relay --------------------------------------------------------------------------------

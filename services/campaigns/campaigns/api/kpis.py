@@ -1,8 +1,12 @@
-"""Campaign KPIs: offers, contacts, outcomes, acceptance, conversion by product and channel, revenue."""
+"""Campaign KPIs: offers, contacts, outcomes, acceptance, conversion by product and channel, revenue;
+realised model quality per scoring version."""
 
 from __future__ import annotations
 
+import math
+
 from fastapi import APIRouter
+from pydantic import BaseModel
 
 from campaigns import kpi_gauges
 from campaigns.deps import StoreDep
@@ -20,3 +24,43 @@ def get_kpis(store: StoreDep) -> KpisPublic:
     summary = store.kpis()
     kpi_gauges.export(summary)
     return KpisPublic.model_validate(summary.model_dump())
+
+
+class ModelQualityPublic(BaseModel):
+    model_version: str
+    sent: int
+    accepted: int
+    acceptance_rate: float | None
+    auc: float | None
+    ece: float | None
+    mean_propensity: float | None
+
+
+class ModelQualitiesPublic(BaseModel):
+    versions: list[ModelQualityPublic]
+
+
+def _finite(value: float) -> float | None:
+    return None if math.isnan(value) else value
+
+
+@router.get("/model-quality")
+def get_model_quality(store: StoreDep) -> ModelQualitiesPublic:
+    """Realised quality per scoring model version, from the outcomes of the offers decided on it
+    (what `python -m scoring.promotion` compares champion and challenger on)."""
+    qualities = store.qualities()
+    kpi_gauges.export_quality(qualities)
+    return ModelQualitiesPublic(
+        versions=[
+            ModelQualityPublic(
+                model_version=q.version,
+                sent=q.sent,
+                accepted=q.accepted,
+                acceptance_rate=_finite(q.acceptance_rate),
+                auc=_finite(q.auc),
+                ece=_finite(q.ece),
+                mean_propensity=_finite(q.mean_propensity),
+            )
+            for q in qualities
+        ]
+    )

@@ -78,6 +78,7 @@ class OffersHandler:
                 campaign_id=self._campaign_id,
                 group=group,
                 segment=decision.segment,
+                model_version=decision.model_version,
                 # The control group receives nothing: it measures what happens without the offer.
                 status="holdout" if group == "control" else "recorded",
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from campaigns.domain import kpis
 from campaigns.sequences import SequenceRunner
-from campaigns.store import CampaignStore, experiment_increments, kpi_key, outcome_increments
+from campaigns.store import CampaignStore, experiment_increments, kpi_key, outcome_increments, quality_increments
 from prometeo.contracts import Channel, Envelope, EventPayload
 from prometeo.contracts.events import OutcomeKind, OutcomeRecordedV1
 from prometeo.telemetry.metrics import OUTCOMES_RECORDED
@@ -31,6 +31,9 @@ class OutcomesHandler:
         if record is not None:
             increments += experiment_increments(record.campaign_id, record.group, kpis.outcome_counter(payload.outcome))
         applied = self._store.count_once(str(envelope.event_id), increments)
+        if record is not None and (quality := quality_increments(record, payload.outcome)):
+            # Once per offer and kind, whichever event reports it: the version's realised quality.
+            self._store.count_once(f"{payload.offer_id}.quality.{payload.outcome.value}", quality)
         if (
             record is not None
             and record.advisor_task

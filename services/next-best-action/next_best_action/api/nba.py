@@ -18,9 +18,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from next_best_action.consumers.scores import SOURCE, offer_decided
-from next_best_action.deps import PolicySourceDep, ProducerDep, StoreDep
+from next_best_action.deps import LeverStoreDep, PolicySourceDep, ProducerDep, StoreDep
 from next_best_action.domain.decision import Decision, Offer, decide, volume_day
 from next_best_action.policy_source import PolicySource
+from next_best_action.response_store import LeverStore
 from next_best_action.store import NbaStore
 from prometeo import clock
 from prometeo.contracts import Objective, new_event, topics
@@ -95,7 +96,12 @@ ObjectiveQuery = Query(
 
 
 def _inbound_decision(
-    customer_key: str, store: NbaStore, policies: PolicySource, decision_id: str | None, objective: Objective | None
+    customer_key: str,
+    store: NbaStore,
+    policies: PolicySource,
+    levers: LeverStore,
+    decision_id: str | None,
+    objective: Objective | None,
 ) -> Decision:
     latest = store.latest_scores_at(customer_key)
     if latest is None:
@@ -117,6 +123,7 @@ def _inbound_decision(
         # Daily caps protect a product's budget whoever shows the offer; only outbound offers consume them.
         volume_today=store.volume(volume_day(now, policy)),
         objective=objective,
+        levers=levers.all(),  # marketing's levers rank the advisor's list as they rank the stream
     )
 
 
@@ -125,10 +132,11 @@ def next_best_action(
     customer_key: str,
     store: StoreDep,
     policies: PolicySourceDep,
+    levers: LeverStoreDep,
     lang: Lang = Query("es"),
     objective: Objective | None = ObjectiveQuery,
 ) -> DecisionPublic:
-    decision = _inbound_decision(customer_key, store, policies, "dc_" + uuid.uuid4().hex, objective)
+    decision = _inbound_decision(customer_key, store, policies, levers, "dc_" + uuid.uuid4().hex, objective)
     return decision_public(customer_key, decision, lang)
 
 
@@ -138,10 +146,11 @@ def present_next_best_action(
     store: StoreDep,
     policies: PolicySourceDep,
     producer: ProducerDep,
+    levers: LeverStoreDep,
     lang: Lang = Query("es"),
     objective: Objective | None = ObjectiveQuery,
 ) -> DecisionPublic:
-    decision = _inbound_decision(customer_key, store, policies, None, objective)
+    decision = _inbound_decision(customer_key, store, policies, levers, None, objective)
     if decision.offers:
         event = new_event(
             offer_decided(decision),

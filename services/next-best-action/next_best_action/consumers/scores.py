@@ -10,7 +10,11 @@ import logging
 import uuid
 
 from next_best_action.domain.decision import Decision, decide, volume_day
+from next_best_action.domain.learning import learned_or_fixed
+from next_best_action.domain.triggers import moments_from_scores
+from next_best_action.moments import MomentRunner
 from next_best_action.policy_source import PolicySource
+from next_best_action.response_store import LeverStore, ResponseStore
 from next_best_action.store import NbaStore
 from prometeo import clock
 from prometeo.bus import EventProducer
@@ -40,6 +44,8 @@ def offer_decided(decision: Decision) -> OfferDecidedV1:
                 "expected_value": o.expected_value,
                 "reasons": list(o.reasons),
                 "rules_passed": list(o.rules_passed),
+                "priority": o.priority,
+                "response_factor": o.response_factor,
             }
             for o in decision.offers
         ],
@@ -50,10 +56,21 @@ def offer_decided(decision: Decision) -> OfferDecidedV1:
 
 
 class ScoresHandler:
-    def __init__(self, store: NbaStore, policies: PolicySource, producer: EventProducer) -> None:
+    def __init__(
+        self,
+        store: NbaStore,
+        policies: PolicySource,
+        producer: EventProducer,
+        levers: LeverStore,
+        responses: ResponseStore,
+        moments: MomentRunner | None = None,
+    ) -> None:
         self._store = store
         self._policies = policies
         self._producer = producer
+        self._levers = levers
+        self._responses = responses
+        self._moments = moments
 
     def __call__(self, envelope: Envelope, payload: EventPayload) -> None:
         if not isinstance(payload, ScoresComputedV1):
@@ -66,16 +83,23 @@ class ScoresHandler:
             return
         now, policy = clock.now(), self._policies.current()
         day = volume_day(now, policy)
+        decision_id = decision_id_for(envelope.event_id)
+        table = self._responses.table(payload.profile.get("digital_archetype")) if policy.learning.enabled else None
         decision = decide(
             payload,
             self._store.permissions(ck),
             self._store.history(ck),
             now,
             policy,
-            decision_id=decision_id_for(envelope.event_id),
+            decision_id=decision_id,
             mode="outbound",
             volume_today=self._store.volume(day),
+            levers=self._levers.all(),
+            response=learned_or_fixed(table, (s.product for s in payload.scores), policy, decision_id=decision_id),
         )
+        # Across customers: volume constraints and the product-share cap, reserved atomically (a
+        # redelivery gets the verdicts of the first attempt). Offers refused fall to the next candidate.
+        decision = self._store.reserve(decision, policy, len(decision.offers))
         event = new_event(
             offer_decided(decision),
             customer_key=ck,
@@ -85,6 +109,12 @@ class ScoresHandler:
         # Wait for the broker before recording contacts: an unpublished offer is not a contact.
         self._producer.publish(topics.OFFERS, event).get(timeout=PUBLISH_TIMEOUT_S)
         self._store.record_contacts(ck, decision, day)
+        self._responses.record_offers(ck, decision)
+        if self._moments is not None:
+            # Activity against the customer's own baseline, days since an acquisition: judged on fresh
+            # features; each moment acts once by its trigger key, so a redelivery adds nothing.
+            acquired = self._moments.acquired(ck)
+            self._moments.run(ck, moments_from_scores(payload.features, acquired, now, policy), now)
         self._store.mark(event_id)
         _count(decision)
         log.info(

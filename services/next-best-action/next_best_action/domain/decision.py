@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -54,6 +54,14 @@ class Offer:
     expected_value: float
     reasons: tuple[ReasonCode, ...]
     rules_passed: tuple[str, ...]
+    # What arbitration ranks on: the objective's quantity × the product's business lever.
+    priority: float = 0.0
+    # The response factor used (the policy's channel factor, or the learned estimate).
+    response_factor: float = 1.0
+
+
+# The response factor for (product, channel) in this customer's segment, learned from outcomes.
+ResponseFactors = Mapping[tuple[ProductCode, Channel], float]
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,9 @@ class Decision:
     blocked: dict[str, list[str]]
     objective: Objective = "expected_value"
     segment: str | None = None  # the customer's digital archetype, for KPIs by segment
+    # Every eligible offer in priority order, including those beyond the slots: volume reservation
+    # (store.reserve) falls back down this list when a constraint refuses the first choice.
+    candidates: tuple[Offer, ...] = ()
 
     @property
     def no_action(self) -> bool:
@@ -87,10 +98,16 @@ def decide(
     mode: Mode = "outbound",
     volume_today: Mapping[ProductCode, int] | None = None,
     objective: Objective | None = None,
+    levers: Mapping[ProductCode, float] | None = None,
+    response: ResponseFactors | None = None,
 ) -> Decision:
     """`volume_today`: offers made today per product (for daily caps), counted on `volume_day(now, policy)`.
-    `objective` overrides the policy's ranking objective for this decision (e.g. a conversion campaign)."""
+    `objective` overrides the policy's ranking objective for this decision (e.g. a conversion campaign).
+    `levers`: marketing's run-time levers per product (else the policy's). `response`: learned response
+    factors for this customer's segment (else the policy's fixed channel factors)."""
     permitted = frozenset(permissions)
+    levers = levers or {}
+    response = response or {}
     volume_today = volume_today or {}
     held_here = set(scores.held_products) | history.accepted
     held_elsewhere = set(scores.held_elsewhere)
@@ -142,9 +159,10 @@ def decide(
             Rule.DECLINE_COOLDOWN,
             declined_at is None or declined_at < now - timedelta(days=policy.contact.decline_cooldown_days),
         )
-        expected_value = 0.0
+        expected_value, factor = 0.0, 1.0
         if channel is not None:
-            expected_value = _expected_value(score, product_policy.value_brl, policy.channels.response_factors[channel])
+            factor = response.get((score.product, channel), policy.channels.response_factors[channel])
+            expected_value = _expected_value(score, product_policy.value_brl, factor)
             check(Rule.MIN_EXPECTED_VALUE, expected_value >= policy.threshold(score.product))
         if failed:
             blocked[score.product.value] = failed
@@ -159,12 +177,16 @@ def decide(
                 expected_value=expected_value,
                 reasons=tuple(score.reasons),
                 rules_passed=tuple(passed),
+                response_factor=factor,
             )
         )
 
     objective = objective or policy.objective
     rank = ranking_key(objective, policy)
-    candidates.sort(key=lambda o: (-rank(o), -o.expected_value, o.product.value))
+    candidates = [
+        replace(o, priority=round(rank(o) * levers.get(o.product, policy.lever(o.product)), 6)) for o in candidates
+    ]
+    candidates.sort(key=lambda o: (-o.priority, -o.expected_value, o.product.value))
     slots, limit = policy.max_offers_inbound, Rule.MAX_OFFERS
     if mode == "outbound":
         budget = max(0, cap - contacts_this_week)
@@ -182,14 +204,29 @@ def decide(
         blocked=dict(sorted(blocked.items())),
         objective=objective,
         segment=scores.profile.get("digital_archetype"),
+        candidates=tuple(candidates),
     )
 
 
 def ranking_key(objective: Objective, policy: Policy) -> Callable[[Offer], float]:
-    """The quantity an objective maximises, per offer (higher ranks first)."""
+    """The quantity an objective maximises, per offer, before the business lever (higher ranks first)."""
     if objective == "conversion":
-        return lambda o: o.propensity * policy.channels.response_factors[o.channel]
+        return lambda o: o.propensity * o.response_factor
     return lambda o: o.expected_value
+
+
+def with_reservation(decision: Decision, verdicts: Mapping[ProductCode, Rule | None]) -> Decision:
+    """The decision once volume has been reserved: `verdicts[product]` is None for an offer that got its
+    reservation, else the rule that refused it. Offers follow priority order among the reserved."""
+    offers = tuple(o for o in decision.candidates if o.product in verdicts and verdicts[o.product] is None)
+    blocked = {k: v for k, v in decision.blocked.items() if k not in {o.product.value for o in decision.candidates}}
+    for offer in decision.candidates:
+        rule = verdicts.get(offer.product, Rule.MAX_OFFERS)
+        if rule is Rule.MAX_OFFERS and offer.product.value in decision.blocked:
+            blocked[offer.product.value] = decision.blocked[offer.product.value]  # decide() named the limit
+        elif rule is not None:
+            blocked[offer.product.value] = [rule.value]
+    return replace(decision, offers=offers, blocked=dict(sorted(blocked.items())))
 
 
 def _expected_value(score: ProductScore, value_brl: float, factor: float) -> float:
@@ -199,6 +236,17 @@ def _expected_value(score: ProductScore, value_brl: float, factor: float) -> flo
 def volume_day(now: datetime, policy: Policy) -> str:
     """The calendar day (YYYYMMDD, in the policy's volume time zone) that daily caps count on."""
     return now.astimezone(ZoneInfo(policy.volume_timezone)).strftime("%Y%m%d")
+
+
+def volume_week(now: datetime, policy: Policy) -> str:
+    """The ISO week (YYYYWww, in the policy's volume time zone) that weekly constraints count on."""
+    year, week, _ = now.astimezone(ZoneInfo(policy.volume_timezone)).isocalendar()
+    return f"{year}W{week:02d}"
+
+
+def quiet_channels(profile: dict[str, str], now: datetime, policy: Policy) -> frozenset[Channel]:
+    """The channels silenced at the customer's local time `now`."""
+    return _quiet_channels(profile, now, policy)
 
 
 def _quiet_channels(profile: dict[str, str], now: datetime, policy: Policy) -> frozenset[Channel]:

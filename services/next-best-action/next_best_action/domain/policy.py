@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from prometeo.contracts import Channel, Objective, ProductCode
+from prometeo.contracts.events import ActionKind
 from prometeo.quiet_hours import QuietHours, check_timezone
 
 AgeBand = Literal["18-24", "25-34", "35-44", "45-54", "55-64", "65+"]
@@ -39,6 +40,9 @@ class ProductPolicy(_Strict):
     min_expected_value_brl: float | None = Field(default=None, ge=0)
     # Offers of this product per day across all customers (budget, advisor capacity); none = unlimited.
     daily_cap: int | None = Field(default=None, ge=0)
+    # Marketing's business lever: multiplies the product's priority (1 = neutral). The value here is the
+    # default; PUT /v1/levers/{product} overrides it at run time (audited on audit.v1).
+    lever: float = Field(default=1.0, gt=0, le=10)
 
     @model_validator(mode="after")
     def _band_order(self) -> ProductPolicy:
@@ -97,6 +101,81 @@ class ContactPolicy(_Strict):
         return None if isinstance(value, str) and not value.strip() else value
 
 
+Period = Literal["day", "week"]
+
+
+class VolumeConstraint(_Strict):
+    """At most `max` offers per `period`, across all customers, of `product` on `channel` (either may be
+    omitted: all products, all channels). Reserved atomically in Redis, so concurrent decisions never
+    overshoot."""
+
+    product: ProductCode | None = None
+    channel: Channel | None = None
+    period: Period
+    max: int = Field(ge=0)
+
+
+class LearningPolicy(_Strict):
+    """Response estimates learned from outcomes, per product × channel × segment (Beta posteriors).
+
+    The YAML channel factor is the prior: its mean is `factor × prior_scale` (a response rate in (0, 1))
+    held with the weight of `prior_strength` propensity-weighted contacts; the learned rate divided by
+    `prior_scale` replaces the factor in the priority, so thresholds keep their meaning. Each product ×
+    channel cell's prior is its channel's pooled posterior in the segment (domain/learning.py)."""
+
+    enabled: bool = False
+    prior_strength: float = Field(default=10.0, gt=0)
+    prior_scale: float = Field(default=0.6, gt=0, le=1)
+    # Share of decisions (by decision id hash) ranked on a Thompson draw instead of the posterior mean:
+    # the exploration that keeps estimates honest, bounded so most traffic gets the best estimate.
+    exploration_share: float = Field(default=0.1, ge=0, le=1)
+
+
+class TriggerRule(_Strict):
+    """What a moment that matters produces, and its own contact policy."""
+
+    enabled: bool = True
+    kind: ActionKind
+    action: str = Field(min_length=1, description="product code for offers, else the action's name")
+    channels: list[Channel] = Field(min_length=1, description="preference order")
+    # Offers need marketing permission; a service message about the customer's own contract does not.
+    needs_marketing_permission: bool = True
+    # At most one action of this trigger per customer in this many days, whatever its key.
+    cooldown_days: int = Field(default=30, ge=0)
+    respect_quiet_hours: bool = True
+
+    @model_validator(mode="after")
+    def _offer_names_a_product(self) -> TriggerRule:
+        if self.kind is ActionKind.OFFER and self.action not in {p.value for p in ProductCode}:
+            raise ValueError(f"an offer action must name a product, got {self.action!r}")
+        return self
+
+
+class MaturityTrigger(TriggerRule):
+    days_before: int = Field(default=30, ge=0)
+
+
+class ActivityDropTrigger(TriggerRule):
+    # Transactions in the last 30 days below `ratio` × the customer's own monthly baseline (the 60
+    # days before), once the baseline has at least `min_baseline` transactions a month.
+    ratio: float = Field(default=0.5, gt=0, lt=1)
+    min_baseline: float = Field(default=10, ge=1)
+
+
+class PostAcquisitionTrigger(TriggerRule):
+    days_after: int = Field(default=7, ge=0)
+    window_days: int = Field(default=7, ge=1)
+    # The product acquired → the follow-up to offer (an offer action's `action` is the default).
+    follow_ups: dict[ProductCode, ProductCode] = {}
+
+
+class TriggersPolicy(_Strict):
+    contract_maturing: MaturityTrigger | None = None
+    payment_returned: TriggerRule | None = None
+    activity_drop: ActivityDropTrigger | None = None
+    post_acquisition: PostAcquisitionTrigger | None = None
+
+
 class FeatureLimit(_Strict):
     """A credit-risk bound on one feature; applied only when the scores event carries the feature."""
 
@@ -132,11 +211,21 @@ class Policy(_Strict):
     credit_risk: CreditRiskPolicy = CreditRiskPolicy()
     # The day over which products' daily caps are counted.
     volume_timezone: str = "America/Sao_Paulo"
+    volume_constraints: list[VolumeConstraint] = []
+    # No product above this share of a campaign's contacts (the stream: of the week's outbound offers,
+    # once `share_floor` of that product have been made, so the first offers of a week are not refused).
+    max_product_share: float | None = Field(default=None, gt=0, le=1)
+    share_floor: int = Field(default=20, ge=0)
+    learning: LearningPolicy = LearningPolicy()
+    triggers: TriggersPolicy = TriggersPolicy()
 
     @field_validator("volume_timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
         return check_timezone(value)
+
+    def lever(self, product: ProductCode) -> float:
+        return self.products[product].lever
 
     def threshold(self, product: ProductCode) -> float:
         own = self.products[product].min_expected_value_brl

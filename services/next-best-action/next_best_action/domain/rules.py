@@ -22,4 +22,6 @@ class Rule(StrEnum):
     QUIET_HOURS = "quiet_hours"  # only silenced channels permitted at the customer's local time
     DAILY_VOLUME_CAP = "daily_volume_cap"  # the product's offers for today are used up
     MIN_EXPECTED_VALUE = "min_expected_value"  # expected value below the no-action threshold
+    VOLUME_CONSTRAINT = "volume_constraint"  # a per-product/channel day or week volume is used up
+    PRODUCT_SHARE_CAP = "product_share_cap"  # the product already has its maximum share of contacts
     MAX_OFFERS = "max_offers_per_decision"  # eligible, but ranked below the offers shown

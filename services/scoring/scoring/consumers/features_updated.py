@@ -1,4 +1,6 @@
-"""features-updated.v1 → scores.v1: the champion scores every product, with reasons.
+"""features-updated.v1 → scores.v1: the champion scores every product, with reasons — or, for the
+configured share of customers (stable by customer key), the challenger, while one is loaded. Every
+scores event names the version that produced it, and so does every decision and offer made on it.
 
 Scoring keeps no customer state, so redelivery is harmless; the output's event id is derived from
 the input's and the model version, so a redelivered input yields the same scores event id and
@@ -11,9 +13,11 @@ import uuid
 
 from prometeo.bus import EventProducer, RetryableError
 from prometeo.contracts import Envelope, EventPayload, new_event, topics
-from prometeo.contracts.events import FeaturesUpdatedV1, ScoresComputedV1
+from prometeo.contracts.events import FeaturesUpdatedV1, ProductScore, ScoresComputedV1
+from prometeo.telemetry.metrics import DRIFT_SAMPLE, FEATURE_PSI, SCORE_PSI, SCORES_SERVED
+from scoring.domain.routing import serves_challenger
 from scoring.domain.scorer import ScoringInput
-from scoring.models import ModelHolder
+from scoring.models import LoadedModel, ModelHolder
 
 SOURCE = "scoring"
 _NAMESPACE = uuid.UUID("5b0c4a52-6f0e-4a7e-9d3c-2f1f6a1d9e01")
@@ -23,11 +27,22 @@ class FeaturesUpdatedHandler:
     """Buffers a poll's events and scores them in one model call at the end of the batch: the
     reason rows of many customers share a single predict, which is where the time goes."""
 
-    def __init__(self, models: ModelHolder, producer: EventProducer, alias: str, reasons_per_product: int) -> None:
+    def __init__(
+        self,
+        models: ModelHolder,
+        producer: EventProducer,
+        alias: str,
+        reasons_per_product: int,
+        *,
+        challenger_alias: str = "challenger",
+        challenger_share: float = 0.0,
+    ) -> None:
         self._models = models
         self._producer = producer
         self._alias = alias
         self._reasons = reasons_per_product
+        self._challenger_alias = challenger_alias
+        self._challenger_share = challenger_share
         self._pending: list[tuple[Envelope, FeaturesUpdatedV1]] = []
 
     def __call__(self, envelope: Envelope, payload: EventPayload) -> None:
@@ -44,11 +59,30 @@ class FeaturesUpdatedHandler:
             self._pending.clear()  # the loop rewinds the batch and redelivers it
             raise RetryableError("no champion model loaded yet")
         batch, self._pending = self._pending, []
+        challenger = self._models.get(self._challenger_alias) if self._challenger_share > 0 else None
+        groups: dict[str, tuple[str, LoadedModel, list[tuple[Envelope, FeaturesUpdatedV1]]]] = {}
+        for item in batch:
+            alias, serving = self._alias, model
+            if challenger is not None and serves_challenger(item[0].customer_key, self._challenger_share):
+                alias, serving = self._challenger_alias, challenger
+            groups.setdefault(alias, (alias, serving, []))[2].append(item)
+        for alias, serving, items in groups.values():
+            self._publish(alias, serving, items)
+
+    def _publish(self, alias: str, model: LoadedModel, batch: list[tuple[Envelope, FeaturesUpdatedV1]]) -> None:
         inputs = [
             ScoringInput(p.features, [h.value for h in p.held_products], [h.value for h in p.held_elsewhere])
             for _, p in batch
         ]
-        for (envelope, payload), scores in zip(batch, model.score(inputs, self._reasons), strict=True):
+        SCORES_SERVED.labels(alias, model.version).inc(len(batch))
+        scored = model.score(inputs, self._reasons)
+        if model.drift is not None:
+            model.drift.observe(
+                [p.features for _, p in batch],
+                {product: [s[j].propensity for s in scored] for j, product in enumerate(_products(scored))},
+            )
+            export_drift(model)
+        for (envelope, payload), scores in zip(batch, scored, strict=True):
             out = ScoresComputedV1(
                 model_name=model.name,
                 model_version=model.version,
@@ -63,3 +97,18 @@ class FeaturesUpdatedHandler:
             self._producer.publish(
                 topics.SCORES, new_event(out, customer_key=envelope.customer_key, source=SOURCE, event_id=event_id)
             )
+
+
+def _products(scored: list[list[ProductScore]]) -> list[str]:
+    return [s.product.value for s in scored[0]] if scored else []
+
+
+def export_drift(model: LoadedModel) -> None:
+    """PSI gauges of the model version against its training snapshot (cheap: bucket arithmetic)."""
+    if model.drift is None:
+        return
+    for feature, value in model.drift.feature_psi().items():
+        FEATURE_PSI.labels(model.version, feature).set(value)
+    for product, value in model.drift.score_psi().items():
+        SCORE_PSI.labels(model.version, product).set(value)
+    DRIFT_SAMPLE.labels(model.version).set(model.drift.observed)

@@ -15,6 +15,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from scoring.domain.drift import reference_from
 from scoring.domain.vector import LABEL_PREFIX
 from scoring.training.candidates import ProductFit, fit_product
 from scoring.training.registry import log_and_register, promote
@@ -141,6 +142,10 @@ def train_and_register(
             train_as_of=frame.attrs.get("as_of", "unknown"),
             evaluation_as_of=evaluation_frame.attrs.get("as_of", "unknown"),
         )
+    # The training snapshot's distributions, kept with the model: serving measures drift against them.
+    trained = x[~holdout]
+    propensities = np.column_stack([fits[p].estimator.predict_proba(trained)[:, 1] for p in products])
+    reference = reference_from(columns, trained, products, propensities)
     run_id, version = log_and_register(
         tracking_uri=tracking_uri,
         model_name=model_name,
@@ -152,6 +157,7 @@ def train_and_register(
         mean_auc=mean,
         params=params,
         example=frame[columns].head(3).astype(float).reset_index(drop=True),
+        reference=reference,
     )
     alias, previous = promote(tracking_uri, model_name, version, mean, promotion_margin)
     log.info(

@@ -7,6 +7,7 @@ import math
 import tempfile
 from importlib.metadata import version as installed
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import pandas as pd
@@ -42,8 +43,10 @@ def log_and_register(
     mean_auc: float,
     params: dict[str, object],
     example: pd.DataFrame,
+    reference: dict[str, Any] | None = None,
 ) -> tuple[str, str]:
-    """→ (run id, registered version)."""
+    """→ (run id, registered version). `reference`: the training snapshot's feature and score
+    histograms (scoring.domain.drift), in the model's metadata and as a run artifact."""
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
     mlflow.set_experiment(model_name)
@@ -66,6 +69,8 @@ def log_and_register(
                 if isinstance(value, float) and not math.isnan(value):
                     mlflow.log_metric(f"{metric}.{name}", value)
         mlflow.log_text(table.to_csv(), "evaluation/holdout_metrics.csv")
+        if reference is not None:
+            mlflow.log_dict(reference, "reference/histograms.json")
 
         output = pd.DataFrame({p: [0.5] * len(example) for p in products})
         info = mlflow.pyfunc.log_model(
@@ -81,6 +86,7 @@ def log_and_register(
                 "products": products,
                 "baselines": baselines,
                 "chosen": {p: f.kind for p, f in fits.items()},
+                **({"reference": reference} if reference is not None else {}),
             },
             registered_model_name=model_name,
         )

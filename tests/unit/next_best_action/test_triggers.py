@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from next_best_action.domain.triggers import (
+    Action,
+    CustomerView,
+    TriggerName,
+    action_for,
+    activity_drop,
+    from_account_event,
+    post_acquisition,
+)
+from prometeo.contracts import Channel, ProductCode
+from prometeo.contracts.events import ActionKind, ContractMaturingV1, PaymentReturnedV1
+from tests.unit.next_best_action.factories import NOW, default_policy
+
+VIEW = CustomerView(customer_key="ck_1", permissions=frozenset({Channel.IN_APP, Channel.WHATSAPP}))
+
+
+def test_a_contract_inside_its_window_is_a_moment_keyed_by_account_and_date() -> None:
+    policy = default_policy()
+    soon = ContractMaturingV1(account_id="a1", product=ProductCode.SAVINGS, matures_on=NOW.date() + timedelta(days=10))
+    later = soon.model_copy(update={"matures_on": NOW.date() + timedelta(days=90)})
+    [moment] = from_account_event(soon, NOW, policy)
+    assert moment.key == f"contract_maturing:a1:{soon.matures_on.isoformat()}" and moment.detail["days_left"] == "10"
+    assert from_account_event(later, NOW, policy) == []
+    action = action_for(moment, policy, VIEW)
+    assert isinstance(action, Action) and action.product is ProductCode.INVESTMENT_FUND
+    assert action.channel is Channel.IN_APP  # advisor first in the rule, but not permitted
+
+
+def test_a_returned_payment_is_a_service_action_that_needs_no_marketing_permission() -> None:
+    payment = PaymentReturnedV1(
+        account_id="a1", transaction_id="t9", amount=Decimal("120.50"), reason="insufficient_funds"
+    )
+    [moment] = from_account_event(payment, NOW, default_policy())
+    action = action_for(moment, default_policy(), CustomerView(customer_key="ck_1"))
+    assert isinstance(action, Action)
+    assert (action.kind, action.action, action.channel) == (ActionKind.SERVICE, "payment_assistance", Channel.IN_APP)
+    assert action.action_id == action_for(moment, default_policy(), CustomerView(customer_key="ck_1")).action_id  # type: ignore[union-attr]
+
+
+def test_activity_falling_against_the_customers_own_baseline_is_one_retention_moment_a_month() -> None:
+    policy = default_policy()
+    # 60 transactions in the 60 days before (30 a month), 8 in the last 30: below half the baseline.
+    [moment] = activity_drop({"txn_count_30d": 8, "txn_count_90d": 68}, NOW, policy)
+    assert moment.trigger is TriggerName.ACTIVITY_DROP and moment.key == f"activity_drop:{NOW:%Y%m}"
+    assert activity_drop({"txn_count_30d": 20, "txn_count_90d": 80}, NOW, policy) == []  # steady
+    assert activity_drop({"txn_count_30d": 1, "txn_count_90d": 9}, NOW, policy) == []  # never active
+    action = action_for(moment, policy, VIEW)
+    assert isinstance(action, Action) and action.kind is ActionKind.RETENTION and action.product is None
+
+
+def test_days_after_an_acquisition_offer_its_follow_up_unless_already_held() -> None:
+    policy = default_policy()
+    acquired = {ProductCode.CREDIT_CARD: NOW.date() - timedelta(days=8), ProductCode.SAVINGS: date(2020, 1, 1)}
+    [moment] = post_acquisition(acquired, NOW, policy)
+    action = action_for(moment, policy, VIEW)
+    assert isinstance(action, Action) and action.product is ProductCode.AUTO_INSURANCE
+    held = CustomerView(customer_key="ck_1", permissions=VIEW.permissions, held=frozenset({ProductCode.AUTO_INSURANCE}))
+    assert action_for(moment, policy, held) == "held_here"
+
+
+def test_each_trigger_has_its_own_cooldown_and_contact_rules() -> None:
+    policy = default_policy()
+    payment = PaymentReturnedV1(account_id="a1", transaction_id="t10", amount=Decimal("1"))
+    [moment] = from_account_event(payment, NOW, policy)
+    recent = CustomerView(customer_key="ck_1", last_fired={TriggerName.PAYMENT_RETURNED: NOW - timedelta(days=2)})
+    assert action_for(moment, policy, recent) == "trigger_cooldown"
+    quiet = CustomerView(customer_key="ck_1", quiet=frozenset({Channel.IN_APP, Channel.SMS, Channel.WHATSAPP}))
+    assert action_for(moment, policy, quiet) == "quiet_hours"
+    soon = ContractMaturingV1(account_id="a1", product=ProductCode.SAVINGS, matures_on=NOW.date())
+    [maturing] = from_account_event(soon, NOW, policy)
+    assert action_for(maturing, policy, CustomerView(customer_key="ck_1")) == "marketing_permission"
