@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: help install promtool lint format run run-empty test test-unit test-integration test-e2e bench clean
+.PHONY: help install promtool lint format run run-empty test test-night test-unit test-integration test-e2e bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 
 test: $(STAMP) promtool ## run the whole test suite: unit, integration (real broker/Redis/MLflow) and end-to-end
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-night: $(STAMP) promtool ## the whole suite with every process's business clock at 03:00 in São Paulo
+	PROMETEO_CLOCK_SHIFT_S=$$($(PY) -m prometeo_dev.night) $(PY) -m pytest $(PYTEST_ARGS)
 
 promtool: ## best effort: Prometheus's promtool (Debian package) for the alert-rule tests, which skip without it
 	@command -v promtool >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
