@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -75,7 +75,7 @@ class Adapter(ChannelAdapter):
 
 def _deliverer(recorder: Recorder) -> tuple[Deliverer, Adapter]:
     adapter = Adapter(recorder)
-    return Deliverer(recorder, adapter, publish=recorder.publish), adapter  # type: ignore[arg-type]
+    return Deliverer(cast(Any, recorder), adapter, publish=recorder.publish), adapter  # the recorder fakes the store
 
 
 def _never_refused(exc: PermanentDeliveryError) -> None:

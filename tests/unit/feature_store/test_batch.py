@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import pytest
 
 from feature_store.batch import PendingBatch
@@ -41,7 +43,7 @@ class FakePublisher:
 
 
 def _batch(repository: FakeRepository, publisher: FakePublisher) -> PendingBatch:
-    return PendingBatch(repository, publisher)  # type: ignore[arg-type]
+    return PendingBatch(cast(Any, repository), cast(Any, publisher))  # in-memory fakes of the store's two edges
 
 
 def test_a_poll_is_written_once_at_its_end_then_published() -> None:

@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NoReturn
 
 import httpx
 import pytest
@@ -221,7 +222,7 @@ def test_changes_are_on_the_trail(durable: Gateway, sqlite_store: SqliteAuditSto
 
 
 class _BrokenStore(SqliteAuditStore):
-    def append(self, entry: AuditEntry) -> None:  # type: ignore[override]
+    def append(self, entry: AuditEntry) -> NoReturn:
         raise sqlite3.OperationalError("disk I/O error")
 
 

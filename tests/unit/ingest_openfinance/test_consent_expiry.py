@@ -44,7 +44,9 @@ def test_an_expiry_in_santiago_local_time_across_the_daylight_saving_change(chan
     # in wall time, but not 2 h later in UTC — one hour more in April, one hour less in September.
     local_expiry = (change + timedelta(hours=6)).astimezone(SANTIAGO).replace(hour=2, minute=0)
     ends = consent(local_expiry)
-    utc_offset_hours = -local_expiry.utcoffset().total_seconds() / 3600  # type: ignore[union-attr]
+    offset = local_expiry.utcoffset()
+    assert offset is not None
+    utc_offset_hours = -offset.total_seconds() / 3600
     assert utc_offset_hours == (4 if change == SANTIAGO_FALLS_BACK else 3)
     assert ends.active_at(local_expiry - timedelta(seconds=1))
     assert not ends.active_at(local_expiry)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from ingest_openfinance.domain.consent import ConsentRecord
 from ingest_openfinance.domain.mappers.brasil import Resource, map_resource
@@ -61,7 +61,7 @@ def test_indices_and_counts_line_up_with_source_records() -> None:
     )
     producer = FakeProducer()
     consents = FakeConsents({customer_key("12345678909", SECRET): [consent]})
-    ingestor = EventIngestion(producer, consents, FakeDedupe(), SECRET)  # type: ignore[arg-type]
+    ingestor = EventIngestion(cast(Any, producer), cast(Any, consents), cast(Any, FakeDedupe()), SECRET)
     document = {
         "data": [
             {"transactionId": "t1", "creditDebitType": "DEBITO", "amount": "5.00", "transactionDate": "2026-11-01"},

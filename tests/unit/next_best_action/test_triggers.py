@@ -39,7 +39,8 @@ def test_a_returned_payment_is_a_service_action_that_needs_no_marketing_permissi
     action = action_for(moment, default_policy(), CustomerView(customer_key="ck_1"))
     assert isinstance(action, Action)
     assert (action.kind, action.action, action.channel) == (ActionKind.SERVICE, "payment_assistance", Channel.IN_APP)
-    assert action.action_id == action_for(moment, default_policy(), CustomerView(customer_key="ck_1")).action_id  # type: ignore[union-attr]
+    again = action_for(moment, default_policy(), CustomerView(customer_key="ck_1"))
+    assert isinstance(again, Action) and action.action_id == again.action_id
 
 
 def test_activity_falling_against_the_customers_own_baseline_is_one_retention_moment_a_month() -> None:
