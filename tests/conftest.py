@@ -19,7 +19,8 @@ from prometeo.bus import ensure_topics
 from prometeo_dev import servers
 
 RUN_DIR = Path(__file__).resolve().parent.parent / ".run" / "tests"
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+# ../shared beside the checkout; PROMETEO_SHARED_DIR points elsewhere (a worktree one level deeper).
+SHARED = Path(os.environ.get("PROMETEO_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared")
 
 
 def _docker_engine() -> bool:

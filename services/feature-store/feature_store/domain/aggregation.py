@@ -13,14 +13,13 @@ from decimal import Decimal
 
 from feature_store.domain.balances import ACCOUNT, CLOSED, daily_balances
 from feature_store.domain.definitions import FEATURE_NAMES, MAX_WINDOW_DAYS
-from feature_store.domain.mcc import CATEGORIES, HOUSING_MCCS, category_for
-from prometeo.contracts import EventPayload, InvalidEvent, ProductCode
+from feature_store.domain.mcc import CATEGORIES, transaction_metrics
+from prometeo.contracts import RETAIL_PRODUCTS, EventPayload, InvalidEvent
 from prometeo.contracts.events import (
     AccountClosedV1,
     AccountOpenedV1,
     BalanceSnapshotV1,
     CustomerProfiledV1,
-    Direction,
     ProductHeldV1,
     TransactionBookedV1,
     TransactionDeletedV1,
@@ -29,7 +28,8 @@ from prometeo.contracts.events import (
 
 AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 ARCHETYPES = ("nascent", "experimenting", "emerging", "activated")
-_PRODUCTS = frozenset(p.value for p in ProductCode)
+# Gaps are counted over what a retail customer could be offered; business credit held is no gap.
+_PRODUCTS = frozenset(p.value for p in RETAIL_PRODUCTS)
 
 # (month "YYYYMM", field "DD|metric", integer delta)
 Increment = tuple[str, str, int]
@@ -78,16 +78,8 @@ def mutation_for(payload: EventPayload, occurred_at: datetime | None = None) -> 
             month, day = _bucket(payload.booked_at)
             amount = cents(payload.amount)
             incs: list[Increment] = [(month, f"{day}|count", 1)]
-            if payload.direction is Direction.CREDIT:
-                incs.append((month, f"{day}|inflow", amount))
-                if payload.is_payroll:
-                    incs.append((month, f"{day}|salary", amount))
-            else:
-                incs.append((month, f"{day}|outflow", amount))
-                if category := category_for(payload.mcc):
-                    incs.append((month, f"{day}|spend_{category}", amount))
-                if payload.mcc in HOUSING_MCCS:
-                    incs.append((month, f"{day}|housing", amount))
+            metrics = transaction_metrics(payload.direction, payload.kind, payload.mcc, payload.is_payroll)
+            incs.extend((month, f"{day}|{metric}", sign * amount) for metric, sign in metrics)
             return Mutation(transaction_id=payload.transaction_id, increments=incs, occurred_at=at)
         case TransactionDeletedV1():
             return Mutation(transaction_id=payload.transaction_id, delete_transaction=True, occurred_at=at)
@@ -263,7 +255,7 @@ def compute_features(state: CustomerState, as_of: datetime) -> dict[str, float]:
             "overdraft_days_30d": float(bal.overdraft_days_30d),
             "overdraft_max_30d": bal.overdraft_max_30d,
             "product_gaps_elsewhere": float(len(set(elsewhere) - set(here))),
-            "product_gaps_total": float(len(ProductCode) - len(set(here) & _PRODUCTS)),
+            "product_gaps_total": float(len(_PRODUCTS) - len(set(here) & _PRODUCTS)),
             "accounts_open": float(bal.accounts_open),
             "txn_count_90d": sums90.get("count", 0.0),
             "active_days_30d": float(active_days_30),
