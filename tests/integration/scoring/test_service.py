@@ -17,7 +17,7 @@ from tests.bus_helpers import publish, read_topic, wait_until
 
 pytestmark = pytest.mark.integration
 # The hot swap is under test here, not the gate's floor: coin-like models may take aliases.
-NO_FLOOR = PromotionGate(auc_margin=-0.5, max_ece=1.0)
+NO_FLOOR = PromotionGate(auc_margin=-0.5, max_ece=1.0, min_product_auc=0.0)
 
 
 def _customer(frame, i: int) -> dict:  # type: ignore[no-untyped-def]

@@ -147,3 +147,11 @@ def test_calibration_folds_are_shuffled_and_stratified() -> None:
     y = np.array([0] * 30 + [1] * 30)  # in "date order": every positive after every negative
     for _, test in cv.split(np.zeros((60, 1)), y):
         assert 0 < y[test].mean() < 1  # every fold sees both outcomes
+
+
+def test_a_small_holdout_just_under_half_is_noise_not_backwards() -> None:
+    small = _table(0.49).assign(positives_holdout=8, n_holdout=180)
+    large = _table(0.45).assign(positives_holdout=400, n_holdout=800)
+    assert PromotionGate().refusal(0.65, small) is None
+    reason = PromotionGate().refusal(0.65, large)
+    assert reason is not None and "backwards" in reason

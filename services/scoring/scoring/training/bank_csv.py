@@ -212,6 +212,10 @@ def load_history(
         if pd.api.types.is_bool_dtype(raw[col]) or pd.api.types.is_numeric_dtype(raw[col]):
             numeric.append(col)
             continue
+        first = raw[col].dropna().iloc[0]
+        if isinstance(first, list | tuple | dict | set | np.ndarray):
+            notes.append(f"column {col!r} dropped: it holds lists, not one value per row")
+            continue
         distinct = raw[col].nunique()
         if _IDENTIFIER_NAME.search(col) or (distinct > 50 and distinct > 0.5 * raw[col].notna().sum()):
             notes.append(f"column {col!r} dropped: an identifier or free text ({distinct} distinct values)")

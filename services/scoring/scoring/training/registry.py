@@ -13,6 +13,7 @@ import math
 import tempfile
 from dataclasses import dataclass
 from importlib.metadata import version as installed
+from numbers import Real
 from pathlib import Path
 
 import mlflow
@@ -41,6 +42,7 @@ class PromotionGate:
     auc_margin: float = 0.02  # over the no-skill AUC of 0.5, on the mean over products
     max_ece: float = 0.10  # expected calibration error, worst product
     champion_margin: float = 0.002
+    min_product_auc: float = NO_SKILL_AUC  # any fitted product below: it ranks customers backwards
 
     def refusal(self, mean_auc: float, table: pd.DataFrame) -> str | None:
         """None when the candidate may be promoted; otherwise why not, in one line."""
@@ -49,8 +51,12 @@ class PromotionGate:
             return "no product could be evaluated on the holdout (too few positives)"
         fitted = table[table["chosen"] != "prior"] if "chosen" in table else table
         for product, row in fitted.iterrows():
-            if not math.isnan(row["auc"]) and row["auc"] < NO_SKILL_AUC:
-                return f"{product}: holdout AUC {row['auc']:.3f} is below 0.5: it ranks customers backwards"
+            # Below 0.5 by more than two standard errors: not noise of a small holdout, but backwards.
+            slack = 2 * _auc_standard_error(row.get("positives_holdout"), row.get("n_holdout"))
+            if not math.isnan(row["auc"]) and row["auc"] < self.min_product_auc - slack:
+                return (
+                    f"{product}: holdout AUC {row['auc']:.3f} is below 0.5 (beyond noise): it ranks customers backwards"
+                )
         if mean_auc < floor:
             return f"mean holdout AUC {mean_auc:.3f} is below the no-skill floor {floor:.3f} (0.5 + {self.auc_margin})"
         for product, row in fitted.iterrows():
@@ -67,6 +73,16 @@ _REQUIREMENTS = ("mlflow", "scikit-learn", "skops", "pandas", "numpy", "scipy")
 def _pip_requirements() -> list[str]:
     # Pinned explicitly: MLflow's inference would load the model in a subprocess, costing seconds.
     return [f"{name}=={installed(name)}" for name in _REQUIREMENTS]
+
+
+def _auc_standard_error(positives: object, n: object) -> float:
+    """Hanley & McNeil's standard error of a no-skill AUC on `positives` of `n` rows (0 when unknown)."""
+    if not isinstance(positives, Real) or not isinstance(n, Real) or math.isnan(float(positives)):
+        return 0.0
+    pos, neg = float(positives), float(n) - float(positives)
+    if pos <= 0 or neg <= 0:
+        return 0.0
+    return math.sqrt((pos + neg + 1) / (12 * pos * neg))
 
 
 def log_and_register(
