@@ -20,7 +20,8 @@ from prometeo_dev import servers
 from prometeo_dev.servers import timeout_scale
 
 RUN_DIR = Path(__file__).resolve().parent.parent / ".run" / "tests"
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+# ../shared beside the checkout; PROMETEO_SHARED_DIR points elsewhere (a worktree one level deeper).
+SHARED = Path(os.environ.get("PROMETEO_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

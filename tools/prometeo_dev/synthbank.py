@@ -35,11 +35,11 @@ import numpy as np
 import pandas as pd
 
 from prometeo import clock
-from prometeo.contracts import Channel, ProductCode
+from prometeo.contracts import RETAIL_PRODUCTS, Channel, ProductCode
 
 SOURCE = "synthbank"
 INSTITUTION = "synthbank"
-PRODUCTS: tuple[ProductCode, ...] = tuple(ProductCode)
+PRODUCTS: tuple[ProductCode, ...] = RETAIL_PRODUCTS
 _P = {p: i for i, p in enumerate(PRODUCTS)}
 
 AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")

@@ -11,9 +11,11 @@ from prometeo.contracts.envelope import (
     registered_types,
     utcnow,
 )
-from prometeo.contracts.products import Channel, Objective, ProductCode
+from prometeo.contracts.products import BUSINESS_PRODUCTS, RETAIL_PRODUCTS, Channel, Objective, ProductCode
 
 __all__ = [
+    "BUSINESS_PRODUCTS",
+    "RETAIL_PRODUCTS",
     "Channel",
     "Envelope",
     "EventPayload",

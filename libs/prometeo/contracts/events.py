@@ -78,6 +78,33 @@ class Direction(StrEnum):
     DEBIT = "debit"
 
 
+class TransactionKind(StrEnum):
+    """What a money movement is, as the source standard classifies it. Only `purchase` is spend;
+    `reversal` cancels spend; `cashback` and `bill_payment` (settling a card bill) are neither spend
+    nor income. The payment rails (pix, ted, doc, boleto, transfer) are flows of their own."""
+
+    PURCHASE = "purchase"
+    REVERSAL = "reversal"
+    CASHBACK = "cashback"
+    BILL_PAYMENT = "bill_payment"
+    FEE = "fee"
+    INTEREST = "interest"
+    CREDIT_OPERATION = "credit_operation"
+    PIX = "pix"
+    TED = "ted"
+    DOC = "doc"
+    BOLETO = "boleto"
+    UTILITY_COLLECTION = "utility_collection"
+    TRANSFER = "transfer"
+    CARD = "card"
+    PAYROLL = "payroll"
+    DEPOSIT = "deposit"
+    WITHDRAWAL = "withdrawal"
+    INVESTMENT_INCOME = "investment_income"
+    INVESTMENT_REDEMPTION = "investment_redemption"
+    OTHER = "other"
+
+
 class _TransactionBody(EventPayload):
     """The fields a booking and its corrections share (a correction carries the whole new version)."""
 
@@ -89,6 +116,8 @@ class _TransactionBody(EventPayload):
     booked_at: datetime
     mcc: str | None = Field(default=None, pattern=r"^\d{4}$")
     is_payroll: bool = False
+    # None: a producer that does not classify (older events); aggregated by direction and MCC as before.
+    kind: TransactionKind | None = None
 
 
 @register
@@ -101,6 +130,15 @@ class TransactionUpdatedV1(_TransactionBody):
     """A correction of an earlier booking."""
 
     event_type = "transaction.updated"
+
+
+@register
+class TransactionPendingV1(_TransactionBody):
+    """An entry the source reports as not yet settled (future-dated or still processing). Held apart:
+    aggregates ignore it, and the settled booking that follows is a new event, never its duplicate."""
+
+    event_type = "transaction.pending"
+    status: Literal["future", "processing"]
 
 
 @register

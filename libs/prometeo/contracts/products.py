@@ -15,6 +15,26 @@ class ProductCode(StrEnum):
     LIFE_INSURANCE = "life_insurance"
     HOME_INSURANCE = "home_insurance"
     INVESTMENT_FUND = "investment_fund"
+    # Business credit (what a customer's company holds elsewhere): never offered by a retail policy.
+    BUSINESS_WORKING_CAPITAL = "business_working_capital"
+    BUSINESS_OVERDRAFT = "business_overdraft"
+    BUSINESS_RECEIVABLES_DISCOUNT = "business_receivables_discount"
+    RURAL_CREDIT = "rural_credit"
+    MICROCREDIT = "microcredit"
+
+
+# The retail products the models score and the policies offer. Business codes are only ever "held":
+# a vector, a gap count or a synthetic bank built over ProductCode must iterate this, not the enum.
+BUSINESS_PRODUCTS: frozenset[ProductCode] = frozenset(
+    {
+        ProductCode.BUSINESS_WORKING_CAPITAL,
+        ProductCode.BUSINESS_OVERDRAFT,
+        ProductCode.BUSINESS_RECEIVABLES_DISCOUNT,
+        ProductCode.RURAL_CREDIT,
+        ProductCode.MICROCREDIT,
+    }
+)
+RETAIL_PRODUCTS: tuple[ProductCode, ...] = tuple(p for p in ProductCode if p not in BUSINESS_PRODUCTS)
 
 
 class Channel(StrEnum):

@@ -97,11 +97,22 @@ def test_refusals_name_their_reason(client: TestClient, unique: Callable) -> Non
 def test_duplicates_are_accepted_once(client: TestClient, unique: Callable) -> None:
     cid, sid = unique("c"), unique("s")
     client.post("/v1/consents", json=_consent(cid))
-    first = _batch(client, [_txn(cid, sid), _txn(cid, sid)])
-    again = _batch(client, [_txn(cid, sid)])
+    item = _txn(cid, sid)
+    first = _batch(client, [item, item])
+    again = _batch(client, [item])
     assert [i["status"] for i in first["items"]] == ["accepted", "duplicate"]
     assert again["items"][0]["status"] == "duplicate"
     assert again["items"][0]["event_id"] == first["items"][0]["event_id"]
+
+
+def test_one_id_twice_with_different_content_is_a_conflict(client: TestClient, unique: Callable) -> None:
+    cid, sid = unique("c"), unique("s")
+    client.post("/v1/consents", json=_consent(cid))
+    answer = _batch(client, [_txn(cid, sid, "10.00"), _txn(cid, sid, "99.00")])
+    assert [i["status"] for i in answer["items"]] == ["conflict", "conflict"]
+    assert answer["counts"]["conflict"] == 2 and "different content" in answer["items"][0]["reason"]
+    # Neither version was claimed: the right one, sent alone, is accepted.
+    assert _batch(client, [_txn(cid, sid, "10.00")])["items"][0]["status"] == "accepted"
 
 
 def test_revocation_mid_stream_refuses_later_events_and_requests_erasure(
@@ -176,13 +187,13 @@ def test_counts_always_add_up_to_received(client: TestClient, kinds: list[str]) 
 
     cid = f"prop-{uuid.uuid4().hex[:10]}"
     client.post("/v1/consents", json=_consent(cid))
-    dup_sid = uuid.uuid4().hex
+    dup = _txn(cid, uuid.uuid4().hex)  # one content: repeats are duplicates, not conflicts
     items = []
     for kind in kinds:
         if kind == "ok":
             items.append(_txn(cid, uuid.uuid4().hex))
         elif kind == "dup":
-            items.append(_txn(cid, dup_sid))
+            items.append(dup)
         elif kind == "no_consent":
             items.append(_txn(f"nobody-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex))
         else:

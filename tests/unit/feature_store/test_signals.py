@@ -9,7 +9,7 @@ from feature_store.domain.definitions import FEATURE_NAMES, FEATURE_SET_VERSION,
 from feature_store.domain.replay import MemoryCustomer
 from prometeo.contracts import Envelope, new_event
 from prometeo.contracts.events import AccountClosedV1, AccountOpenedV1, BalanceSnapshotV1, CustomerProfiledV1, Direction
-from prometeo.contracts.products import ProductCode
+from prometeo.contracts.products import RETAIL_PRODUCTS, ProductCode
 from tests.factories import NOW, balance, booked, held
 
 CK = "ck_signals"
@@ -98,7 +98,7 @@ def test_product_gaps_and_account_count() -> None:
         new_event(AccountClosedV1(account_id="sav"), customer_key=CK, source="tests"),
     )
     assert f["product_gaps_elsewhere"] == 1  # the mortgage; the card is held here too
-    assert f["product_gaps_total"] == len(ProductCode) - 1
+    assert f["product_gaps_total"] == len(RETAIL_PRODUCTS) - 1
     assert f["accounts_open"] == 1
 
 

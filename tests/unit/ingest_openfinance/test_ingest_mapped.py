@@ -51,6 +51,11 @@ class FakeDedupe:
         return out
 
 
+def fake_ingestion(producer: FakeProducer, consents: FakeConsents, dedupe: FakeDedupe | None = None) -> EventIngestion:
+    """The ingestion use case on in-memory fakes of its three edges (producer, consent view, dedupe window)."""
+    return EventIngestion(cast(Any, producer), cast(Any, consents), cast(Any, dedupe or FakeDedupe()), SECRET)
+
+
 def test_indices_and_counts_line_up_with_source_records() -> None:
     consent = ConsentRecord(
         consent_id="c1",
@@ -61,7 +66,7 @@ def test_indices_and_counts_line_up_with_source_records() -> None:
     )
     producer = FakeProducer()
     consents = FakeConsents({customer_key("12345678909", SECRET): [consent]})
-    ingestor = EventIngestion(cast(Any, producer), cast(Any, consents), cast(Any, FakeDedupe()), SECRET)
+    ingestor = fake_ingestion(producer, consents)
     document = {
         "data": [
             {"transactionId": "t1", "creditDebitType": "DEBITO", "amount": "5.00", "transactionDate": "2026-11-01"},

@@ -6,7 +6,7 @@ import pytest
 from next_best_action.domain.decision import Contact, ContactHistory, Decision, Mode, decide, offer_id_for
 from next_best_action.domain.policy import Policy
 from next_best_action.domain.rules import Rule
-from prometeo.contracts import Channel, ProductCode
+from prometeo.contracts import BUSINESS_PRODUCTS, Channel, ProductCode
 from prometeo.contracts.events import ScoresComputedV1
 from tests.unit.next_best_action.factories import NOW, default_policy, scores
 
@@ -295,3 +295,14 @@ def test_volume_day_is_the_policy_time_zones_calendar_day() -> None:
 
     assert volume_day(NOW.replace(hour=2), POLICY) == "20250601"  # 23:00 the day before in São Paulo
     assert volume_day(NOW, POLICY) == "20250602"
+
+
+def test_business_credit_is_never_a_retail_offer_unless_a_policy_names_it() -> None:
+    # A model scoring a business product (or a future one) cannot put it in front of a retail customer: the
+    # default policy names retail products only, so the score is blocked `in_policy`.
+    policy = default_policy()
+    assert not BUSINESS_PRODUCTS & set(policy.products)
+    s = scores({ProductCode.BUSINESS_WORKING_CAPITAL: 0.9, ProductCode.CREDIT_CARD: 0.3})
+    decision = run(s, policy=policy)
+    assert decision.blocked[ProductCode.BUSINESS_WORKING_CAPITAL.value] == [Rule.IN_POLICY]
+    assert all(o.product is not ProductCode.BUSINESS_WORKING_CAPITAL for o in decision.offers)

@@ -14,14 +14,13 @@ from decimal import Decimal
 from feature_store.domain.balances import ACCOUNT, CLOSED, daily_balances
 from feature_store.domain.definitions import FEATURES, MAX_WINDOW_DAYS
 from feature_store.domain.inputs import FeatureInputs
-from feature_store.domain.mcc import HOUSING_MCCS, category_for
+from feature_store.domain.mcc import transaction_metrics
 from prometeo.contracts import EventPayload, InvalidEvent
 from prometeo.contracts.events import (
     AccountClosedV1,
     AccountOpenedV1,
     BalanceSnapshotV1,
     CustomerProfiledV1,
-    Direction,
     ProductHeldV1,
     TransactionBookedV1,
     TransactionDeletedV1,
@@ -75,16 +74,8 @@ def mutation_for(payload: EventPayload, occurred_at: datetime | None = None) -> 
             month, day = _bucket(payload.booked_at)
             amount = cents(payload.amount)
             incs: list[Increment] = [(month, f"{day}|count", 1)]
-            if payload.direction is Direction.CREDIT:
-                incs.append((month, f"{day}|inflow", amount))
-                if payload.is_payroll:
-                    incs.append((month, f"{day}|salary", amount))
-            else:
-                incs.append((month, f"{day}|outflow", amount))
-                if category := category_for(payload.mcc):
-                    incs.append((month, f"{day}|spend_{category}", amount))
-                if payload.mcc in HOUSING_MCCS:
-                    incs.append((month, f"{day}|housing", amount))
+            metrics = transaction_metrics(payload.direction, payload.kind, payload.mcc, payload.is_payroll)
+            incs.extend((month, f"{day}|{metric}", sign * amount) for metric, sign in metrics)
             return Mutation(transaction_id=payload.transaction_id, increments=incs, occurred_at=at)
         case TransactionDeletedV1():
             return Mutation(transaction_id=payload.transaction_id, delete_transaction=True, occurred_at=at)

@@ -14,7 +14,7 @@ from typing import Final, Literal
 
 from feature_store.domain.inputs import FeatureInputs
 from feature_store.domain.mcc import CATEGORIES
-from prometeo.contracts import ProductCode
+from prometeo.contracts import RETAIL_PRODUCTS
 
 # Bump on any change to names or meaning: training frames and served vectors must carry the same version.
 FEATURE_SET_VERSION: Final = "customer-features.v2"
@@ -36,7 +36,8 @@ class FeatureDefinition:
 
 AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 ARCHETYPES = ("nascent", "experimenting", "emerging", "activated")
-_PRODUCTS = frozenset(p.value for p in ProductCode)
+# Gaps are counted over what a retail customer could be offered; business credit held is no gap.
+_PRODUCTS = frozenset(p.value for p in RETAIL_PRODUCTS)
 
 
 def _flag(condition: bool) -> float:
@@ -263,7 +264,7 @@ _DEEPER: tuple[FeatureDefinition, ...] = (
         None,
         _HELD,
         "int",
-        compute=lambda x: float(len(ProductCode) - len(set(x.here) & _PRODUCTS)),
+        compute=lambda x: float(len(_PRODUCTS) - len(set(x.here) & _PRODUCTS)),
     ),
     FeatureDefinition(
         "accounts_open",

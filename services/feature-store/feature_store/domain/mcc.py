@@ -2,6 +2,8 @@
 
 from typing import Final
 
+from prometeo.contracts.events import Direction, TransactionKind
+
 CATEGORIES: Final = (
     "groceries",
     "restaurants",
@@ -84,3 +86,48 @@ def category_for(mcc: str | None) -> str | None:
 # Rent and property-management payments: with no payee text in the events, the MCC is the signal
 # that housing payments (rent, or a mortgage paid by card/boleto to an administrator) began.
 HOUSING_MCCS: Final = frozenset({"6513"})
+
+
+# ---- what a classified movement adds to the day buckets ------------------------------------------
+# Kinds that are not spend even when they carry an MCC (card fees and credit charges arrive with the
+# issuer's own MCC, e.g. 4900, and would otherwise count as "utilities").
+_UNCATEGORISED: Final = frozenset(
+    {TransactionKind.FEE, TransactionKind.INTEREST, TransactionKind.CREDIT_OPERATION, TransactionKind.CARD}
+)
+# Neither income nor outflow: cashback is a rebate, a bill payment settles card spend already counted.
+_NOT_CASH_FLOW: Final = frozenset({TransactionKind.CASHBACK, TransactionKind.BILL_PAYMENT})
+# Each of these is a flow of its own (`flow_<kind>`), beside inflow/outflow, for later features.
+_FLOWS: Final = frozenset(TransactionKind) - {TransactionKind.PURCHASE, TransactionKind.REVERSAL}
+
+
+def transaction_metrics(
+    direction: Direction, kind: TransactionKind | None, mcc: str | None, is_payroll: bool
+) -> list[tuple[str, int]]:
+    """(metric, sign) pairs one booking adds its amount to. A reversal subtracts from the spend it
+    cancels (same MCC category); unclassified events (`kind` None) keep the direction/MCC rules."""
+    if kind is TransactionKind.REVERSAL:
+        out = [("outflow", -1), ("spend", -1)]
+        if category := category_for(mcc):
+            out.append((f"spend_{category}", -1))
+        if mcc in HOUSING_MCCS:
+            out.append(("housing", -1))
+        return out
+    if kind in _NOT_CASH_FLOW:
+        return [(f"flow_{kind}", 1)]
+    out = []
+    if kind in _FLOWS:
+        out.append((f"flow_{kind}", 1))
+    if direction is Direction.CREDIT:
+        out.append(("inflow", 1))
+        if is_payroll:
+            out.append(("salary", 1))
+        return out
+    out.append(("outflow", 1))
+    if kind is TransactionKind.PURCHASE:
+        out.append(("spend", 1))
+    if kind not in _UNCATEGORISED:
+        if category := category_for(mcc):
+            out.append((f"spend_{category}", 1))
+        if mcc in HOUSING_MCCS:
+            out.append(("housing", 1))
+    return out

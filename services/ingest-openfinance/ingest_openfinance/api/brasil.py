@@ -37,7 +37,8 @@ async def register_consent(
     """Body: `GET /consents/{consentId}` response. REJECTED + reason code maps to revoked / expired / rejected."""
     document = await json_body(request, settings.max_body_bytes)
     return await register_consent_document(
-        lambda: brasil.map_consent(document, customer_id=customer_id, institution=institution), consents
+        lambda: brasil.map_consent(document, customer_id=customer_id, institution=institution, now=clock.now()),
+        consents,
     )
 
 

@@ -44,6 +44,7 @@ _SCOPE_BY_TYPE: dict[str, DataScope] = {
     "transaction.booked": DataScope.TRANSACTIONS,
     "transaction.updated": DataScope.TRANSACTIONS,
     "transaction.deleted": DataScope.TRANSACTIONS,
+    "transaction.pending": DataScope.TRANSACTIONS,
     "customer.profiled": DataScope.CUSTOMERS,
 }
 
@@ -55,6 +56,11 @@ _SCOPE_BY_PRODUCT: dict[ProductCode, DataScope] = {
     ProductCode.INVESTMENT_FUND: DataScope.INVESTMENTS,
     ProductCode.SAVINGS: DataScope.ACCOUNTS,
     ProductCode.PAYROLL_ACCOUNT: DataScope.ACCOUNTS,
+    ProductCode.BUSINESS_WORKING_CAPITAL: DataScope.LOANS,
+    ProductCode.BUSINESS_OVERDRAFT: DataScope.LOANS,
+    ProductCode.BUSINESS_RECEIVABLES_DISCOUNT: DataScope.LOANS,
+    ProductCode.RURAL_CREDIT: DataScope.LOANS,
+    ProductCode.MICROCREDIT: DataScope.LOANS,
 }
 
 

@@ -1,4 +1,4 @@
-"""Per-item outcomes of a batch. Nothing is silently dropped: the four counts add up to the items received."""
+"""Per-item outcomes of a batch. Nothing is silently dropped: the counts add up to the items received."""
 
 from __future__ import annotations
 
@@ -13,6 +13,10 @@ class ItemStatus(StrEnum):
     DUPLICATE = "duplicate"
     REFUSED_NO_CONSENT = "refused_no_consent"
     INVALID = "invalid"
+    # The same source id twice in one request with different content: neither version is guessed at.
+    CONFLICT = "conflict"
+    # A well-formed record of a kind Prometeo does not record (e.g. an overdraft line); reason says which.
+    UNSUPPORTED = "unsupported"
 
 
 class ItemResult(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -39,6 +40,31 @@ def _field_errors(exc: ValidationError, prefix: str = "") -> str:
     return "; ".join(f"{prefix}{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
 
 
+def _refuse_conflicts(
+    candidates: list[tuple[int, CanonicalEventCreate, str, Envelope]], results: list[ItemResult | None]
+) -> list[tuple[int, CanonicalEventCreate, str, Envelope]]:
+    """One source id twice in a request: identical content is a plain duplicate (dedupe answers it), but
+    different content is a conflict. Every version is refused, since neither can be trusted over the other."""
+    versions: dict[tuple[str, str], set[str]] = {}
+    for _, item, _, _ in candidates:
+        body = json.dumps([item.type, item.payload], sort_keys=True, default=str)
+        versions.setdefault((item.source, item.source_event_id), set()).add(body)
+    conflicting = {key for key, bodies in versions.items() if len(bodies) > 1}
+    if not conflicting:
+        return candidates
+    kept = []
+    for index, item, ck, envelope in candidates:
+        if (item.source, item.source_event_id) in conflicting:
+            results[index] = ItemResult(
+                index=index,
+                status=ItemStatus.CONFLICT,
+                reason="source_event_id: repeated in this request with different content (every version refused)",
+            )
+        else:
+            kept.append((index, item, ck, envelope))
+    return kept
+
+
 class EventIngestion(UseCase):
     def __init__(self, producer: EventProducer, consents: ConsentStore, dedupe: DedupeWindow, secret: str) -> None:
         super().__init__(producer, consents, secret)
@@ -66,6 +92,7 @@ class EventIngestion(UseCase):
                 event_id=event_id_for(item.source, item.source_event_id),
             )
             candidates.append((index, item, ck, envelope))
+        candidates = _refuse_conflicts(candidates, results)
 
         consents = self._consents.for_customers([ck for _, _, ck, _ in candidates])
         now = clock.now()
@@ -99,8 +126,9 @@ class EventIngestion(UseCase):
         results: list[ItemResult | None] = [None] * len(items)
         for index, item in enumerate(items):
             if isinstance(item, ItemError):
-                results[index] = ItemResult(index=index, status=ItemStatus.INVALID, reason=item.reason)
-                INGEST_ITEMS.labels(ItemStatus.INVALID.value).inc()
+                status = ItemStatus.UNSUPPORTED if item.unsupported else ItemStatus.INVALID
+                results[index] = ItemResult(index=index, status=status, reason=item.reason)
+                INGEST_ITEMS.labels(status.value).inc()
         if valid:
             for index, result in zip(valid, self.ingest([items[i] for i in valid]), strict=True):
                 results[index] = result.model_copy(update={"index": index})

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from prometeo.contracts import ProductCode
+from prometeo.contracts import RETAIL_PRODUCTS, ProductCode
 from prometeo.contracts.events import ReasonCode
 from scoring.domain.vector import HELD_ELSEWHERE_PREFIX, HELD_HERE_PREFIX
 
@@ -193,7 +193,7 @@ SPECS: tuple[ReasonSpec, ...] = (
             _held(p.value, elsewhere=True),
             product=p.value,
         )
-        for p in ProductCode
+        for p in RETAIL_PRODUCTS
         if p not in (ProductCode.MORTGAGE, ProductCode.AUTO_LOAN)
     ),
 )

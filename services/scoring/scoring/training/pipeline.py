@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import math
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,7 +20,8 @@ import pandas as pd
 from scoring.domain.drift import reference_from
 from scoring.domain.vector import LABEL_PREFIX
 from scoring.training.candidates import ProductFit, fit_product
-from scoring.training.registry import log_and_register, promote
+from scoring.training.html_report import Curves, write_report
+from scoring.training.registry import NO_ALIAS, PromotionGate, log_and_register, promote
 from scoring.training.report import TrainingReport
 
 log = logging.getLogger(__name__)
@@ -78,7 +81,7 @@ def split_description(
     if kind == TIME_SPLIT:
         assert evaluation_frame is not None
         train_at, eval_at = frame.attrs.get("as_of", "?"), evaluation_frame.attrs.get("as_of", "?")
-        return f"time-based: trained on snapshots as of {train_at}, evaluated on snapshots as of {eval_at}"
+        return f"time-based: trained on rows as of {train_at}, evaluated on rows as of {eval_at}"
     return f"random {holdout_fraction:.0%} of rows (the data carries no time information)"
 
 
@@ -94,11 +97,20 @@ def train_and_register(
     feature_set_version: str | None = None,
     evaluation_frame: pd.DataFrame | None = None,
     validation_fraction: float = 0.2,
+    gate: PromotionGate | None = None,
+    encoding: dict[str, object] | None = None,
+    raw_example: pd.DataFrame | None = None,
+    notes: list[str] | None = None,
 ) -> TrainingReport:
     """`evaluation_frame` (same columns, a later period) makes the holdout time-based: every row of
-    `frame` trains, every row of it evaluates. Without it, `holdout_fraction` of `frame` at random."""
+    `frame` trains, every row of it evaluates. Without it, `holdout_fraction` of `frame` at random.
+    `gate` decides whether the version gets an alias at all (default floor: AUC 0.52, ECE 0.10);
+    `encoding`/`raw_example` come with a bank CSV (text columns encoded by `bank_csv`)."""
     started = time.perf_counter()
+    gate = gate or PromotionGate(champion_margin=promotion_margin)
     columns, products = frame_layout(frame)
+    native = frame.attrs.get("categorical") or []
+    categorical = np.array([c in native for c in columns]) if native else None
     feature_set_version = feature_set_version or frame.attrs.get("feature_set_version", DEFAULT_FEATURE_SET)
     x = frame[columns].to_numpy(dtype=float)
     kind = RANDOM_SPLIT if evaluation_frame is None else TIME_SPLIT
@@ -115,18 +127,28 @@ def train_and_register(
     # Its own stream: which rows validate never depends on which rows were held out.
     validating = np.random.default_rng([seed, 11]).random(len(frame)) < validation_fraction
     fits: dict[str, ProductFit] = {}
+    curves: dict[str, Curves] = {}
     for product in products:
         y = frame[f"{LABEL_PREFIX}{product}"].to_numpy(dtype=float)
         train = ~np.isnan(y) & ~holdout
         y_eval = eval_source[f"{LABEL_PREFIX}{product}"].to_numpy(dtype=float)
         hold = ~np.isnan(y_eval) & evaluated
         fits[product] = fit_product(
-            product, x[train], y[train], x_eval[hold], y_eval[hold], seed, validation=validating[train]
+            product,
+            x[train],
+            y[train],
+            x_eval[hold],
+            y_eval[hold],
+            seed,
+            validation=validating[train],
+            categorical=categorical,
         )
+        curves[product] = Curves.of(fits[product], x_eval[hold], y_eval[hold], columns, seed)
     table = metrics_table(fits, oracle_auc)
     mean = mean_auc(table)
     table.insert(0, "split", kind)  # in the report and in the run's metrics CSV: how it was measured
     split = split_description(kind, frame, evaluation_frame, holdout_fraction)
+    refusal = gate.refusal(mean, table)
     baselines = {str(c): (0.0 if math.isnan(v) else float(v)) for c, v in frame[columns].median().items()}
     params: dict[str, object] = {
         "seed": seed,
@@ -146,20 +168,40 @@ def train_and_register(
     trained = x[~holdout]
     propensities = np.column_stack([fits[p].estimator.predict_proba(trained)[:, 1] for p in products])
     reference = reference_from(columns, trained, products, propensities)
-    run_id, version = log_and_register(
-        tracking_uri=tracking_uri,
-        model_name=model_name,
-        fits=fits,
-        columns=columns,
-        baselines=baselines,
-        feature_set_version=feature_set_version,
-        table=table,
-        mean_auc=mean,
-        params=params,
-        example=frame[columns].head(3).astype(float).reset_index(drop=True),
-        reference=reference,
+    params.update(gate_auc_floor=0.5 + gate.auc_margin, gate_max_ece=gate.max_ece)
+    example = (
+        raw_example.reset_index(drop=True)
+        if raw_example is not None
+        else frame[columns].head(3).astype(float).reset_index(drop=True)
     )
-    alias, previous = promote(tracking_uri, model_name, version, mean, promotion_margin)
+    with tempfile.TemporaryDirectory(prefix="prometeo-report-") as tmp:
+        write_report(
+            Path(tmp),
+            model_name=model_name,
+            table=table,
+            curves=curves,
+            split=split,
+            notes=notes or [],
+            gate=refusal or f"passed (mean AUC ≥ {0.5 + gate.auc_margin:.3f}, every ECE ≤ {gate.max_ece})",
+        )
+        run_id, version = log_and_register(
+            tracking_uri=tracking_uri,
+            model_name=model_name,
+            fits=fits,
+            columns=columns,
+            baselines=baselines,
+            feature_set_version=feature_set_version,
+            table=table,
+            mean_auc=mean,
+            params=params,
+            example=example,
+            encoding=encoding,
+            artifacts_dir=Path(tmp),
+            reference=reference,
+        )
+    alias, previous = promote(tracking_uri, model_name, version, mean, gate.champion_margin, refusal)
+    if alias == NO_ALIAS:
+        log.warning("model not promoted", extra={"model": model_name, "version": version, "reason": refusal})
     log.info(
         "model trained",
         extra={
@@ -182,4 +224,6 @@ def train_and_register(
         metrics=table,
         split=kind,
         split_detail=split,
+        refusal=refusal,
+        notes=notes or [],
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -27,7 +27,7 @@ _SHOWN = (
 class TrainingReport:
     model_name: str
     version: str
-    alias: str  # "champion" or "challenger"
+    alias: str  # "champion", "challenger", or "none" when the gate refused it
     mean_auc: float
     previous_champion_auc: float | None
     run_id: str
@@ -35,6 +35,8 @@ class TrainingReport:
     metrics: pd.DataFrame  # one row per product
     split: str = "random"  # "time" (train on an earlier period, evaluate on a later one) or "random"
     split_detail: str = ""
+    refusal: str | None = None  # why the gate gave no alias
+    notes: list[str] = field(default_factory=list)  # what was done to the input (bank CSVs)
 
     @property
     def promoted(self) -> bool:
@@ -51,4 +53,7 @@ class TrainingReport:
             f"holdout: {self.split_detail or self.split}; "
             "candidates compared on a validation split of the training rows"
         )
-        return head + "\n" + split + "\n" + shown.to_string(float_format=lambda v: f"{v:.3f}", na_rep="-")
+        lines = [head, *(f"input: {n}" for n in self.notes), split]
+        if self.refusal:
+            lines.append(f"NOT PROMOTED: {self.refusal}")
+        return "\n".join(lines) + "\n" + shown.to_string(float_format=lambda v: f"{v:.3f}", na_rep="-")

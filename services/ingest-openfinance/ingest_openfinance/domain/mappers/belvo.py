@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
+from ingest_openfinance.domain.mappers.aggregator_codes import BELVO_CATEGORIES
 from ingest_openfinance.domain.mappers.common import (
     Amount,
     DocumentError,
@@ -23,7 +24,14 @@ from ingest_openfinance.domain.mappers.common import (
     field_errors,
 )
 from prometeo.contracts.envelope import EventPayload
-from prometeo.contracts.events import Direction, TransactionBookedV1, TransactionDeletedV1, TransactionUpdatedV1
+from prometeo.contracts.events import (
+    Direction,
+    TransactionBookedV1,
+    TransactionDeletedV1,
+    TransactionKind,
+    TransactionPendingV1,
+    TransactionUpdatedV1,
+)
 
 SOURCE = "belvo"
 NEW_CODES = frozenset({"historical_update", "new_transactions_available"})
@@ -52,6 +60,7 @@ class _Transaction(SourceModel):
     value_date: date
     category: str | None = None
     mcc: str | None = Field(default=None, pattern=r"^\d{4}$")
+    status: str | None = Field(default=None, pattern=r"^(PENDING|PROCESSED|UNCATEGORIZED)$")
 
 
 class _Deleted(SourceModel):
@@ -65,18 +74,30 @@ _PAYROLL_CATEGORIES = frozenset({"Income & Payments", "Salary", "Payroll"})
 def _transaction(envelope: _Envelope, customer: str, raw: Any) -> dict[str, Any]:
     txn = _Transaction.model_validate(raw)
     booked = as_datetime(txn.value_date)
+    direction = Direction.CREDIT if txn.type == "INFLOW" else Direction.DEBIT
+    kind = None
+    if txn.category is not None:
+        if txn.category not in BELVO_CATEGORIES:
+            raise ValueError(f"category: not a Belvo category (expected one of {', '.join(BELVO_CATEGORIES)})")
+        kind = BELVO_CATEGORIES[txn.category]
+        if kind is TransactionKind.PAYROLL and direction is Direction.DEBIT:
+            kind = TransactionKind.TRANSFER
     fields: dict[str, Any] = {
         "account_id": txn.account.id,
         "transaction_id": txn.id,
-        "direction": Direction.CREDIT if txn.type == "INFLOW" else Direction.DEBIT,
+        "direction": direction,
         "amount": txn.amount,
         "currency": txn.currency,
         "booked_at": booked,
         "mcc": txn.mcc,
         "is_payroll": txn.type == "INFLOW" and txn.category in _PAYROLL_CATEGORIES,
+        "kind": kind,
     }
     sid = f"{envelope.link_id}|{txn.id}"
     payload: EventPayload
+    if txn.status == "PENDING":
+        held = TransactionPendingV1(**fields, status="processing")
+        return canonical(customer, SOURCE, f"{sid}|pending", held, booked)
     if envelope.webhook_code == UPDATED:
         # Each update is a new version: the webhook id tells a retried delivery from a later correction.
         payload, sid = TransactionUpdatedV1(**fields), f"{sid}|updated|{envelope.webhook_id}"
@@ -125,4 +146,6 @@ def map_webhook(document: Any, *, now: datetime) -> Mapped:
                 mapped.items.append(_deleted(envelope, customer, raw, envelope.data.get("account_id"), now))
         except ValidationError as exc:
             mapped.items.append(ItemError(field_errors(exc, f"data.{key}.{index}.")))
+        except ValueError as exc:
+            mapped.items.append(ItemError(f"data.{key}.{index}.{exc}"))
     return mapped

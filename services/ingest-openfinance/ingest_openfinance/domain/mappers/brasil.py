@@ -12,11 +12,14 @@ from typing import Any
 
 from pydantic import Field, ValidationError, model_validator
 
+from ingest_openfinance.domain.mappers import brasil_codes as codes
 from ingest_openfinance.domain.mappers.common import (
     Amount,
     DocumentError,
     ItemError,
     Mapped,
+    SourceDate,
+    SourceDateTime,
     SourceModel,
     as_datetime,
     canonical,
@@ -34,6 +37,8 @@ from prometeo.contracts.events import (
     Direction,
     ProductHeldV1,
     TransactionBookedV1,
+    TransactionKind,
+    TransactionPendingV1,
 )
 
 SOURCE = "openfinance-brasil"
@@ -69,18 +74,19 @@ class _Account(SourceModel):
 
 class _Balance(SourceModel):
     availableAmount: _Money
-    updateDateTime: datetime | None = None
+    updateDateTime: SourceDateTime | None = None
 
 
 class _AccountTransaction(SourceModel):
     transactionId: str = Field(min_length=1, max_length=100)
     creditDebitType: str
     type: str | None = None
+    completedAuthorisedPaymentType: str | None = None  # absent in accounts 1.x: a completed entry
     transactionAmount: _Money | None = None
     amount: Amount | None = None  # accounts 1.x
     transactionCurrency: str | None = None
-    transactionDateTime: datetime | None = None
-    transactionDate: date | None = None
+    transactionDateTime: SourceDateTime | None = None
+    transactionDate: SourceDate | None = None
 
     @model_validator(mode="after")
     def _has_amount_and_date(self) -> _AccountTransaction:
@@ -99,10 +105,11 @@ class _CardAccount(SourceModel):
 class _CardTransaction(SourceModel):
     transactionId: str = Field(min_length=1, max_length=100)
     creditDebitType: str
+    transactionType: str
     amount: _Money
     brazilianAmount: _Money | None = None
-    transactionDate: date | None = None
-    transactionDateTime: datetime | None = None
+    transactionDate: SourceDate | None = None
+    transactionDateTime: SourceDateTime | None = None
     payeeMCC: int | None = Field(default=None, ge=0, le=9999)
 
     @model_validator(mode="after")
@@ -127,7 +134,7 @@ class _Investment(SourceModel):
 class _PersonalIdentification(SourceModel):
     # Only what a coarse profile needs: name, documents, filiation and contacts are dropped here.
     personalId: str = Field(min_length=1, max_length=100)
-    birthDate: date
+    birthDate: SourceDate
 
 
 _AGE_BANDS = ((65, "65+"), (55, "55-64"), (45, "45-54"), (35, "35-44"), (25, "25-34"), (18, "18-24"))
@@ -141,26 +148,25 @@ def age_band(birth: date, today: date) -> str:
     raise ValueError("birthDate: customers under 18 are not profiled for cross-sell")
 
 
-_DIRECTION = {"CREDITO": Direction.CREDIT, "DEBITO": Direction.DEBIT}
-_ACCOUNT_TYPE = {"CONTA_DEPOSITO_A_VISTA": "checking", "CONTA_PAGAMENTO_PRE_PAGA": "prepaid"}
-_PAYROLL_TYPES = frozenset({"FOLHA_PAGAMENTO", "PORTABILIDADE_SALARIO"})
-_MORTGAGE = ("FINANCIAMENTO_HABITACIONAL", "HOME_EQUITY")
-
-
 def _direction(value: str) -> Direction:
-    try:
-        return _DIRECTION[value]
-    except KeyError:
-        raise ValueError("creditDebitType must be CREDITO or DEBITO") from None
+    codes.known(codes.CREDIT_DEBIT, value, "creditDebitType")
+    return codes.CREDIT_DEBIT[value]
+
+
+class _Unsupported(ValueError):
+    """A known, well-formed record that Prometeo does not record: answered `unsupported`, not `invalid`."""
 
 
 def _loan_product(contract: _Contract) -> ProductCode:
-    sub = contract.productSubType or ""
-    if contract.productType == "FINANCIAMENTOS_IMOBILIARIOS" or sub.startswith(_MORTGAGE):
-        return ProductCode.MORTGAGE
-    if "VEICULOS" in sub:
-        return ProductCode.AUTO_LOAN
-    return ProductCode.PERSONAL_LOAN
+    codes.known(codes.CONTRACT_TYPES, contract.productType, "productType")
+    if contract.productSubType is not None:
+        codes.known(codes.CONTRACT_SUBTYPES, contract.productSubType, "productSubType")
+        meaning = codes.CONTRACT_SUBTYPES[contract.productSubType]
+    else:
+        meaning = codes.CONTRACT_TYPES[contract.productType]
+    if isinstance(meaning, codes.Unsupported):
+        raise _Unsupported(f"productSubType: {meaning.reason}")
+    return meaning
 
 
 class _Context:
@@ -170,11 +176,15 @@ class _Context:
         customer_id: str,
         institution: str,
         parent_id: str | None,
-        as_of: datetime,
+        as_of: datetime | None,
         now: datetime,
     ) -> None:
         self.resource, self.customer_id, self.institution = resource, customer_id, institution
-        self.parent_id, self.as_of, self.now = parent_id or "", as_of, now
+        self.parent_id, self.now = parent_id or "", now
+        # The document's own time (meta.requestDateTime), None when absent or unreadable: never the clock
+        # where a time is part of an event's identity.
+        self.requested_at = as_of
+        self.as_of = as_of or now
 
     def event(self, local_id: str, payload: EventPayload, occurred_at: datetime | None = None) -> dict[str, Any]:
         # Ids are unique per transmitting institution only; re-sent pages map to the same source_event_id.
@@ -184,21 +194,25 @@ class _Context:
 
 def _account(ctx: _Context, raw: Any) -> dict[str, Any]:
     acc = _Account.model_validate(raw)
-    if acc.type == "CONTA_POUPANCA":
-        payload: EventPayload = ProductHeldV1(
-            product=ProductCode.SAVINGS, at_other_institution=True, institution=ctx.institution
-        )
-    elif acc.type in _ACCOUNT_TYPE:
-        kind = _ACCOUNT_TYPE[acc.type]
-        payload = AccountOpenedV1(account_id=acc.accountId, account_type=kind)
+    codes.known(codes.ACCOUNT_TYPES, acc.type, "type")
+    meaning = codes.ACCOUNT_TYPES[acc.type]
+    if isinstance(meaning, ProductCode):
+        payload: EventPayload = ProductHeldV1(product=meaning, at_other_institution=True, institution=ctx.institution)
     else:
-        raise ValueError(f"type: unknown account type (expected one of CONTA_POUPANCA, {', '.join(_ACCOUNT_TYPE)})")
+        payload = AccountOpenedV1(account_id=acc.accountId, account_type=meaning)
     return ctx.event(acc.accountId, payload)
 
 
 def _balance(ctx: _Context, raw: Any) -> dict[str, Any]:
     bal = _Balance.model_validate(raw)
-    as_of = as_datetime(bal.updateDateTime) if bal.updateDateTime else ctx.as_of
+    # The time is the balance's identity (dedupe key) and its age: accounts 1.x payloads without
+    # updateDateTime fall back to the response's requestDateTime, never to the ingestion clock.
+    if bal.updateDateTime is not None:
+        as_of = as_datetime(bal.updateDateTime)
+    elif ctx.requested_at is not None:
+        as_of = ctx.requested_at
+    else:
+        raise ValueError("updateDateTime: required (and meta.requestDateTime is absent or not a date-time)")
     payload = BalanceSnapshotV1(
         account_id=ctx.parent_id,
         available=bal.availableAmount.amount,
@@ -217,16 +231,32 @@ def _account_transaction(ctx: _Context, raw: Any) -> dict[str, Any]:
     else:  # unreachable: the model's validator refuses a transaction without either
         raise ValueError("transactionAmount (or amount) is required")
     booked = _booked(txn.transactionDateTime, txn.transactionDate)
-    payload = TransactionBookedV1(
-        account_id=ctx.parent_id,
-        transaction_id=txn.transactionId,
-        direction=_direction(txn.creditDebitType),
-        amount=amount,
-        currency=currency,
-        booked_at=booked,
-        is_payroll=txn.type in _PAYROLL_TYPES,
-    )
-    return ctx.event(txn.transactionId, payload, booked)
+    direction = _direction(txn.creditDebitType)
+    if txn.type is None:
+        kind = TransactionKind.OTHER  # accounts 1.x entries may lack a type
+    else:
+        codes.known(codes.ACCOUNT_TRANSACTION_TYPES, txn.type, "type")
+        kind = codes.ACCOUNT_TRANSACTION_TYPES[txn.type]
+    settlement = "TRANSACAO_EFETIVADA"
+    if txn.completedAuthorisedPaymentType is not None:
+        settlement = txn.completedAuthorisedPaymentType
+        codes.known(codes.SETTLEMENT, settlement, "completedAuthorisedPaymentType")
+    body: dict[str, Any] = {
+        "account_id": ctx.parent_id,
+        "transaction_id": txn.transactionId,
+        "direction": direction,
+        "amount": abs(amount),
+        "currency": currency,
+        "booked_at": booked,
+        "is_payroll": kind is TransactionKind.PAYROLL and direction is Direction.CREDIT,
+        "kind": kind,
+    }
+    pending = codes.SETTLEMENT[settlement]
+    if pending is not None:
+        # Its own identity: when the entry settles (same id or a new one), the booking is new, not a duplicate.
+        held = TransactionPendingV1(**body, status=pending)
+        return ctx.event(f"{txn.transactionId}|pending|{pending}", held, booked)
+    return ctx.event(txn.transactionId, TransactionBookedV1(**body), booked)
 
 
 def _booked(at: datetime | None, on: date | None) -> datetime:
@@ -247,14 +277,22 @@ def _card_transaction(ctx: _Context, raw: Any) -> dict[str, Any]:
     txn = _CardTransaction.model_validate(raw)
     money = txn.brazilianAmount or txn.amount
     booked = _booked(txn.transactionDateTime, txn.transactionDate)
+    indicated = _direction(txn.creditDebitType)
+    codes.known(codes.CARD_TRANSACTION_TYPES, txn.transactionType, "transactionType")
+    meaning = codes.CARD_TRANSACTION_TYPES[txn.transactionType]
+    kind = meaning.kind
+    if kind is TransactionKind.PURCHASE and txn.payeeMCC is None and indicated is Direction.CREDIT:
+        # A payment credited to the card with no merchant: the bill being paid, not a purchase.
+        kind = TransactionKind.BILL_PAYMENT
     payload = TransactionBookedV1(
         account_id=ctx.parent_id,
         transaction_id=txn.transactionId,
-        direction=_direction(txn.creditDebitType),
+        direction=indicated if meaning.direction is None or kind is TransactionKind.BILL_PAYMENT else meaning.direction,
         amount=abs(money.amount),
         currency=money.currency,
         booked_at=booked,
         mcc=f"{txn.payeeMCC:04d}" if txn.payeeMCC is not None else None,
+        kind=kind,
     )
     return ctx.event(txn.transactionId, payload, booked)
 
@@ -294,13 +332,13 @@ _MAPPERS: dict[Resource, Callable[[_Context, Any], dict[str, Any]]] = {
 }
 
 
-def _request_time(document: Any, fallback: datetime) -> datetime:
+def _request_time(document: Any) -> datetime | None:
     meta = document.get("meta") if isinstance(document, dict) else None
     raw = meta.get("requestDateTime") if isinstance(meta, dict) else None
     try:
-        return as_datetime(datetime.fromisoformat(raw)) if isinstance(raw, str) else fallback
+        return as_datetime(datetime.fromisoformat(raw.strip())) if isinstance(raw, str) else None
     except ValueError:
-        return fallback
+        return None
 
 
 def map_resource(
@@ -317,7 +355,7 @@ def map_resource(
         raise DocumentError("header.x-customer-id", "required: Open Finance Brasil resources do not carry the CPF")
     if resource in NEEDS_PARENT and not parent_id:
         raise DocumentError("header.x-account-id", f"required for {resource.value} (the accountId of the path)")
-    ctx = _Context(resource, customer_id, institution, parent_id, _request_time(document, now), now)
+    ctx = _Context(resource, customer_id, institution, parent_id, _request_time(document), now)
     mapper = _MAPPERS[resource]
     mapped = Mapped(customer_id=customer_id)
     for index, raw in enumerate(records(document, ("data",))):
@@ -325,8 +363,10 @@ def map_resource(
             mapped.items.append(mapper(ctx, raw))
         except ValidationError as exc:
             mapped.items.append(ItemError(field_errors(exc, f"data.{index}.")))
+        except _Unsupported as exc:
+            mapped.items.append(ItemError(f"data.{index}.{exc}", unsupported=True))
         except ValueError as exc:
-            mapped.items.append(ItemError(f"data.{index}: {exc}"))
+            mapped.items.append(ItemError(f"data.{index}.{exc}"))
     return mapped
 
 
@@ -362,8 +402,11 @@ def consent_customer(document: Any) -> str | None:
     return ident if isinstance(ident, str) and ident else None
 
 
-def map_consent(document: Any, *, customer_id: str | None, institution: str) -> ConsentUpsert:
-    """A consent as `GET /consents/{consentId}` returns it → the registry's view. Errors raise DocumentError."""
+def map_consent(
+    document: Any, *, customer_id: str | None, institution: str, now: datetime | None = None
+) -> ConsentUpsert:
+    """A consent as `GET /consents/{consentId}` returns it → the registry's view. Errors raise DocumentError.
+    An AUTHORISED consent whose expirationDateTime is past `now` is expired, whatever its status says."""
     customer = customer_id or consent_customer(document)
     if not customer:
         raise DocumentError("header.x-customer-id", "required (or data.loggedUser.document.identification)")
@@ -377,8 +420,13 @@ def map_consent(document: Any, *, customer_id: str | None, institution: str) -> 
         raise DocumentError("data.status", f"must be one of {', '.join(BRASIL_STATUS)}")
     status = BRASIL_STATUS[consent.status]
     reason = consent.rejection.reason_code if consent.rejection else None
-    if status is ConsentStatus.REJECTED and reason in BRASIL_REJECTION:
+    if status is ConsentStatus.REJECTED and reason is not None:
+        if reason not in BRASIL_REJECTION:
+            raise DocumentError("data.rejection.reason.code", f"must be one of {', '.join(BRASIL_REJECTION)}")
         status = BRASIL_REJECTION[reason]
+    expires = as_datetime(consent.expirationDateTime) if consent.expirationDateTime else None
+    if status is ConsentStatus.AUTHORISED and expires is not None and now is not None and expires <= now:
+        status, reason = ConsentStatus.EXPIRED, "CONSENT_EXPIRED"
     scopes = brasil_scopes(consent.permissions)
     if not scopes:
         raise DocumentError("data.permissions", "grant no data scope Prometeo uses")
@@ -389,5 +437,5 @@ def map_consent(document: Any, *, customer_id: str | None, institution: str) -> 
         scopes=scopes,
         status=status,
         reason=reason,
-        expires_at=as_datetime(consent.expirationDateTime) if consent.expirationDateTime else None,
+        expires_at=expires,
     )

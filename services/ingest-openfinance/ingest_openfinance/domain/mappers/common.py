@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -14,9 +15,11 @@ from prometeo.contracts.envelope import EventPayload
 
 @dataclass(frozen=True)
 class ItemError:
-    """One source record that could not be mapped; `reason` carries field paths, never field values."""
+    """One source record that could not be mapped; `reason` carries field paths, never field values.
+    `unsupported`: well-formed and known to the standard, but deliberately not recorded (not `invalid`)."""
 
     reason: str
+    unsupported: bool = False
 
 
 @dataclass
@@ -36,7 +39,8 @@ class DocumentError(ValueError):
 
 class SourceModel(BaseModel):
     # Unknown fields (names, CPF/CNPJ of counterparties, free text) are dropped here, at the edge.
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    # Text is trimmed: a trailing space in an enum value must not change what a record means.
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, str_strip_whitespace=True)
 
 
 def _strict_decimal(value: Any) -> Any:
@@ -57,6 +61,20 @@ def _strict_decimal(value: Any) -> Any:
 
 
 Amount = Annotated[Decimal, BeforeValidator(_strict_decimal)]
+
+_LOOSE_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(T.*)?$", re.ASCII)
+
+
+def _padded(value: Any) -> Any:
+    """The Brasil specs' date patterns allow unpadded months and days (`(1[0-2]|0?[1-9])`): `2022-4-5`."""
+    if isinstance(value, str) and (match := _LOOSE_DATE.match(value.strip())):
+        year, month, day, rest = match.groups()
+        return f"{year}-{int(month):02d}-{int(day):02d}{rest or ''}"
+    return value
+
+
+SourceDate = Annotated[date, BeforeValidator(_padded)]
+SourceDateTime = Annotated[datetime, BeforeValidator(_padded)]
 
 
 def field_errors(exc: ValidationError, prefix: str) -> str:

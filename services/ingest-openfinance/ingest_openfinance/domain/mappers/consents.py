@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from ingest_openfinance.domain.mappers.brasil_codes import CONSENT_REJECTION, CONSENT_STATUS
 from prometeo.contracts.events import ConsentStatus, DataScope
 
 
@@ -20,17 +21,8 @@ class ConsentUpsert:
 
 
 # Open Finance Brasil has no REVOKED/EXPIRED status: both arrive as REJECTED with a reason code.
-BRASIL_REJECTION: dict[str, ConsentStatus] = {
-    "CUSTOMER_MANUALLY_REVOKED": ConsentStatus.REVOKED,
-    "CONSENT_EXPIRED": ConsentStatus.EXPIRED,
-    "CONSENT_MAX_DATE_REACHED": ConsentStatus.EXPIRED,
-}
-
-BRASIL_STATUS: dict[str, ConsentStatus] = {
-    "AWAITING_AUTHORISATION": ConsentStatus.AWAITING_AUTHORISATION,
-    "AUTHORISED": ConsentStatus.AUTHORISED,
-    "REJECTED": ConsentStatus.REJECTED,
-}
+BRASIL_REJECTION = CONSENT_REJECTION
+BRASIL_STATUS = CONSENT_STATUS
 
 # UK v3.1 names and v4 ISO codes.
 UK_STATUS: dict[str, ConsentStatus] = {
@@ -44,6 +36,10 @@ UK_STATUS: dict[str, ConsentStatus] = {
     "EXPD": ConsentStatus.EXPIRED,
     "CANC": ConsentStatus.REVOKED,
 }
+
+
+# Permissions that grant nothing Prometeo reads: the list of shared resources, FX operations, insurance.
+BRASIL_PERMISSIONS_UNUSED = frozenset({"RESOURCES_READ", "EXCHANGES_READ"})
 
 
 def brasil_scopes(permissions: list[str]) -> list[DataScope]:

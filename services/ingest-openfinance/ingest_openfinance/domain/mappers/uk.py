@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
+from ingest_openfinance.domain.mappers.aggregator_codes import UK_SUBFAMILIES
 from ingest_openfinance.domain.mappers.common import Amount as DecimalAmount
 from ingest_openfinance.domain.mappers.common import (
     DocumentError,
@@ -31,6 +32,8 @@ from prometeo.contracts.events import (
     ProductHeldV1,
     TransactionBookedV1,
     TransactionDeletedV1,
+    TransactionKind,
+    TransactionPendingV1,
 )
 
 SOURCE = "openbanking-uk"
@@ -62,6 +65,11 @@ class _Balance(SourceModel):
     Amount: _Amount
 
 
+class _BankTransactionCode(SourceModel):
+    Code: str = Field(min_length=1, max_length=70)
+    SubCode: str = Field(min_length=1, max_length=70)
+
+
 class _Merchant(SourceModel):
     MerchantCategoryCode: str | None = Field(default=None, pattern=r"^\d{4}$")
 
@@ -74,6 +82,7 @@ class _Transaction(SourceModel):
     BookingDateTime: datetime
     Amount: _Amount
     ProprietaryBankTransactionCode: dict[str, Any] | None = None
+    BankTransactionCode: _BankTransactionCode | None = None
     MerchantDetails: _Merchant | None = None
 
 
@@ -133,17 +142,30 @@ def _transaction(customer: str, inst: str, now: datetime, raw: Any) -> dict[str,
         payload = TransactionDeletedV1(account_id=txn.AccountId, transaction_id=txn.TransactionId)
         return canonical(customer, SOURCE, f"{sid}|rejected", payload, booked)
     code = (txn.ProprietaryBankTransactionCode or {}).get("Code")
-    payload = TransactionBookedV1(
-        account_id=txn.AccountId,
-        transaction_id=txn.TransactionId,
-        direction=_direction(txn.CreditDebitIndicator),
-        amount=txn.Amount.Amount,
-        currency=txn.Amount.Currency,
-        booked_at=booked,
-        mcc=txn.MerchantDetails.MerchantCategoryCode if txn.MerchantDetails else None,
-        is_payroll=isinstance(code, str) and code.lower() in ("salary", "payroll"),
-    )
-    return canonical(customer, SOURCE, sid, payload, booked)
+    kind = None
+    if txn.BankTransactionCode is not None:
+        sub = txn.BankTransactionCode.SubCode
+        if sub not in UK_SUBFAMILIES:
+            raise ValueError("BankTransactionCode.SubCode: not an ISO 20022 sub-family Prometeo maps")
+        kind = UK_SUBFAMILIES[sub]
+    direction = _direction(txn.CreditDebitIndicator)
+    payroll = kind is TransactionKind.PAYROLL or (isinstance(code, str) and code.lower() in ("salary", "payroll"))
+    body: dict[str, Any] = {
+        "account_id": txn.AccountId,
+        "transaction_id": txn.TransactionId,
+        "direction": direction,
+        "amount": txn.Amount.Amount,
+        "currency": txn.Amount.Currency,
+        "booked_at": booked,
+        "mcc": txn.MerchantDetails.MerchantCategoryCode if txn.MerchantDetails else None,
+        "is_payroll": payroll and direction is Direction.CREDIT,
+        "kind": kind,
+    }
+    if txn.Status == "Pending":
+        # Held apart under its own id: the Booked version that follows is new, not its duplicate.
+        held = TransactionPendingV1(**body, status="processing")
+        return canonical(customer, SOURCE, f"{sid}|pending", held, booked)
+    return canonical(customer, SOURCE, sid, TransactionBookedV1(**body), booked)
 
 
 _MAPPERS: dict[Resource, tuple[str, Callable[[str, str, datetime, Any], dict[str, Any]]]] = {
