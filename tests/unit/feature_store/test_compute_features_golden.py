@@ -31,7 +31,7 @@ from prometeo.contracts.events import (
     TransactionDeletedV1,
     TransactionUpdatedV1,
 )
-from prometeo.contracts.products import ProductCode
+from prometeo.contracts.products import RETAIL_PRODUCTS
 
 GOLDEN = Path(__file__).parent / "golden" / "compute_features.json"
 SEED, CUSTOMERS = 20261201, 120
@@ -116,7 +116,7 @@ def _events(rng: random.Random, as_of: datetime) -> list[EventPayload]:
                     credit_limit=limit if card else None,
                 )
             )
-    for product in rng.sample(list(ProductCode), rng.randrange(0, 5)):
+    for product in rng.sample(list(RETAIL_PRODUCTS), rng.randrange(0, 5)):  # the ten the golden file was drawn from
         events.append(ProductHeldV1(product=product, at_other_institution=rng.random() < 0.5))
     if rng.random() < 0.85:
         events.append(
