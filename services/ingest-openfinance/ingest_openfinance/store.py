@@ -31,17 +31,26 @@ class ConsentStore:
 
     def put(self, customer_key: str, record: ConsentRecord, *, occurred_at: datetime | None = None) -> bool:
         """Write a consent. With `occurred_at` (replayed events) the write is skipped if the customer
-        was erased after it; WATCH on the tombstone makes check and write one atomic step, so an
-        erasure landing in between cannot be undone. Returns whether it wrote."""
+        was erased after it, or if the view already holds a newer state of that consent (the instance
+        that registered an extension wrote it before its own older events came back round). WATCH on
+        the tombstone and the consents makes check and write one atomic step, so an erasure or a newer
+        write landing in between cannot be undone. Returns whether it wrote."""
         tombstone = _tombstone(customer_key)
+        consents = keys.customer(INGEST, customer_key, "consents")
+        stamped = record.model_copy(update={"updated_at": occurred_at or clock.now()})
 
         def write(pipe: redis.client.Pipeline) -> bool:
             if occurred_at is not None:
                 raw = pipe.get(tombstone)
                 if raw and occurred_at <= datetime.fromisoformat(text(raw)):
                     return False
+                held = pipe.hget(consents, record.consent_id)
+                if held is not None:
+                    written = ConsentRecord.model_validate_json(text(held)).updated_at
+                    if written is not None and written > occurred_at:
+                        return False
             pipe.multi()
-            pipe.hset(keys.customer(INGEST, customer_key, "consents"), record.consent_id, record.model_dump_json())
+            pipe.hset(consents, record.consent_id, stamped.model_dump_json())
             pipe.set(keys.entity(INGEST, "consent", record.consent_id), customer_key)
             member = f"{customer_key} {record.consent_id}"
             if record.expires_at is not None and record.status == "authorised":
@@ -52,7 +61,7 @@ class ConsentStore:
 
         # redis-py types the callable as returning None, though value_from_callable hands its value back.
         transact = cast("Callable[[redis.client.Pipeline], None]", write)
-        return bool(self._redis.transaction(transact, tombstone, value_from_callable=True))
+        return bool(self._redis.transaction(transact, tombstone, consents, value_from_callable=True))
 
     def for_customers(self, customer_keys: Sequence[str]) -> dict[str, list[ConsentRecord]]:
         unique = list(dict.fromkeys(customer_keys))

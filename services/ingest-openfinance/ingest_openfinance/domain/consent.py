@@ -24,6 +24,9 @@ class ConsentRecord(BaseModel):
     status: ConsentStatus
     expires_at: datetime | None = None
     marketing_channels: tuple[str, ...] = ()
+    # When this state was written (the event's time for a replayed event): a lagging replay of an older
+    # consent event must not overwrite a newer state (an extension registered since, say).
+    updated_at: datetime | None = None
 
     def active_at(self, now: datetime) -> bool:
         return self.status is ConsentStatus.AUTHORISED and (self.expires_at is None or self.expires_at > now)
