@@ -16,6 +16,7 @@ from scoring.promotion import PREVIOUS_CHAMPION, promote_challenger
 from scoring.settings import get_settings
 from scoring.training import train_and_register
 from tests.bus_helpers import publish, read_topic, wait_until
+from tests.integration.scoring.conftest import NO_FLOOR
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +28,7 @@ def test_challenger_share_versions_drift_metrics_and_promotion(
 ) -> None:
     name = unique("propensity")
     champion = train_and_register(good_frame, mlflow_uri, name)
-    challenger = train_and_register(weak_frame, mlflow_uri, name, seed=1)
+    challenger = train_and_register(weak_frame, mlflow_uri, name, seed=1, gate=NO_FLOOR)
     assert (champion.alias, challenger.alias) == ("champion", "challenger")
     service_env(
         {

@@ -15,12 +15,10 @@ from prometeo.contracts.events import FeaturesUpdatedV1, ScoresComputedV1
 from scoring.main import app
 from scoring.settings import get_settings
 from scoring.training import train_and_register
-from scoring.training.registry import PromotionGate
 from tests.bus_helpers import publish, read_topic, scaled, wait_until
+from tests.integration.scoring.conftest import NO_FLOOR
 
 pytestmark = pytest.mark.integration
-# The hot swap is under test here, not the gate's floor: coin-like models may take aliases.
-NO_FLOOR = PromotionGate(auc_margin=-0.5, max_ece=1.0, min_product_auc=0.0)
 
 
 def _customer(frame: pd.DataFrame, i: int) -> dict[str, Any]:
