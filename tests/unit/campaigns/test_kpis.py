@@ -63,3 +63,11 @@ def test_per_advisor_results_from_the_outcomes_they_reported() -> None:
     kpis = summarise({}, {"advisor": advisor})
     assert kpis.by_advisor["adv-sp-01"].success_rate == 0.75 and kpis.by_advisor["adv-sp-01"].tasks_acted == 4
     assert kpis.by_advisor["adv-sp-02"].success_rate == 0.0 and kpis.by_advisor["adv-sp-02"].outcomes["opened"] == 2
+
+
+def test_triggered_actions_count_by_trigger_and_in_the_contact_rate() -> None:
+    totals = {"offers": 3, "actions_triggered": 1, "contacts": 2}
+    trigger = {"activity_drop|actions_triggered": 1, "activity_drop|contacts": 1}
+    kpis = summarise(totals, {"trigger": trigger})
+    assert kpis.actions_triggered == 1 and kpis.contact_rate == 0.5
+    assert kpis.by_trigger["activity_drop"].actions == 1 and kpis.by_trigger["activity_drop"].contacts == 1

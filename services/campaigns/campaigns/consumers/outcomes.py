@@ -25,7 +25,7 @@ class OutcomesHandler:
         # A control customer's outcome (e.g. an organic uptake) measures the baseline, not the campaign.
         dimensions = {"product": payload.product.value, "channel": channel}
         if record is not None:
-            dimensions.update(segment=record.segment, campaign=record.campaign_id)
+            dimensions.update(segment=record.segment, campaign=record.campaign_id, trigger=record.trigger)
         dimensions["advisor"] = payload.advisor_id
         increments = [] if held_out else outcome_increments(payload.outcome, payload.revenue, **dimensions)
         if record is not None:

@@ -18,6 +18,8 @@ DECISIONS, NO_ACTION, OFFERS, CONTACTS, FAILED, HOLDOUT = (
     "holdout",
 )
 REVENUE_CENTS = "revenue_cents"
+# Actions next-best-action triggered at a moment that matters (action.triggered): delivered like offers.
+ACTIONS = "actions_triggered"
 # Advisor adherence: tasks given to advisors (advisor-channel offers, CRM tasks) and tasks acted on.
 ADVISOR_TASKS, ADVISOR_ACTED = "advisor_tasks", "advisor_acted"
 # Holdings of customers seen in scores.v1 (store.record_holdings keeps them current).
@@ -31,6 +33,7 @@ def outcome_counter(kind: OutcomeKind | str) -> str:
 class SegmentKpis(BaseModel):
     offers: int
     contacts: int
+    actions: int = 0  # triggered actions (by_trigger; offers counts decided offers only)
     outcomes: dict[str, int]
     conversion_rate: float
     revenue_brl: Decimal
@@ -48,8 +51,9 @@ class KpiSummary(BaseModel):
     decisions: int
     no_action: int
     offers_made: int
+    actions_triggered: int  # moments that matter acted on (retention calls, service messages, offers)
     contacts: int
-    contact_rate: float  # contacts / offers made (offers that reached the customer)
+    contact_rate: float  # contacts / (offers made + actions triggered): what reached the customer
     delivery_failures: int
     holdout: int
     outcomes: dict[str, int]
@@ -65,6 +69,7 @@ class KpiSummary(BaseModel):
     by_segment: dict[str, SegmentKpis]  # digital archetype
     by_campaign: dict[str, SegmentKpis]
     by_advisor: dict[str, AdvisorKpis] = {}
+    by_trigger: dict[str, SegmentKpis] = {}  # triggered actions by the moment behind them
 
 
 def rate(numerator: int, denominator: int) -> float:
@@ -80,6 +85,7 @@ def _segment(counters: dict[str, int]) -> SegmentKpis:
     return SegmentKpis(
         offers=counters.get(OFFERS, 0),
         contacts=counters.get(CONTACTS, 0),
+        actions=counters.get(ACTIONS, 0),
         outcomes=outcomes,
         conversion_rate=rate(outcomes[OutcomeKind.ACCEPTED.value], counters.get(OFFERS, 0)),
         revenue_brl=Decimal(counters.get(REVENUE_CENTS, 0)) / 100,
@@ -104,7 +110,7 @@ def split_segments(flat: dict[str, int]) -> dict[str, dict[str, int]]:
 
 
 def summarise(totals: dict[str, int], by: dict[str, dict[str, int]]) -> KpiSummary:
-    """`by`: dimension (product, channel, segment, campaign) → flat "<value>|<counter>" counters."""
+    """`by`: dimension (product, channel, segment, campaign, advisor, trigger) → flat "<value>|<counter>" counters."""
     outcomes = _outcomes(totals)
 
     def dimension(name: str) -> dict[str, SegmentKpis]:
@@ -114,8 +120,9 @@ def summarise(totals: dict[str, int], by: dict[str, dict[str, int]]) -> KpiSumma
         decisions=totals.get(DECISIONS, 0),
         no_action=totals.get(NO_ACTION, 0),
         offers_made=totals.get(OFFERS, 0),
+        actions_triggered=totals.get(ACTIONS, 0),
         contacts=totals.get(CONTACTS, 0),
-        contact_rate=rate(totals.get(CONTACTS, 0), totals.get(OFFERS, 0)),
+        contact_rate=rate(totals.get(CONTACTS, 0), totals.get(OFFERS, 0) + totals.get(ACTIONS, 0)),
         delivery_failures=totals.get(FAILED, 0),
         holdout=totals.get(HOLDOUT, 0),
         outcomes=outcomes,
@@ -131,4 +138,5 @@ def summarise(totals: dict[str, int], by: dict[str, dict[str, int]]) -> KpiSumma
         by_segment=dimension("segment"),
         by_campaign=dimension("campaign"),
         by_advisor={k: _advisor(v) for k, v in sorted(split_segments(by.get("advisor", {})).items())},
+        by_trigger=dimension("trigger"),
     )
