@@ -82,6 +82,7 @@ class OfferRecord(BaseModel):
     # `product` is the action's product, or the action's name when it has none (retention, service).
     trigger: str | None = None
     action: str | None = None
+    presented_to: str | None = None  # the advisor (portfolio id) the gateway showed it to
 
     @property
     def product_code(self) -> ProductCode | None:

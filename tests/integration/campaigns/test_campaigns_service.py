@@ -160,6 +160,35 @@ def test_a_triggered_action_is_delivered_once_and_reported(
     )
 
 
+def test_adherence_per_advisor_counts_only_the_presented_advisors_own_outcomes(
+    campaigns_client: TestClient, broker: str, unique: Callable[[str], str]
+) -> None:
+    ck, ana, bea = unique("ck_test"), unique("adv"), unique("adv")
+    payload = decision((ProductCode.CREDIT_CARD, Channel.IN_APP)).model_copy(update={"presented_to": ana})
+    event = new_event(payload, customer_key=ck, source="next-best-action")
+    publish(broker, topics.OFFERS, [event, event])  # a redelivery is presented once
+    [offer] = delivered(campaigns_client, ck)
+
+    def advisor(who: str) -> dict:
+        return campaigns_client.get("/v1/kpis").json()["by_advisor"].get(who, {})
+
+    assert wait_until(lambda: advisor(ana).get("presented") == 1)
+    assert advisor(ana)["adherence"] == 0.0
+
+    def report(who: str, outcome: str) -> None:
+        body = {"customer_key": ck, "offer_id": offer["offer_id"], "product": "credit_card", "outcome": outcome}
+        assert campaigns_client.post("/v1/outcomes", json={**body, "advisor_id": who}).status_code == 202
+
+    report(bea, "declined")  # another advisor's report is theirs, not adherence for the one shown the offer
+    wait_until(lambda: advisor(bea).get("outcomes", {}).get("declined") == 1)
+    assert advisor(ana)["acted_on"] == 0 and advisor(bea)["presented"] == advisor(bea)["acted_on"] == 0
+    report(ana, "opened")
+    report(ana, "accepted")  # a second report on the same offer acts on it no further
+    wait_until(lambda: advisor(ana).get("outcomes", {}).get("accepted") == 1)
+    assert (advisor(ana)["presented"], advisor(ana)["acted_on"], advisor(ana)["adherence"]) == (1, 1, 1.0)
+    assert advisor(ana)["success_rate"] == 1.0
+
+
 def test_outcome_post_publishes_and_updates_kpis(
     campaigns_client: TestClient, broker: str, unique: Callable[[str], str]
 ) -> None:

@@ -111,14 +111,23 @@ class OffersHandler:
                 group=group,
                 segment=decision.segment,
                 model_version=decision.model_version,
+                presented_to=decision.presented_to,
                 # The control group receives nothing: it measures what happens without the offer.
                 status="holdout" if group == "control" else "recorded",
             )
             self._store.save_offer(record)
         counter = kpis.HOLDOUT if record.group == "control" else kpis.OFFERS
+        # Adherence's denominator: an offer shown to an advisor (a held-out one is never acted on).
+        presented = (
+            [(kpi_key("advisor"), f"{record.presented_to}|{kpis.PRESENTED}", 1)]
+            if record.presented_to and record.group != "control"
+            else []
+        )
         self._store.count_once(
             f"{offer.offer_id}.recorded",
-            record.kpi_increments(counter) + experiment_increments(record.campaign_id, record.group, kpis.OFFERS),
+            record.kpi_increments(counter)
+            + experiment_increments(record.campaign_id, record.group, kpis.OFFERS)
+            + presented,
         )
         return record
 

@@ -22,6 +22,8 @@ REVENUE_CENTS = "revenue_cents"
 ACTIONS = "actions_triggered"
 # Advisor adherence: tasks given to advisors (advisor-channel offers, CRM tasks) and tasks acted on.
 ADVISOR_TASKS, ADVISOR_ACTED = "advisor_tasks", "advisor_acted"
+# Per advisor: offers the gateway showed them, and those of which they reported an outcome themselves.
+PRESENTED, ACTED_ON = "presented", "acted_on"
 # Holdings of customers seen in scores.v1 (store.record_holdings keeps them current).
 CUSTOMERS_KNOWN, PRODUCTS_HELD, MULTI_PRODUCT = "customers_known", "products_held", "multi_product_customers"
 
@@ -45,6 +47,9 @@ class AdvisorKpis(BaseModel):
     outcomes: dict[str, int]
     tasks_acted: int  # advisor tasks (advisor-channel offers) whose first outcome this advisor reported
     success_rate: float  # accepted / (accepted + declined) among this advisor's reports
+    presented: int = 0  # offers shown to this advisor (recommendations read through the gateway)
+    acted_on: int = 0  # of those, offers on which this advisor reported an outcome
+    adherence: float = 0.0  # acted_on / presented
 
 
 class KpiSummary(BaseModel):
@@ -95,8 +100,14 @@ def _segment(counters: dict[str, int]) -> SegmentKpis:
 def _advisor(counters: dict[str, int]) -> AdvisorKpis:
     outcomes = _outcomes(counters)
     accepted, declined = outcomes[OutcomeKind.ACCEPTED.value], outcomes[OutcomeKind.DECLINED.value]
+    presented, acted_on = counters.get(PRESENTED, 0), counters.get(ACTED_ON, 0)
     return AdvisorKpis(
-        outcomes=outcomes, tasks_acted=counters.get(ADVISOR_ACTED, 0), success_rate=rate(accepted, accepted + declined)
+        outcomes=outcomes,
+        tasks_acted=counters.get(ADVISOR_ACTED, 0),
+        success_rate=rate(accepted, accepted + declined),
+        presented=presented,
+        acted_on=acted_on,
+        adherence=rate(acted_on, presented),
     )
 
 
