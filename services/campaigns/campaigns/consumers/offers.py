@@ -154,7 +154,11 @@ class OffersHandler:
         """Send, publish `delivered`, mark delivered; a permanent refusal marks the offer failed.
         Raises TransientDeliveryError when the channel is unavailable."""
         # A triggered action tells the channel what to do and why (no personal data: names only).
-        metadata = {"trigger": record.trigger, "action": record.action or ""} if record.trigger else None
+        metadata = None
+        if record.trigger:
+            metadata = {"trigger": record.trigger, "action": record.action or ""}
+            if record.product_code is None:  # a service or retention message: its own template
+                metadata["template"] = f"action_{record.action}"
         self._deliverer.deliver(
             record,
             delivery_for(record, metadata=metadata),
