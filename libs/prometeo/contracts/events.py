@@ -304,6 +304,9 @@ class OfferDecidedV1(EventPayload):
     objective: Objective = "expected_value"  # what the ranking maximised
     # The customer's digital archetype (coarse, non-identifying): KPIs by segment.
     segment: str | None = None
+    # An inbound presentation shown to an advisor through the gateway: their portfolio id (the same id
+    # outcomes carry as `advisor_id`), so adherence per advisor has its denominator. None otherwise.
+    presented_to: str | None = Field(default=None, max_length=64)
 
 
 class ActionKind(StrEnum):

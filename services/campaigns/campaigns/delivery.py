@@ -104,10 +104,11 @@ class Deliverer:
             self._mark_delivered(record, receipt, advisor)
         increments: list[Increment] = [*counters, *([(kpi_key("totals"), kpis.ADVISOR_TASKS, 1)] if advisor else [])]
         if contact:
-            if self._publish is not None:
+            # outcomes.v1 names a product: an action about none (a retention call) is counted, not published.
+            if self._publish is not None and (product := record.product_code) is not None:
                 outcome = OutcomeRecordedV1(
                     offer_id=record.offer_id,
-                    product=record.product,
+                    product=product,
                     outcome=OutcomeKind.DELIVERED,
                     channel=delivery.channel,
                 )

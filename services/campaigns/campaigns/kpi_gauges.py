@@ -22,6 +22,7 @@ def export(summary: KpiSummary) -> None:
         "decisions",
         "no_action",
         "offers_made",
+        "actions_triggered",
         "contacts",
         "contact_rate",
         "delivery_failures",

@@ -4,7 +4,8 @@ campaigns:customer:{ck}:offers   hash    offer_id → OfferRecord JSON; TTL offe
 campaigns:customer:{ck}:outbox   list    deliveries of the outbox adapter (adapters/outbox.py)
 campaigns:kpi:totals             hash    counter → integer (aggregate, not personal: survives erasure)
 campaigns:kpi:{dimension}        hash    "<value>|<counter>" → integer; dimension = product, channel,
-                                         segment (digital archetype) or campaign
+                                         segment (digital archetype), campaign, advisor or
+                                         trigger (the moment behind a triggered action)
 campaigns:customer:{ck}:holdings string  products the customer holds here (from scores.v1), behind the
                                          products-per-customer totals
 campaigns:experiment:{campaign}  hash    "<test|control>|<counter>" → integer (holdout groups)
@@ -24,6 +25,7 @@ from pydantic import BaseModel
 
 from campaigns.domain import kpis
 from prometeo import keys, model_quality
+from prometeo.contracts import ProductCode
 from prometeo.contracts.events import OutcomeKind
 from prometeo.redis_text import text
 
@@ -76,13 +78,24 @@ class OfferRecord(BaseModel):
     segment: str | None = None  # the customer's digital archetype
     advisor_task: bool = False  # an advisor was asked to act on it (advisor channel or CRM task)
     model_version: str | None = None  # the scoring model version the decision ranked on
+    # A triggered action (action.triggered): the moment behind it and what to do. Its id is the action id;
+    # `product` is the action's product, or the action's name when it has none (retention, service).
+    trigger: str | None = None
+    action: str | None = None
+    presented_to: str | None = None  # the advisor (portfolio id) the gateway showed it to
+
+    @property
+    def product_code(self) -> ProductCode | None:
+        """The offer's product, None for an action about no product (a retention call)."""
+        return ProductCode(self.product) if self.product in _PRODUCTS else None
 
     def kpi_increments(self, counter: str, amount: int = 1, channel: str | None = None) -> list[Increment]:
         """`counter` in the totals and in this offer's product, channel, segment and campaign."""
         return segment_increments(
             counter,
             amount,
-            product=self.product,
+            product=self.product if self.product_code else None,
+            trigger=self.trigger,
             channel=channel or self.channel,
             segment=self.segment,
             campaign=self.campaign_id,
@@ -90,6 +103,7 @@ class OfferRecord(BaseModel):
 
 
 Increment = tuple[str, str, int]  # (hash key, field, amount)
+_PRODUCTS = frozenset(p.value for p in ProductCode)
 
 
 class CampaignStore:
@@ -191,7 +205,7 @@ def kpi_key(dimension: str) -> str:
     return keys.entity(keys.CAMPAIGNS, "kpi", dimension)
 
 
-KPI_DIMENSIONS = ("product", "channel", "segment", "campaign", "advisor")
+KPI_DIMENSIONS = ("product", "channel", "segment", "campaign", "advisor", "trigger")
 
 
 def segment_increments(counter: str, amount: int = 1, /, **dimensions: str | None) -> list[Increment]:

@@ -15,6 +15,8 @@ from campaigns.store import CampaignStore, kpi_key
 from prometeo import keys
 from prometeo.contracts import Channel, ProductCode, decode, new_event, topics, utcnow
 from prometeo.contracts.events import (
+    ActionKind,
+    ActionTriggeredV1,
     CustomerErasureRequestedV1,
     OfferDecidedV1,
     OutcomeRecordedV1,
@@ -89,6 +91,102 @@ def test_offer_is_recorded_delivered_to_the_outbox_and_reported(
     assert after["offers_made"] >= before["offers_made"] + 1
     assert after["contacts"] >= before["contacts"] + 1
     assert after["decisions"] >= before["decisions"] + 1
+
+
+def test_a_triggered_action_is_delivered_once_and_reported(
+    campaigns_client: TestClient, broker: str, redis: redis_lib.Redis, unique: Callable[[str], str]
+) -> None:
+    ck = unique("ck_test")
+    before = campaigns_client.get("/v1/kpis").json()
+    maturing = ActionTriggeredV1(
+        action_id=f"ac_{uuid.uuid4().hex}",
+        trigger="contract_maturing",
+        trigger_key="contract_maturing:acc-1:2026-12-20",
+        kind=ActionKind.OFFER,
+        action="investment_fund",
+        product=ProductCode.INVESTMENT_FUND,
+        channel=Channel.WHATSAPP,
+        detail={"days_left": "19"},
+    )
+    retention = ActionTriggeredV1(
+        action_id=f"ac_{uuid.uuid4().hex}",
+        trigger="activity_drop",
+        trigger_key="activity_drop:202612",
+        kind=ActionKind.RETENTION,
+        action="retention_call",
+        channel=Channel.ADVISOR,
+    )
+    events = [new_event(a, customer_key=ck, source="next-best-action") for a in (maturing, retention)]
+    publish(broker, topics.OFFERS, [events[0], events[0], events[1]])  # a redelivery changes nothing
+
+    offers = {o["offer_id"]: o for o in delivered(campaigns_client, ck, count=2)}
+    assert set(offers) == {maturing.action_id, retention.action_id}
+    assert (offers[maturing.action_id]["product"], offers[maturing.action_id]["trigger"]) == (
+        "investment_fund",
+        "contract_maturing",
+    )
+    assert offers[retention.action_id]["action"] == "retention_call" and offers[retention.action_id]["advisor_task"]
+    outbox = [json.loads(x) for x in redis.lrange(keys.customer(keys.CAMPAIGNS, ck, "outbox"), 0, -1)]
+    assert sorted(x["offer_id"] for x in outbox) == sorted(offers)  # one delivery each
+    assert {x["offer_id"]: x["metadata"]["trigger"] for x in outbox}[retention.action_id] == "activity_drop"
+
+    # The offer's `delivered` outcome, once; the retention call names no product, so it is only counted.
+    [record] = read_topic(broker, topics.OUTCOMES, match=lambda r: r.key == ck.encode())
+    envelope, outcome = decode(record.value)
+    assert isinstance(outcome, OutcomeRecordedV1)
+    assert (outcome.outcome, outcome.offer_id, outcome.channel) == ("delivered", maturing.action_id, Channel.WHATSAPP)
+    assert envelope.event_id == delivered_event_id(maturing.action_id)
+    after = wait_until(
+        lambda: (
+            (k := campaigns_client.get("/v1/kpis").json())["by_trigger"].get("contract_maturing", {}).get("outcomes")
+            and k["by_trigger"]["contract_maturing"]["outcomes"]["delivered"]
+            > before["by_trigger"].get("contract_maturing", {"outcomes": {"delivered": 0}})["outcomes"]["delivered"]
+            and k
+        )
+    )
+    assert after["actions_triggered"] - before["actions_triggered"] == 2
+    assert after["contacts"] - before["contacts"] == 2
+    assert after["by_trigger"]["activity_drop"]["contacts"] >= 1
+    # Outcomes can be reported against the action id.
+    response = campaigns_client.post(
+        "/v1/outcomes",
+        json={"customer_key": ck, "offer_id": maturing.action_id, "product": "investment_fund", "outcome": "accepted"},
+    )
+    assert response.status_code == 202
+    wait_until(
+        lambda: (
+            "accepted" in {o["offer_id"]: o for o in offers_of(campaigns_client, ck)}[maturing.action_id]["outcomes"]
+        )
+    )
+
+
+def test_adherence_per_advisor_counts_only_the_presented_advisors_own_outcomes(
+    campaigns_client: TestClient, broker: str, unique: Callable[[str], str]
+) -> None:
+    ck, ana, bea = unique("ck_test"), unique("adv"), unique("adv")
+    payload = decision((ProductCode.CREDIT_CARD, Channel.IN_APP)).model_copy(update={"presented_to": ana})
+    event = new_event(payload, customer_key=ck, source="next-best-action")
+    publish(broker, topics.OFFERS, [event, event])  # a redelivery is presented once
+    [offer] = delivered(campaigns_client, ck)
+
+    def advisor(who: str) -> dict:
+        return campaigns_client.get("/v1/kpis").json()["by_advisor"].get(who, {})
+
+    assert wait_until(lambda: advisor(ana).get("presented") == 1)
+    assert advisor(ana)["adherence"] == 0.0
+
+    def report(who: str, outcome: str) -> None:
+        body = {"customer_key": ck, "offer_id": offer["offer_id"], "product": "credit_card", "outcome": outcome}
+        assert campaigns_client.post("/v1/outcomes", json={**body, "advisor_id": who}).status_code == 202
+
+    report(bea, "declined")  # another advisor's report is theirs, not adherence for the one shown the offer
+    wait_until(lambda: advisor(bea).get("outcomes", {}).get("declined") == 1)
+    assert advisor(ana)["acted_on"] == 0 and advisor(bea)["presented"] == advisor(bea)["acted_on"] == 0
+    report(ana, "opened")
+    report(ana, "accepted")  # a second report on the same offer acts on it no further
+    wait_until(lambda: advisor(ana).get("outcomes", {}).get("accepted") == 1)
+    assert (advisor(ana)["presented"], advisor(ana)["acted_on"], advisor(ana)["adherence"]) == (1, 1, 1.0)
+    assert advisor(ana)["success_rate"] == 1.0
 
 
 def test_outcome_post_publishes_and_updates_kpis(

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from campaigns.settings import get_settings
 from prometeo.contracts import Channel, ProductCode, new_event, topics
+from prometeo.contracts.events import ActionKind, ActionTriggeredV1
 from tests.app_helpers import app_state, running_app
 from tests.bus_helpers import publish, wait_until
 from tests.integration.campaigns.providers import HttpProvider, SmtpSink
@@ -103,3 +104,28 @@ def test_sms_is_parked_while_the_provider_fails_then_delivered_exactly_once(
     body = next(b for k, b in provider.accepted if k == offer_id)
     assert (body["to"], body["channel"], body["template"]) == (ck, "sms", "offer_personal_loan")
     assert offers_of(channel_campaigns, ck)[0]["adapter"] == "messaging"
+
+
+def test_a_returned_payment_message_is_parked_while_the_provider_fails_then_sent_exactly_once(
+    channel_campaigns: TestClient, broker: str, provider: HttpProvider, unique: Callable[[str], str]
+) -> None:
+    ck = unique("ck_test")
+    provider.down, refused = True, provider.refused
+    action = ActionTriggeredV1(
+        action_id=f"ac_{uuid.uuid4().hex}",
+        trigger="payment_returned",
+        trigger_key="payment_returned:t-778",
+        kind=ActionKind.SERVICE,
+        action="payment_assistance",
+        channel=Channel.SMS,
+        detail={"amount": "120.50"},
+    )
+    event = new_event(action, customer_key=ck, source="next-best-action")
+    publish(broker, topics.OFFERS, [event, event])
+    wait_until(lambda: status_of(channel_campaigns, ck) == "parked")
+    wait_until(lambda: provider.refused >= refused + 2)  # retried while down
+    provider.down = False
+    wait_until(lambda: status_of(channel_campaigns, ck) == "delivered", timeout=40)
+    assert provider.idempotency_keys().count(action.action_id) == 1
+    body = next(b for k, b in provider.accepted if k == action.action_id)
+    assert (body["to"], body["channel"], body["template"]) == (ck, "sms", "action_payment_assistance")

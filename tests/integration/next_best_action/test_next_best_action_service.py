@@ -271,13 +271,15 @@ def test_presenting_records_the_offers_once_per_scores_and_day(
     assert nba.post(f"/v1/nba/{ck}/presentations").status_code == 404
     publish_scores(broker, ck)
     wait_until(lambda: nba.get(f"/v1/nba/{ck}").status_code == 200)
-    first = nba.post(f"/v1/nba/{ck}/presentations", params={"lang": "en"}).json()
+    # Shown to an advisor (the gateway names them): the published decision carries whom, for adherence.
+    first = nba.post(f"/v1/nba/{ck}/presentations", params={"lang": "en", "presented_to": "adv-sp-01"}).json()
     again = nba.post(f"/v1/nba/{ck}/presentations").json()
     assert first["offers"] and first["decision_id"] == again["decision_id"]
     assert [o["offer_id"] for o in first["offers"]] == [o["offer_id"] for o in again["offers"]]
     published = [p for _, p in decisions_for(broker, ck, count=2) if p.decision_id == first["decision_id"]]
     assert len({p.decision_id for p in published}) == 1
     assert {o.offer_id for o in published[0].offers} == {o["offer_id"] for o in first["offers"]}
+    assert published[0].presented_to == "adv-sp-01"
     # The preview stays read-only: a fresh id every time, nothing published for it.
     assert nba.get(f"/v1/nba/{ck}").json()["decision_id"] != first["decision_id"]
     # Another objective is another decision: ranked by propensity (× channel factor) instead of value.

@@ -140,3 +140,19 @@ def test_a_refusal_is_left_to_the_caller_and_an_outage_raises_with_nothing_writt
     with pytest.raises(TransientDeliveryError):
         deliverer.deliver(RECORD, delivery_for(RECORD), sent_marker="of_1.delivered", refused=_never_refused)
     assert recorder.log == []
+
+
+def test_a_triggered_action_without_a_product_is_counted_by_trigger_but_publishes_no_outcome() -> None:
+    recorder = Recorder()
+    deliverer, adapter = _deliverer(recorder)
+    action = RECORD.model_copy(
+        update={"offer_id": "ac_1", "product": "retention_call", "trigger": "activity_drop", "action": "retention_call"}
+    )
+    assert action.product_code is None and RECORD.product_code == "credit_card"
+    deliverer.deliver(action, delivery_for(action), sent_marker="ac_1.delivered", refused=_never_refused)
+    assert adapter.sent[0].key == "ac_1"
+    # outcomes.v1 names a product: the contact is counted (in the trigger's hash, not a product's), not published.
+    assert recorder.steps() == ["count", "save"]
+    increments = recorder.log[0][1][1]
+    assert (kpi_key("trigger"), "activity_drop|contacts", 1) in increments
+    assert not any(key == kpi_key("product") for key, _, _ in increments)

@@ -63,3 +63,26 @@ def test_per_advisor_results_from_the_outcomes_they_reported() -> None:
     kpis = summarise({}, {"advisor": advisor})
     assert kpis.by_advisor["adv-sp-01"].success_rate == 0.75 and kpis.by_advisor["adv-sp-01"].tasks_acted == 4
     assert kpis.by_advisor["adv-sp-02"].success_rate == 0.0 and kpis.by_advisor["adv-sp-02"].outcomes["opened"] == 2
+
+
+def test_triggered_actions_count_by_trigger_and_in_the_contact_rate() -> None:
+    totals = {"offers": 3, "actions_triggered": 1, "contacts": 2}
+    trigger = {"activity_drop|actions_triggered": 1, "activity_drop|contacts": 1}
+    kpis = summarise(totals, {"trigger": trigger})
+    assert kpis.actions_triggered == 1 and kpis.contact_rate == 0.5
+    assert kpis.by_trigger["activity_drop"].actions == 1 and kpis.by_trigger["activity_drop"].contacts == 1
+
+
+def test_per_advisor_adherence_is_offers_acted_on_over_offers_presented() -> None:
+    advisor = {
+        "adv-sp-01|presented": 4,
+        "adv-sp-01|acted_on": 3,
+        "adv-sp-01|outcome.accepted": 2,
+        "adv-sp-02|presented": 2,
+        "adv-sp-03|acted_on": 1,  # acted on an offer presented before the counters existed: no denominator
+    }
+    kpis = summarise({}, {"advisor": advisor})
+    first = kpis.by_advisor["adv-sp-01"]
+    assert (first.presented, first.acted_on, first.adherence, first.success_rate) == (4, 3, 0.75, 1.0)
+    assert kpis.by_advisor["adv-sp-02"].adherence == 0.0 and kpis.by_advisor["adv-sp-02"].presented == 2
+    assert kpis.by_advisor["adv-sp-03"].adherence == 0.0

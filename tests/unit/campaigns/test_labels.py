@@ -42,6 +42,7 @@ def test_answered_or_expired_offers_are_examples_the_rest_wait_or_never_count() 
         record("held_out", days_ago=40, status="holdout", group="control", outcomes=("accepted",)),
         record("never_sent", days_ago=40, status="failed"),
         record("other_product", days_ago=40, product="savings", outcomes=("accepted",)),
+        record("triggered", days_ago=40, outcomes=("accepted",)).model_copy(update={"trigger": "contract_maturing"}),
     ]
     rows = list(label_rows(records, NOW, timedelta(days=30), product="credit_card"))
     assert [(r.offer_id, r.accepted) for r in rows] == [("accepted_late", 1), ("declined_recent", 0), ("silent_old", 0)]

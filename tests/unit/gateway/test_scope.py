@@ -113,3 +113,12 @@ def test_outcomes_carry_the_acting_person(bank: Gateway) -> None:
     assert bank.client.post(f"/v1/customers/{BRANCH}/outcomes", headers=bruno, json=body).status_code == 202
     forwarded = json.loads(bank.upstream.seen[-1].content)
     assert forwarded["actor"] == "bruno.manager" and "advisor_id" not in forwarded
+
+
+def test_recommendations_shown_to_an_advisor_name_them_to_next_best_action(bank: Gateway) -> None:
+    """The presentation carries the advisor's portfolio id (the id outcomes carry): adherence per advisor."""
+    ana, bruno = _as(bank, "ana.advisor"), _as(bank, "bruno.manager")
+    for headers in (ana, bruno, {"X-API-Key": "dev-crm-key"}):
+        assert _status(bank, headers, MINE) == 200
+    presented = [r.url.params.get("presented_to") for r in bank.upstream.seen]
+    assert presented == ["adv-sp-01", None, None]

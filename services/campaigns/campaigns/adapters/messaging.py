@@ -25,7 +25,8 @@ class MessagingAdapter(HttpEndpointAdapter):
             "to": delivery.customer_key,
             "channel": delivery.channel,
             # The provider holds approved templates (WhatsApp requires them) in Spanish and English.
-            "template": f"offer_{delivery.product}",
+            # A triggered action about no product names its own (e.g. action_payment_assistance).
+            "template": delivery.metadata.get("template") or f"offer_{delivery.product}",
             "variables": {"product": delivery.product, "offer_id": delivery.offer_id},
             "reference": delivery.key,
         }

@@ -30,6 +30,8 @@ class OfferPublic(BaseModel):
     group: str | None
     segment: str | None
     advisor_task: bool
+    trigger: str | None = None  # a triggered action: the moment behind it
+    action: str | None = None
 
 
 class OffersPublic(BaseModel):

@@ -4,6 +4,12 @@ Order per offer (`delivery.py`): send → publish `delivered` → mark delivered
 same idempotency key (the offer id) and republishes the same outcome event id, which KPIs count once.
 A transient failure (provider down, circuit open) parks the offer in the durable schedule: the
 scheduler retries it with backoff (`retry_delivery`) while the consumer moves on.
+
+`action.triggered` (a moment that matters: a retention call, a returned payment's options, a follow-up
+offer) takes the same path: recorded under its action id (so outcomes can be reported against it),
+delivered on the channel next-best-action chose, parked on failure. next-best-action already applied the
+trigger's marketing-permission and quiet-hours rules when it chose that channel, as it does for offers.
+No holdout: an action is service or retention, not a campaign's experiment.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from campaigns.store import CampaignStore, OfferRecord, experiment_increments, k
 from prometeo import clock
 from prometeo.bus import RetryableError
 from prometeo.contracts import Envelope, EventPayload
-from prometeo.contracts.events import OfferDecidedV1, RankedOffer
+from prometeo.contracts.events import ActionTriggeredV1, OfferDecidedV1, RankedOffer
 from prometeo.telemetry.metrics import DELIVERIES
 
 log = logging.getLogger(__name__)
@@ -43,9 +49,12 @@ class OffersHandler:
         self._park_s = park_s
 
     def __call__(self, envelope: Envelope, payload: EventPayload) -> None:
-        if not isinstance(payload, OfferDecidedV1) or self._store.erased_after(
+        if not isinstance(payload, OfferDecidedV1 | ActionTriggeredV1) or self._store.erased_after(
             envelope.customer_key, envelope.occurred_at
         ):
+            return
+        if isinstance(payload, ActionTriggeredV1):
+            self._send(self._record_action(envelope, payload))
             return
         totals = kpi_key("totals")
         self._store.count_once(
@@ -53,12 +62,35 @@ class OffersHandler:
             [(totals, kpis.DECISIONS, 1)] + ([] if payload.offers else [(totals, kpis.NO_ACTION, 1)]),
         )
         for offer in payload.offers:
-            record = self._record(envelope, payload, offer)
-            if record.status == "recorded":
-                try:
-                    self.deliver(record)
-                except TransientDeliveryError as exc:
-                    self._park(record, exc)
+            self._send(self._record(envelope, payload, offer))
+
+    def _send(self, record: OfferRecord) -> None:
+        if record.status == "recorded":
+            try:
+                self.deliver(record)
+            except TransientDeliveryError as exc:
+                self._park(record, exc)
+
+    def _record_action(self, envelope: Envelope, action: ActionTriggeredV1) -> OfferRecord:
+        record = self._store.get_offer(envelope.customer_key, action.action_id)
+        if record is None:
+            record = OfferRecord(
+                offer_id=action.action_id,
+                decision_id=action.trigger_key,
+                customer_key=envelope.customer_key,
+                product=action.product.value if action.product else action.action,
+                channel=action.channel.value,
+                propensity=0.0,
+                expected_value=0.0,
+                reason_codes=[action.trigger],
+                rules_passed=[],
+                decided_at=envelope.occurred_at,
+                trigger=action.trigger,
+                action=action.action,
+            )
+            self._store.save_offer(record)
+        self._store.count_once(f"{action.action_id}.recorded", record.kpi_increments(kpis.ACTIONS))
+        return record
 
     def _record(self, envelope: Envelope, decision: OfferDecidedV1, offer: RankedOffer) -> OfferRecord:
         record = self._store.get_offer(envelope.customer_key, offer.offer_id)
@@ -79,14 +111,23 @@ class OffersHandler:
                 group=group,
                 segment=decision.segment,
                 model_version=decision.model_version,
+                presented_to=decision.presented_to,
                 # The control group receives nothing: it measures what happens without the offer.
                 status="holdout" if group == "control" else "recorded",
             )
             self._store.save_offer(record)
         counter = kpis.HOLDOUT if record.group == "control" else kpis.OFFERS
+        # Adherence's denominator: an offer shown to an advisor (a held-out one is never acted on).
+        presented = (
+            [(kpi_key("advisor"), f"{record.presented_to}|{kpis.PRESENTED}", 1)]
+            if record.presented_to and record.group != "control"
+            else []
+        )
         self._store.count_once(
             f"{offer.offer_id}.recorded",
-            record.kpi_increments(counter) + experiment_increments(record.campaign_id, record.group, kpis.OFFERS),
+            record.kpi_increments(counter)
+            + experiment_increments(record.campaign_id, record.group, kpis.OFFERS)
+            + presented,
         )
         return record
 
@@ -112,9 +153,15 @@ class OffersHandler:
     def deliver(self, record: OfferRecord) -> None:
         """Send, publish `delivered`, mark delivered; a permanent refusal marks the offer failed.
         Raises TransientDeliveryError when the channel is unavailable."""
+        # A triggered action tells the channel what to do and why (no personal data: names only).
+        metadata = None
+        if record.trigger:
+            metadata = {"trigger": record.trigger, "action": record.action or ""}
+            if record.product_code is None:  # a service or retention message: its own template
+                metadata["template"] = f"action_{record.action}"
         self._deliverer.deliver(
             record,
-            delivery_for(record),
+            delivery_for(record, metadata=metadata),
             sent_marker=f"{record.offer_id}.delivered",
             refused=lambda exc: self._refused(record, exc),
         )

@@ -25,7 +25,7 @@ class OutcomesHandler:
         # A control customer's outcome (e.g. an organic uptake) measures the baseline, not the campaign.
         dimensions = {"product": payload.product.value, "channel": channel}
         if record is not None:
-            dimensions.update(segment=record.segment, campaign=record.campaign_id)
+            dimensions.update(segment=record.segment, campaign=record.campaign_id, trigger=record.trigger)
         dimensions["advisor"] = payload.advisor_id
         increments = [] if held_out else outcome_increments(payload.outcome, payload.revenue, **dimensions)
         if record is not None:
@@ -45,6 +45,16 @@ class OutcomesHandler:
             if payload.advisor_id:
                 acted.append((kpi_key("advisor"), f"{payload.advisor_id}|{kpis.ADVISOR_ACTED}", 1))
             self._store.count_once(f"{payload.offer_id}.advisor_acted", acted)
+        if (
+            record is not None
+            and not held_out
+            and record.presented_to is not None
+            and payload.advisor_id == record.presented_to
+            and payload.outcome is not OutcomeKind.DELIVERED
+        ):
+            # Adherence: an offer shown to this advisor on which they reported an outcome (once per offer).
+            acted_on = [(kpi_key("advisor"), f"{record.presented_to}|{kpis.ACTED_ON}", 1)]
+            self._store.count_once(f"{payload.offer_id}.acted_on", acted_on)
         if applied:
             OUTCOMES_RECORDED.labels(payload.outcome.value, payload.product.value, channel or "unknown").inc()
         if record is not None and record.status != "holdout" and self._runner is not None:

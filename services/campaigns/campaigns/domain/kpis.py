@@ -18,8 +18,12 @@ DECISIONS, NO_ACTION, OFFERS, CONTACTS, FAILED, HOLDOUT = (
     "holdout",
 )
 REVENUE_CENTS = "revenue_cents"
+# Actions next-best-action triggered at a moment that matters (action.triggered): delivered like offers.
+ACTIONS = "actions_triggered"
 # Advisor adherence: tasks given to advisors (advisor-channel offers, CRM tasks) and tasks acted on.
 ADVISOR_TASKS, ADVISOR_ACTED = "advisor_tasks", "advisor_acted"
+# Per advisor: offers the gateway showed them, and those of which they reported an outcome themselves.
+PRESENTED, ACTED_ON = "presented", "acted_on"
 # Holdings of customers seen in scores.v1 (store.record_holdings keeps them current).
 CUSTOMERS_KNOWN, PRODUCTS_HELD, MULTI_PRODUCT = "customers_known", "products_held", "multi_product_customers"
 
@@ -31,6 +35,7 @@ def outcome_counter(kind: OutcomeKind | str) -> str:
 class SegmentKpis(BaseModel):
     offers: int
     contacts: int
+    actions: int = 0  # triggered actions (by_trigger; offers counts decided offers only)
     outcomes: dict[str, int]
     conversion_rate: float
     revenue_brl: Decimal
@@ -42,14 +47,18 @@ class AdvisorKpis(BaseModel):
     outcomes: dict[str, int]
     tasks_acted: int  # advisor tasks (advisor-channel offers) whose first outcome this advisor reported
     success_rate: float  # accepted / (accepted + declined) among this advisor's reports
+    presented: int = 0  # offers shown to this advisor (recommendations read through the gateway)
+    acted_on: int = 0  # of those, offers on which this advisor reported an outcome
+    adherence: float = 0.0  # acted_on / presented
 
 
 class KpiSummary(BaseModel):
     decisions: int
     no_action: int
     offers_made: int
+    actions_triggered: int  # moments that matter acted on (retention calls, service messages, offers)
     contacts: int
-    contact_rate: float  # contacts / offers made (offers that reached the customer)
+    contact_rate: float  # contacts / (offers made + actions triggered): what reached the customer
     delivery_failures: int
     holdout: int
     outcomes: dict[str, int]
@@ -65,6 +74,7 @@ class KpiSummary(BaseModel):
     by_segment: dict[str, SegmentKpis]  # digital archetype
     by_campaign: dict[str, SegmentKpis]
     by_advisor: dict[str, AdvisorKpis] = {}
+    by_trigger: dict[str, SegmentKpis] = {}  # triggered actions by the moment behind them
 
 
 def rate(numerator: int, denominator: int) -> float:
@@ -80,6 +90,7 @@ def _segment(counters: dict[str, int]) -> SegmentKpis:
     return SegmentKpis(
         offers=counters.get(OFFERS, 0),
         contacts=counters.get(CONTACTS, 0),
+        actions=counters.get(ACTIONS, 0),
         outcomes=outcomes,
         conversion_rate=rate(outcomes[OutcomeKind.ACCEPTED.value], counters.get(OFFERS, 0)),
         revenue_brl=Decimal(counters.get(REVENUE_CENTS, 0)) / 100,
@@ -89,8 +100,14 @@ def _segment(counters: dict[str, int]) -> SegmentKpis:
 def _advisor(counters: dict[str, int]) -> AdvisorKpis:
     outcomes = _outcomes(counters)
     accepted, declined = outcomes[OutcomeKind.ACCEPTED.value], outcomes[OutcomeKind.DECLINED.value]
+    presented, acted_on = counters.get(PRESENTED, 0), counters.get(ACTED_ON, 0)
     return AdvisorKpis(
-        outcomes=outcomes, tasks_acted=counters.get(ADVISOR_ACTED, 0), success_rate=rate(accepted, accepted + declined)
+        outcomes=outcomes,
+        tasks_acted=counters.get(ADVISOR_ACTED, 0),
+        success_rate=rate(accepted, accepted + declined),
+        presented=presented,
+        acted_on=acted_on,
+        adherence=rate(acted_on, presented),
     )
 
 
@@ -104,7 +121,7 @@ def split_segments(flat: dict[str, int]) -> dict[str, dict[str, int]]:
 
 
 def summarise(totals: dict[str, int], by: dict[str, dict[str, int]]) -> KpiSummary:
-    """`by`: dimension (product, channel, segment, campaign) → flat "<value>|<counter>" counters."""
+    """`by`: dimension (product, channel, segment, campaign, advisor, trigger) → flat "<value>|<counter>" counters."""
     outcomes = _outcomes(totals)
 
     def dimension(name: str) -> dict[str, SegmentKpis]:
@@ -114,8 +131,9 @@ def summarise(totals: dict[str, int], by: dict[str, dict[str, int]]) -> KpiSumma
         decisions=totals.get(DECISIONS, 0),
         no_action=totals.get(NO_ACTION, 0),
         offers_made=totals.get(OFFERS, 0),
+        actions_triggered=totals.get(ACTIONS, 0),
         contacts=totals.get(CONTACTS, 0),
-        contact_rate=rate(totals.get(CONTACTS, 0), totals.get(OFFERS, 0)),
+        contact_rate=rate(totals.get(CONTACTS, 0), totals.get(OFFERS, 0) + totals.get(ACTIONS, 0)),
         delivery_failures=totals.get(FAILED, 0),
         holdout=totals.get(HOLDOUT, 0),
         outcomes=outcomes,
@@ -131,4 +149,5 @@ def summarise(totals: dict[str, int], by: dict[str, dict[str, int]]) -> KpiSumma
         by_segment=dimension("segment"),
         by_campaign=dimension("campaign"),
         by_advisor={k: _advisor(v) for k, v in sorted(split_segments(by.get("advisor", {})).items())},
+        by_trigger=dimension("trigger"),
     )

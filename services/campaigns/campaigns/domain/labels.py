@@ -2,8 +2,9 @@
 
 Pure. An offer is a labelled example once its answer is known: accepted → 1; declined → 0; sent and
 older than the horizon without an acceptance → 0. Offers still inside the horizon without an answer
-are left out (not known yet), and so are control-group offers and offers never delivered (nothing
-reached the customer, so their behaviour says nothing about the offer).
+are left out (not known yet), and so are control-group offers, offers never delivered (nothing
+reached the customer, so their behaviour says nothing about the offer) and triggered actions (not
+ranked by a model: a retention call's answer is no propensity example).
 """
 
 from __future__ import annotations
@@ -35,7 +36,12 @@ def label_rows(
     records: Iterable[OfferRecord], now: datetime, horizon: timedelta, product: str | None = None
 ) -> Iterator[LabelRow]:
     for record in records:
-        if record.status not in _SENT or record.group == "control" or (product and record.product != product):
+        if (
+            record.status not in _SENT
+            or record.group == "control"
+            or record.trigger is not None
+            or (product and record.product != product)
+        ):
             continue
         if OutcomeKind.ACCEPTED.value in record.outcomes:
             accepted = 1

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from gateway.deps import AuditDep, PurposeDep, ReadableCustomerKeyDep, RecommendationsReader, UpstreamsDep
 from gateway.domain.audit import AuditedResource
+from gateway.domain.roles import Role
 from gateway.domain.visibility import Resource, visible
 from gateway.upstream import Upstream
 from prometeo.contracts import Objective
@@ -117,11 +118,12 @@ async def get_recommendations(
     ),
 ) -> JSONResponse:
     # A presentation, not a preview: the offers shown are recorded so their outcomes can be reported.
+    params: dict[str, str] = {"lang": lang, **({"objective": objective} if objective else {})}
+    if principal.role is Role.ADVISOR and principal.portfolio_id:
+        # Whom they were shown to, by the id outcomes carry as `advisor_id`: adherence per advisor.
+        params["presented_to"] = principal.portfolio_id
     response = await upstreams.call(
-        Upstream.NEXT_BEST_ACTION,
-        "POST",
-        f"/v1/nba/{customer_key}/presentations",
-        params={"lang": lang, **({"objective": objective} if objective else {})},
+        Upstream.NEXT_BEST_ACTION, "POST", f"/v1/nba/{customer_key}/presentations", params=params
     )
     try:
         decision = _UpstreamDecision.model_validate_json(response.content)

@@ -149,11 +149,14 @@ def present_next_best_action(
     levers: LeverStoreDep,
     lang: Lang = Query("es"),
     objective: Objective | None = ObjectiveQuery,
+    presented_to: str | None = Query(
+        None, max_length=64, description="The advisor shown the offers (portfolio id, set by the gateway)"
+    ),
 ) -> DecisionPublic:
     decision = _inbound_decision(customer_key, store, policies, levers, None, objective)
     if decision.offers:
         event = new_event(
-            offer_decided(decision),
+            offer_decided(decision).model_copy(update={"presented_to": presented_to}),
             customer_key=customer_key,
             source=SOURCE,
             event_id=uuid.uuid5(_PRESENTATIONS, decision.decision_id),
