@@ -19,6 +19,7 @@ from gateway.domain import oidc, tokens
 from gateway.domain.credentials import KeyRing, Principal, PrincipalKind
 from gateway.domain.oidc import OidcIssuer, TokenRejected
 from gateway.domain.roles import Role
+from prometeo import clock
 
 CLIENT_TOKEN_USE = "client_credentials"
 
@@ -78,7 +79,7 @@ class Authenticator:
         if trusted is None:
             raise TokenRejected("the token's issuer is not trusted")
         config, source = trusted
-        claims = oidc.verify(credential, config, await source.key_for(credential))
+        claims = oidc.verify(credential, config, await source.key_for(credential), now=clock.now())
         return oidc.person(claims, config)
 
     async def _client(self, token: str) -> Principal:
@@ -87,7 +88,7 @@ class Authenticator:
             key = self._own_keys[str(kid)].key
         except (KeyError, jwt.PyJWTError):
             raise TokenRejected("the token is signed with an unknown key") from None
-        claims = oidc.verify(token, self._own, key)
+        claims = oidc.verify(token, self._own, key, now=clock.now())
         client_id, scope = claims.get("client_id"), claims.get("scope")
         if claims.get("token_use") != CLIENT_TOKEN_USE or not isinstance(client_id, str) or scope not in set(Role):
             raise TokenRejected("the token is not a client-credentials token")

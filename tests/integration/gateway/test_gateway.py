@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from gateway.domain.credentials import actor_id
 from gateway.main import app
 from gateway.settings import get_settings
-from prometeo import keys
+from prometeo import clock, keys
 from prometeo.contracts import Envelope, topics
 from prometeo.identity import customer_key
 from tests.bus_helpers import read_topic, wait_until
@@ -303,11 +303,9 @@ def test_the_insider_guard_blocks_a_bulk_reader_until_an_admin_lifts_it(
 
 def test_a_person_from_an_external_idp_is_verified_through_its_jwks_url(gateway: TestClient) -> None:
     """The bank's IdP publishes its keys over HTTP; the gateway fetches (and caches) them by kid."""
-    import time
-
     import jwt
 
-    now = int(time.time())
+    now = int(clock.timestamp())  # the test's world runs on the platform's clock
     claims = {
         "iss": IDP_ISSUER,
         "aud": "api://prometeo",

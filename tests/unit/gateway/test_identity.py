@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import time
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -19,6 +19,7 @@ from gateway.domain.oidc import OidcIssuer, TokenRejected
 from gateway.domain.roles import Role
 from gateway.identity import Authenticator
 from gateway.main import app
+from prometeo import clock
 from prometeo_dev.demo import DEMO_USERS
 from tests.unit.gateway.conftest import Gateway, InMemoryClients
 
@@ -141,12 +142,11 @@ def test_rotation_old_tokens_verify_until_their_key_is_dropped() -> None:
 async def _rotation() -> None:
     old, new = tokens.SigningKey.generate("k-old"), tokens.SigningKey.generate("k-new")
     clients = InMemoryClients()
-    from datetime import UTC, datetime
 
     from gateway.domain.clients import ClientRecord
 
     await clients.save(
-        ClientRecord(client_id="crm-r", name="r", scopes=[Role.CRM], secret_hash="x", created_at=datetime.now(UTC))
+        ClientRecord(client_id="crm-r", name="r", scopes=[Role.CRM], secret_hash="x", created_at=clock.now())
     )
 
     def authenticator(*keys: tokens.SigningKey) -> Authenticator:
@@ -169,7 +169,7 @@ async def _rotation() -> None:
             audience="api",
             subject="crm-r",
             lifetime=timedelta(minutes=5),
-            now=datetime.now(UTC),
+            now=clock.now(),
             extra=extra,
         ).access_token
 
@@ -211,13 +211,28 @@ def _signed(claims: dict[str, Any]) -> str:
     return jwt.encode(claims, key.private_key, algorithm="ES256", headers={"kid": key.kid})
 
 
+def test_token_times_are_judged_on_the_platform_clock(gateway: Gateway) -> None:
+    """The gateway issues on the clock seam and must judge age on it too, not on PyJWT's wall-clock read:
+    a fresh token is expired two hours later on the platform's clock, and one issued ahead of it is not valid yet."""
+    gateway.upstream.handler = lambda r: httpx.Response(200, json={"offers_made": 1})
+    now = int(clock.timestamp())
+    fresh = _signed(_claims(gateway, iat=now, exp=now + 300))
+    headers = {"Authorization": f"Bearer {fresh}"}
+    assert gateway.client.get("/v1/kpis", headers=headers).status_code == 403  # authenticated: an advisor reads no KPIs
+    with clock.pinned(clock.now() + timedelta(hours=2)):
+        assert "expired" in _problem(gateway.client.get("/v1/kpis", headers=headers), 401)["detail"]
+    ahead = _signed(_claims(gateway, iat=now + 3600, exp=now + 3900))
+    late = _problem(gateway.client.get("/v1/kpis", headers={"Authorization": f"Bearer {ahead}"}), 401)
+    assert "not valid yet" in late["detail"]
+
+
 def _b64(part: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode()
 
 
 @pytest.mark.parametrize("fault", ["expired", "wrong_audience", "wrong_issuer", "unsigned", "tampered", "unknown_kid"])
 def test_every_token_fault_is_401_problem_json(gateway: Gateway, fault: str) -> None:
-    now = int(time.time())
+    now = int(clock.timestamp())  # the test's world runs on the platform's clock
     if fault == "expired":
         token = _signed(_claims(gateway, iat=now - 3600, nbf=now - 3600, exp=now - 600))
     elif fault == "wrong_audience":
@@ -265,7 +280,7 @@ def test_an_external_issuer_plugs_in_by_configuration(gateway: Gateway) -> None:
         issuers=[issuer],
         clients=app.state.clients,
     )
-    now = int(time.time())
+    now = int(clock.timestamp())  # the test's world runs on the platform's clock
     claims = {
         "iss": issuer.issuer,
         "aud": "api://prometeo",

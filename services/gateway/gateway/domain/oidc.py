@@ -4,12 +4,15 @@ Every configured issuer names its audience, where its keys are (a JWKS URL or th
 and which claims carry the user id, role, branch and portfolio, so Entra ID, Keycloak or Okta plug
 in by configuration. Verification is PyJWT's: signature against the issuer's key for the token's
 `kid`, only asymmetric algorithms (never `none`, never HMAC with a public key), `iss`, `aud`,
-`exp`, `iat` and `sub` required.
+`exp`, `iat` and `sub` required. The time claims are checked here against the instant the caller passes
+(the platform's clock seam), not PyJWT's own reading of the wall clock, so the gateway judges a token's
+age on the same clock it issues tokens with.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import jwt
@@ -61,8 +64,8 @@ class OidcIssuer(BaseModel):
         return self
 
 
-def verify(token: str, issuer: OidcIssuer, key: Any) -> dict[str, Any]:
-    """The token's claims if it is valid for this issuer; TokenRejected otherwise."""
+def verify(token: str, issuer: OidcIssuer, key: Any, *, now: datetime) -> dict[str, Any]:
+    """The token's claims if it is valid for this issuer at `now`; TokenRejected otherwise."""
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
@@ -71,7 +74,12 @@ def verify(token: str, issuer: OidcIssuer, key: Any) -> dict[str, Any]:
             audience=issuer.audience,
             issuer=issuer.issuer,
             leeway=issuer.leeway_s,
-            options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+            options={
+                "require": ["exp", "iat", "iss", "aud", "sub"],
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+            },
         )
     except jwt.ExpiredSignatureError:
         raise TokenRejected("the token has expired") from None
@@ -81,7 +89,20 @@ def verify(token: str, issuer: OidcIssuer, key: Any) -> dict[str, Any]:
         raise TokenRejected("the token's issuer is not trusted") from None
     except jwt.PyJWTError:
         raise TokenRejected("the token is not valid") from None
+    _check_times(claims, now.timestamp(), issuer.leeway_s)
     return claims
+
+
+def _check_times(claims: Mapping[str, Any], at: float, leeway_s: int) -> None:
+    """exp, iat and (when present) nbf against `at`, with the issuer's allowed clock skew."""
+    times = {name: claims.get(name) for name in ("exp", "iat", "nbf")}
+    if any(v is not None and (isinstance(v, bool) or not isinstance(v, int | float)) for v in times.values()):
+        raise TokenRejected("the token is not valid")
+    exp, iat, nbf = times["exp"], times["iat"], times["nbf"]
+    if exp is None or at > exp + leeway_s:
+        raise TokenRejected("the token has expired")
+    if iat is None or iat > at + leeway_s or (nbf is not None and nbf > at + leeway_s):
+        raise TokenRejected("the token is not valid yet")
 
 
 def _roles(value: Any) -> list[str]:
