@@ -13,19 +13,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest_openfinance.domain.consent import ConsentRecord
 from ingest_openfinance.domain.mappers import brasil
 from ingest_openfinance.domain.mappers.common import DocumentError
 from ingest_openfinance.domain.results import ItemStatus
 from ingest_openfinance.usecases.events import EventIngestion
-from prometeo.contracts.events import ConsentStatus, DataScope, Purpose
-from prometeo.identity import customer_key
+from prometeo.contracts.events import ConsentStatus
 from tests.unit.ingest_openfinance.openapi_specs import json_schema, load, strategy
 from tests.unit.ingest_openfinance.test_ingest_mapped import (
-    SECRET,
-    FakeConsents,
     FakeProducer,
-    fake_ingestion,
+    consented_ingestion,
 )
 
 NOW = datetime.fromisoformat("2026-11-23T12:00:00+00:00")
@@ -70,16 +66,7 @@ def _documents(specs: Path, resource: brasil.Resource) -> st.SearchStrategy[dict
 
 
 def _ingestor() -> tuple[EventIngestion, FakeProducer]:
-    consent = ConsentRecord(
-        consent_id="c1",
-        institution="bank",
-        scopes=frozenset(DataScope),
-        purposes=frozenset({Purpose.CROSS_SELL_ANALYTICS}),
-        status=ConsentStatus.AUTHORISED,
-    )
-    producer = FakeProducer()
-    consents = FakeConsents({customer_key(CUSTOMER, SECRET): [consent]})
-    return fake_ingestion(producer, consents), producer
+    return consented_ingestion(CUSTOMER)
 
 
 def _check(resource: brasil.Resource, document: dict[str, Any]) -> None:

@@ -56,6 +56,20 @@ def fake_ingestion(producer: FakeProducer, consents: FakeConsents, dedupe: FakeD
     return EventIngestion(cast(Any, producer), cast(Any, consents), cast(Any, dedupe or FakeDedupe()), SECRET)
 
 
+def consented_ingestion(customer_id: str, dedupe: FakeDedupe | None = None) -> tuple[EventIngestion, FakeProducer]:
+    """The ingestion use case for one customer holding an authorised cross-sell consent to every data scope."""
+    consent = ConsentRecord(
+        consent_id="c",
+        institution="bank",
+        scopes=frozenset(DataScope),
+        purposes=frozenset({Purpose.CROSS_SELL_ANALYTICS}),
+        status=ConsentStatus.AUTHORISED,
+    )
+    producer = FakeProducer()
+    consents = FakeConsents({customer_key(customer_id, SECRET): [consent]})
+    return fake_ingestion(producer, consents, dedupe), producer
+
+
 def test_indices_and_counts_line_up_with_source_records() -> None:
     consent = ConsentRecord(
         consent_id="c1",

@@ -7,20 +7,16 @@ from datetime import datetime
 from typing import Any
 
 from feature_store.domain.aggregation import mutation_for
-from ingest_openfinance.domain.consent import ConsentRecord
 from ingest_openfinance.domain.mappers import brasil
 from ingest_openfinance.domain.mappers.common import ItemError
 from ingest_openfinance.domain.results import ItemStatus
 from ingest_openfinance.usecases.events import EventIngestion
 from prometeo.contracts import payload_model
-from prometeo.contracts.events import ConsentStatus, DataScope, Purpose
-from prometeo.identity import customer_key
+from prometeo.contracts.events import ConsentStatus
 from tests.unit.ingest_openfinance.test_ingest_mapped import (
-    SECRET,
-    FakeConsents,
     FakeDedupe,
     FakeProducer,
-    fake_ingestion,
+    consented_ingestion,
 )
 
 NOW = datetime.fromisoformat("2026-11-23T12:00:00+00:00")
@@ -34,16 +30,7 @@ def _map(resource: brasil.Resource, records: list[dict[str, Any]], **meta: Any) 
 
 
 def _ingestor(dedupe: FakeDedupe | None = None) -> tuple[EventIngestion, FakeProducer]:
-    consent = ConsentRecord(
-        consent_id="c",
-        institution="bank",
-        scopes=frozenset(DataScope),
-        purposes=frozenset({Purpose.CROSS_SELL_ANALYTICS}),
-        status=ConsentStatus.AUTHORISED,
-    )
-    producer = FakeProducer()
-    consents = FakeConsents({customer_key(CPF, SECRET): [consent]})
-    return fake_ingestion(producer, consents, dedupe), producer
+    return consented_ingestion(CPF, dedupe)
 
 
 def _account_txn(settlement: str, amount: str = "100.00", **extra: Any) -> dict[str, Any]:
