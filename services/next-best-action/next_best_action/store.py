@@ -142,6 +142,9 @@ class NbaStore:
         self._redis.set(key, json.dumps(body), ex=self._scores_ttl_s)
         return True
 
+    def drop_scores(self, customer_key: str) -> None:
+        self._redis.delete(_key(customer_key, "scores"))
+
     def latest_scores(self, customer_key: str) -> ScoresComputedV1 | None:
         latest = self.latest_scores_at(customer_key)
         return None if latest is None else latest[0]
