@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import redis
 from fastapi import APIRouter, Request
@@ -61,15 +61,15 @@ def dump_customer(client: redis.Redis, namespace: str, customer_key: str) -> dic
         elif kind == "hash":
             items[part] = {_text(k): _value(_text(v)) for k, v in sorted(client.hgetall(key).items())}
         elif kind == "zset":
-            items[part] = [[_value(_text(m)), s] for m, s in client.zrange(key, 0, -1, withscores=True)]
+            pairs = cast("list[tuple[bytes, float]]", client.zrange(key, 0, -1, withscores=True))
+            items[part] = [[_value(_text(m)), s] for m, s in pairs]
         elif kind == "set":
             items[part] = sorted(_value(_text(m)) for m in client.smembers(key))
         elif kind == "list":
             items[part] = [_value(_text(m)) for m in client.lrange(key, 0, -1)]
         elif kind == "stream":
-            items[part] = [
-                {_text(k): _value(_text(v)) for k, v in fields.items()} for _, fields in client.xrange(key)
-            ]
+            entries = cast("list[tuple[bytes, dict[bytes, bytes]]]", client.xrange(key))
+            items[part] = [{_text(k): _value(_text(v)) for k, v in fields.items()} for _, fields in entries]
     return items
 
 

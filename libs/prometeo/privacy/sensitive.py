@@ -25,9 +25,8 @@ class SensitiveCategory(StrEnum):
 SENSITIVE_MCCS: Final[dict[str, SensitiveCategory]] = {
     # Health: doctors, dentists, osteopaths, chiropractors, optometrists, opticians, podiatrists,
     # other practitioners, hospitals, labs, medical services, drug stores, drugs wholesale.
-    **{
-        mcc: SensitiveCategory.HEALTH
-        for mcc in (
+    **dict.fromkeys(
+        (
             "8011",
             "8021",
             "8031",
@@ -43,8 +42,9 @@ SENSITIVE_MCCS: Final[dict[str, SensitiveCategory]] = {
             "5122",
             "5975",
             "5976",
-        )
-    },
+        ),
+        SensitiveCategory.HEALTH,
+    ),
     "8661": SensitiveCategory.RELIGIOUS,  # religious organisations
     "8651": SensitiveCategory.POLITICAL,  # political organisations
     "8641": SensitiveCategory.TRADE_UNION,  # civic, social and fraternal associations (incl. unions)

@@ -14,8 +14,8 @@ from feature_store.consumers.customer_erasure import CustomerErasureHandler
 from feature_store.publisher import FeaturesPublisher
 from feature_store.settings import get_settings
 from feature_store.store import FeatureRepository
-from prometeo.bus import ConsumerLoop, EventProducer
 from prometeo import keys
+from prometeo.bus import ConsumerLoop, EventProducer
 from prometeo.contracts import topics
 from prometeo.privacy.export import export_router
 from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check

@@ -100,7 +100,7 @@ class ConsentStore:
     def erased_after(self, customer_key: str, at: datetime) -> bool:
         """Was the customer erased after `at` (a replayed older event must not rebuild the view)?"""
         raw = self._redis.get(_tombstone(customer_key))
-        return bool(raw) and at <= datetime.fromisoformat(text(raw))
+        return raw is not None and at <= datetime.fromisoformat(text(cast("bytes", raw)))
 
     def customer_of(self, consent_id: str) -> str | None:
         raw = self._redis.get(keys.entity(INGEST, "consent", consent_id))

@@ -19,8 +19,8 @@ from next_best_action.response_store import LeverStore, ResponseStore
 from next_best_action.settings import get_settings
 from next_best_action.store import NbaStore
 from next_best_action.trigger_store import TriggerStore
-from prometeo.bus import TRANSIENT_ERRORS, ConsumerLoop, EventProducer
 from prometeo import keys
+from prometeo.bus import TRANSIENT_ERRORS, ConsumerLoop, EventProducer
 from prometeo.contracts import topics
 from prometeo.privacy.export import export_router
 from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check

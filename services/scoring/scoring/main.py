@@ -18,7 +18,9 @@ from scoring.settings import get_settings
 
 SERVICE = "scoring"
 # Scoring keeps nothing per customer: each score goes out on scores.v1 and next-best-action keeps the latest.
-_EXPORT_NOTE = "scoring keeps no per-customer state; the latest scores, with model versions, are in next-best-action's part"
+_EXPORT_NOTE = (
+    "scoring keeps no per-customer state; the latest scores, with model versions, are in next-best-action's part"
+)
 
 
 def model_check(app: FastAPI) -> tuple[bool, str]:

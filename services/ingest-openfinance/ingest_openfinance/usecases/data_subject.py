@@ -16,6 +16,7 @@ from prometeo.contracts.events import CustomerErasureRequestedV1, CustomerRectif
 class NothingToRectify(ValueError):
     """A rectification that names no field."""
 
+
 log = logging.getLogger(__name__)
 
 
