@@ -130,7 +130,7 @@ def _counts(parts: dict[str, Any], ingest_export: dict[str, Any], reads: int, re
         "consents": len(ingest_export.get("consents", [])),
         "permissions": len(ingest_export.get("marketing", {})),
         "features": sum(len(v) for k, v in features.items() if isinstance(v, dict) and k != "privacy"),
-        "scores": len((nba.get("scores") or {}).get("scores", [])) if isinstance(nba.get("scores"), dict) else 0,
+        "scores": len(((nba.get("scores") or {}).get("scores") or {}).get("scores", [])),
         "offers": len(campaigns.get("offers") or {}) + len(nba.get("contacts") or []),
         "reads": reads,
         "requests": requests,
