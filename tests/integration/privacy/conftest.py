@@ -136,7 +136,8 @@ def platform(
         clients = {name: stack.enter_context(internal_client(url)) for name, url in urls.items()}
         for name, _, _, lifespan in apps:
             if lifespan:
-                wait_until(lambda n=name: clients[n].get("/readyz").status_code == 200, timeout=30)
+                client = clients[name]
+                wait_until(lambda: client.get("/readyz").status_code == 200, timeout=30)  # noqa: B023
         gateway = stack.enter_context(TestClient(gateway_app))
         wait_until(lambda: gateway.get("/readyz").status_code == 200, timeout=30)
         yield Platform(run, urls, clients, gateway)
