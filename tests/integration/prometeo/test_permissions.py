@@ -95,7 +95,7 @@ def test_a_customer_of_each_country_is_checked_against_their_countrys_registry(
         institution="bank-x",
         scopes=[DataScope.ACCOUNTS],
         marketing_channels=[Channel.SMS, Channel.ADVISOR, Channel.EMAIL],
-        jurisdiction=jurisdiction,  # type: ignore[arg-type]
+        jurisdiction=jurisdiction,
     )
     view.apply(ck, consent)
     for channel in (Channel.SMS, Channel.ADVISOR):
