@@ -69,6 +69,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.control_share,
         schedule=schedule,
         park_s=settings.retry_backoff_s,
+        permissions=permissions,
     )
     loop = ConsumerLoop(
         settings,
