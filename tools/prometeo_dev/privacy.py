@@ -8,6 +8,10 @@ Two views, so a service that forgets a key in its own export is still caught:
     whichever prefix it sits under (services never read each other's prefixes; this tool may, it is
     not part of the platform).
 
+With `--bootstrap`, the topics that keep customers' events are read too and what they still hold is listed
+as `on_log`: a log is not rewritten by an erasure (account events age out in 130 days; the compacted consent
+topic keeps each consent's latest event until it is tombstoned), so it is reported, not counted as residue.
+
 Not residue: erasure tombstones (`<service>:erased:{ck}`, the gateway scope's `erased_at`), which keep
 replays from resurrecting the customer, and the records kept by obligation — the gateway's audit trail
 and data-subject request log (`gateway:dsr:*`), listed as `retained`. Exit status 1 when residue is found.
@@ -25,7 +29,10 @@ from typing import Any, cast
 
 import httpx
 import redis as redis_lib
+from kafka import KafkaConsumer, TopicPartition
 
+from prometeo.contracts import topics as topic_names
+from prometeo.contracts.envelope import customer_part
 from prometeo.identity import customer_key as pseudonymise
 from prometeo.privacy.client import internal_client
 from prometeo.privacy.export import EXPORT_PATH
@@ -59,6 +66,7 @@ class Report:
     residue: list[Finding] = field(default_factory=list)
     retained: list[Finding] = field(default_factory=list)
     unreachable: list[str] = field(default_factory=list)
+    on_log: dict[str, int] = field(default_factory=dict)  # topic → records still naming the customer
 
     @property
     def clean(self) -> bool:
@@ -69,6 +77,7 @@ class Report:
         lines += [f"  residue   {f}" for f in self.residue]
         lines += [f"  retained  {f}" for f in self.retained]
         lines += [f"  unreachable {s}" for s in self.unreachable]
+        lines += [f"  on the log {topic}: {count} record(s)" for topic, count in sorted(self.on_log.items())]
         return "\n".join(lines)
 
 
@@ -132,15 +141,46 @@ def scan_redis(customer_key: str, client: redis_lib.Redis, report: Report) -> No
             report.residue.append(Finding("redis", key, f"{kind} holding the customer's key in {len(hits)} value(s)"))
 
 
+# The logs that keep a customer's own events (the others carry derived events that age out in days).
+LOG_TOPICS: tuple[str, ...] = (topic_names.CONSENT_EVENTS, topic_names.ACCOUNT_EVENTS)
+
+
+def scan_topics(customer_key: str, bootstrap: str, report: Report, names: Sequence[str] = LOG_TOPICS) -> None:
+    """Count the records each log still holds under the customer's key (read from the first offset)."""
+    wanted = customer_key.encode()
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    try:
+        for topic in names:
+            partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+            if not partitions:
+                continue
+            consumer.assign(partitions)
+            consumer.seek_to_beginning(*partitions)
+            end = consumer.end_offsets(partitions)
+            count, empty = 0, 0
+            while empty < 3 and not all(consumer.position(tp) >= end[tp] for tp in partitions):
+                batch = consumer.poll(timeout_ms=300)
+                empty = 0 if batch else empty + 1
+                for records in batch.values():
+                    count += sum(1 for r in records if r.key is not None and customer_part(r.key) == wanted)
+            if count:
+                report.on_log[topic] = count
+    finally:
+        consumer.close()
+
+
 def verify(
     customer_key: str,
     clients: Mapping[str, httpx.Client],
     redis_client: redis_lib.Redis | None = None,
+    bootstrap: str | None = None,
 ) -> Report:
     report = Report(customer_key)
     scan_exports(customer_key, clients, report)
     if redis_client is not None:
         scan_redis(customer_key, redis_client, report)
+    if bootstrap is not None:
+        scan_topics(customer_key, bootstrap, report)
     return report
 
 
@@ -170,13 +210,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.add_argument("--redis", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     check.add_argument("--no-redis", action="store_true", help="only ask the services' export endpoints")
     check.add_argument("--service", action="append", default=[], metavar="NAME=URL", help="override a service URL")
+    check.add_argument("--bootstrap", help="also list what the logs still hold (Kafka bootstrap servers)")
     check.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
     ck = _key(args.customer)
     clients = {name: internal_client(url) for name, url in _services(args.service).items()}
     redis_client = None if args.no_redis else redis_lib.Redis.from_url(args.redis)
     try:
-        report = verify(ck, clients, redis_client)
+        report = verify(ck, clients, redis_client, args.bootstrap)
     finally:
         for client in clients.values():
             client.close()
@@ -191,6 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "residue": [f.__dict__ for f in report.residue],
                     "retained": [f.__dict__ for f in report.retained],
                     "unreachable": report.unreachable,
+                    "on_log": report.on_log,
                 },
                 indent=2,
             )

@@ -245,6 +245,9 @@ def test_verify_finds_nothing_after_erasure_and_finds_planted_residue(
     assert erased.status_code == 202, erased.text
     report = wait_until(lambda: (r := privacy.verify(ck, platform.clients, redis)).clean and r, timeout=20)
     assert any(f.key.startswith("gateway:dsr:") for f in report.retained)  # the record that it was done
+    # The logs are listed, not counted as residue: the consent's latest event, the account events.
+    logged = privacy.verify(ck, platform.clients, redis, bootstrap=broker)
+    assert logged.clean and logged.on_log.get(topics.CONSENT_EVENTS, 0) >= 1
 
     # A service that "forgets" to erase one key, and another that keeps the key inside a value.
     redis.hset(keys.customer(keys.CAMPAIGNS, ck, "holdings"), "credit_card", "1")
