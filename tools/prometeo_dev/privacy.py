@@ -73,7 +73,14 @@ class Report:
         return not self.residue and not self.unreachable
 
     def render(self) -> str:
-        lines = [f"customer {self.customer_key}: {'no residue' if self.clean else 'RESIDUE FOUND'}"]
+        verdict = (
+            "RESIDUE FOUND"
+            if self.residue
+            else "INCOMPLETE: not every service answered"
+            if self.unreachable
+            else "no residue"
+        )
+        lines = [f"customer {self.customer_key}: {verdict}"]
         lines += [f"  residue   {f}" for f in self.residue]
         lines += [f"  retained  {f}" for f in self.retained]
         lines += [f"  unreachable {s}" for s in self.unreachable]
