@@ -28,7 +28,7 @@ from tests.integration.next_best_action.conftest import policy_file  # noqa: F40
 PSEUDONYM_KEY = "privacy-integration-key"
 ADMIN_KEY = "privacy-admin-key"
 DAY_S = 1.0
-# (service, module, settings module, whether its lifespan runs)
+# (service, package, whether its lifespan runs: scoring answers its export route without a model)
 SERVICES = (
     ("ingest-openfinance", "ingest_openfinance", True),
     ("feature-store", "feature_store", True),
