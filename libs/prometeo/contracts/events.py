@@ -11,7 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from prometeo.contracts.envelope import EventPayload, register
 from prometeo.contracts.products import Channel, Objective, ProductCode
@@ -40,8 +40,15 @@ class ConsentStatus(StrEnum):
 
 
 class Purpose(StrEnum):
-    CROSS_SELL_ANALYTICS = "cross_sell_analytics"
-    MARKETING = "marketing"
+    """What processing a consent allows; every processing step declares the one it serves (docs/privacy.md)."""
+
+    CROSS_SELL_ANALYTICS = "cross_sell_analytics"  # features, scores, offers (profiling)
+    MARKETING = "marketing"  # contacting the customer with offers on a channel
+    SENSITIVE_DATA = "sensitive_data"  # sensitive categories (health, religion, …) where a country's law allows
+
+
+# The customer's jurisdiction (prometeo.privacy.jurisdictions): the law their data is processed under.
+JurisdictionCode = Literal["BR", "MX", "CO", "AR", "CL"]
 
 
 # ---- account-events.v1 ---------------------------------------------------------------------------
@@ -197,6 +204,27 @@ class CustomerProfiledV1(EventPayload):
     # The gateway scopes advisors' and branch managers' reads by them (object-level authorisation).
     branch_id: str | None = Field(default=None, max_length=64)
     advisor_id: str | None = Field(default=None, max_length=64)
+    jurisdiction: JurisdictionCode | None = None
+
+
+@register
+class CustomerRectifiedV1(EventPayload):
+    """The customer corrected their profile (right of rectification): only the fields given change, in
+    every service that holds profile data (feature-store's profile, the gateway's scope)."""
+
+    event_type = "customer.rectified"
+    age_band: Literal["18-24", "25-34", "35-44", "45-54", "55-64", "65+"] | None = None
+    region: str | None = Field(default=None, max_length=64)
+    income_band: Literal["low", "middle", "upper_middle", "high"] | None = None
+    timezone: str | None = Field(default=None, max_length=64)
+    preferred_channel: Channel | None = None
+    branch_id: str | None = Field(default=None, max_length=64)
+    advisor_id: str | None = Field(default=None, max_length=64)
+    jurisdiction: JurisdictionCode | None = None
+
+    def changes(self) -> dict[str, str]:
+        """The corrected fields as text (what a profile hash stores)."""
+        return {k: str(v) for k, v in self.model_dump(mode="json", exclude_none=True).items()}
 
 
 # ---- consent-events.v1 (compacted) ---------------------------------------------------------------
@@ -212,6 +240,16 @@ class ConsentGrantedV1(EventPayload):
     purposes: list[Purpose] = Field(default_factory=lambda: [Purpose.CROSS_SELL_ANALYTICS])
     expires_at: datetime | None = None
     marketing_channels: list[Channel] = Field(default_factory=list)
+    jurisdiction: JurisdictionCode | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _channels_imply_marketing(cls, data: object) -> object:
+        """A consent that grants marketing channels without naming its purposes is a marketing consent
+        too; one that names its purposes without `marketing` grants its channels for nothing."""
+        if isinstance(data, dict) and data.get("marketing_channels") and "purposes" not in data:
+            return {**data, "purposes": [Purpose.CROSS_SELL_ANALYTICS, Purpose.MARKETING]}
+        return data
 
 
 @register
@@ -221,6 +259,15 @@ class ConsentChangedV1(EventPayload):
     consent_id: str
     status: ConsentStatus
     reason: str | None = None
+
+
+@register
+class ProfilingObjectionChangedV1(EventPayload):
+    """The customer objected to profiling (or withdrew the objection): while `objected`, no features are
+    published, no scores computed and no offers made or sent; consents for other purposes stand."""
+
+    event_type = "privacy.profiling_objection_changed"
+    objected: bool
 
 
 # ---- customer-erasure.v1 -------------------------------------------------------------------------

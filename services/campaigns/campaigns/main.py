@@ -26,6 +26,7 @@ from prometeo import keys
 from prometeo.bus import TRANSIENT_ERRORS, ConsumerLoop, EventProducer
 from prometeo.contracts import topics
 from prometeo.permissions import MarketingPermissions
+from prometeo.privacy.export import export_router
 from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
 from prometeo.telemetry.tracing import configure_tracing
 from prometeo.web import build_app
@@ -68,6 +69,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.control_share,
         schedule=schedule,
         park_s=settings.retry_backoff_s,
+        permissions=permissions,
     )
     loop = ConsumerLoop(
         settings,
@@ -122,7 +124,14 @@ app = build_app(
     service=SERVICE,
     title="Prometeo campaigns",
     lifespan=lifespan,
-    routers=[campaigns.router, outcomes.router, kpis.router, offers.router, experiments.router],
+    routers=[
+        campaigns.router,
+        outcomes.router,
+        kpis.router,
+        offers.router,
+        experiments.router,
+        export_router(SERVICE, keys.CAMPAIGNS),
+    ],
     checks={
         "redis": redis_check,
         "broker": broker_check,

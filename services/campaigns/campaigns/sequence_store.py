@@ -2,7 +2,7 @@
 
 campaigns:definitions:all              hash    campaign_id → CampaignDefinition JSON (immutable once created)
 campaigns:campaign:{id}:enrolled       string  customers enrolled (the volume budget counts these)
-campaigns:campaign:{id}:steps          hash    "<step>|<sent|failed|suppressed>" → integer
+campaigns:campaign:{id}:steps          hash    "<step>|<sent|failed|suppressed|refused:<reason>>" → integer
 campaigns:campaign:{id}:paused         string  present while the campaign is paused
 campaigns:customer:{ck}:enrolled       hash    campaign_id → offer_id (once per customer and campaign)
 campaigns:customer:{ck}:sequences      hash    offer_id → SequenceState JSON

@@ -201,18 +201,23 @@ class SequenceRunner:
         marker: str,
         now: datetime,
     ) -> bool:
-        """May the step go out on `channel`? A refusal is final for this step: counted, then the sequence
-        moves on. Permissions not known yet (consent events behind scores) wait a while first."""
+        """May the step go out on `channel`? Asked when the step is due, days after the offer: the
+        customer's marketing consent (purpose binding), objection to profiling, their country's
+        do-not-contact registry and the channel's permission as they stand now. A refusal is final for
+        this step: counted with its reason, then the sequence moves on. Permissions not known yet
+        (consent events behind scores) wait a while first."""
         ck = job.customer_key
-        if channel in self._permissions.channels(ck):
+        refusal = self._permissions.refusal(ck, channel)
+        if refusal is None:
             return True
         if not self._permissions.known(ck) and (now - state.entered_at).total_seconds() < self._permission_wait_s:
             raise Deferred(self._clock() + min(self._hold_s, self._permission_wait_s), "permissions not known yet")
         counters = self._sequences.step_counter(campaign.campaign_id)
-        if self._store.count_once(f"{marker}.suppressed", [(counters, f"{step_id}|suppressed", 1)]):
+        increments = [(counters, f"{step_id}|suppressed", 1), (counters, f"{step_id}|refused:{refusal.value}", 1)]
+        if self._store.count_once(f"{marker}.suppressed", increments):
             log.info(
-                "sequence step suppressed: no marketing permission",
-                extra={"offer_id": job.offer_id, "step": step_id, "channel": channel.value},
+                "sequence step refused",
+                extra={"offer_id": job.offer_id, "step": step_id, "channel": channel.value, "reason": refusal.value},
             )
         self._advance(ck, job.offer_id, lambda seq, st: machine.skip(seq, st, job.step_no, clock.now()))
         return False

@@ -14,8 +14,10 @@ from feature_store.consumers.customer_erasure import CustomerErasureHandler
 from feature_store.publisher import FeaturesPublisher
 from feature_store.settings import get_settings
 from feature_store.store import FeatureRepository
+from prometeo import keys
 from prometeo.bus import ConsumerLoop, EventProducer
 from prometeo.contracts import topics
+from prometeo.privacy.export import export_router
 from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
 from prometeo.telemetry.tracing import configure_tracing
 from prometeo.web import build_app
@@ -55,6 +57,6 @@ app = build_app(
     service=SERVICE,
     title="Prometeo feature store",
     lifespan=lifespan,
-    routers=[features.router],
+    routers=[features.router, export_router(SERVICE, keys.FEATURES)],
     checks={"redis": redis_check, "broker": broker_check, "consumers": consumers_check},
 )

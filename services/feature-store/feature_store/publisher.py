@@ -30,8 +30,10 @@ class FeaturesPublisher:
             return
         customers = sorted(self._dirty)
         now = clock.now()
+        # Opposition to profiling: the aggregates stay (other purposes), no features go out to be scored.
+        objecting = self._repository.objecting(customers)
         for ck, state in zip(customers, self._repository.load(customers, now), strict=True):
-            if state.is_empty:
+            if state.is_empty or ck in objecting:
                 continue
             here, elsewhere = held_products(state.profile)
             payload = FeaturesUpdatedV1(

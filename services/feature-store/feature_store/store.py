@@ -3,6 +3,7 @@
 features:customer:{ck}:days:{YYYYMM}  hash  DD|metric → integer (cents / counts) or "ts|value"; TTL 130 d
 features:customer:{ck}:profile        hash  holdings, account types, age band, tenure, last_event_at…
 features:customer:{ck}:txns           hash  transaction id → its increments (to reverse on update/delete)
+features:customer:{ck}:privacy        hash  profiling_objected → "1": nothing is published while it stands
 features:event:{event_id}             string  applied-marker, TTL = processed_ttl_s
 features:erased:{ck}                  string  tombstone: refuse events until a new consent arrives
 """
@@ -127,6 +128,21 @@ class FeatureRepository:
                 )
             )
         return states
+
+    # -- objection to profiling --------------------------------------------------------------------
+    def set_objection(self, customer_key: str, objected: bool) -> None:
+        key = keys.customer(FEATURES, customer_key, "privacy")
+        if objected:
+            self._redis.hset(key, "profiling_objected", "1")
+        else:
+            self._redis.hdel(key, "profiling_objected")
+
+    def objecting(self, customer_keys: list[str]) -> set[str]:
+        """Those of `customer_keys` who object to profiling (one pipelined round trip)."""
+        pipe = self._redis.pipeline(transaction=False)
+        for ck in customer_keys:
+            pipe.hget(keys.customer(FEATURES, ck, "privacy"), "profiling_objected")
+        return {ck for ck, flag in zip(customer_keys, pipe.execute(), strict=True) if flag == b"1"}
 
     # -- erasure -----------------------------------------------------------------------------------
     def erase(self, customer_key: str) -> int:

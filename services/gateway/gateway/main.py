@@ -26,6 +26,7 @@ from gateway.guard import RedisInsiderGuard
 from gateway.identity import Authenticator
 from gateway.limiter import RedisRateLimiter
 from gateway.middleware import quota_headers, scrub_customer_ids
+from gateway.requests_log import RedisRequestLog
 from gateway.scopes import RedisScopeReader, ScopeWriter
 from gateway.settings import Settings, get_settings
 from gateway.upstream import Upstream, UpstreamHealth, Upstreams, install_upstream_handlers
@@ -55,6 +56,7 @@ def _base_urls(settings: Settings) -> dict[Upstream, str]:
     return {
         Upstream.INGEST: settings.ingest_url,
         Upstream.FEATURE_STORE: settings.feature_store_url,
+        Upstream.SCORING: settings.scoring_url,
         Upstream.NEXT_BEST_ACTION: settings.next_best_action_url,
         Upstream.CAMPAIGNS: settings.campaigns_url,
     }
@@ -144,6 +146,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     audit_store = open_store(database_url, settings.data_dir)
     app.state.audit = DurableAuditTrail(audit_store, KafkaAuditTrail(producer))
     app.state.upstreams = upstreams
+    app.state.requests = RedisRequestLog(async_redis)
     app.state.upstream_health = UpstreamHealth(upstreams, settings.upstream_health_interval_s)
     app.state.runtime.start()
     async with app.state.upstream_health.running():

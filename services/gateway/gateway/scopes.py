@@ -72,6 +72,10 @@ class ScopeWriter:
         args = [f"{at.timestamp():.6f}", branch_id or "", advisor_id or ""]
         return bool(self._save(keys=[scope_key(customer_key)], args=args))
 
+    def current(self, customer_key: str) -> tuple[str | None, str | None]:
+        branch, advisor = self._redis.hmget(scope_key(customer_key), ["branch", "advisor"])
+        return _text(branch), _text(advisor)
+
     def erase(self, customer_key: str, at: datetime) -> None:
         key = scope_key(customer_key)
         pipe = self._redis.pipeline()

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 class Upstream(StrEnum):
     INGEST = "ingest-openfinance"
     FEATURE_STORE = "feature-store"
+    SCORING = "scoring"
     NEXT_BEST_ACTION = "next-best-action"
     CAMPAIGNS = "campaigns"
 

@@ -17,6 +17,8 @@ from ingest_openfinance.usecases.events import EventIngestion
 from ingest_openfinance.usecases.marketing import MarketingRegistry
 from prometeo.bus import ConsumerLoop, EventProducer
 from prometeo.contracts import topics
+from prometeo.keys import INGEST
+from prometeo.privacy.export import export_router
 from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
 from prometeo.telemetry.tracing import configure_tracing
 from prometeo.web import build_app
@@ -65,6 +67,7 @@ app = build_app(
         brasil.router,
         uk.router,
         belvo.router,
+        export_router(SERVICE, INGEST),
     ],
     checks={"redis": redis_check, "broker": broker_check, "consumers": consumers_check},
 )

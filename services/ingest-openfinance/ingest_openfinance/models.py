@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from prometeo.contracts import Channel
-from prometeo.contracts.events import ConsentStatus, DataScope, MarketingPermission, Purpose
+from prometeo.contracts.events import ConsentStatus, DataScope, JurisdictionCode, MarketingPermission, Purpose
 
 
 class ConsentCreate(BaseModel):
@@ -22,6 +22,18 @@ class ConsentCreate(BaseModel):
     status: ConsentStatus = ConsentStatus.AUTHORISED
     expires_at: datetime | None = None
     marketing_channels: list[Channel] = []
+    jurisdiction: JurisdictionCode | None = Field(
+        default=None, description="The law the consent is given under (BR, MX, CO, AR, CL); BR when absent"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _channels_imply_marketing(cls, data: object) -> object:
+        """Marketing channels granted without naming purposes make it a marketing consent too (as the
+        contract does); purposes named without `marketing` grant the channels for nothing."""
+        if isinstance(data, dict) and data.get("marketing_channels") and "purposes" not in data:
+            return {**data, "purposes": [Purpose.CROSS_SELL_ANALYTICS, Purpose.MARKETING]}
+        return data
 
 
 class ConsentStatusChange(BaseModel):
@@ -65,6 +77,7 @@ class ConsentExport(BaseModel):
     purposes: list[Purpose]
     status: ConsentStatus
     expires_at: datetime | None = None
+    jurisdiction: str | None = None
 
 
 class CustomerExportPublic(BaseModel):
@@ -74,6 +87,7 @@ class CustomerExportPublic(BaseModel):
     exported_at: datetime
     consents: list[ConsentExport]
     marketing: dict[str, str] = {}
+    profiling_objected: bool = False
     note: str = (
         "Transactions, balances and products are not stored by ingest: they are published once to "
         "account-events.v1 and aggregated by feature-store (GET /v1/features/{customer_key})."
@@ -102,6 +116,37 @@ class DoNotContactEntry(BaseModel):
 
     customer_id: str = Field(min_length=1, max_length=64)
     channels: list[Channel] = Field(default_factory=lambda: list(Channel))
+
+
+class RectificationCreate(BaseModel):
+    """Right of rectification: the profile fields the customer corrected (only those given change)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: str = Field(min_length=1, max_length=64)
+    age_band: Literal["18-24", "25-34", "35-44", "45-54", "55-64", "65+"] | None = None
+    region: str | None = Field(default=None, max_length=64)
+    income_band: Literal["low", "middle", "upper_middle", "high"] | None = None
+    timezone: str | None = Field(default=None, max_length=64)
+    preferred_channel: Channel | None = None
+    branch_id: str | None = Field(default=None, max_length=64)
+    advisor_id: str | None = Field(default=None, max_length=64)
+    jurisdiction: JurisdictionCode | None = None
+
+
+class ObjectionCreate(BaseModel):
+    """Right to object to profiling (LGPD art. 18 §2, LFPDPPP oposición, Ley 1581 art. 8)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: str = Field(min_length=1, max_length=64)
+    objected: bool = True
+
+
+class DataSubjectEventPublic(BaseModel):
+    customer_key: str
+    event_id: str
+    topic: str
 
 
 class ErasurePublic(BaseModel):

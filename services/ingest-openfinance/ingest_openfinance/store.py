@@ -2,6 +2,7 @@
 
 ingest:customer:{ck}:consents   hash    consent_id → ConsentRecord JSON (materialised from consent-events.v1)
 ingest:customer:{ck}:marketing  hash    channel → MarketingRecord JSON (opt-in / opt-out, registry imports)
+ingest:customer:{ck}:privacy    hash    profiling_objected → "1" while the customer objects to profiling
 ingest:consent:{consent_id}     string  → customer_key (status changes arrive by consent id)
 ingest:consent-expiry:all       zset    "{ck} {consent_id}" scored by expiry epoch (time-based expiry)
 ingest:dedupe:{digest}          string  source event seen; TTL = dedupe window
@@ -86,6 +87,21 @@ class ConsentStore:
             for ck, values in zip(unique, pipe.execute(), strict=True)
         }
 
+    def put_objection(self, customer_key: str, objected: bool) -> None:
+        key = keys.customer(INGEST, customer_key, "privacy")
+        if objected:
+            self._redis.hset(key, "profiling_objected", "1")
+        else:
+            self._redis.hdel(key, "profiling_objected")
+
+    def profiling_objected(self, customer_key: str) -> bool:
+        return self._redis.hget(keys.customer(INGEST, customer_key, "privacy"), "profiling_objected") == b"1"
+
+    def erased_after(self, customer_key: str, at: datetime) -> bool:
+        """Was the customer erased after `at` (a replayed older event must not rebuild the view)?"""
+        raw = self._redis.get(_tombstone(customer_key))
+        return raw is not None and at <= datetime.fromisoformat(text(cast("bytes", raw)))
+
     def customer_of(self, consent_id: str) -> str | None:
         raw = self._redis.get(keys.entity(INGEST, "consent", consent_id))
         return text(raw) if raw else None
@@ -105,6 +121,7 @@ class ConsentStore:
         pipe.delete(consents_key)
         # Marketing permissions are erased too: after erasure nothing links offers to the person anyway.
         pipe.delete(keys.customer(INGEST, customer_key, "marketing"))
+        pipe.delete(keys.customer(INGEST, customer_key, "privacy"))
         # The consent topic may still hold this customer's older events (consumer lag, replays): the
         # tombstone keeps them from rebuilding a view the erasure removed.
         pipe.set(_tombstone(customer_key), clock.now().isoformat())

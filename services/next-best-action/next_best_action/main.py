@@ -19,8 +19,10 @@ from next_best_action.response_store import LeverStore, ResponseStore
 from next_best_action.settings import get_settings
 from next_best_action.store import NbaStore
 from next_best_action.trigger_store import TriggerStore
+from prometeo import keys
 from prometeo.bus import TRANSIENT_ERRORS, ConsumerLoop, EventProducer
 from prometeo.contracts import topics
+from prometeo.privacy.export import export_router
 from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
 from prometeo.telemetry.tracing import configure_tracing
 from prometeo.web import build_app
@@ -73,6 +75,6 @@ app = build_app(
     service=SERVICE,
     title="Prometeo next best action",
     lifespan=lifespan,
-    routers=[nba.router, policy.router, levers.router],
+    routers=[nba.router, policy.router, levers.router, export_router(SERVICE, keys.NBA)],
     checks={"redis": redis_check, "broker": broker_check, "consumers": consumers_check},
 )

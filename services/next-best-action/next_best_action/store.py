@@ -3,6 +3,9 @@
 nba:customer:{ck}:scores       string  latest ScoresComputedV1 payload + occurred_at (JSON); TTL scores_ttl_s
 nba:customer:{ck}:permissions  hash    consent_id → comma-separated marketing channels  (prometeo.permissions)
 nba:customer:{ck}:marketing    hash    channel → opted_in | opted_out: explicit choices, they override consents
+nba:customer:{ck}:purposes     hash    consent_id → purposes of active consents (no contact without `marketing`)
+nba:customer:{ck}:registries   hash    do-not-contact registry → channels listed (REUS for a Mexican customer)
+nba:customer:{ck}:privacy      hash    jurisdiction, profiling_objected (then no scores kept, no decision)
 nba:customer:{ck}:contacts     zset    "offer_id|product|channel" scored by epoch seconds; trimmed to retention
 nba:customer:{ck}:declines     hash    product → ISO time of the latest decline
 nba:customer:{ck}:accepted     set     products accepted (held now, before features catch up)
@@ -141,6 +144,9 @@ class NbaStore:
         body = {"occurred_at": occurred_at.isoformat(), "scores": scores.model_dump(mode="json")}
         self._redis.set(key, json.dumps(body), ex=self._scores_ttl_s)
         return True
+
+    def drop_scores(self, customer_key: str) -> None:
+        self._redis.delete(_key(customer_key, "scores"))
 
     def latest_scores(self, customer_key: str) -> ScoresComputedV1 | None:
         latest = self.latest_scores_at(customer_key)

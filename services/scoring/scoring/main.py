@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from prometeo.bus import ConsumerLoop, EventProducer
 from prometeo.contracts import topics
+from prometeo.privacy.export import export_router
 from prometeo.runtime import Runtime, broker_check, consumers_check
 from prometeo.telemetry.tracing import configure_tracing
 from prometeo.web import build_app
@@ -16,6 +17,10 @@ from scoring.models import ModelHolder, ModelWatcher, RegistryLoader
 from scoring.settings import get_settings
 
 SERVICE = "scoring"
+# Scoring keeps nothing per customer: each score goes out on scores.v1 and next-best-action keeps the latest.
+_EXPORT_NOTE = (
+    "scoring keeps no per-customer state; the latest scores, with model versions, are in next-best-action's part"
+)
 
 
 def model_check(app: FastAPI) -> tuple[bool, str]:
@@ -68,6 +73,6 @@ app = build_app(
     service=SERVICE,
     title="Prometeo scoring",
     lifespan=lifespan,
-    routers=[score.router, model.router],
+    routers=[score.router, model.router, export_router(SERVICE, None, note=_EXPORT_NOTE)],
     checks={"model": model_check, "broker": broker_check, "consumers": consumers_check},
 )

@@ -369,7 +369,9 @@ def test_contact_policy_at_send_time_holdout_and_pause(broker: str, redis_url: s
         assert experiment["control_share"] == 0.5 and experiment["active"] is True
         assert (experiment["test"]["offers"], experiment["control"]["offers"]) == (3, 1)
         steps = client.get(f"/v1/campaigns/{campaign_id}").json()["steps"]
-        assert steps == {"email": {"sent": 2, "suppressed": 1}, "sms": {"suppressed": 2}}
+        # Each refusal is counted with its reason (here: the channel is not permitted).
+        refused = "refused:channel_not_permitted"
+        assert steps == {"email": {"sent": 2, "suppressed": 1, refused: 1}, "sms": {"suppressed": 2, refused: 2}}
 
         # Paused: nobody enters; resumed: the next scores event enrols.
         paused = client.post(f"/v1/campaigns/{campaign_id}/pause").json()

@@ -15,9 +15,11 @@ from gateway.domain.audit import AuditedResource, AuditEntry, ReadPurpose
 from gateway.domain.clients import ClientRecord
 from gateway.domain.credentials import Principal
 from gateway.domain.quota import Bucket, Quota
+from gateway.domain.requests import DataSubjectRequestRecord
 from gateway.domain.scope import CustomerScope
 from gateway.limiter import RateLimiter
 from gateway.main import _base_urls, app, install_identity
+from gateway.requests_log import RequestLog
 from gateway.scopes import ScopeReader
 from gateway.settings import get_settings
 from gateway.upstream import UpstreamHealth, Upstreams
@@ -84,6 +86,17 @@ class FakeAudit(AuditTrail):
 
 
 @dataclass
+class InMemoryRequestLog(RequestLog):
+    records: list[DataSubjectRequestRecord] = field(default_factory=list)
+
+    async def save(self, record: DataSubjectRequestRecord) -> None:
+        self.records.append(record)
+
+    async def latest(self, limit: int) -> list[DataSubjectRequestRecord]:
+        return sorted(self.records, key=lambda r: r.received_at, reverse=True)[:limit]
+
+
+@dataclass
 class Upstream:
     """Routes requests to a per-test handler and remembers them."""
 
@@ -103,6 +116,7 @@ class Gateway:
     limiter: FakeLimiter
     audit: FakeAudit
     scopes: InMemoryScopes
+    requests: InMemoryRequestLog = field(default_factory=InMemoryRequestLog)
 
 
 @pytest.fixture
@@ -119,6 +133,7 @@ def gateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gateway]:
     app.state.scopes = scopes
     app.state.upstreams = upstreams
     app.state.upstream_health = UpstreamHealth(upstreams, 10)
+    requests = app.state.requests = InMemoryRequestLog()
     # No `with`: the lifespan (real Redis, Kafka) is not started; state above stands in for it.
-    yield Gateway(TestClient(app, raise_server_exceptions=False), upstream, limiter, audit, scopes)
+    yield Gateway(TestClient(app, raise_server_exceptions=False), upstream, limiter, audit, scopes, requests)
     get_settings.cache_clear()

@@ -24,8 +24,9 @@ from campaigns.schedule import Job, Schedule
 from campaigns.store import CampaignStore, OfferRecord, experiment_increments, kpi_key
 from prometeo import clock
 from prometeo.bus import RetryableError
-from prometeo.contracts import Envelope, EventPayload
+from prometeo.contracts import Channel, Envelope, EventPayload
 from prometeo.contracts.events import ActionTriggeredV1, OfferDecidedV1, RankedOffer
+from prometeo.permissions import MarketingPermissions
 from prometeo.telemetry.metrics import DELIVERIES
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,9 @@ class OffersHandler:
         control_share: float = 0.0,
         schedule: Schedule | None = None,
         park_s: float = 30.0,
+        permissions: MarketingPermissions | None = None,
     ) -> None:
+        self._permissions = permissions
         self._store = store
         self._deliverer = deliverer
         self._campaign_id = campaign_id
@@ -148,6 +151,13 @@ class OffersHandler:
         record = self._store.get_offer(job.customer_key, job.offer_id)
         if record is None or record.status not in ("parked", "recorded"):
             return  # delivered meanwhile, refused, or the customer was erased
+        if self._permissions is not None and self._permissions.known(record.customer_key):
+            # Time has passed since next-best-action decided: purpose, objection and registries are asked again.
+            refusal = self._permissions.refusal(record.customer_key, Channel(record.channel))
+            if refusal is not None:
+                log.info("parked delivery refused", extra={"offer_id": record.offer_id, "reason": refusal.value})
+                self._store.save_offer(record.model_copy(update={"status": "failed"}))
+                return
         self.deliver(record)
 
     def deliver(self, record: OfferRecord) -> None:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from prometeo.contracts import Channel, ProductCode
 from prometeo.contracts.events import OutcomeKind
+from prometeo.privacy.sensitive import is_sensitive_name, sensitive_terms_in
 
 STOP = "stop"  # a goto target that ends the sequence
 
@@ -36,6 +37,10 @@ class Condition(_Strict):
 
     @model_validator(mode="after")
     def _shape(self) -> Condition:
+        # Sensitive categories (health, religion, politics, unions) never make an audience rule.
+        values = self.value if isinstance(self.value, list) else [self.value]
+        if is_sensitive_name(self.field) or any(isinstance(v, str) and sensitive_terms_in(v) for v in values):
+            raise ValueError(f"{self.field}: audience rules may not use a sensitive category")
         if (self.op in ("in", "not_in")) != isinstance(self.value, list):
             raise ValueError(f"op {self.op} needs {'a list' if self.op in ('in', 'not_in') else 'a single value'}")
         return self

@@ -21,6 +21,7 @@ from prometeo.contracts.events import (
     AccountOpenedV1,
     BalanceSnapshotV1,
     CustomerProfiledV1,
+    CustomerRectifiedV1,
     ProductHeldV1,
     TransactionBookedV1,
     TransactionDeletedV1,
@@ -101,7 +102,15 @@ def mutation_for(payload: EventPayload, occurred_at: datetime | None = None) -> 
                 profile["digital_archetype"] = payload.digital_archetype
             if payload.preferred_channel:
                 profile["preferred_channel"] = payload.preferred_channel.value
+            if payload.jurisdiction:
+                profile["jurisdiction"] = payload.jurisdiction
             return Mutation(profile=profile, occurred_at=at)
+        case CustomerRectifiedV1():
+            # Rectification: only the corrected fields change. Branch and advisor are the gateway's.
+            changes = payload.changes()
+            changes.pop("branch_id", None)
+            changes.pop("advisor_id", None)
+            return Mutation(profile=changes, occurred_at=at)
         case _:
             return Mutation(occurred_at=at)
 
@@ -149,7 +158,7 @@ def held_products(profile: dict[str, str]) -> tuple[list[str], list[str]]:
     return here, elsewhere
 
 
-SEGMENT_FIELDS = ("digital_archetype", "age_band", "timezone", "preferred_channel")
+SEGMENT_FIELDS = ("digital_archetype", "age_band", "timezone", "preferred_channel", "jurisdiction")
 LAST_EVENT_AT = "last_event_at"
 
 

@@ -17,7 +17,7 @@ from feature_store.domain.mcc import CATEGORIES
 from prometeo.contracts import RETAIL_PRODUCTS
 
 # Bump on any change to names or meaning: training frames and served vectors must carry the same version.
-FEATURE_SET_VERSION: Final = "customer-features.v2"
+FEATURE_SET_VERSION: Final = "customer-features.v3"
 
 Aggregation = Literal["sum", "count", "last", "min", "max", "mean", "ratio", "flag", "days_since", "distinct"]
 Compute = Callable[[FeatureInputs], float]

@@ -1,15 +1,21 @@
-"""Merchant category code → spend category (ISO 18245 ranges, grouped for cross-sell signals)."""
+"""Merchant category code → spend category (ISO 18245 ranges, grouped for cross-sell signals).
+
+Sensitive merchant categories (health, religious, political, trade-union: prometeo.privacy.sensitive)
+map to no category at all: their spend counts in the totals (`spend`, `outflow`) but never becomes a
+feature of its own, so no reason, message or audience rule can name it. No jurisdiction's policy allows
+them today (`prometeo.privacy.sensitive_allowed`); one that did would need a feature set of its own.
+"""
 
 from typing import Final
 
 from prometeo.contracts.events import Direction, TransactionKind
+from prometeo.privacy.sensitive import sensitive_category
 
 CATEGORIES: Final = (
     "groceries",
     "restaurants",
     "travel",
     "fuel",
-    "health",
     "education",
     "sports",
     "home",
@@ -36,12 +42,6 @@ _EXACT: Final[dict[str, str]] = {
     "5541": "fuel",
     "5542": "fuel",
     "5983": "fuel",
-    "5912": "health",
-    "8011": "health",
-    "8021": "health",
-    "8062": "health",
-    "8099": "health",
-    "8043": "health",
     "8211": "education",
     "8220": "education",
     "8241": "education",
@@ -72,7 +72,7 @@ _RANGES: Final = ((3000, 3350, "travel"), (3351, 3500, "travel"), (3501, 3999, "
 
 
 def category_for(mcc: str | None) -> str | None:
-    if mcc is None:
+    if mcc is None or sensitive_category(mcc) is not None:
         return None
     if hit := _EXACT.get(mcc):
         return hit

@@ -1,10 +1,11 @@
-"""account-events.v1 → each customer's branch and advisor (`customer.profiled`); other events are not ours."""
+"""account-events.v1 → each customer's branch and advisor (`customer.profiled`, corrected by
+`customer.rectified`); other events are not ours."""
 
 from __future__ import annotations
 
 from gateway.scopes import ScopeWriter
 from prometeo.contracts import Envelope, EventPayload
-from prometeo.contracts.events import CustomerProfiledV1
+from prometeo.contracts.events import CustomerProfiledV1, CustomerRectifiedV1
 
 
 class AccountEventsHandler:
@@ -15,3 +16,12 @@ class AccountEventsHandler:
         if isinstance(payload, CustomerProfiledV1):
             # Idempotent: the stored profile's time wins over an older or redelivered one.
             self._scopes.save(envelope.customer_key, payload.branch_id, payload.advisor_id, envelope.occurred_at)
+        elif isinstance(payload, CustomerRectifiedV1) and (payload.branch_id or payload.advisor_id):
+            # Only the corrected field changes: the other keeps what the profile said.
+            branch, advisor = self._scopes.current(envelope.customer_key)
+            self._scopes.save(
+                envelope.customer_key,
+                payload.branch_id or branch,
+                payload.advisor_id or advisor,
+                envelope.occurred_at,
+            )

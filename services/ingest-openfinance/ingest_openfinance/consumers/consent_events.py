@@ -5,7 +5,12 @@ from __future__ import annotations
 from ingest_openfinance.domain.consent import ConsentRecord
 from ingest_openfinance.store import ConsentStore
 from prometeo.contracts import Envelope, EventPayload
-from prometeo.contracts.events import ConsentChangedV1, ConsentGrantedV1, ConsentStatus
+from prometeo.contracts.events import (
+    ConsentChangedV1,
+    ConsentGrantedV1,
+    ConsentStatus,
+    ProfilingObjectionChangedV1,
+)
 
 
 class ConsentEventsHandler:
@@ -27,6 +32,7 @@ class ConsentEventsHandler:
                     status=ConsentStatus.AUTHORISED,
                     expires_at=payload.expires_at,
                     marketing_channels=tuple(payload.marketing_channels),
+                    jurisdiction=payload.jurisdiction,
                 ),
                 occurred_at=when,
             )
@@ -34,3 +40,5 @@ class ConsentEventsHandler:
             current = next((c for c in self._store.for_customers([ck])[ck] if c.consent_id == payload.consent_id), None)
             if current is not None and current.status != payload.status:
                 self._store.put(ck, current.model_copy(update={"status": payload.status}), occurred_at=when)
+        elif isinstance(payload, ProfilingObjectionChangedV1) and not self._store.erased_after(ck, when):
+            self._store.put_objection(ck, payload.objected)

@@ -24,6 +24,7 @@ class ConsentRecord(BaseModel):
     status: ConsentStatus
     expires_at: datetime | None = None
     marketing_channels: tuple[str, ...] = ()
+    jurisdiction: str | None = None
     # When this state was written (the event's time for a replayed event): a lagging replay of an older
     # consent event must not overwrite a newer state (an extension registered since, say).
     updated_at: datetime | None = None

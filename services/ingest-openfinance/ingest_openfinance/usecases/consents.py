@@ -36,6 +36,7 @@ class ConsentRegistration(UseCase):
             status=body.status,
             expires_at=body.expires_at,
             marketing_channels=tuple(body.marketing_channels),
+            jurisdiction=body.jurisdiction,
         )
         granted = ConsentGrantedV1(
             consent_id=body.consent_id,
@@ -44,6 +45,7 @@ class ConsentRegistration(UseCase):
             purposes=body.purposes,
             expires_at=body.expires_at,
             marketing_channels=body.marketing_channels,
+            jurisdiction=body.jurisdiction,
         )
         events: list[EventPayload] = [granted]
         if body.status is not ConsentStatus.AUTHORISED:

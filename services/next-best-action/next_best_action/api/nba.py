@@ -103,6 +103,8 @@ def _inbound_decision(
     decision_id: str | None,
     objective: Objective | None,
 ) -> Decision:
+    if store.marketing.profiling_objected(customer_key):
+        raise Problem(409, "Profiling objected", "the customer objected to profiling: no offers are made")
     latest = store.latest_scores_at(customer_key)
     if latest is None:
         raise Problem(404, "Customer not found", "no scores are known for this customer")

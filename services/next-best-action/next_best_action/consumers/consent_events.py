@@ -3,7 +3,7 @@ consent (dropped when it ends) and explicit per-channel opt-ins and opt-outs, wh
 
 from next_best_action.store import NbaStore
 from prometeo.contracts import Envelope, EventPayload
-from prometeo.contracts.events import ConsentGrantedV1
+from prometeo.contracts.events import ConsentGrantedV1, ProfilingObjectionChangedV1
 
 
 class ConsentEventsHandler:
@@ -17,4 +17,6 @@ class ConsentEventsHandler:
         if isinstance(payload, ConsentGrantedV1):
             self._store.clear_erasure(ck)  # a new consent lifts the erasure tombstone
         self._store.marketing.apply(ck, payload)
+        if isinstance(payload, ProfilingObjectionChangedV1) and payload.objected:
+            self._store.drop_scores(ck)  # the profile derived so far goes with the objection
         self._store.mark(event_id)

@@ -78,6 +78,10 @@ class ScoresHandler:
         event_id, ck = str(envelope.event_id), envelope.customer_key
         if self._store.seen(event_id) or self._store.is_erased(ck):
             return
+        if self._store.marketing.profiling_objected(ck):
+            # Opposition to profiling: no scores kept, no decision, no offer (consents for other purposes stand).
+            self._store.mark(event_id)
+            return
         if not self._store.save_scores(ck, payload, envelope.occurred_at):
             self._store.mark(event_id)  # superseded by fresher scores: deciding on stale ones helps nobody
             return

@@ -166,7 +166,6 @@ SPECS: tuple[ReasonSpec, ...] = (
     ),
     ReasonSpec("education_spend", ("spend_education_30d",), _spend("education", "educación", "spend_education_30d")),
     ReasonSpec("home_spend", ("spend_home_30d",), _spend("home and furniture", "hogar y muebles", "spend_home_30d")),
-    ReasonSpec("health_spend", ("spend_health_30d",), _spend("health", "salud", "spend_health_30d")),
     ReasonSpec(
         "dining_spend",
         ("spend_restaurants_30d", "spend_entertainment_30d"),
