@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -35,7 +35,7 @@ def test_an_unacknowledged_event_releases_its_claim_and_the_retry_is_published()
     dedupe = FakeDedupe()
     ingestion, _ = consented_ingestion(CPF, dedupe)
     broken = FakeProducer(refuse=lambda event: event.payload["transaction_id"] == "t2")
-    ingestion._producer = broken  # the broker acknowledges t1 only
+    ingestion._producer = cast(Any, broken)  # the broker acknowledges t1 only
 
     with pytest.raises(PublishFailed) as failed:
         ingestion.ingest([_event("t1"), _event("t2")])
@@ -44,7 +44,7 @@ def test_an_unacknowledged_event_releases_its_claim_and_the_retry_is_published()
     assert ("core", "t2") not in dedupe.seen, "the unacknowledged one is released for the retry"
 
     healthy = FakeProducer()
-    ingestion._producer = healthy
+    ingestion._producer = cast(Any, healthy)
     results = ingestion.ingest([_event("t1"), _event("t2")])
     assert [r.status.value for r in results] == ["duplicate", "accepted"]
     assert [e.payload["transaction_id"] for _, e in healthy.sent] == ["t2"]
