@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from ingest_openfinance.usecases.events import event_id_for
 from prometeo.bus import ConsumerLoop, EventProducer
 from prometeo.contracts import Envelope, EventPayload, topics
 from prometeo.contracts.topics import dead_letter_topic
@@ -57,8 +58,12 @@ def _txn(customer_id: str, sid: str) -> dict[str, Any]:
 
 
 def _settings(broker: str, **extra: Any) -> SharedSettings:
+    # By their environment names (the fields' aliases).
     return SharedSettings(
-        kafka_bootstrap_servers=broker, consumer_session_timeout_ms=SESSION_TIMEOUT_MS, environment="test", **extra
+        kafka_bootstrap_servers=broker,
+        prometeo_consumer_session_timeout_ms=SESSION_TIMEOUT_MS,
+        prometeo_env="test",
+        **extra,
     )
 
 
@@ -100,20 +105,23 @@ def _assert_unavailable(response: httpx.Response, elapsed: float) -> None:
     assert elapsed < scaled(BOUNDED_S), f"a failed publish took {elapsed:.1f}s"
 
 
+def _ids(items: list[dict[str, Any]]) -> list[str]:
+    return [str(event_id_for(i["source"], i["source_event_id"])) for i in items]
+
+
 def _retry_until_accepted(client: httpx.Client, items: list[dict[str, Any]], ledger: Ledger) -> dict[str, Any]:
     """What a client does with 503 + Retry-After: send the same batch again until it is answered."""
 
     def attempt() -> dict[str, Any] | None:
         response = _post(client, items)
         if response.status_code == 503:
-            ledger.refused += len(items)
-            time.sleep(0.5)
+            ledger.refuse(_ids(items))
             return None
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
 
-    body: dict[str, Any] = wait_until(attempt, timeout=60, interval=0.1)
+    body: dict[str, Any] = wait_until(attempt, timeout=60, interval=0.5)
     return body
 
 
@@ -156,7 +164,7 @@ def test_broker_killed_and_restarted_loses_nothing_acknowledged(
         started = time.monotonic()
         response = _post(client, during)
         _assert_unavailable(response, time.monotonic() - started)
-        ledger.refused += len(during)
+        ledger.refuse(_ids(during))
 
         durable_broker.start()
         recovered_s = ingest.wait_ready(60)
@@ -187,7 +195,7 @@ def test_broker_stalled_past_the_delivery_timeout_answers_503_and_recovers(
         started = time.monotonic()
         response = _post(client, items)
         _assert_unavailable(response, time.monotonic() - started)
-        ledger.refused += len(items)
+        ledger.refuse(_ids(items))
         assert not ingest.ready(), "readiness reflects the broker not answering (a TCP connect still succeeds)"
     finally:
         durable_broker.resume()
@@ -222,7 +230,7 @@ def test_the_dlq_guard_commits_what_it_dead_lettered_before_stopping(durable_bro
     def handle(envelope: Envelope, _: EventPayload) -> None:
         ledger.processed[str(envelope.event_id)] += 1
 
-    settings = _settings(broker, dlq_window=4, dlq_max_ratio=0.5)
+    settings = _settings(broker, prometeo_dlq_window=4, prometeo_dlq_max_ratio=0.5)
     group = f"faults-dlq-{uuid.uuid4().hex[:6]}"
 
     def run_once() -> ConsumerLoop:
@@ -231,6 +239,7 @@ def test_the_dlq_guard_commits_what_it_dead_lettered_before_stopping(durable_bro
         return loop
 
     first = run_once()
+    assert settings.dlq_window == 4
     wait_until(lambda: not first.alive, timeout=40)
     assert first.error is not None and "dead-lettered" in str(first.error)
     second = run_once()
