@@ -15,13 +15,15 @@ import pytest
 
 from ingest_openfinance.usecases.events import event_id_for
 from prometeo.bus import ConsumerLoop, EventProducer
+from prometeo.bus.producer import BrokerUnavailable
 from prometeo.contracts import Envelope, EventPayload, topics
 from prometeo.contracts.topics import dead_letter_topic
 from prometeo.identity import customer_key
 from prometeo.settings import DEV_PSEUDONYM_KEY, SharedSettings
+from prometeo_dev import servers
 from tests.bus_helpers import read_topic, scaled, wait_until
 from tests.factories import booked
-from tests.faults.conftest import DELIVERY_TIMEOUT_MS, SESSION_TIMEOUT_MS, DurableBroker, Service
+from tests.faults.conftest import DELIVERY_TIMEOUT_MS, RUN_DIR, SESSION_TIMEOUT_MS, DurableBroker, Service
 from tests.faults.ledger import Ledger
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(180)]
@@ -165,6 +167,9 @@ def test_broker_killed_and_restarted_loses_nothing_acknowledged(
         response = _post(client, during)
         _assert_unavailable(response, time.monotonic() - started)
         ledger.refuse(_ids(during))
+        started = time.monotonic()
+        refused = client.post("/v1/consents", json=_consent(f"faults-late-{uuid.uuid4().hex[:8]}"))
+        _assert_unavailable(refused, time.monotonic() - started)
 
         durable_broker.start()
         recovered_s = ingest.wait_ready(60)
@@ -257,3 +262,37 @@ def test_the_dlq_guard_commits_what_it_dead_lettered_before_stopping(durable_bro
     assert sum(ledger.dead_lettered.values()) == len(poison), "each poison record dead-lettered exactly once"
     assert sum(ledger.processed.values()) + sum(ledger.dead_lettered.values()) == ingested
     ledger.assert_whole()
+
+
+def test_a_producer_broken_by_a_broker_restart_is_rebuilt_without_a_process_restart() -> None:
+    """kafka-python producers connected before a Tansu (memory) kill -9 fail every later send
+    (`InitProducerId UnknownError`) until rebuilt: one send fails (503 to a caller), the next succeeds."""
+    port = servers.free_port()
+    listener = f"tcp://127.0.0.1:{port}"
+    argv = [servers.tansu_binary(), "broker", "--listener-url", listener, "--advertised-listener-url", listener]
+    argv += ["--storage-engine", "memory://tansu/"]
+
+    def start() -> servers.Process:
+        proc = servers.spawn("memory-broker", argv, RUN_DIR / "logs")
+        servers.wait_for_port(port, 20, proc.proc)
+        return proc
+
+    broker = start()
+    producer = EventProducer(f"127.0.0.1:{port}", "faults-rebuild", delivery_timeout_ms=DELIVERY_TIMEOUT_MS)
+    try:
+        assert producer.publish_all(topics.OUTCOMES, [booked(f"ck_{uuid.uuid4().hex}")]) == 1
+        broker.kill()
+        broker = start()
+
+        def published() -> bool:
+            try:
+                return producer.publish_all(topics.OUTCOMES, [booked(f"ck_{uuid.uuid4().hex}")]) == 1
+            except BrokerUnavailable:
+                return False
+
+        wait_until(published, timeout=30, interval=0.2)
+        assert producer.probe()[0], "ready: a metadata round trip on the live client"
+        print(f"[drill memory-broker-restart] producer rebuilds={producer.rebuilds}")
+    finally:
+        producer.close()
+        broker.stop()
