@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from prometeo.bus.admin import check_topics
 from prometeo.bus.consumer import ConsumerLoop
@@ -17,12 +19,21 @@ from prometeo.bus.producer import EventProducer
 log = logging.getLogger(__name__)
 
 
+class TopicCheck(BaseSettings):
+    """The two shared settings the start-up topic check needs (same names as in SharedSettings), read
+    here so every service's Runtime checks topics without its own wiring."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+    enabled: bool = Field(default=True, validation_alias=AliasChoices("PROMETEO_TOPIC_CHECK_ENABLED"))
+    partitions: int = Field(default=3, ge=1, validation_alias=AliasChoices("PROMETEO_TOPIC_PARTITIONS"))
+
+
 @dataclass
 class Runtime:
     producer: EventProducer
     consumers: list[ConsumerLoop] = field(default_factory=list)
     # Topics are checked against contracts/topics.py until they match once (then cached).
-    check_topics: bool = True
+    topic_check: TopicCheck = field(default_factory=TopicCheck)
     topics_ok: bool = False
     _topic_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -37,12 +48,12 @@ class Runtime:
         self.producer.close()
 
     def topics_match(self) -> tuple[bool, str]:
-        if self.topics_ok or not self.check_topics:
+        if self.topics_ok or not self.topic_check.enabled:
             return True, "topics match the contracts"
         with self._topic_lock:
             if self.topics_ok:
                 return True, "topics match the contracts"
-            problems = check_topics(self.producer.bootstrap_servers)
+            problems = check_topics(self.producer.bootstrap_servers, partitions=self.topic_check.partitions)
             if problems:
                 return False, f"topic configuration mismatch: {'; '.join(problems[:5])}"
             self.topics_ok = True

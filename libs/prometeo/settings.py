@@ -47,9 +47,10 @@ class SharedSettings(BaseSettings):
     producer_delivery_timeout_ms: int = Field(
         default=10_000, ge=1000, validation_alias=_env("PROMETEO_PRODUCER_DELIVERY_TIMEOUT_MS")
     )
-    # Topic partitions, compaction and retention are checked against contracts/topics.py at start;
-    # a mismatch fails readiness.
+    # Topic partitions, compaction and retention are checked against contracts/topics.py at start
+    # (prometeo.runtime.TopicCheck reads these two); a mismatch fails readiness.
     topic_check_enabled: bool = Field(default=True, validation_alias=_env("PROMETEO_TOPIC_CHECK_ENABLED"))
+    topic_partitions: int = Field(default=3, ge=1, validation_alias=_env("PROMETEO_TOPIC_PARTITIONS"))
     host: str = "127.0.0.1"
     port: int = 8000
 
