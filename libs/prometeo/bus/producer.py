@@ -150,13 +150,13 @@ class EventProducer:
     def publish_all(self, topic: str, events: Iterable[Envelope], timeout: float | None = None) -> int:
         """Publish and wait until the broker has acknowledged every event, or raise `BrokerUnavailable`."""
         deadline = time.monotonic() + (timeout if timeout is not None else self.ack_wait_s)
-        generation = self._generation
         try:
             futures = [self.publish(topic, e) for e in events]
         except Exception as exc:
-            self.failed(exc, generation)
+            self.failed(exc, self._generation)
             raise BrokerUnavailable(f"publish to {topic} failed: {type(exc).__name__}") from exc
-        outcomes = self.wait_acks(futures, deadline, generation)
+        # The generation the futures were sent on (the first send may have rebuilt a broken client).
+        outcomes = self.wait_acks(futures, deadline, self._generation)
         failed = sum(1 for ok in outcomes if not ok)
         if failed:
             raise BrokerUnavailable(f"{failed} event(s) to {topic} not acknowledged by the broker", failed)

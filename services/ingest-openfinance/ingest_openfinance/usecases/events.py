@@ -145,7 +145,6 @@ class EventIngestion(UseCase):
         if not fresh:
             return
         deadline = time.monotonic() + self._producer.ack_wait_s
-        generation = self._producer.generation
         futures: list[tuple[int, CanonicalEventCreate, Envelope, SendFuture]] = []
         failed: list[tuple[str, str]] = []
         try:
@@ -153,9 +152,10 @@ class EventIngestion(UseCase):
                 futures.append((index, item, envelope, self._producer.publish(topics.ACCOUNT_EVENTS, envelope)))
         except Exception as exc:
             # send() itself failed (no metadata in time, buffer full): the rest were never handed over.
-            self._producer.failed(exc, generation)
+            self._producer.failed(exc, self._producer.generation)
             failed = [(item.source, item.source_event_id) for _, item, _ in fresh[len(futures) :]]
-        acked = self._producer.wait_acks([f for *_, f in futures], deadline, generation)
+        # The generation the futures were sent on (the first send may have rebuilt a broken client).
+        acked = self._producer.wait_acks([f for *_, f in futures], deadline, self._producer.generation)
         for (index, item, envelope, _), ok in zip(futures, acked, strict=True):
             if ok:
                 results[index] = ItemResult(index=index, status=ItemStatus.ACCEPTED, event_id=str(envelope.event_id))
