@@ -258,7 +258,6 @@ def test_the_dlq_guard_commits_what_it_dead_lettered_before_stopping(durable_bro
         ledger.dead_lettered[f"{headers['dlq.origin_partition'].decode()}:{headers['dlq.origin_offset'].decode()}"] += 1
     ledger.acknowledged = set(ledger.processed) | set(ledger.dead_lettered)
     ledger.on_topic.update(ledger.acknowledged)
-    ledger.show()
     assert sum(ledger.dead_lettered.values()) == len(poison), "each poison record dead-lettered exactly once"
     assert sum(ledger.processed.values()) + sum(ledger.dead_lettered.values()) == ingested
     ledger.assert_whole()
