@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: help install promtool lint format run run-empty test test-night test-unit test-integration test-e2e bench clean
+.PHONY: help install promtool lint format run run-empty test test-night test-unit test-integration test-e2e test-faults bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ test-integration: $(STAMP) ## integration tests against real servers
 
 test-e2e: $(STAMP) ## end-to-end tests: all six services as processes
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+test-faults: $(STAMP) ## fault drills only (broker kill/stall, DLQ guard, service kill; `-s` prints the ledgers)
+	$(PY) -m pytest -m faults tests/faults $(PYTEST_ARGS)
 
 bench: $(STAMP) ## benchmarks: figures as ratios against a baseline measured in the same run
 	$(PY) -m benchmarks

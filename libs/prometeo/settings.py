@@ -42,6 +42,15 @@ class SharedSettings(BaseSettings):
     # A consumer stops rather than drain a topic into its DLQ: more than this share of a window fails.
     dlq_max_ratio: float = Field(default=0.5, validation_alias=_env("PROMETEO_DLQ_MAX_RATIO"))
     dlq_window: int = Field(default=200, validation_alias=_env("PROMETEO_DLQ_WINDOW"))
+    # A record the broker has not acknowledged in this time fails (503 to the caller, claims released);
+    # callers wait at most this plus one second, so every edge timeout must be longer (gateway upstream).
+    producer_delivery_timeout_ms: int = Field(
+        default=10_000, ge=1000, validation_alias=_env("PROMETEO_PRODUCER_DELIVERY_TIMEOUT_MS")
+    )
+    # Topic partitions, compaction and retention are checked against contracts/topics.py at start
+    # (prometeo.runtime.TopicCheck reads these two); a mismatch fails readiness.
+    topic_check_enabled: bool = Field(default=True, validation_alias=_env("PROMETEO_TOPIC_CHECK_ENABLED"))
+    topic_partitions: int = Field(default=3, ge=1, validation_alias=_env("PROMETEO_TOPIC_PARTITIONS"))
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -43,6 +43,10 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
   value: {{ .Values.kafka.bootstrapServers | quote }}
 - name: PROMETEO_CONSUMER_SESSION_TIMEOUT_MS
   value: {{ .Values.kafka.consumerSessionTimeoutMs | quote }}
+- name: PROMETEO_PRODUCER_DELIVERY_TIMEOUT_MS
+  value: {{ .Values.kafka.producerDeliveryTimeoutMs | quote }}
+- name: PROMETEO_TOPIC_PARTITIONS
+  value: {{ .Values.topicInit.partitions | quote }}
 - name: REDIS_URL
   value: {{ .Values.redis.url | quote }}
 - name: MLFLOW_TRACKING_URI

@@ -4,7 +4,12 @@ Commits only after every record of a poll was handled (or dead-lettered). A reco
 succeed goes to `<topic>.dlq` with origin and error in headers and the loop moves on; a
 `RetryableError` (a dependency is down) rewinds the partition and retries after a pause, so a
 Redis outage never drains a topic into the DLQ. If the share of dead letters in the recent window
-exceeds the configured ratio, the loop stops: something upstream is systematically wrong.
+exceeds the configured ratio, the loop stops: something upstream is systematically wrong; it first
+commits what it has handled and dead-lettered, so a restart does not dead-letter the same records again.
+
+Dead letters are acknowledged by the broker before the offsets that skip them are committed. A loop
+that fails for any other reason (a broker restart, a commit refused after a rebalance) is rebuilt
+with a fresh consumer after a pause and resumes from the committed offsets: no human restart needed.
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ from collections.abc import Callable, Iterable
 import redis
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
+from kafka.structs import OffsetAndMetadata
 from opentelemetry import trace
 
-from prometeo.bus.producer import EventProducer
+from prometeo.bus.producer import BrokerUnavailable, EventProducer, SendFuture
 from prometeo.contracts.envelope import Envelope, EventPayload, InvalidEvent, decode
 from prometeo.contracts.topics import dead_letter_topic
 from prometeo.settings import SharedSettings
@@ -61,6 +67,7 @@ class ConsumerLoop:
         retryable: tuple[type[BaseException], ...] = TRANSIENT_ERRORS,
         retry_pause_s: float = 1.0,
         on_batch_end: Callable[[], None] | None = None,
+        restart_pause_s: float = 2.0,
     ) -> None:
         self._settings = settings
         self._group_id = group_id
@@ -77,6 +84,10 @@ class ConsumerLoop:
         # count is a ready stand-by, not a broken pod.
         self.assigned = threading.Event()
         self.error: BaseException | None = None
+        self.restarts = 0
+        self.last_poll_at: float | None = None  # monotonic; readiness treats a long silence as stuck
+        self._restart_pause_s = restart_pause_s
+        self._dead_letters: list[SendFuture] = []
         self._tracer = tracer(f"prometeo.consumer.{group_id}")
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -93,12 +104,24 @@ class ConsumerLoop:
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    @property
+    def group_id(self) -> str:
+        return self._group_id
+
     def _run_guarded(self) -> None:
-        try:
-            self.run()
-        except BaseException as exc:  # surfaced by /readyz
-            self.error = exc
-            log.exception("consumer loop stopped", extra={"group": self._group_id})
+        while not self._stop.is_set():
+            try:
+                self.run()
+                return
+            except DeadLetterRateExceeded as exc:  # surfaced by /readyz: a human must look upstream
+                self.error = exc
+                log.exception("consumer loop stopped", extra={"group": self._group_id})
+                return
+            except Exception as exc:
+                self.error = exc
+                self.restarts += 1
+                log.exception("consumer loop failed; rebuilding the consumer", extra={"group": self._group_id})
+                self._stop.wait(self._restart_pause_s)
 
     # -- the loop ----------------------------------------------------------------------------------
     def _consumer(self) -> KafkaConsumer:
@@ -122,12 +145,14 @@ class ConsumerLoop:
         try:
             while not self._stop.is_set():
                 batch = consumer.poll(timeout_ms=200)
+                self.last_poll_at = time.monotonic()
                 if consumer.assignment():
                     self.assigned.set()
                 if not batch:
                     continue
                 rewound = False
                 handled: list[ConsumerRecord] = []
+                done: dict[TopicPartition, int] = {}  # next offset per partition: handled or dead-lettered
                 for tp, records in batch.items():
                     for record in records:
                         try:
@@ -138,9 +163,16 @@ class ConsumerLoop:
                             consumer.seek(tp, record.offset)
                             rewound = True
                             break
-                if self._on_batch_end is not None and not self._end_batch(consumer, batch, handled, self._on_batch_end):
+                        except DeadLetterRateExceeded:
+                            done[tp] = record.offset + 1  # the record that tripped the guard was dead-lettered
+                            self._commit_before_stop(consumer, done, handled)
+                            raise
+                        done[tp] = record.offset + 1
+                if self._on_batch_end is not None and not self._end_batch(
+                    consumer, batch, handled, self._on_batch_end, done
+                ):
                     continue
-                self._dlq.flush()
+                self._await_dead_letters()
                 consumer.commit()
                 self._record_lag(consumer, batch.keys())
                 if rewound:
@@ -154,6 +186,7 @@ class ConsumerLoop:
         batch: dict[TopicPartition, list[ConsumerRecord]],
         handled: list[ConsumerRecord],
         on_batch_end: Callable[[], None],
+        done: dict[TopicPartition, int],
     ) -> bool:
         """Run the batch-end hook (e.g. a buffered, pipelined write). On a retryable failure rewind
         every partition to the batch start: handlers are idempotent, so the replay is safe. Any other
@@ -167,8 +200,17 @@ class ConsumerLoop:
         except Exception as exc:
             log.warning("batch-end hook failed, isolating the record", extra={"error": f"{type(exc).__name__}"})
             try:
-                for record in handled:
-                    self._isolate(record, on_batch_end)
+                for position, record in enumerate(handled):
+                    try:
+                        self._isolate(record, on_batch_end)
+                    except DeadLetterRateExceeded:
+                        # Records after this one were never applied: commit only up to the first of them.
+                        safe = dict(done)
+                        for later in handled[position + 1 :]:
+                            tp = TopicPartition(later.topic, later.partition)
+                            safe[tp] = min(safe.get(tp, later.offset), later.offset)
+                        self._commit(consumer, safe)
+                        raise
                 return True
             except self._retryable as retry:
                 log.warning("retryable failure while isolating, rewinding batch", extra={"error": str(retry)})
@@ -227,7 +269,9 @@ class ConsumerLoop:
             ("dlq.origin_offset", str(record.offset).encode()),
             ("dlq.consumer_group", self._group_id.encode()),
         ]
-        self._dlq.publish_raw(dead_letter_topic(record.topic), record.key, record.value, headers)
+        self._dead_letters.append(
+            self._dlq.publish_raw(dead_letter_topic(record.topic), record.key, record.value, headers)
+        )
         CONSUMER_MESSAGES.labels(self._group_id, record.topic, "dead_lettered").inc()
         log.warning(
             "message dead-lettered",
@@ -239,6 +283,35 @@ class ConsumerLoop:
                 "trace": traceback.format_exception_only(exc)[-1].strip()[:300],
             },
         )
+
+    def _await_dead_letters(self) -> None:
+        """The broker acknowledged every dead letter of the batch, or raise: the offsets that skip
+        them must not be committed (the loop is rebuilt and the records come round again)."""
+        pending, self._dead_letters = self._dead_letters, []
+        if not pending:
+            return
+        deadline = time.monotonic() + self._dlq.ack_wait_s
+        if not all(self._dlq.wait_acks(pending, deadline)):
+            raise BrokerUnavailable("dead letters not acknowledged; offsets left uncommitted")
+
+    def _commit(self, consumer: KafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
+        self._await_dead_letters()
+        if offsets:
+            consumer.commit({tp: OffsetAndMetadata(offset, "", -1) for tp, offset in offsets.items()})
+
+    def _commit_before_stop(
+        self, consumer: KafkaConsumer, done: dict[TopicPartition, int], handled: list[ConsumerRecord]
+    ) -> None:
+        """The guard stops the loop: commit what was handled and dead-lettered so far, so a restart
+        does not dead-letter the same records again. With a batch-end hook, the handled records'
+        effects are applied first; if that fails nothing is committed (the records come back)."""
+        if self._on_batch_end is not None and handled:
+            try:
+                self._on_batch_end()
+            except Exception as exc:
+                log.warning("batch-end hook failed before stopping", extra={"error": type(exc).__name__})
+                return
+        self._commit(consumer, done)
 
     def _note(self, failed: bool) -> None:
         self._recent.append(failed)

@@ -1,11 +1,18 @@
-"""Producer of envelopes: acks=all, retries, small linger for batching, trace context in headers."""
+"""Producer of envelopes: acks=all, retries, small linger for batching, trace context in headers.
+
+Every wait is bounded: a record the broker has not acknowledged within the delivery timeout fails
+(`BrokerUnavailable`), and `publish_all` waits at most that long plus a margin. A producer that
+failed (a fatal `InitProducerId` after a broker restart, an expired batch) is rebuilt in place, so
+the next publish starts on a fresh client instead of failing until the process restarts.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import socket
+import logging
+import threading
+import time
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from kafka import KafkaProducer
 from kafka.partitioner import DefaultPartitioner
@@ -14,12 +21,33 @@ from prometeo.contracts.envelope import Envelope, customer_part
 from prometeo.telemetry.metrics import EVENTS_PUBLISHED
 from prometeo.telemetry.tracing import inject_headers
 
+if TYPE_CHECKING:
+    from prometeo.settings import SharedSettings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DELIVERY_TIMEOUT_MS = 10_000
+# How long past the delivery timeout a caller keeps waiting for the producer's own verdict.
+ACK_WAIT_MARGIN_S = 1.0
+RETRY_AFTER_S = 5
+
 
 class SendFuture(Protocol):
     """What kafka-python's `send()` returns (a `FutureRecordMetadata`): `get` waits for the broker's ack
     and raises what the send failed with."""
 
     def get(self, timeout: float | None = None) -> Any: ...
+
+
+class BrokerUnavailable(RuntimeError):
+    """The broker did not acknowledge in bounded time: nothing of the call may be reported as stored.
+    Answered 503 + Retry-After by the shared problem handlers."""
+
+    retry_after_s = RETRY_AFTER_S
+
+    def __init__(self, detail: str, failed: int = 0) -> None:
+        super().__init__(detail)
+        self.failed = failed
 
 
 class CustomerPartitioner(DefaultPartitioner):  # type: ignore[misc]  # kafka-python ships no types
@@ -40,50 +68,179 @@ class CustomerPartitioner(DefaultPartitioner):  # type: ignore[misc]  # kafka-py
 
 
 class EventProducer:
-    def __init__(self, bootstrap_servers: str, client_id: str, linger_ms: int = 5) -> None:
-        self._bootstrap_servers = bootstrap_servers
-        self._producer = KafkaProducer(
-            bootstrap_servers=bootstrap_servers,
-            client_id=client_id,
-            acks="all",
-            retries=10,
-            linger_ms=linger_ms,
-            max_in_flight_requests_per_connection=1,  # keeps per-key order across retries
-            request_timeout_ms=15000,
-            partitioner=CustomerPartitioner(),
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        client_id: str,
+        linger_ms: int = 5,
+        delivery_timeout_ms: int = DEFAULT_DELIVERY_TIMEOUT_MS,
+    ) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self._client_id = client_id
+        self._linger_ms = linger_ms
+        self.delivery_timeout_ms = delivery_timeout_ms
+        self._lock = threading.Lock()
+        self._generation = 0
+        self.rebuilds = 0
+        self.last_ack_at: float | None = None  # monotonic instant of the last acknowledged publish_all
+        self._broken: tuple[int, BaseException] | None = None  # a send of that generation failed
+        self._api_version: Any = None
+        self._producer = self._build()
+
+    @classmethod
+    def for_service(cls, settings: SharedSettings, client_id: str) -> EventProducer:
+        return cls(
+            settings.kafka_bootstrap_servers, client_id, delivery_timeout_ms=settings.producer_delivery_timeout_ms
         )
 
+    @property
+    def ack_wait_s(self) -> float:
+        """The longest a caller waits for an acknowledgement: the delivery timeout plus a margin."""
+        return self.delivery_timeout_ms / 1000 + ACK_WAIT_MARGIN_S
+
+    def _build(self) -> KafkaProducer:
+        delivery = self.delivery_timeout_ms
+        # kafka-python requires delivery >= linger + request timeout.
+        request_timeout = max(500, min(15_000, delivery - self._linger_ms - 100))
+        # A rebuild reuses the broker version learned at start: no blocking bootstrap while the broker is down.
+        known = {"api_version": self._api_version} if self._api_version is not None else {}
+        producer = KafkaProducer(
+            **known,
+            bootstrap_servers=self.bootstrap_servers,
+            client_id=self._client_id,
+            acks="all",
+            retries=10,
+            linger_ms=self._linger_ms,
+            max_in_flight_requests_per_connection=1,  # keeps per-key order across retries
+            request_timeout_ms=request_timeout,
+            delivery_timeout_ms=max(delivery, request_timeout + self._linger_ms),
+            max_block_ms=delivery,  # send() blocks on missing metadata at most this long
+            partitioner=CustomerPartitioner(),
+        )
+        self._api_version = producer.config["api_version"]
+        return producer
+
+    # -- publishing ---------------------------------------------------------------------------------
     def publish(self, topic: str, event: Envelope, extra_headers: Iterable[tuple[str, bytes]] = ()) -> SendFuture:
         headers = [("event_type", event.type.encode()), *inject_headers(), *extra_headers]
-        future: SendFuture = self._producer.send(topic, key=event.key, value=event.to_bytes(), headers=headers)
+        future = self._send(topic, event.key, event.to_bytes(), headers)
         EVENTS_PUBLISHED.labels(topic, event.type).inc()
         return future
 
     def publish_raw(
         self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]
     ) -> SendFuture:
-        future: SendFuture = self._producer.send(topic, key=key, value=value, headers=headers)
-        return future
+        return self._send(topic, key, value, headers)
 
-    def publish_all(self, topic: str, events: Iterable[Envelope], timeout: float = 30.0) -> int:
-        """Publish and wait until the broker has acknowledged every event."""
-        futures = [self.publish(topic, e) for e in events]
-        self._producer.flush(timeout)
-        for f in futures:
-            f.get(timeout=timeout)
+    def _send(self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]) -> SendFuture:
+        """Send on the live client; a client whose earlier send failed is rebuilt first. The failure
+        is noted from the sender thread (an errback) and acted on here, on the caller's thread."""
+        broken = self._broken
+        if broken is not None:
+            self.failed(broken[1], broken[0])
+        generation = self._generation
+        future = self._producer.send(topic, key=key, value=value, headers=headers)
+        future.add_errback(self._note_failure, generation)
+        return cast("SendFuture", future)
+
+    def _note_failure(self, generation: int, exc: BaseException) -> None:
+        if generation == self._generation:
+            self._broken = (generation, exc)
+
+    def publish_all(self, topic: str, events: Iterable[Envelope], timeout: float | None = None) -> int:
+        """Publish and wait until the broker has acknowledged every event, or raise `BrokerUnavailable`."""
+        deadline = time.monotonic() + (timeout if timeout is not None else self.ack_wait_s)
+        try:
+            futures = [self.publish(topic, e) for e in events]
+        except Exception as exc:
+            self.failed(exc, self._generation)
+            raise BrokerUnavailable(f"publish to {topic} failed: {type(exc).__name__}") from exc
+        # The generation the futures were sent on (the first send may have rebuilt a broken client).
+        outcomes = self.wait_acks(futures, deadline, self._generation)
+        failed = sum(1 for ok in outcomes if not ok)
+        if failed:
+            raise BrokerUnavailable(f"{failed} event(s) to {topic} not acknowledged by the broker", failed)
         return len(futures)
+
+    def wait_acks(self, futures: list[SendFuture], deadline: float, generation: int | None = None) -> list[bool]:
+        """Wait for each future until `deadline` (monotonic): True where the broker acknowledged it.
+        Any failure rebuilds the producer, which also drops what is still buffered, so nothing the
+        caller gives up on is delivered later behind its back."""
+        outcomes: list[bool] = []
+        first_error: BaseException | None = None
+        for future in futures:
+            try:
+                future.get(timeout=max(0.0, deadline - time.monotonic()))
+                outcomes.append(True)
+            except Exception as exc:
+                first_error = first_error or exc
+                outcomes.append(False)
+        if first_error is not None:
+            self.failed(first_error, self._generation if generation is None else generation)
+        elif futures:
+            self.last_ack_at = time.monotonic()
+        return outcomes
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    # -- recovery -----------------------------------------------------------------------------------
+    def failed(self, exc: BaseException, generation: int) -> None:
+        """A send on `generation` failed: rebuild the client unless another caller already did."""
+        with self._lock:
+            if generation != self._generation:
+                return
+            old = self._producer
+            try:
+                self._producer = self._build()
+            except Exception as build_error:  # keep the old client; the next send tries again
+                self._broken = (generation, exc)
+                log.warning("producer rebuild failed", extra={"error": type(build_error).__name__})
+                return
+            self._generation += 1
+            self._broken = None
+            self.rebuilds += 1
+        log.warning(
+            "producer rebuilt after a failed send",
+            extra={"client_id": self._client_id, "error": type(exc).__name__, "detail": str(exc)[:200]},
+        )
+        threading.Thread(target=_close_quietly, args=(old,), name="producer-close", daemon=True).start()
+
+    def fatal(self) -> bool:
+        manager = getattr(self._producer, "_transaction_manager", None)
+        return bool(manager is not None and manager.has_fatal_error())
+
+    def probe(self, timeout_s: float = 2.0) -> tuple[bool, str]:
+        """Readiness: a metadata round trip to the broker on the live client (a stalled broker
+        accepts TCP connections but never answers), after replacing a client in a fatal state."""
+        generation = self._generation
+        if self.fatal():
+            self.failed(RuntimeError("producer in a fatal state"), generation)
+            return False, "producer was in a fatal state; rebuilt"
+        cluster = getattr(self._producer, "_metadata", None)
+        if cluster is None:
+            return False, "no metadata client"
+        future = cluster.request_update()
+        deadline = time.monotonic() + timeout_s
+        while not future.is_done and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if not future.is_done:
+            return False, f"no metadata answer from the broker within {timeout_s:g}s"
+        if future.failed():
+            return False, f"metadata request failed: {type(future.exception).__name__}"
+        age = "never" if self.last_ack_at is None else f"{time.monotonic() - self.last_ack_at:.0f}s ago"
+        return True, f"metadata round trip ok; last ack {age}; {self.rebuilds} rebuild(s)"
 
     def flush(self, timeout: float = 30.0) -> None:
         self._producer.flush(timeout)
 
-    def bootstrap_connected(self) -> bool:
-        """A broker of the bootstrap list accepts connections (kafka-python drops its bootstrap
-        connection once metadata arrives, so its own flag reads False on a healthy client)."""
-        for server in self._bootstrap_servers.split(","):
-            host, _, port = server.strip().rpartition(":")
-            with contextlib.suppress(OSError), socket.create_connection((host or "localhost", int(port)), timeout=1):
-                return True
-        return False
-
     def close(self) -> None:
         self._producer.close(timeout=5)
+
+
+def _close_quietly(producer: KafkaProducer) -> None:
+    try:
+        producer.close(timeout=0)
+    except Exception as exc:  # the client is already being replaced
+        log.debug("closing a failed producer", extra={"error": type(exc).__name__})

@@ -27,3 +27,28 @@ COMPACTED_TOPICS: Final = frozenset({CONSENT_EVENTS})
 
 def dead_letter_topic(topic: str) -> str:
     return f"{topic}.dlq"
+
+
+PARTITIONS: Final = 3
+_DAY_MS: Final = 24 * 3600 * 1000
+# Retention of each topic (docs/topics.md gives the reasons); dead letters keep 30 days.
+RETENTION_MS: Final = {
+    ACCOUNT_EVENTS: 130 * _DAY_MS,
+    CONSENT_EVENTS: -1,  # compacted: the latest state of every consent is kept forever
+    CUSTOMER_ERASURE: 30 * _DAY_MS,
+    FEATURES_UPDATED: 7 * _DAY_MS,
+    SCORES: 7 * _DAY_MS,
+    OFFERS: 30 * _DAY_MS,
+    OUTCOMES: 90 * _DAY_MS,
+    AUDIT: 365 * _DAY_MS,
+}
+DEAD_LETTER_RETENTION_MS: Final = 30 * _DAY_MS
+
+
+def topic_config(topic: str) -> dict[str, str]:
+    """The broker configuration a topic (or its `.dlq`) is created with and checked against at start."""
+    origin = topic.removesuffix(".dlq")
+    if topic != origin:
+        return {"cleanup.policy": "delete", "retention.ms": str(DEAD_LETTER_RETENTION_MS)}
+    policy = "compact" if topic in COMPACTED_TOPICS else "delete"
+    return {"cleanup.policy": policy, "retention.ms": str(RETENTION_MS.get(topic, 7 * _DAY_MS))}

@@ -13,7 +13,10 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from prometeo.telemetry.metrics import HTTP_REQUESTS, HTTP_SECONDS
-from prometeo.web.problems import install_problem_handlers
+from prometeo.web.problems import install_problem_handlers, problem_response
+
+# Bodies larger than this are refused (413) before any route reads them; routes may bound lower.
+MAX_BODY_BYTES = 16 * 1024 * 1024
 
 # A readiness check answers (ok, detail). Checks read state from app.state, so they take the app.
 ReadinessCheck = Callable[[FastAPI], tuple[bool, str]]
@@ -53,6 +56,7 @@ def build_app(
     routers: Sequence[APIRouter],
     checks: dict[str, ReadinessCheck],
     version: str = "0.1.0",
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> FastAPI:
     app = FastAPI(title=title, version=version, lifespan=lifespan)
     install_problem_handlers(app)
@@ -63,6 +67,9 @@ def build_app(
     @app.middleware("http")
     async def _measure(request: Request, call_next: Callable[[Request], Any]) -> Response:
         started = time.perf_counter()
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_body_bytes:
+            return problem_response(413, "Payload too large", f"body exceeds {max_body_bytes} bytes")
         response: Response = await call_next(request)
         route = request.scope.get("route")
         path = getattr(route, "path", "unmatched")

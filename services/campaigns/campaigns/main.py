@@ -43,7 +43,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     adapter = build_adapter(settings, client)
     schedule = Schedule(client)
     sequences = SequenceStore(client, ttl_s=settings.offers_ttl_s)
-    producer = EventProducer(settings.kafka_bootstrap_servers, SERVICE)
+    producer = EventProducer.for_service(settings, SERVICE)
     permissions = MarketingPermissions(client, keys.CAMPAIGNS)
     deliverer = Deliverer(
         store,

@@ -31,7 +31,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     configure_tracing(SERVICE)
     client = redis.Redis.from_url(settings.redis_url)
     repository = FeatureRepository(client, settings.processed_ttl_s)
-    producer = EventProducer(settings.kafka_bootstrap_servers, SERVICE)
+    producer = EventProducer.for_service(settings, SERVICE)
     publisher = FeaturesPublisher(repository, producer)
     batch = PendingBatch(repository, publisher)
     loop = ConsumerLoop(

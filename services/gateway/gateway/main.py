@@ -121,7 +121,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     configure_tracing(SERVICE)
     sync_redis = redis.Redis.from_url(settings.redis_url, socket_timeout=2)
     async_redis = aioredis.Redis.from_url(settings.redis_url, socket_timeout=2)
-    producer = EventProducer(settings.kafka_bootstrap_servers, SERVICE)
+    producer = EventProducer.for_service(settings, SERVICE)
     client = _upstream_client(settings)
     upstreams = Upstreams(client, _base_urls(settings))
     app.state.redis = sync_redis  # readiness ping

@@ -76,11 +76,24 @@ class Settings(SharedSettings):
     guard_default_timezone: str = "America/Sao_Paulo"
     branch_timezones: dict[str, str] = Field(default_factory=dict)
 
-    upstream_timeout_s: float = 5.0
+    # Longer than any upstream's own bounded wait (ingest waits for the broker's ack at most the shared
+    # PROMETEO_PRODUCER_DELIVERY_TIMEOUT_MS + 1 s), so the edge never gives up before the service it
+    # waits for and a 503 + Retry-After reaches the caller instead of a 504; checked below.
+    upstream_timeout_s: float = 15.0
     upstream_connect_timeout_s: float = 1.0
     # Upstream /healthz is polled in the background so /readyz never waits on a slow upstream.
     upstream_health_interval_s: float = 10.0
     max_ingest_body_bytes: int = 5 * 1024 * 1024
+
+    @model_validator(mode="after")
+    def _check_timeout_order(self) -> Settings:
+        publish_wait_s = self.producer_delivery_timeout_ms / 1000 + 1.0
+        if self.upstream_timeout_s <= publish_wait_s + 1.0:
+            raise ValueError(
+                f"PROMETEO_GATEWAY_UPSTREAM_TIMEOUT_S ({self.upstream_timeout_s:g}s) must exceed the upstreams' "
+                f"publish wait ({publish_wait_s:g}s, PROMETEO_PRODUCER_DELIVERY_TIMEOUT_MS + 1 s) by more than 1 s"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_credentials(self) -> Settings:

@@ -2,7 +2,8 @@
 
 Upstream 4xx problems reach the caller unchanged (they describe the caller's request); anything
 else that goes wrong upstream becomes a gateway problem: unreachable → 502, too slow → 504,
-5xx → 502 without the upstream's body (internal details stay inside).
+503 → 503 with the upstream's Retry-After (a dependency is down: the caller should retry, e.g. ingest's
+broker not acknowledging), other 5xx → 502 without the upstream's body (internal details stay inside).
 """
 
 from __future__ import annotations
@@ -97,6 +98,15 @@ class Upstreams:
         if 400 <= response.status_code < 500:
             GATEWAY_UPSTREAM_REQUESTS.labels(upstream.value, "rejected").inc()
             raise UpstreamRejected(response)
+        if response.status_code == 503:
+            GATEWAY_UPSTREAM_REQUESTS.labels(upstream.value, "unavailable").inc()
+            retry_after = response.headers.get("retry-after", "")
+            raise Problem(
+                503,
+                "Upstream unavailable",
+                f"{upstream.value} cannot complete the request now; retry later",
+                headers={"Retry-After": retry_after if retry_after.isdigit() else "5"},
+            )
         if response.status_code >= 500:
             GATEWAY_UPSTREAM_REQUESTS.labels(upstream.value, "failed").inc()
             log.warning("upstream failed", extra={"upstream": upstream.value, "status": response.status_code})

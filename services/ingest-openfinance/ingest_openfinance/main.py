@@ -32,7 +32,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     configure_tracing(SERVICE)
     client = redis.Redis.from_url(settings.redis_url)
     consent_store = ConsentStore(client)
-    producer = EventProducer(settings.kafka_bootstrap_servers, SERVICE)
+    producer = EventProducer.for_service(settings, SERVICE)
     secret = settings.pseudonym_key.get_secret_value()
     data_subject = DataSubjectRequests(producer, consent_store, secret)
     consents = ConsentRegistration(producer, consent_store, secret, data_subject)

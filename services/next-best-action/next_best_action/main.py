@@ -45,7 +45,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     responses = ResponseStore(client, retention_s=settings.contact_retention_days * 24 * 3600)
     lever_store = LeverStore(client)
-    producer = EventProducer(settings.kafka_bootstrap_servers, SERVICE)
+    producer = EventProducer.for_service(settings, SERVICE)
     triggers = TriggerStore(client)
     moments = MomentRunner(store, triggers, policies, producer)
     loop = ConsumerLoop(

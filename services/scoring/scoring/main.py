@@ -44,7 +44,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.reload_interval_s,
         settings.load_retry_s,
     )
-    producer = EventProducer(settings.kafka_bootstrap_servers, SERVICE)
+    producer = EventProducer.for_service(settings, SERVICE)
     features_updated = FeaturesUpdatedHandler(
         models,
         producer,

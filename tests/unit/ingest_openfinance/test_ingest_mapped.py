@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
 
@@ -20,15 +21,38 @@ class _Done:
 
 
 class FakeProducer:
-    def __init__(self) -> None:
+    """The EventProducer surface ingestion uses; every send is acknowledged unless `refuse` says no."""
+
+    ack_wait_s = 1.0
+    generation = 0
+
+    def __init__(self, refuse: Callable[[Any], bool] | None = None) -> None:
         self.sent: list[tuple[str, Any]] = []
+        self.refused: list[Any] = []
+        self.failures = 0
+        self._refuse = refuse or (lambda _event: False)
 
     def publish(self, topic: str, event: Any) -> _Done:
+        if self._refuse(event):
+            self.refused.append(event)
+            return _Refused()
         self.sent.append((topic, event))
         return _Done()
 
+    def wait_acks(self, futures: list[Any], deadline: float, generation: int | None = None) -> list[bool]:
+        outcomes = [not isinstance(f, _Refused) for f in futures]
+        self.failures += outcomes.count(False)
+        return outcomes
+
+    def failed(self, exc: BaseException, generation: int) -> None:
+        self.failures += 1
+
     def flush(self) -> None:
         return None
+
+
+class _Refused(_Done):
+    """A send the broker never acknowledged."""
 
 
 class FakeConsents:
@@ -49,6 +73,9 @@ class FakeDedupe:
             out.append(i not in self.seen)
             self.seen.add(i)
         return out
+
+    def release(self, ids: list[tuple[str, str]]) -> None:
+        self.seen.difference_update(ids)
 
 
 def fake_ingestion(producer: FakeProducer, consents: FakeConsents, dedupe: FakeDedupe | None = None) -> EventIngestion:

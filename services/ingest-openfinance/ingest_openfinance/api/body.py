@@ -1,4 +1,5 @@
-"""Raw JSON bodies with explicit limits: 415 for a wrong content type, 413 when too large, 400 for broken JSON."""
+"""Raw JSON bodies with explicit limits: 415 for a wrong content type, 413 when too large, 400 for broken JSON,
+422 when nested too deeply for the parser (a RecursionError is the caller's body, not a server fault)."""
 
 from __future__ import annotations
 
@@ -29,3 +30,5 @@ async def json_body(request: Request, max_bytes: int, *, decimals: bool = False)
         return json.loads(b"".join(chunks), parse_float=Decimal if decimals else None)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise Problem(400, "Malformed JSON", f"{type(exc).__name__}: {exc}") from exc
+    except RecursionError as exc:
+        raise Problem(422, "Request validation failed", "body nested too deeply") from exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from typing import Any
 
@@ -16,6 +17,7 @@ from ingest_openfinance.store import ConsentStore, DedupeWindow
 from ingest_openfinance.usecases.common import UseCase
 from prometeo import clock
 from prometeo.bus import EventProducer
+from prometeo.bus.producer import SendFuture
 from prometeo.contracts import InvalidEvent, new_event, payload_model, topics
 from prometeo.contracts.envelope import Envelope
 from prometeo.telemetry.metrics import INGEST_ITEMS
@@ -137,14 +139,27 @@ class EventIngestion(UseCase):
     def _publish(
         self, fresh: list[tuple[int, CanonicalEventCreate, Envelope]], results: list[ItemResult | None]
     ) -> None:
-        futures = [(i, item, env, self._producer.publish(topics.ACCOUNT_EVENTS, env)) for i, item, env in fresh]
-        self._producer.flush()
-        failed = []
-        for index, item, envelope, future in futures:
-            try:
-                future.get(timeout=30)
+        """Only what the broker acknowledged is `accepted`. The wait is bounded by the producer's
+        delivery timeout (plus a margin); on any failure the claims of every unacknowledged event are
+        released, so the sender's retry is published rather than answered `duplicate`."""
+        if not fresh:
+            return
+        deadline = time.monotonic() + self._producer.ack_wait_s
+        futures: list[tuple[int, CanonicalEventCreate, Envelope, SendFuture]] = []
+        failed: list[tuple[str, str]] = []
+        try:
+            for index, item, envelope in fresh:
+                futures.append((index, item, envelope, self._producer.publish(topics.ACCOUNT_EVENTS, envelope)))
+        except Exception as exc:
+            # send() itself failed (no metadata in time, buffer full): the rest were never handed over.
+            self._producer.failed(exc, self._producer.generation)
+            failed = [(item.source, item.source_event_id) for _, item, _ in fresh[len(futures) :]]
+        # The generation the futures were sent on (the first send may have rebuilt a broken client).
+        acked = self._producer.wait_acks([f for *_, f in futures], deadline, self._producer.generation)
+        for (index, item, envelope, _), ok in zip(futures, acked, strict=True):
+            if ok:
                 results[index] = ItemResult(index=index, status=ItemStatus.ACCEPTED, event_id=str(envelope.event_id))
-            except Exception:
+            else:
                 failed.append((item.source, item.source_event_id))
         if failed:
             self._dedupe.release(failed)
