@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from prometeo.telemetry.metrics import HTTP_REQUESTS, HTTP_SECONDS
 from prometeo.web.problems import install_problem_handlers
+from prometeo.web.service_auth import ServiceTokenMiddleware, document_service_token, load_keys
 
 # A readiness check answers (ok, detail). Checks read state from app.state, so they take the app.
 ReadinessCheck = Callable[[FastAPI], tuple[bool, str]]
@@ -53,12 +54,29 @@ def build_app(
     routers: Sequence[APIRouter],
     checks: dict[str, ReadinessCheck],
     version: str = "0.1.0",
+    internal: bool = True,
 ) -> FastAPI:
-    app = FastAPI(title=title, version=version, lifespan=lifespan)
+    """`internal`: every route but the probes and /metrics requires a service token (prometeo.web.service_auth);
+    only the public edge (the gateway, the console) passes False and authenticates its callers itself."""
+
+    @asynccontextmanager
+    async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if internal:
+            load_keys(app)
+        async with lifespan(app):
+            yield
+
+    app = FastAPI(title=title, version=version, lifespan=_lifespan)
+    app.state.service_name = service
     install_problem_handlers(app)
     app.include_router(health_router(checks))
     for router in routers:
         app.include_router(router)
+
+    if internal:
+        # Added before _measure, so it runs inside it: refused calls are counted too.
+        app.add_middleware(ServiceTokenMiddleware, service=service, owner=app)
+        _extend_openapi(app, document_service_token)
 
     @app.middleware("http")
     async def _measure(request: Request, call_next: Callable[[Request], Any]) -> Response:
@@ -72,3 +90,15 @@ def build_app(
 
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
     return app
+
+
+def _extend_openapi(app: FastAPI, extend: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """Run `extend` once over the generated schema (chained: each call wraps the previous generator)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = extend(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -122,12 +122,18 @@ def test_retraining_runs_as_a_weekly_cronjob_with_the_stores_it_reads(default_do
 def test_generated_secret_is_kept_and_existing_secret_is_used() -> None:
     (secret,) = [d for d in render() if d["kind"] == "Secret"]
     assert secret["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
-    assert set(secret["data"]) == {"pseudonym-key", "gateway-api-keys", "gateway-token-signing-keys"}
+    assert set(secret["data"]) == {
+        "pseudonym-key",
+        "service-token-key",
+        "gateway-api-keys",
+        "gateway-token-signing-keys",
+    }
     docs = render(ALL_ON)
     assert not [d for d in docs if d["kind"] == "Secret"]
     (container,) = of_kind(docs, "Deployment")["feature-store"]["spec"]["template"]["spec"]["containers"]
     env = {item["name"]: item for item in container["env"]}
     assert env["PROMETEO_PSEUDONYM_KEY"]["valueFrom"]["secretKeyRef"]["name"] == "prometeo-managed"
+    assert env["PROMETEO_SERVICE_TOKEN_KEY"]["valueFrom"]["secretKeyRef"]["key"] == "service-token-key"
 
 
 def test_autoscaling_adds_an_hpa_and_drops_fixed_replicas() -> None:
