@@ -13,6 +13,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from prometeo.telemetry.metrics import HTTP_REQUESTS, HTTP_SECONDS
+from prometeo.web.openapi import document_problems
 from prometeo.web.problems import install_problem_handlers
 from prometeo.web.service_auth import ServiceTokenMiddleware, document_service_token, load_keys
 
@@ -73,6 +74,7 @@ def build_app(
     for router in routers:
         app.include_router(router)
 
+    _extend_openapi(app, document_problems)
     if internal:
         # Added before _measure, so it runs inside it: refused calls are counted too.
         app.add_middleware(ServiceTokenMiddleware, service=service, owner=app)
