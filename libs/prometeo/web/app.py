@@ -21,6 +21,30 @@ from prometeo.web.service_auth import ServiceTokenMiddleware, document_service_t
 ReadinessCheck = Callable[[FastAPI], tuple[bool, str]]
 
 
+# The probes' answers are not problems: readiness is its checks' report either way (200 or 503).
+_READINESS_SCHEMA = {
+    "type": "object",
+    "required": ["ready", "checks"],
+    "properties": {
+        "ready": {"type": "boolean"},
+        "checks": {"type": "object", "additionalProperties": {"type": "object"}},
+    },
+}
+READINESS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Ready", "content": {"application/json": {"schema": _READINESS_SCHEMA}}},
+    503: {
+        "description": "Not ready: the failing checks",
+        "content": {"application/json": {"schema": _READINESS_SCHEMA}},
+    },
+}
+METRICS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Prometheus exposition",
+        "content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}},
+    },
+}
+
+
 def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
     router = APIRouter(tags=["health"])
 
@@ -28,7 +52,7 @@ def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
     def healthz() -> dict[str, str]:
         return {"status": "alive"}
 
-    @router.get("/readyz")
+    @router.get("/readyz", responses=READINESS_RESPONSES)
     def readyz(request: Request) -> JSONResponse:
         results: dict[str, dict[str, Any]] = {}
         for name, check in checks.items():
@@ -40,7 +64,7 @@ def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
         ready = all(r["ok"] for r in results.values())
         return JSONResponse({"ready": ready, "checks": results}, status_code=200 if ready else 503)
 
-    @router.get("/metrics")
+    @router.get("/metrics", response_class=Response, responses=METRICS_RESPONSES)
     def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

@@ -100,7 +100,10 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
                 continue
             responses = operation["responses"]
             for status, response in responses.items():
-                if status[:1] in ("4", "5"):
+                # An error without a body of its own (or FastAPI's HTTPValidationError) is a problem.
+                if status[:1] in ("4", "5") and (
+                    "content" not in response or _refers(response["content"], "HTTPValidationError")
+                ):
                     response["content"] = problem_content()
             for status, default in PROBLEM_RESPONSES.items():
                 responses.setdefault(str(status), dict(default))
