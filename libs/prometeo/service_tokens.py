@@ -37,7 +37,8 @@ ALGORITHM = "HS256"
 DEFAULT_TTL_S = 60
 # A token living longer than this is refused whatever its exp says: service tokens are short-lived.
 MAX_LIFETIME_S = 300
-LEEWAY_S = 5
+# Clock skew allowed between the caller's node and the callee's (iat ahead, exp behind).
+LEEWAY_S = 30
 MIN_KEY_BYTES = 32
 
 
@@ -136,7 +137,7 @@ class ServiceTokenAuth(httpx.Auth):
     audiences: Mapping[str, str] = field(default_factory=dict)
     audience: str | None = None
     ttl_s: int = DEFAULT_TTL_S
-    _cache: dict[str, tuple[str, float]] = field(default_factory=dict, init=False, repr=False)
+    _cache: dict[str, tuple[str, float, float]] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -154,10 +155,12 @@ class ServiceTokenAuth(httpx.Auth):
         at = clock.timestamp()
         with self._lock:
             cached = self._cache.get(audience)
-            if cached is not None and cached[1] - at > self.ttl_s / 4:
+            # Reused while it has a quarter of its life left — and not if the clock went back past its iat
+            # (a test pinning the seam to an earlier hour): it would be "issued in the future".
+            if cached is not None and cached[1] - 1 <= at and cached[2] - at > self.ttl_s / 4:
                 return cached[0]
             token = issue(self.keys, issuer=self.issuer, audience=audience, ttl_s=self.ttl_s)
-            self._cache[audience] = (token, at + self.ttl_s)
+            self._cache[audience] = (token, at, at + self.ttl_s)
             return token
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:

@@ -13,7 +13,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.testclient import TestClient
 
 from prometeo import clock
-from prometeo.service_tokens import ALGORITHM, ServiceKeys, ServiceTokenAuth, issue, verify
+from prometeo.service_tokens import ALGORITHM, LEEWAY_S, ServiceKeys, ServiceTokenAuth, issue, verify
 from prometeo.settings import DEV_SERVICE_TOKEN_KEY, SharedSettings
 from prometeo.web import build_app
 
@@ -80,7 +80,7 @@ def test_an_expired_token_is_refused_on_the_clock_seam(client: TestClient) -> No
     token = issue(KEYS, issuer="gateway", audience="things", ttl_s=60)
     clock.advance(timedelta(seconds=30))
     assert client.get("/v1/things", headers=_bearer(token)).status_code == 200
-    clock.advance(timedelta(seconds=60))
+    clock.advance(timedelta(seconds=30 + LEEWAY_S + 1))  # past exp and the allowed skew
     _refused(client.get("/v1/things", headers=_bearer(token)))
     assert "expired" in client.get("/v1/things", headers=_bearer(token)).json()["detail"]
 
@@ -139,6 +139,16 @@ def test_the_auth_hook_picks_the_audience_by_base_url_and_reuses_fresh_tokens() 
     assert [s.get("aud") for s in seen] == ["ingest-openfinance", "ingest-openfinance", "campaigns", None]
     assert seen[0]["jti"] == seen[1]["jti"], "a fresh token is reused, not minted per request"
     assert {s.get("iss") for s in seen[:3]} == {"gateway"}
+
+
+def test_the_auth_hook_mints_anew_when_the_clock_seam_moves_back() -> None:
+    """A test pinning an earlier hour must not be sent a token 'issued in the future'."""
+    auth = ServiceTokenAuth(KEYS, "gateway", audience="things")
+    late = auth.token_for("things")
+    with clock.pinned(AT):
+        early = auth.token_for("things")
+        assert early != late
+        verify(KEYS, early, audience="things")
 
 
 def test_the_development_key_is_refused_outside_dev(monkeypatch: pytest.MonkeyPatch) -> None:
