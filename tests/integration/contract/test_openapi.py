@@ -37,7 +37,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning"),
 ]
 
-MAX_EXAMPLES = 6
+MAX_EXAMPLES = 5
 INGEST_KEY = "contract-ingest-key"
 # What "conforms" means here. Not negative_data_rejection: ingest answers batches per item (an invalid
 # item is reported in a 200, by design), so a schema-invalid item inside a batch is not refused whole.
@@ -47,6 +47,8 @@ CHECKS = [
     checks.content_type_conformance,
     checks.response_headers_conformance,
     checks.response_schema_conformance,
+    # The declared security is enforced: the same request without its credentials is refused.
+    checks.ignored_auth,
 ]
 # The gateway's routes whose upstream is not running in this test.
 GATEWAY_ELSEWHERE = r"^/v1/(customers/.*/(recommendations|outcomes|features)|kpis|campaigns.*|experiments.*|levers.*)$"
