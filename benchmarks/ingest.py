@@ -11,10 +11,17 @@ import httpx
 from kafka import KafkaProducer
 
 from benchmarks.harness import RUN_DIR, Figure, Stopwatch, broker_and_redis
+from prometeo.service_tokens import internal_client
+from prometeo.settings import SharedSettings
 from prometeo_dev import servers
 
 EVENTS = int(os.environ.get("BENCH_INGEST_EVENTS", "100000"))
 BATCH = 2000
+
+
+def _ingest_client(url: str) -> httpx.Client:
+    """ingest is internal: the benchmark calls it as a platform service would, with a service token."""
+    return internal_client(SharedSettings(), "bench", audience="ingest-openfinance", base_url=url, timeout=120)
 
 
 def _items(n: int) -> list[dict]:
@@ -92,7 +99,9 @@ def run() -> list[Figure]:
         try:
             servers.wait_for_http(f"{url}/readyz", 60, proc.proc)
             items = _items(EVENTS)
-            with httpx.Client(base_url=url, timeout=120) as client:
+            with internal_client(
+                SharedSettings(), "bench", audience="ingest-openfinance", base_url=url, timeout=120
+            ) as client:
                 for cid in {i["customer_id"] for i in items}:
                     client.post(
                         "/v1/consents",
@@ -110,7 +119,12 @@ def run() -> list[Figure]:
             ingest_rate = EVENTS / sw.seconds
 
             pages = _brasil_pages(EVENTS)
-            with httpx.Client(base_url=url, timeout=120) as client, Stopwatch() as ofb:
+            with (
+                internal_client(
+                    SharedSettings(), "bench", audience="ingest-openfinance", base_url=url, timeout=120
+                ) as client,
+                Stopwatch() as ofb,
+            ):
                 for n, document in enumerate(pages):
                     cid = f"bench-{n % 1000}"
                     r = client.post(

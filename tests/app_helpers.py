@@ -12,7 +12,11 @@ from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 from starlette.datastructures import State
 
+from prometeo.service_tokens import ServiceTokenAuth, service_auth
+from prometeo.settings import SharedSettings
 from tests.bus_helpers import wait_until
+
+TEST_CALLER = "tests"
 
 
 class CachedSettings(Protocol):
@@ -29,6 +33,19 @@ def app_state(client: TestClient) -> State:
     return client.app.state
 
 
+def caller_auth(audience: str) -> ServiceTokenAuth:
+    """What an internal caller attaches: service tokens for `audience`, keyed from the environment's settings."""
+    return service_auth(SharedSettings(), TEST_CALLER, audience=audience)
+
+
+def service_client(app: FastAPI, **kwargs: Any) -> TestClient:
+    """A TestClient that calls `app` the way a platform service does: with a service token for it (an internal
+    app refuses anything else). Build it after the test's environment is set: the key is read then."""
+    client = TestClient(app, **kwargs)
+    client.auth = caller_auth(app.state.service_name)
+    return client
+
+
 @contextlib.contextmanager
 def running_app(app: FastAPI, get_settings: CachedSettings, env: dict[str, str]) -> Iterator[TestClient]:
     """Started (lifespan run, /readyz green) with `env` set; settings re-read before and after."""
@@ -37,7 +54,7 @@ def running_app(app: FastAPI, get_settings: CachedSettings, env: dict[str, str])
             mp.setenv(key, value)
         get_settings.cache_clear()
         try:
-            with TestClient(app) as client:
+            with service_client(app) as client:
                 wait_until(lambda: client.get("/readyz").status_code == 200, timeout=30)  # scaled
                 yield client
         finally:

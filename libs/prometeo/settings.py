@@ -10,6 +10,7 @@ from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_PSEUDONYM_KEY = "dev-only-pseudonym-key-change-me"
+DEV_SERVICE_TOKEN_KEY = "dev-only-service-token-key-change-me-0123456789"
 
 
 def _env(name: str) -> AliasChoices:
@@ -33,6 +34,15 @@ class SharedSettings(BaseSettings):
     pseudonym_key: SecretStr = Field(
         default=SecretStr(DEV_PSEUDONYM_KEY), validation_alias=_env("PROMETEO_PSEUDONYM_KEY")
     )
+    # Signs and verifies the service tokens internal calls carry (prometeo.service_tokens); HS256, ≥ 32 bytes.
+    service_token_key: SecretStr = Field(
+        default=SecretStr(DEV_SERVICE_TOKEN_KEY), validation_alias=_env("PROMETEO_SERVICE_TOKEN_KEY")
+    )
+    # During a rotation: the key being retired, still accepted (never signed with).
+    service_token_previous_key: SecretStr | None = Field(
+        default=None, validation_alias=_env("PROMETEO_SERVICE_TOKEN_PREVIOUS_KEY")
+    )
+    service_token_ttl_s: int = Field(default=60, ge=5, le=300, validation_alias=_env("PROMETEO_SERVICE_TOKEN_TTL_S"))
     log_level: str = Field(default="INFO", validation_alias=_env("PROMETEO_LOG_LEVEL"))
     # Short group sessions make a consumer join in seconds; Kafka's 45 s default is for big fleets.
     consumer_session_timeout_ms: int = Field(
@@ -72,4 +82,11 @@ class SharedSettings(BaseSettings):
     def _refuse_dev_secrets_outside_dev(self) -> SharedSettings:
         if self.environment not in ("dev", "test") and (self.pseudonym_key.get_secret_value() == DEV_PSEUDONYM_KEY):
             raise ValueError("PROMETEO_PSEUDONYM_KEY must be set outside dev/test")
+        if self.environment not in ("dev", "test") and (
+            self.service_token_key.get_secret_value() == DEV_SERVICE_TOKEN_KEY
+        ):
+            raise ValueError("PROMETEO_SERVICE_TOKEN_KEY must be set outside dev/test")
+        for key in (self.service_token_key, self.service_token_previous_key):
+            if key is not None and len(key.get_secret_value().encode()) < 32:
+                raise ValueError("service token keys must be at least 32 bytes (openssl rand -hex 32)")
         return self

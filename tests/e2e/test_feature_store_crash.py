@@ -14,6 +14,7 @@ import pytest
 
 from prometeo.contracts import topics, utcnow
 from prometeo_dev import servers
+from tests.app_helpers import caller_auth
 from tests.bus_helpers import publish, scaled, wait_until
 from tests.conftest import RUN_DIR
 from tests.factories import booked
@@ -69,7 +70,12 @@ def test_crash_mid_stream_loses_nothing_and_counts_nothing_twice(
         servers.wait_for_http(f"{url}/healthz", 30, proc.proc)
 
         def totals_match() -> bool:
-            body = httpx.post(f"{url}/v1/features:batch", json={"customer_keys": customers}, timeout=scaled(5)).json()
+            body = httpx.post(
+                f"{url}/v1/features:batch",
+                json={"customer_keys": customers},
+                timeout=scaled(5),
+                auth=caller_auth("feature-store"),
+            ).json()
             got = {
                 f["customer_key"]: Decimal(str(f["features"]["outflow_90d"])).quantize(Decimal("0.01"))
                 for f in body["found"]

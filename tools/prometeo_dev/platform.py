@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from prometeo.bus import ensure_topics
+from prometeo.service_tokens import ServiceKeys, ServiceTokenAuth
 from prometeo_dev import servers
 
 # (name, python module, preferred port): one name everywhere (folder, compose, Helm, consumer group).
@@ -76,6 +78,11 @@ class Platform:
     ports: dict[str, int]
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, servers.Process] = field(default_factory=dict)
+    # One key per run for the service tokens the services call each other with (prometeo.service_tokens),
+    # unless the environment brings its own.
+    service_token_key: str = field(
+        default_factory=lambda: os.environ.get("PROMETEO_SERVICE_TOKEN_KEY") or secrets.token_hex(32)
+    )
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
@@ -87,6 +94,7 @@ class Platform:
             "REDIS_URL": self.infra.redis_url,
             "MLFLOW_TRACKING_URI": self.infra.mlflow_uri,
             "PROMETEO_ENV": "dev",
+            "PROMETEO_SERVICE_TOKEN_KEY": self.service_token_key,
             "PROMETEO_CONSUMER_SESSION_TIMEOUT_MS": "3000",
             f"{prefix}PORT": str(self.ports[name]),
             f"{prefix}HOST": "127.0.0.1",
@@ -102,6 +110,10 @@ class Platform:
             env[f"{prefix}GUARD_WORKING_DAYS"] = "[0, 1, 2, 3, 4, 5, 6]"
         env.update(self.extra_env)
         return env
+
+    def caller_auth(self, name: str, caller: str = "prometeo-dev") -> ServiceTokenAuth:
+        """For calling service `name` directly (tools, tests): service tokens under this run's key."""
+        return ServiceTokenAuth(ServiceKeys(self.service_token_key), caller, audience=name)
 
     def start(self, name: str) -> None:
         module = {n: m for n, m, _ in SERVICES}[name]

@@ -221,7 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
     ck = _key(args.customer)
-    clients = {name: internal_client(url) for name, url in _services(args.service).items()}
+    clients = {name: internal_client(url, name) for name, url in _services(args.service).items()}
     redis_client = None if args.no_redis else redis_lib.Redis.from_url(args.redis)
     try:
         report = verify(ck, clients, redis_client, args.bootstrap)

@@ -56,6 +56,11 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
     secretKeyRef:
       name: {{ include "prometeo.secretName" . }}
       key: pseudonym-key
+- name: PROMETEO_SERVICE_TOKEN_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "prometeo.secretName" . }}
+      key: service-token-key
 {{- end -}}
 
 {{/*

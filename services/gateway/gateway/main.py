@@ -35,6 +35,7 @@ from prometeo.bus import EventProducer
 from prometeo.bus.consumer import ConsumerLoop
 from prometeo.contracts import topics
 from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
+from prometeo.service_tokens import internal_async_client
 from prometeo.telemetry.tracing import configure_tracing
 from prometeo.web import build_app
 
@@ -42,7 +43,12 @@ SERVICE = "gateway"
 
 
 def _upstream_client(settings: Settings) -> httpx.AsyncClient:
-    client = httpx.AsyncClient(
+    # Every call to a service behind the gateway carries a service token for that service (aud).
+    audiences = {url: name.value for name, url in _base_urls(settings).items()}
+    client = internal_async_client(
+        settings,
+        SERVICE,
+        audiences=audiences,
         timeout=httpx.Timeout(settings.upstream_timeout_s, connect=settings.upstream_connect_timeout_s),
         limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
         follow_redirects=False,
@@ -161,6 +167,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 app = build_app(
     service=SERVICE,
     title="Prometeo gateway",
+    # The public edge: its callers authenticate with API keys / OAuth2 / OIDC (gateway.identity).
+    internal=False,
     lifespan=lifespan,
     routers=[
         oauth.router,

@@ -3,44 +3,38 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from prometeo.contracts import Channel
 from prometeo.contracts.events import ConsentStatus, DataScope, JurisdictionCode, MarketingPermission, Purpose
 
+# The request bodies live with the contracts: the gateway relays them and publishes the same schemas.
+from prometeo.contracts.ingest_api import (
+    CanonicalEventCreate,
+    ConsentCreate,
+    ConsentStatusChange,
+    DoNotContactEntry,
+    MarketingPermissionCreate,
+)
 
-class ConsentCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    customer_id: str = Field(min_length=1, max_length=64, description="The source's identifier (CPF, bank id)")
-    consent_id: str = Field(min_length=1, max_length=256)
-    institution: str = Field(min_length=1, max_length=128)
-    scopes: list[DataScope] = Field(min_length=1)
-    purposes: list[Purpose] = [Purpose.CROSS_SELL_ANALYTICS]
-    status: ConsentStatus = ConsentStatus.AUTHORISED
-    expires_at: datetime | None = None
-    marketing_channels: list[Channel] = []
-    jurisdiction: JurisdictionCode | None = Field(
-        default=None, description="The law the consent is given under (BR, MX, CO, AR, CL); BR when absent"
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _channels_imply_marketing(cls, data: object) -> object:
-        """Marketing channels granted without naming purposes make it a marketing consent too (as the
-        contract does); purposes named without `marketing` grant the channels for nothing."""
-        if isinstance(data, dict) and data.get("marketing_channels") and "purposes" not in data:
-            return {**data, "purposes": [Purpose.CROSS_SELL_ANALYTICS, Purpose.MARKETING]}
-        return data
-
-
-class ConsentStatusChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    status: ConsentStatus
-    reason: str | None = Field(default=None, max_length=128)
+__all__ = [
+    "CanonicalEventCreate",
+    "ConsentCreate",
+    "ConsentExport",
+    "ConsentPublic",
+    "ConsentStatusChange",
+    "CustomerExportPublic",
+    "CustomerRef",
+    "DataSubjectEventPublic",
+    "DoNotContactEntry",
+    "ErasurePublic",
+    "MarketingPermissionCreate",
+    "MarketingPermissionPublic",
+    "ObjectionCreate",
+    "RectificationCreate",
+]
 
 
 class ConsentPublic(BaseModel):
@@ -48,20 +42,6 @@ class ConsentPublic(BaseModel):
     consent_id: str
     status: ConsentStatus
     erasure_requested: bool = False
-
-
-class CanonicalEventCreate(BaseModel):
-    """One canonical event as a bank core or aggregator sends it, before pseudonymisation."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    customer_id: str = Field(min_length=1, max_length=64)
-    source_event_id: str = Field(min_length=1, max_length=256)
-    type: str
-    version: int = 1
-    occurred_at: datetime
-    source: str = Field(min_length=1, max_length=128)
-    payload: dict[str, Any]
 
 
 class CustomerRef(BaseModel):
@@ -94,28 +74,11 @@ class CustomerExportPublic(BaseModel):
     )
 
 
-class MarketingPermissionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    customer_id: str = Field(min_length=1, max_length=64)
-    channel: Channel
-    permission: MarketingPermission
-
-
 class MarketingPermissionPublic(BaseModel):
     customer_key: str
     channel: Channel
     permission: MarketingPermission
     source: str
-
-
-class DoNotContactEntry(BaseModel):
-    """One registry line: the person's identifier and, optionally, only some channels (default: all)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    customer_id: str = Field(min_length=1, max_length=64)
-    channels: list[Channel] = Field(default_factory=lambda: list(Channel))
 
 
 class RectificationCreate(BaseModel):

@@ -16,10 +16,11 @@ import math
 import sys
 from dataclasses import dataclass
 
-import httpx
 from mlflow import MlflowClient
 
 from prometeo.model_quality import Quality, Verdict, challenger_verdict
+from prometeo.service_tokens import internal_client
+from prometeo.settings import SharedSettings
 from scoring.models import RegistryLoader
 from scoring.settings import get_settings
 from scoring.training.registry import CHALLENGER, CHAMPION
@@ -60,8 +61,10 @@ def compare(
     return Comparison(own, other, challenger_verdict(own, other, margin=margin, min_outcomes=min_outcomes))
 
 
-def fetch_qualities(campaigns_url: str) -> dict[str, Quality]:
-    response = httpx.get(f"{campaigns_url.rstrip('/')}/v1/model-quality", timeout=15.0)
+def fetch_qualities(campaigns_url: str, settings: SharedSettings) -> dict[str, Quality]:
+    """campaigns is internal: the call carries a scoring → campaigns service token."""
+    with internal_client(settings, "scoring", audience="campaigns", timeout=15.0) as client:
+        response = client.get(f"{campaigns_url.rstrip('/')}/v1/model-quality")
     response.raise_for_status()
     return {
         v["model_version"]: Quality(
@@ -105,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.model_name} has no champion", file=sys.stderr)
         return 2
     comparison = compare(
-        fetch_qualities(args.campaigns_url),
+        fetch_qualities(args.campaigns_url, settings),
         champion,
         loader.version_of(CHALLENGER),
         margin=args.margin,

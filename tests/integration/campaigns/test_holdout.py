@@ -14,6 +14,7 @@ from campaigns.domain.experiment import assign
 from campaigns.settings import get_settings
 from prometeo import keys
 from prometeo.contracts import Channel, ProductCode, new_event, topics
+from tests.app_helpers import service_client
 from tests.bus_helpers import publish, wait_until
 from tests.integration.campaigns.test_campaigns_service import decision, offers_of
 
@@ -34,7 +35,7 @@ def holdout_campaigns(broker: str, redis_url: str) -> Iterator[TestClient]:
         mp.setenv("PROMETEO_CAMPAIGNS_CAMPAIGN_ID", CAMPAIGN)
         mp.setenv("PROMETEO_CAMPAIGNS_CONTROL_SHARE", str(SHARE))
         get_settings.cache_clear()
-        with TestClient(app) as client:
+        with service_client(app) as client:
             wait_until(lambda: client.get("/readyz").status_code == 200, timeout=30)
             yield client
         get_settings.cache_clear()

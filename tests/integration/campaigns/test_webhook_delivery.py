@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from campaigns.settings import get_settings
 from prometeo.contracts import Channel, ProductCode, new_event, topics
+from tests.app_helpers import service_client
 from tests.bus_helpers import publish, wait_until
 from tests.integration.campaigns.test_campaigns_service import decision
 
@@ -64,7 +65,7 @@ def webhook_campaigns(broker: str, redis_url: str, crm_url: str) -> Iterator[Tes
         mp.setenv("PROMETEO_CAMPAIGNS_WEBHOOK_URL", crm_url)
         mp.setenv("PROMETEO_CAMPAIGNS_WEBHOOK_BACKOFF_S", "0.05")
         get_settings.cache_clear()
-        with TestClient(app) as client:
+        with service_client(app) as client:
             wait_until(lambda: client.get("/readyz").status_code == 200, timeout=30)
             yield client
         get_settings.cache_clear()

@@ -30,6 +30,7 @@ from prometeo.contracts.events import (
     TransactionDeletedV1,
 )
 from prometeo.contracts.products import ProductCode
+from tests.app_helpers import service_client
 from tests.bus_helpers import publish, read_topic, wait_until
 from tests.factories import balance, booked, consent_granted, held
 
@@ -40,7 +41,7 @@ pytestmark = pytest.mark.integration
 def client(service_env: Callable[[dict[str, str]], None], unique: Callable[[str], str]) -> Iterator[TestClient]:
     service_env({"PROMETEO_FEATURE_STORE_GROUP_ID": unique("feature-store")})
     get_settings.cache_clear()
-    with TestClient(app) as client:
+    with service_client(app) as client:
         wait_until(lambda: client.get("/readyz").status_code == 200, timeout=30)
         yield client
     get_settings.cache_clear()

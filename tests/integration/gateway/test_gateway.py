@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import jwt
 import pytest
 import redis as redis_lib
 from fastapi.testclient import TestClient
@@ -19,6 +20,8 @@ from gateway.settings import get_settings
 from prometeo import clock, keys
 from prometeo.contracts import Envelope, topics
 from prometeo.identity import customer_key
+from prometeo.service_tokens import ServiceKeys, verify
+from prometeo.settings import SharedSettings
 from tests.bus_helpers import read_topic, wait_until
 from tests.integration.gateway.conftest import IDP_KEY, IDP_KID, StubUpstream
 
@@ -133,6 +136,11 @@ def test_recommendations_read_is_audited_on_audit_v1_without_the_raw_id(
     path, headers = next((p, h) for p, h in stub_upstream.seen if p.startswith(f"/v1/nba/{ck}"))
     assert path == f"/v1/nba/{ck}/presentations?lang=en"
     assert "traceparent" in headers and "x-api-key" not in headers
+    # The upstream call carries the gateway's service token (the stub stands in for two services at one URL).
+    scheme, token = headers["authorization"].split()
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert scheme == "Bearer" and claims["iss"] == "gateway"
+    verify(ServiceKeys.from_settings(SharedSettings()), token, audience=claims["aud"])
 
     [record] = read_topic(broker, topics.AUDIT, match=lambda r: r.key == ck.encode())
     assert raw_id.encode() not in record.value

@@ -17,6 +17,7 @@ from prometeo import clock
 from prometeo.contracts import topics, utcnow
 from prometeo.identity import customer_key
 from prometeo.settings import DEV_PSEUDONYM_KEY
+from tests.app_helpers import service_client
 from tests.bus_helpers import read_topic, wait_until
 from tests.instants import AT_03_SAO_PAULO, AT_15_SAO_PAULO, SANTIAGO, SANTIAGO_FALLS_BACK
 
@@ -32,7 +33,7 @@ def client(broker: str, redis_url: str) -> Iterator[TestClient]:
         mp.setenv("PROMETEO_INGEST_OPENFINANCE_GROUP_ID", "ingest-tests")
         mp.setenv("PROMETEO_INGEST_OPENFINANCE_EXPIRY_SWEEP_INTERVAL_S", "0.5")
         get_settings.cache_clear()
-        with TestClient(app) as c:
+        with service_client(app) as c:
             wait_until(lambda: c.get("/readyz").status_code == 200, timeout=30)
             yield c
         get_settings.cache_clear()

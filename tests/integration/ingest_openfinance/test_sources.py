@@ -21,6 +21,7 @@ from prometeo.contracts import topics, utcnow
 from prometeo.contracts.envelope import customer_part
 from prometeo.identity import customer_key
 from prometeo.settings import DEV_PSEUDONYM_KEY
+from tests.app_helpers import service_client
 from tests.bus_helpers import read_topic, wait_until
 from tests.unit.ingest_openfinance.test_brasil_fixtures import BAD_RECORDS, BROKEN_JSON, FOLDERS, NOT_A_RESPONSE, _files
 
@@ -39,7 +40,7 @@ def client(broker: str, redis_url: str) -> Iterator[TestClient]:
         mp.setenv("PROMETEO_CONSUMER_SESSION_TIMEOUT_MS", "1500")
         mp.setenv("PROMETEO_INGEST_OPENFINANCE_GROUP_ID", f"ingest-sources-{uuid.uuid4().hex[:8]}")
         get_settings.cache_clear()
-        with TestClient(app) as c:
+        with service_client(app) as c:
             wait_until(lambda: c.get("/readyz").status_code == 200, timeout=30)
             yield c
         get_settings.cache_clear()

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from campaigns.settings import get_settings as campaigns_settings
 from prometeo import keys
 from prometeo.contracts import Channel
+from tests.app_helpers import service_client
 from tests.bus_helpers import wait_until
 from tests.integration.next_best_action.test_next_best_action_service import grant, publish_scores, wait_permissions
 
@@ -28,7 +29,7 @@ def campaigns(broker: str, redis_url: str) -> Iterator[TestClient]:
         mp.setenv("PROMETEO_CONSUMER_SESSION_TIMEOUT_MS", "1500")
         mp.setenv("PROMETEO_CAMPAIGNS_GROUP_ID", f"campaigns-{uuid.uuid4().hex[:10]}")
         campaigns_settings.cache_clear()
-        with TestClient(app) as client:
+        with service_client(app) as client:
             wait_until(lambda: client.get("/readyz").status_code == 200, timeout=30)
             yield client
         campaigns_settings.cache_clear()

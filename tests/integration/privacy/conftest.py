@@ -133,7 +133,7 @@ def platform(
         gateway_settings.cache_clear()
         for name, app, _, lifespan in apps:
             stack.enter_context(_served(app, ports[name], lifespan))
-        clients = {name: stack.enter_context(internal_client(url)) for name, url in urls.items()}
+        clients = {name: stack.enter_context(internal_client(url, name)) for name, url in urls.items()}
         for name, _, _, lifespan in apps:
             if lifespan:
                 client = clients[name]

@@ -5,7 +5,6 @@ per feature is exported against the training snapshot stored with the model, and
 import math
 
 import pytest
-from fastapi.testclient import TestClient
 
 from feature_store.domain.definitions import FEATURE_NAMES, FEATURE_SET_VERSION
 from prometeo.contracts import decode, new_event, topics, utcnow
@@ -15,6 +14,7 @@ from scoring.main import app
 from scoring.promotion import PREVIOUS_CHAMPION, promote_challenger
 from scoring.settings import get_settings
 from scoring.training import train_and_register
+from tests.app_helpers import service_client
 from tests.bus_helpers import publish, read_topic, wait_until
 from tests.integration.scoring.conftest import NO_FLOOR
 
@@ -41,7 +41,7 @@ def test_challenger_share_versions_drift_metrics_and_promotion(
         }
     )
     get_settings.cache_clear()
-    with TestClient(app) as client:
+    with service_client(app) as client:
         wait_until(lambda: len(client.get("/v1/models").json()) == 2, timeout=90, interval=0.3)
         prefix = unique("ck")
         events = []

@@ -7,7 +7,6 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from fastapi.testclient import TestClient
 
 from feature_store.domain.definitions import FEATURE_NAMES, FEATURE_SET_VERSION
 from prometeo.contracts import decode, new_event, topics, utcnow
@@ -15,6 +14,7 @@ from prometeo.contracts.events import FeaturesUpdatedV1, ScoresComputedV1
 from scoring.main import app
 from scoring.settings import get_settings
 from scoring.training import train_and_register
+from tests.app_helpers import service_client
 from tests.bus_helpers import publish, read_topic, scaled, wait_until
 from tests.integration.scoring.conftest import NO_FLOOR
 
@@ -50,7 +50,7 @@ def test_load_score_promote_hot_reload_and_gate(
     )
     get_settings.cache_clear()
     body = _customer(good_frame, 0)
-    with TestClient(app) as client:
+    with service_client(app) as client:
         # No model registered yet: not ready, and scoring says so instead of failing obscurely.
         assert client.get("/readyz").status_code == 503
         assert client.post("/v1/score", json=body).status_code == 503

@@ -122,12 +122,18 @@ def test_retraining_runs_as_a_weekly_cronjob_with_the_stores_it_reads(default_do
 def test_generated_secret_is_kept_and_existing_secret_is_used() -> None:
     (secret,) = [d for d in render() if d["kind"] == "Secret"]
     assert secret["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
-    assert set(secret["data"]) == {"pseudonym-key", "gateway-api-keys", "gateway-token-signing-keys"}
+    assert set(secret["data"]) == {
+        "pseudonym-key",
+        "service-token-key",
+        "gateway-api-keys",
+        "gateway-token-signing-keys",
+    }
     docs = render(ALL_ON)
     assert not [d for d in docs if d["kind"] == "Secret"]
     (container,) = of_kind(docs, "Deployment")["feature-store"]["spec"]["template"]["spec"]["containers"]
     env = {item["name"]: item for item in container["env"]}
     assert env["PROMETEO_PSEUDONYM_KEY"]["valueFrom"]["secretKeyRef"]["name"] == "prometeo-managed"
+    assert env["PROMETEO_SERVICE_TOKEN_KEY"]["valueFrom"]["secretKeyRef"]["key"] == "service-token-key"
 
 
 def test_autoscaling_adds_an_hpa_and_drops_fixed_replicas() -> None:
@@ -145,3 +151,65 @@ def test_manifests_pass_kubernetes_validate(values: dict[str, Any] | None) -> No
         except kubernetes_validate.ValidationError as exc:
             failures.append(f"{doc['kind']}/{doc['metadata']['name']}: {exc.message} at {list(exc.path)}")
     assert not failures
+
+
+def _policies(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"].removeprefix("prometeo-"): d for d in docs if d["kind"] == "NetworkPolicy"}
+
+
+def _allowed_from(policy: dict[str, Any]) -> set[str]:
+    """Who a service's policy lets in: `*` (anyone), `prometheus`, or the chart's service names."""
+    allowed: set[str] = set()
+    for rule in policy["spec"]["ingress"]:
+        assert rule["ports"] == [{"port": "http", "protocol": "TCP"}]
+        if "from" not in rule:
+            allowed.add("*")
+        for peer in rule.get("from", []):
+            name = peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+            if "namespaceSelector" in peer:
+                assert name == "prometheus"
+            else:
+                assert peer["podSelector"]["matchLabels"]["app.kubernetes.io/instance"] == "prometeo"
+            allowed.add(name)
+    return allowed
+
+
+def test_network_policies_deny_ingress_but_to_the_gateway_and_from_callers(default_docs: list[dict[str, Any]]) -> None:
+    policies = _policies(default_docs)
+    deny = policies.pop("default-deny-ingress")
+    assert deny["spec"] == {
+        "podSelector": {"matchLabels": {"app.kubernetes.io/instance": "prometeo"}},
+        "policyTypes": ["Ingress"],
+    }
+    allowed = {name.removesuffix("-ingress"): _allowed_from(policy) for name, policy in policies.items()}
+    assert allowed == {
+        "gateway": {"*", "prometheus"},
+        "ingest-openfinance": {"gateway", "prometheus"},
+        "feature-store": {"gateway", "prometheus"},
+        "next-best-action": {"gateway", "prometheus"},
+        "campaigns": {"gateway", "scoring", "prometheus"},
+        "scoring": {"prometheus"},
+    }
+    for name, policy in policies.items():
+        selector = policy["spec"]["podSelector"]["matchLabels"]
+        assert selector == {
+            "app.kubernetes.io/name": name.removesuffix("-ingress"),
+            "app.kubernetes.io/instance": "prometeo",
+        }
+
+
+def test_network_policies_follow_the_values() -> None:
+    ingress_only = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}]
+    docs = render(
+        {
+            "console": {"enabled": True},
+            "networkPolicy": {"publicFrom": ingress_only, "callers": {"scoring": ["next-best-action"]}},
+        }
+    )
+    policies = _policies(docs)
+    assert policies["console-ingress"]["spec"]["ingress"][0]["from"] == ingress_only
+    assert policies["gateway-ingress"]["spec"]["ingress"][0]["from"] == ingress_only
+    assert _allowed_from(policies["scoring-ingress"]) == {"next-best-action", "prometheus"}
+    for doc in policies.values():
+        kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
+    assert not _policies(render({"networkPolicy": {"enabled": False}}))

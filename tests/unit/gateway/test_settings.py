@@ -19,6 +19,7 @@ def test_dev_keys_include_an_ingest_key() -> None:
 
 def test_dev_keys_are_refused_outside_dev(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PROMETEO_PSEUDONYM_KEY", "a-real-secret")
+    monkeypatch.setenv("PROMETEO_SERVICE_TOKEN_KEY", "a-real-service-token-secret-of-32-bytes")
     monkeypatch.setenv("PROMETEO_ENV", "prod")
     with pytest.raises(ValidationError, match="development API keys"):
         Settings()
@@ -27,6 +28,7 @@ def test_dev_keys_are_refused_outside_dev(monkeypatch: pytest.MonkeyPatch) -> No
 def test_no_api_key_at_all_is_accepted_outside_dev(monkeypatch: pytest.MonkeyPatch) -> None:
     """API keys are for dev/test only: outside them machine clients use OAuth2 client credentials."""
     monkeypatch.setenv("PROMETEO_PSEUDONYM_KEY", "a-real-secret")
+    monkeypatch.setenv("PROMETEO_SERVICE_TOKEN_KEY", "a-real-service-token-secret-of-32-bytes")
     monkeypatch.setenv("PROMETEO_ENV", "prod")
     with pytest.raises(ValidationError, match="development API keys"):
         Settings(api_keys={STRONG: "admin"})

@@ -10,11 +10,12 @@ from ingest_openfinance.deps import EventsDep, SettingsDep
 from ingest_openfinance.domain.mappers import belvo
 from ingest_openfinance.domain.results import BatchResultPublic
 from prometeo import clock
+from prometeo.web.openapi import json_body_doc
 
 router = APIRouter(prefix="/v1/webhooks", tags=["aggregators"])
 
 
-@router.post("/belvo")
+@router.post("/belvo", openapi_extra=json_body_doc(description="A Belvo webhook notification"))
 async def belvo_webhook(request: Request, events: EventsDep, settings: SettingsDep) -> BatchResultPublic:
     """Answered per transaction. Webhook types other than TRANSACTIONS are acknowledged with nothing ingested."""
     document = await json_body(request, settings.max_body_bytes, decimals=True)

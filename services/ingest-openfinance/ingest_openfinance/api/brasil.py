@@ -22,11 +22,12 @@ from ingest_openfinance.domain.mappers import brasil
 from ingest_openfinance.domain.results import BatchResultPublic
 from ingest_openfinance.models import ConsentPublic
 from prometeo import clock
+from prometeo.web.openapi import json_body_doc
 
 router = APIRouter(prefix="/v1/openfinance/brasil", tags=["open-finance-brasil"])
 
 
-@router.post("/consents")
+@router.post("/consents", openapi_extra=json_body_doc(description="The GET /consents/{consentId} response"))
 async def register_consent(
     request: Request,
     consents: ConsentsDep,
@@ -42,7 +43,7 @@ async def register_consent(
     )
 
 
-@router.post("/{resource}")
+@router.post("/{resource}", openapi_extra=json_body_doc(description="The resource's GET response"))
 async def ingest_resource(
     resource: brasil.Resource,
     request: Request,

@@ -9,12 +9,14 @@ from ingest_openfinance.api.body import json_body
 from ingest_openfinance.deps import EventsDep, SettingsDep
 from ingest_openfinance.domain.results import BatchResultPublic
 from ingest_openfinance.usecases.events import PublishFailed
+from prometeo.contracts.ingest_api import EventsBatchCreate
 from prometeo.web import Problem
+from prometeo.web.openapi import json_body_doc
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
 
-@router.post("/events:batch")
+@router.post("/events:batch", openapi_extra=json_body_doc(EventsBatchCreate))
 async def ingest_batch(request: Request, events: EventsDep, settings: SettingsDep) -> BatchResultPublic:
     body = await json_body(request, settings.max_body_bytes)
     items = body.get("events") if isinstance(body, dict) else None

@@ -10,7 +10,9 @@ from ingest_openfinance.deps import MarketingDep, SettingsDep
 from ingest_openfinance.domain.results import BatchResultPublic
 from ingest_openfinance.models import MarketingPermissionCreate, MarketingPermissionPublic
 from ingest_openfinance.usecases.marketing import MarketingBlocked
+from prometeo.contracts.ingest_api import DoNotContactImport
 from prometeo.web import Problem
+from prometeo.web.openapi import json_body_doc
 
 router = APIRouter(prefix="/v1/marketing", tags=["marketing"])
 
@@ -30,7 +32,7 @@ async def set_permission(body: MarketingPermissionCreate, marketing: MarketingDe
     )
 
 
-@router.post("/do-not-contact:import")
+@router.post("/do-not-contact:import", openapi_extra=json_body_doc(DoNotContactImport))
 async def import_do_not_contact(request: Request, marketing: MarketingDep, settings: SettingsDep) -> BatchResultPublic:
     """Body `{registry, entries: [{customer_id, channels?}]}`; answered per entry (accepted, duplicate, invalid)."""
     body = await json_body(request, settings.max_body_bytes)

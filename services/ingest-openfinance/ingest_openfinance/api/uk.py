@@ -17,11 +17,15 @@ from ingest_openfinance.domain.mappers import uk
 from ingest_openfinance.domain.results import BatchResultPublic
 from ingest_openfinance.models import ConsentPublic
 from prometeo import clock
+from prometeo.web.openapi import json_body_doc
 
 router = APIRouter(prefix="/v1/openbanking/uk", tags=["open-banking-uk"])
 
 
-@router.post("/account-access-consents")
+@router.post(
+    "/account-access-consents",
+    openapi_extra=json_body_doc(description="The GET /account-access-consents/{ConsentId} response"),
+)
 async def register_consent(
     request: Request,
     consents: ConsentsDep,
@@ -36,7 +40,7 @@ async def register_consent(
     )
 
 
-@router.post("/{resource}")
+@router.post("/{resource}", openapi_extra=json_body_doc(description="The resource's GET response"))
 async def ingest_resource(
     resource: uk.Resource,
     request: Request,

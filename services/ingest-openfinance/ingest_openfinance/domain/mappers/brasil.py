@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
 from pydantic import Field, ValidationError, model_validator
@@ -40,22 +39,12 @@ from prometeo.contracts.events import (
     TransactionKind,
     TransactionPendingV1,
 )
+from prometeo.contracts.ingest_api import BrasilResource
 
 SOURCE = "openfinance-brasil"
 
 
-class Resource(StrEnum):
-    ACCOUNTS = "accounts"
-    BALANCES = "balances"
-    ACCOUNT_TRANSACTIONS = "account-transactions"
-    CREDIT_CARD_ACCOUNTS = "credit-card-accounts"
-    CREDIT_CARD_TRANSACTIONS = "credit-card-transactions"
-    LOANS = "loans"
-    FINANCINGS = "financings"
-    INVOICE_FINANCINGS = "invoice-financings"
-    UNARRANGED_OVERDRAFT = "unarranged-accounts-overdraft"
-    INVESTMENTS = "investments"
-    PERSONAL_IDENTIFICATIONS = "personal-identifications"
+Resource = BrasilResource  # the contract's enum (prometeo.contracts.ingest_api), the gateway documents it too
 
 
 NEEDS_PARENT = frozenset({Resource.BALANCES, Resource.ACCOUNT_TRANSACTIONS, Resource.CREDIT_CARD_TRANSACTIONS})

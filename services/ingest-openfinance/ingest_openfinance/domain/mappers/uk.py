@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from pydantic import Field, ValidationError
@@ -35,14 +34,12 @@ from prometeo.contracts.events import (
     TransactionKind,
     TransactionPendingV1,
 )
+from prometeo.contracts.ingest_api import UkResource
 
 SOURCE = "openbanking-uk"
 
 
-class Resource(StrEnum):
-    ACCOUNTS = "accounts"
-    BALANCES = "balances"
-    TRANSACTIONS = "transactions"
+Resource = UkResource  # the contract's enum (prometeo.contracts.ingest_api)
 
 
 class _Amount(SourceModel):
