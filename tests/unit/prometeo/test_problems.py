@@ -52,7 +52,9 @@ async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
 
 @pytest.fixture(scope="module")
 def client() -> TestClient:
-    app = build_app(service="t", title="t", lifespan=_lifespan, routers=[router], checks={}, max_body_bytes=1024)
+    app = build_app(
+        service="t", title="t", lifespan=_lifespan, routers=[router], checks={}, max_body_bytes=1024, internal=False
+    )
     return TestClient(app, raise_server_exceptions=False)
 
 
@@ -79,7 +81,7 @@ def test_an_unexpected_error_is_a_500_problem_without_internals(client: TestClie
 def test_a_body_nested_too_deeply_is_422(client: TestClient) -> None:
     deep = "[" * 100_000 + "]" * 100_000
     big = TestClient(
-        build_app(service="t", title="t", lifespan=_lifespan, routers=[router], checks={}),
+        build_app(service="t", title="t", lifespan=_lifespan, routers=[router], checks={}, internal=False),
         raise_server_exceptions=False,
     )
     _problem(big.post("/echo", content=deep, headers={"content-type": "application/json"}), 422)
