@@ -42,6 +42,10 @@ class SharedSettings(BaseSettings):
     # A consumer stops rather than drain a topic into its DLQ: more than this share of a window fails.
     dlq_max_ratio: float = Field(default=0.5, validation_alias=_env("PROMETEO_DLQ_MAX_RATIO"))
     dlq_window: int = Field(default=200, validation_alias=_env("PROMETEO_DLQ_WINDOW"))
+    # A wiped Redis is detected by the service's epoch marker and its views rebuilt from the log
+    # (prometeo.views); the marker is checked on /readyz and every interval.
+    views_rebuild: bool = Field(default=True, validation_alias=_env("PROMETEO_VIEWS_REBUILD"))
+    views_check_interval_s: float = Field(default=5.0, validation_alias=_env("PROMETEO_VIEWS_CHECK_INTERVAL_S"))
     host: str = "127.0.0.1"
     port: int = 8000
 
