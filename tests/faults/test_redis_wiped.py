@@ -28,6 +28,7 @@ from prometeo import keys
 from prometeo.contracts import Channel, ProductCode, decode, new_event, topics, utcnow
 from prometeo.contracts.events import OfferDecidedV1, OutcomeKind, OutcomeRecordedV1
 from prometeo.identity import customer_key
+from prometeo.redis_text import text
 from prometeo.settings import DEV_PSEUDONYM_KEY
 from tests.bus_helpers import publish, read_topic, scaled, wait_until
 from tests.faults.redis_fixtures import Service, WipeableRedis, redis_services, wipeable_redis
@@ -83,7 +84,7 @@ def _features(r: redis_lib.Redis, ck: str) -> tuple[int, int]:
     count = outflow = 0
     for key in r.scan_iter(match=keys.customer(keys.FEATURES, ck, "days:*")):
         for field, value in r.hgetall(key).items():
-            metric = field.decode().split("|", 1)[1]
+            metric = text(field).split("|", 1)[1]
             if metric == "count":
                 count += int(value)
             elif metric == "outflow":
@@ -95,7 +96,7 @@ def _families(r: redis_lib.Redis) -> Counter[str]:
     """Keys per family (`service:entity`, customer keys by their part)."""
     found: Counter[str] = Counter()
     for raw in r.scan_iter(count=1_000):
-        parts = raw.decode().split(":")
+        parts = text(raw).split(":")
         found[":".join(parts[:2] if parts[1] != "customer" else [parts[0], parts[1], parts[3].split(":")[0]])] += 1
     return found
 
