@@ -145,3 +145,9 @@ def test_manifests_pass_kubernetes_validate(values: dict[str, Any] | None) -> No
         except kubernetes_validate.ValidationError as exc:
             failures.append(f"{doc['kind']}/{doc['metadata']['name']}: {exc.message} at {list(exc.path)}")
     assert not failures
+
+
+def test_redis_persistence_config_is_rendered_with_aof(default_docs: list[dict[str, Any]]) -> None:
+    config = of_kind(default_docs, "ConfigMap")["redis-config"]
+    lines = config["data"]["prometeo.conf"].splitlines()
+    assert "appendonly yes" in lines and "appendfsync everysec" in lines
