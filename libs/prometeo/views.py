@@ -13,8 +13,8 @@ it, and every replayed event of a customer from before the customer's latest era
 no rebuild resurrects an erased customer.
 
 Several replicas share one marker: the first that finds it missing claims it (`SET NX` with a lease,
-state `rebuilding`) and rebuilds; the others wait for state `ready`. A replica that dies mid-rebuild
-lets the lease expire and another one claims it.
+state `rebuilding`, refreshed while it works) and rebuilds; the others wait for state `ready`. A replica
+that dies mid-rebuild lets the lease expire (30 s) and another one claims it.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from fastapi import FastAPI, Request, Response
 from kafka import KafkaConsumer, TopicPartition
 
 from prometeo import clock, keys
-from prometeo.bus.consumer import Handler, RetryableError
+from prometeo.bus.consumer import TRANSIENT_ERRORS, Handler, RetryableError
 from prometeo.contracts import Envelope, EventPayload, InvalidEvent, decode, topics
 from prometeo.contracts.events import ConsentGrantedV1, CustomerErasureRequestedV1
 from prometeo.redis_text import text
@@ -144,7 +144,15 @@ def replay(
             if erasures.removed(envelope):
                 stats[f"{topic}:skipped_erased"] += 1
                 continue
-            handler(envelope, payload)
+            try:
+                handler(envelope, payload)
+            except TRANSIENT_ERRORS:
+                raise  # Redis or the broker failing (or wiped again): the whole rebuild starts over
+            except Exception as exc:
+                # What the live loop dead-lettered fails here too: skipped, never a rebuild stuck on it.
+                stats[f"{topic}:failed"] += 1
+                log.warning("replayed event failed", extra={"topic": topic, "error": type(exc).__name__})
+                continue
             stats[f"{topic}:replayed"] += 1
             pending += 1
             if on_batch is not None and pending >= batch_size:
@@ -166,7 +174,7 @@ class ViewGuard:
         rebuild: Rebuild,
         *,
         interval_s: float = 5.0,
-        lease_s: int = 300,
+        lease_s: int = 30,
     ) -> None:
         self._redis = client
         self._namespace = namespace
@@ -185,6 +193,13 @@ class ViewGuard:
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
+        # A marker that says ready is served from the first request on (a restart is not a rebuild).
+        try:
+            if self._state() == READY:
+                self._serving.set()
+                self._detail = "views whole"
+        except redis.RedisError:
+            pass
         self._thread = threading.Thread(target=self._run, name=f"views-{self._namespace}", daemon=True)
         self._thread.start()
 
@@ -253,6 +268,10 @@ class ViewGuard:
     def _run_rebuild(self) -> None:
         started = time.monotonic()
         log.info("rebuilding views", extra={"namespace": self._namespace})
+        done = threading.Event()
+        keeper = threading.Thread(target=self._keep_claim, args=(done,), name=f"views-lease-{self._namespace}")
+        keeper.daemon = True
+        keeper.start()
         try:
             stats = self._rebuild()
         except BaseException:
@@ -260,6 +279,9 @@ class ViewGuard:
             if self._state_owner() == self._instance:
                 self._redis.delete(self.marker)
             raise
+        finally:
+            done.set()
+            keeper.join()
         # Only our own claim turns ready: a wipe during the rebuild took the claim (and what was
         # written) with it, and the next round starts over.
         if self._state_owner() != self._instance:
@@ -270,6 +292,16 @@ class ViewGuard:
         self.last_rebuild = {"seconds": round(time.monotonic() - started, 3), **dict(stats)}
         log.info("views rebuilt", extra={"namespace": self._namespace, **self.last_rebuild})
         self._serving.set()
+
+    def _keep_claim(self, done: threading.Event) -> None:
+        """Refresh the claim's lease while the rebuild runs: a replica that dies mid-rebuild lets it
+        expire within `lease_s` and another one claims it. XX: a claim a wipe took is not brought back."""
+        while not done.wait(self._lease_s / 3):
+            try:
+                if self._state_owner() == self._instance:
+                    self._redis.set(self.marker, self._value(REBUILDING), xx=True, ex=self._lease_s)
+            except redis.RedisError:
+                continue
 
     def _lost(self, detail: str) -> None:
         self._detail = detail

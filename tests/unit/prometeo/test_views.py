@@ -26,8 +26,8 @@ class FakeRedis:
     def get(self, key: str) -> bytes | None:
         return self.data.get(key)
 
-    def set(self, key: str, value: str, nx: bool = False, ex: int | None = None) -> bool | None:
-        if nx and key in self.data:
+    def set(self, key: str, value: str, nx: bool = False, xx: bool = False, ex: int | None = None) -> bool | None:
+        if (nx and key in self.data) or (xx and key not in self.data):
             return None
         self.data[key] = value.encode()
         return True
@@ -108,6 +108,17 @@ def test_a_failed_rebuild_gives_the_claim_back() -> None:
         guard.check()
     assert keys.epoch("features") not in fake.data, "other replicas must not wait for the lease"
     assert not guard.serving
+
+
+def test_a_ready_marker_is_served_from_the_start() -> None:
+    fake = FakeRedis()
+    fake.set(keys.epoch("features"), json.dumps({"state": READY, "by": "before-the-restart"}))
+    guard = guard_over(fake, lambda: pytest.fail("a restart is not a rebuild"))
+    guard.start()
+    try:
+        assert guard.serving
+    finally:
+        guard.stop()
 
 
 def test_another_replicas_rebuild_is_waited_for() -> None:
