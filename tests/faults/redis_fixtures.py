@@ -96,13 +96,14 @@ def _policy(tmp: Path) -> Path:
 
 @pytest.fixture
 def redis_services(broker: str, wipeable_redis: WipeableRedis, tmp_path: Path) -> Iterator[dict[str, Service]]:
-    """ingest-openfinance, feature-store and next-best-action as processes on free ports, each with its
-    own consumer group, checking their epoch markers every 0.5 s; started together, ready together."""
+    """ingest-openfinance, feature-store, next-best-action and campaigns as processes on free ports, each
+    with its own consumer group, checking their epoch markers every 0.5 s; started together, ready together."""
     run = uuid.uuid4().hex[:8]
     wanted = {
         "ingest-openfinance": "ingest_openfinance",
         "feature-store": "feature_store",
         "next-best-action": "next_best_action",
+        "campaigns": "campaigns",
     }
     services = {name: Service(name, module, servers.free_port()) for name, module in wanted.items()}
     common = {

@@ -1,5 +1,5 @@
-"""Drill: Redis killed and restarted EMPTY under ingest, feature-store and next-best-action (real
-processes, a real Tansu broker, a real redis-server). Nothing is repaired by hand.
+"""Drill: Redis killed and restarted EMPTY under ingest, feature-store, next-best-action and campaigns
+(real processes, a real Tansu broker, a real redis-server). Nothing is repaired by hand.
 
 Asserted, with a ledger printed for `pytest -s`:
 * after the wipe every service's readiness fails (Redis answers, its views do not), then recovers;
@@ -7,7 +7,8 @@ Asserted, with a ledger printed for `pytest -s`:
 * features are rebuilt with exact per-customer sums, and a source event re-sent after the wipe (the
   dedupe window went with Redis) is not counted twice;
 * the erased customer does not come back (no features, tombstones restored, events refused);
-* the declined customer is still not offered the declined product (cooldown rebuilt from outcomes.v1).
+* the declined customer is still not offered the declined product (cooldown rebuilt from outcomes.v1);
+* every contacting service's marketing permissions are rebuilt (next-best-action, campaigns).
 """
 
 from __future__ import annotations
@@ -117,7 +118,8 @@ def test_wiped_redis_is_detected_and_rebuilt_from_the_log(
     redis_services: dict[str, Service],
     unique: Callable[[str], str],
 ) -> None:
-    ingest, features, nba = (redis_services[n] for n in ("ingest-openfinance", "feature-store", "next-best-action"))
+    names = ("ingest-openfinance", "feature-store", "next-best-action", "campaigns")
+    ingest, features, nba, campaigns = (redis_services[n] for n in names)
     r = redis_lib.Redis.from_url(wipeable_redis.url)
     rng = random.Random(11)
     ledger: Counter[str] = Counter()
@@ -151,7 +153,15 @@ def test_wiped_redis_is_detected_and_rebuilt_from_the_log(
     publish(broker, topics.OUTCOMES, [new_event(decline, customer_key=ck[declined], source="tests")])
     declines = keys.customer(keys.NBA, ck[declined], "declines")
     wait_until(lambda: r.hexists(declines, CC.value), timeout=20, interval=0.2)
-    wait_until(lambda: r.hlen(keys.customer(keys.NBA, ck[declined], "permissions")), timeout=20, interval=0.2)
+
+    def permissions_held() -> int:
+        return sum(
+            bool(r.hlen(keys.customer(ns, ck[cid], "permissions")))
+            for ns in (keys.NBA, keys.CAMPAIGNS)
+            for cid in [*consented, declined]
+        )
+
+    wait_until(lambda: permissions_held() == 2 * (CONSENTED + 1), timeout=20, interval=0.2)
     ledger["before: redis keys"] = int(r.dbsize())
     families_before = _families(r)
     on_topic = read_topic(
@@ -170,7 +180,7 @@ def test_wiped_redis_is_detected_and_rebuilt_from_the_log(
     ready_after: dict[str, float] = {}
 
     def all_ready() -> bool:
-        for svc in (ingest, features, nba):
+        for svc in (ingest, features, nba, campaigns):
             if svc.name in ready_after:
                 continue
             status, checks = svc.readyz()
@@ -178,13 +188,15 @@ def test_wiped_redis_is_detected_and_rebuilt_from_the_log(
                 ready_after[svc.name] = round(time.monotonic() - wiped_at, 2)
             elif checks.get("redis", {}).get("ok") and not checks.get("views", {}).get("ok", True):
                 views_failed.setdefault(svc.name, str(checks["views"]["detail"]))
-        return len(ready_after) == 3
+        return len(ready_after) == 4
 
     wait_until(all_ready, timeout=45, interval=0.02)
-    assert set(views_failed) == {ingest.name, features.name, nba.name}, (
+    assert set(views_failed) == set(names), (
         f"readiness must fail while Redis is up and the views are gone: {views_failed}"
     )
     ledger["after rebuild: redis keys"] = int(r.dbsize())
+    ledger["after rebuild: permission views (nba + campaigns)"] = permissions_held()
+    assert ledger["after rebuild: permission views (nba + campaigns)"] == 2 * (CONSENTED + 1)
     families_rebuilt = _families(r)
 
     # -- after: accepted again, exact sums, no double count -------------------------------------------
@@ -229,7 +241,7 @@ def test_wiped_redis_is_detected_and_rebuilt_from_the_log(
     print("  key families (before the wipe → rebuilt, before any new traffic):")
     for family in sorted(set(families_before) | set(families_rebuilt)):
         print(f"    {family:<30} {families_before[family]:>4} → {families_rebuilt[family]}")
-    for name in (ingest.name, features.name, nba.name):
+    for name in names:
         print(f"  {name:<20} ready again after {ready_after[name]} s; while rebuilding: {views_failed[name]}")
 
     assert ledger["after: customers with exact sums"] == len(expected)
