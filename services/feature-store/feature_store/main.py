@@ -39,7 +39,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     guard = ViewGuard(
         client,
         FEATURES,
-        lambda: rebuild_features(repository, settings.kafka_bootstrap_servers),
+        lambda: rebuild_features(client, repository, settings.kafka_bootstrap_servers),
         interval_s=settings.views_check_interval_s,
     )
     handlers: dict[str, Handler] = {

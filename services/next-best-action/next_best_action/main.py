@@ -55,8 +55,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         NBA,
         lambda: rebuild_nba(
             store,
-            responses,
-            triggers,
             settings.kafka_bootstrap_servers,
             erased_ttl_s=settings.erased_ttl_s,
             contact_retention_s=settings.contact_retention_days * 24 * 3600,
