@@ -40,11 +40,10 @@ class WipeableRedis:
         self.process = servers.spawn(f"redis-wiped-{self.port}", argv, LOGS)
         servers.wait_for_port(self.port, 10, self.process.proc)
 
-    def wipe(self) -> None:
-        """kill -9, then a fresh server on the same port with nothing on disk: every key is gone."""
+    def kill(self) -> None:
+        """kill -9, and nothing left on disk: the next `start` is an empty Redis on the same port."""
         self.stop(kill=True)
         self.wipes += 1
-        self.start()
 
     def stop(self, kill: bool = False) -> None:
         if self.process is not None:
