@@ -32,3 +32,8 @@ def processed_event(service: str, event_id: str) -> str:
 def entity(service: str, kind: str, ident: str, part: str | None = None) -> str:
     base = f"{service}:{kind}:{ident}"
     return f"{base}:{part}" if part else base
+
+
+def epoch(service: str) -> str:
+    """The service's epoch marker: present once its views are whole (prometeo.views)."""
+    return f"{service}:epoch"

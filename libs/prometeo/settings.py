@@ -61,6 +61,10 @@ class SharedSettings(BaseSettings):
     # (prometeo.runtime.TopicCheck reads these two); a mismatch fails readiness.
     topic_check_enabled: bool = Field(default=True, validation_alias=_env("PROMETEO_TOPIC_CHECK_ENABLED"))
     topic_partitions: int = Field(default=3, ge=1, validation_alias=_env("PROMETEO_TOPIC_PARTITIONS"))
+    # A wiped Redis is detected by the service's epoch marker and its views rebuilt from the log
+    # (prometeo.views); the marker is checked on /readyz and every interval.
+    views_rebuild: bool = Field(default=True, validation_alias=_env("PROMETEO_VIEWS_REBUILD"))
+    views_check_interval_s: float = Field(default=5.0, validation_alias=_env("PROMETEO_VIEWS_CHECK_INTERVAL_S"))
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -53,7 +53,9 @@ def infrastructure(run_dir: Path) -> Iterator[Infrastructure]:
     logs = run_dir / "logs"
     with (
         servers.kafka_broker(logs) as bootstrap,
-        servers.redis_server(logs) as redis_url,
+        # AOF, as in compose and Helm: a Redis restarted on its data dir keeps what the log cannot rebuild.
+        # The dir lives as long as the in-memory broker does (a later run starts both empty, in step).
+        servers.redis_server(logs, appendonly=True) as redis_url,
         servers.mlflow_server(logs, run_dir / "mlflow") as mlflow_uri,
     ):
         ensure_topics(bootstrap)

@@ -166,13 +166,18 @@ def kafka_broker(log_dir: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def redis_server(log_dir: Path, appendonly: bool = False) -> Iterator[str]:
-    """Yields a redis:// URL. REDIS_URL, when set, is used instead."""
+def redis_server(log_dir: Path, appendonly: bool = False, data_dir: Path | None = None) -> Iterator[str]:
+    """Yields a redis:// URL. REDIS_URL, when set, is used instead. With `appendonly` every write goes
+    to an append-only file (fsync every second); with a `data_dir` it is kept there across restarts
+    (local mode), else a temporary directory is removed at the end."""
     if url := os.environ.get("REDIS_URL"):
         yield url
         return
     port = free_port()
-    data_dir = Path(tempfile.mkdtemp(prefix="prometeo-redis-"))
+    keep = data_dir is not None
+    if data_dir is None:
+        data_dir = Path(tempfile.mkdtemp(prefix="prometeo-redis-"))
+    data_dir.mkdir(parents=True, exist_ok=True)
     proc = spawn(
         "redis",
         [
@@ -185,6 +190,8 @@ def redis_server(log_dir: Path, appendonly: bool = False) -> Iterator[str]:
             "",
             "--appendonly",
             "yes" if appendonly else "no",
+            "--appendfsync",
+            "everysec",
             "--dir",
             str(data_dir),
         ],
@@ -195,7 +202,8 @@ def redis_server(log_dir: Path, appendonly: bool = False) -> Iterator[str]:
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         proc.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -41,6 +41,8 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
   value: {{ .Values.logLevel | quote }}
 - name: KAFKA_BOOTSTRAP_SERVERS
   value: {{ .Values.kafka.bootstrapServers | quote }}
+- name: PROMETEO_VIEWS_CHECK_INTERVAL_S
+  value: {{ .Values.redis.viewsCheckIntervalS | quote }}
 - name: PROMETEO_CONSUMER_SESSION_TIMEOUT_MS
   value: {{ .Values.kafka.consumerSessionTimeoutMs | quote }}
 - name: PROMETEO_PRODUCER_DELIVERY_TIMEOUT_MS

@@ -4,7 +4,7 @@ from typing import Final
 
 ACCOUNT_EVENTS: Final = "account-events.v1"
 CONSENT_EVENTS: Final = "consent-events.v1"  # compacted, keyed by customer_key
-CUSTOMER_ERASURE: Final = "customer-erasure.v1"
+CUSTOMER_ERASURE: Final = "customer-erasure.v1"  # compacted, keyed by customer_key: kept for every rebuild
 FEATURES_UPDATED: Final = "features-updated.v1"
 SCORES: Final = "scores.v1"
 OFFERS: Final = "offers.v1"
@@ -22,7 +22,9 @@ ALL_TOPICS: Final = (
     AUDIT,
 )
 
-COMPACTED_TOPICS: Final = frozenset({CONSENT_EVENTS})
+# Compaction keeps the latest record per key for ever: the consent views and every customer's latest
+# erasure can always be rebuilt from them (prometeo.views), whatever Redis lost.
+COMPACTED_TOPICS: Final = frozenset({CONSENT_EVENTS, CUSTOMER_ERASURE})
 
 
 def dead_letter_topic(topic: str) -> str:

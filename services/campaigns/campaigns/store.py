@@ -11,6 +11,7 @@ campaigns:customer:{ck}:holdings string  products the customer holds here (from 
 campaigns:experiment:{campaign}  hash    "<test|control>|<counter>" → integer (holdout groups)
 campaigns:erased:{ck}            string  erasure time: offers decided before it are never recorded again
                                          (a replay of offers.v1 must not resurrect erased data); TTL 35 d
+campaigns:epoch                  string  epoch marker: the views are whole (prometeo.views)
 campaigns:event:{id}             string  applied-marker (event ids, and "<offer_id>.recorded|delivered")
 """
 
@@ -194,6 +195,10 @@ class CampaignStore:
         # Longer than offers.v1 retention (30 d): no replayable offer predates the tombstone's expiry.
         self._redis.set(_tombstone(customer_key), erased_at.isoformat(), ex=ERASED_TTL_S)
         return deleted
+
+    def restore_erasure(self, customer_key: str, erased_at: datetime, ttl_s: int) -> None:
+        """Put a dated tombstone back (a rebuild, from customer-erasure.v1) for what is left of its TTL."""
+        self._redis.set(_tombstone(customer_key), erased_at.isoformat(), ex=ttl_s)
 
     def erased_after(self, customer_key: str, occurred_at: datetime) -> bool:
         """True when the customer was erased after this event happened: the event must be ignored."""

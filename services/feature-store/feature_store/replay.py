@@ -7,7 +7,9 @@ service's committed offsets do not move) or a JSONL export, and applies every ev
 `FeatureRepository.apply_many` — the service's own atomic, idempotent script. Without `--reset`
 it is a backfill: events already applied are no-ops by their markers. `--reset` first deletes
 every customer's aggregates and every applied-marker (erasure tombstones stay); stop the
-service while it runs. Events ingested before a customer's latest erasure are skipped.
+service while it runs. Events ingested before a customer's latest erasure are skipped, and the
+tombstones of customers still erased are restored from customer-erasure.v1 first. (A running service
+rebuilds by itself after a wiped Redis: see docs/redis-keys.md.)
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from feature_store.store import ApplyResult, FeatureRepository
 from prometeo import keys
 from prometeo.contracts import topics
 from prometeo.keys import FEATURES
+from prometeo.views import ErasureLog
 
 
 def reset(client: redis.Redis) -> int:
@@ -60,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     repository = FeatureRepository(client, settings.processed_ttl_s)
     if args.reset:
         print(f"reset: {reset(client)} keys deleted", file=sys.stderr)
+    if not args.events:
+        # Tombstones first, from customer-erasure.v1 (compacted): a Redis that lost them gets them back.
+        for ck in ErasureLog.read(args.bootstrap).still_erased():
+            repository.mark_erased(ck)
     stats = LogStats(erasures=erasure_times(args.bootstrap, args.events))
     total, values = jsonl_records(args.events) if args.events else topic_records(args.bootstrap, args.topic)
     outcomes: Counter[str] = Counter()

@@ -6,6 +6,7 @@ features:customer:{ck}:txns           hash  transaction id → its increments (t
 features:customer:{ck}:privacy        hash  profiling_objected → "1": nothing is published while it stands
 features:event:{event_id}             string  applied-marker, TTL = processed_ttl_s
 features:erased:{ck}                  string  tombstone: refuse events until a new consent arrives
+features:epoch                        string  epoch marker: the views are whole (prometeo.views)
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ import redis
 from feature_store.domain.aggregation import CustomerState, Mutation, months_covering
 from prometeo import keys
 from prometeo.keys import FEATURES
+from prometeo.views import ViewsLost
 
 MONTH_TTL_S = 130 * 24 * 3600
 
 
 class ApplyResult(IntEnum):
+    VIEWS_LOST = -2
     ERASED = -1
     DUPLICATE = 0
     APPLIED = 1
@@ -31,8 +34,11 @@ class ApplyResult(IntEnum):
 
 # One script = one atomic step: the applied-marker and the aggregate change land together, so a
 # crash before the Kafka commit makes the redelivered event a no-op instead of a double count.
+# With the epoch check on, nothing is written into a wiped Redis (no marker): the views are rebuilt
+# from the log first (prometeo.views), so no event is applied to them out of order.
 _APPLY = """
-local marker, prefix, tombstone = KEYS[1], KEYS[2], KEYS[3]
+local marker, prefix, tombstone, epoch = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+if ARGV[9] == '1' and redis.call('EXISTS', epoch) == 0 then return -2 end
 if redis.call('EXISTS', tombstone) == 1 then return -1 end
 if redis.call('SET', marker, '1', 'NX', 'EX', ARGV[1]) == false then return 0 end
 local txn_id, mode, month_ttl = ARGV[2], ARGV[3], tonumber(ARGV[7])
@@ -76,9 +82,10 @@ return 1
 
 
 class FeatureRepository:
-    def __init__(self, client: redis.Redis, processed_ttl_s: int) -> None:
+    def __init__(self, client: redis.Redis, processed_ttl_s: int, *, require_epoch: bool = False) -> None:
         self._redis = client
         self._processed_ttl_s = processed_ttl_s
+        self._require_epoch = require_epoch
         self._apply = client.register_script(_APPLY)
 
     def apply(self, event_id: str, customer_key: str, mutation: Mutation) -> ApplyResult:
@@ -92,7 +99,7 @@ class FeatureRepository:
         for event_id, customer_key, mutation in items:
             prefix = keys.customer(FEATURES, customer_key)
             self._apply(
-                keys=[keys.processed_event(FEATURES, event_id), prefix, _tombstone(customer_key)],
+                keys=[keys.processed_event(FEATURES, event_id), prefix, _tombstone(customer_key), keys.epoch(FEATURES)],
                 args=[
                     self._processed_ttl_s,
                     mutation.transaction_id or "",
@@ -102,10 +109,14 @@ class FeatureRepository:
                     json.dumps(mutation.profile) if mutation.profile else "{}",
                     MONTH_TTL_S,
                     "" if mutation.occurred_at is None else repr(mutation.occurred_at),
+                    "1" if self._require_epoch else "0",
                 ],
                 client=pipe,
             )
-        return [ApplyResult(int(r)) for r in pipe.execute()]
+        results = [ApplyResult(int(r)) for r in pipe.execute()]
+        if ApplyResult.VIEWS_LOST in results:
+            raise ViewsLost("features epoch marker missing: Redis was wiped")
+        return results
 
     def load(self, customer_keys: list[str], as_of: datetime) -> list[CustomerState]:
         """Everything needed for the feature vectors of several customers, in one round trip."""
@@ -151,6 +162,10 @@ class FeatureRepository:
             deleted += self._redis.delete(key)
         self._redis.set(_tombstone(customer_key), "1")
         return deleted
+
+    def mark_erased(self, customer_key: str) -> None:
+        """Restore a tombstone (a rebuild, from customer-erasure.v1)."""
+        self._redis.set(_tombstone(customer_key), "1")
 
     def clear_erasure(self, customer_key: str) -> None:
         """A new consent lifts the refusal that followed an erasure."""

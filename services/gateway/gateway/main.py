@@ -26,17 +26,20 @@ from gateway.guard import RedisInsiderGuard
 from gateway.identity import Authenticator
 from gateway.limiter import RedisRateLimiter
 from gateway.middleware import quota_headers, scrub_customer_ids
+from gateway.rebuild import rebuild_scopes
 from gateway.requests_log import RedisRequestLog
 from gateway.scopes import RedisScopeReader, ScopeWriter
 from gateway.settings import Settings, get_settings
 from gateway.upstream import Upstream, UpstreamHealth, Upstreams, install_upstream_handlers
 from prometeo import clock
 from prometeo.bus import EventProducer
-from prometeo.bus.consumer import ConsumerLoop
+from prometeo.bus.consumer import ConsumerLoop, Handler
 from prometeo.contracts import topics
+from prometeo.keys import GATEWAY
 from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
 from prometeo.service_tokens import internal_async_client
 from prometeo.telemetry.tracing import configure_tracing
+from prometeo.views import ViewGuard, views_check
 from prometeo.web import build_app
 
 SERVICE = "gateway"
@@ -132,15 +135,22 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     upstreams = Upstreams(client, _base_urls(settings))
     app.state.redis = sync_redis  # readiness ping
     scope_writer = ScopeWriter(sync_redis)
-    loop = ConsumerLoop(
-        settings,
-        settings.group_id,
-        {
-            topics.ACCOUNT_EVENTS: AccountEventsHandler(scope_writer),
-            topics.CUSTOMER_ERASURE: CustomerErasureHandler(scope_writer),
-        },
-        producer,
+    views = ViewGuard(
+        sync_redis,
+        GATEWAY,
+        lambda: rebuild_scopes(scope_writer, settings.kafka_bootstrap_servers),
+        interval_s=settings.views_check_interval_s,
     )
+    handlers: dict[str, Handler] = {
+        topics.ACCOUNT_EVENTS: AccountEventsHandler(scope_writer),
+        topics.CUSTOMER_ERASURE: CustomerErasureHandler(scope_writer),
+    }
+    if settings.views_rebuild:
+        handlers = {topic: views.gate(handler) for topic, handler in handlers.items()}
+    loop = ConsumerLoop(settings, settings.group_id, handlers, producer)
+    # Without a scope an advisor's read is refused (fail closed): while the view is rebuilt only
+    # readiness fails, the edge keeps answering (tokens, health) and discloses nothing.
+    app.state.views = views if settings.views_rebuild else None
     app.state.runtime = Runtime(producer, [loop])
     app.state.scopes = RedisScopeReader(async_redis)
     install_identity(app, settings, RedisClientRegistry(async_redis, settings.client_cache_s))
@@ -154,12 +164,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.upstreams = upstreams
     app.state.requests = RedisRequestLog(async_redis)
     app.state.upstream_health = UpstreamHealth(upstreams, settings.upstream_health_interval_s)
+    if settings.views_rebuild:
+        views.start()
     app.state.runtime.start()
     async with app.state.upstream_health.running():
         yield
     await client.aclose()
     audit_store.close()
     app.state.runtime.stop()
+    views.stop()
     await async_redis.aclose()
     sync_redis.close()
 
@@ -182,7 +195,13 @@ app = build_app(
         admin.router,
         audit.router,
     ],
-    checks={"redis": redis_check, "broker": broker_check, "consumers": consumers_check, "upstreams": upstreams_check},
+    checks={
+        "redis": redis_check,
+        "broker": broker_check,
+        "consumers": consumers_check,
+        "upstreams": upstreams_check,
+        "views": views_check,
+    },
 )
 install_upstream_handlers(app)
 app.middleware("http")(quota_headers)

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from ingest_openfinance.api import belvo, brasil, consents, customers, events, marketing, uk
 from ingest_openfinance.consumers.consent_events import ConsentEventsHandler
 from ingest_openfinance.expiry import ExpirySweeper
+from ingest_openfinance.rebuild import rebuild_consents
 from ingest_openfinance.settings import get_settings
 from ingest_openfinance.store import ConsentStore, DedupeWindow
 from ingest_openfinance.usecases.consents import ConsentRegistration
@@ -21,6 +22,7 @@ from prometeo.keys import INGEST
 from prometeo.privacy.export import export_router
 from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
 from prometeo.telemetry.tracing import configure_tracing
+from prometeo.views import ViewGuard, install_views_gate, views_check
 from prometeo.web import build_app
 
 SERVICE = "ingest-openfinance"
@@ -36,22 +38,33 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     secret = settings.pseudonym_key.get_secret_value()
     data_subject = DataSubjectRequests(producer, consent_store, secret)
     consents = ConsentRegistration(producer, consent_store, secret, data_subject)
+    guard = ViewGuard(
+        client,
+        INGEST,
+        lambda: rebuild_consents(consent_store, settings.kafka_bootstrap_servers),
+        interval_s=settings.views_check_interval_s,
+    )
+    handler = ConsentEventsHandler(consent_store)
     loop = ConsumerLoop(
         settings,
         settings.group_id,
-        {topics.CONSENT_EVENTS: ConsentEventsHandler(consent_store)},
+        {topics.CONSENT_EVENTS: guard.gate(handler) if settings.views_rebuild else handler},
         producer,
     )
     sweeper = ExpirySweeper(consents, settings.expiry_sweep_interval_s)
     app.state.redis, app.state.consents, app.state.data_subject = client, consents, data_subject
     app.state.events = EventIngestion(producer, consent_store, DedupeWindow(client, settings.dedupe_window_s), secret)
     app.state.marketing = MarketingRegistry(producer, consent_store, secret)
+    app.state.views = guard if settings.views_rebuild else None
     app.state.runtime = Runtime(producer, [loop])
+    if settings.views_rebuild:
+        guard.start()
     app.state.runtime.start()
     sweeper.start()
     yield
     sweeper.stop()
     app.state.runtime.stop()
+    guard.stop()
     client.close()
 
 
@@ -69,5 +82,6 @@ app = build_app(
         belvo.router,
         export_router(SERVICE, INGEST),
     ],
-    checks={"redis": redis_check, "broker": broker_check, "consumers": consumers_check},
+    checks={"redis": redis_check, "broker": broker_check, "consumers": consumers_check, "views": views_check},
 )
+install_views_gate(app)

@@ -6,6 +6,7 @@ ingest:customer:{ck}:privacy    hash    profiling_objected → "1" while the cus
 ingest:consent:{consent_id}     string  → customer_key (status changes arrive by consent id)
 ingest:consent-expiry:all       zset    "{ck} {consent_id}" scored by expiry epoch (time-based expiry)
 ingest:dedupe:{digest}          string  source event seen; TTL = dedupe window
+ingest:epoch                    string  epoch marker: the views are whole (prometeo.views)
 """
 
 from __future__ import annotations
@@ -74,8 +75,28 @@ class ConsentStore:
             for ck, values in zip(unique, pipe.execute(), strict=True)
         }
 
-    def put_marketing(self, customer_key: str, channel: str, record: MarketingRecord) -> None:
-        self._redis.hset(keys.customer(INGEST, customer_key, "marketing"), channel, record.model_dump_json())
+    def put_marketing(
+        self, customer_key: str, channel: str, record: MarketingRecord, *, occurred_at: datetime | None = None
+    ) -> bool:
+        """Write a channel's permission. With `occurred_at` (replayed events) the write is skipped if the
+        customer was erased after it or the view holds a newer choice (checked atomically, as in `put`)."""
+        tombstone = _tombstone(customer_key)
+        marketing = keys.customer(INGEST, customer_key, "marketing")
+
+        def write(pipe: redis.client.Pipeline) -> bool:
+            if occurred_at is not None:
+                raw = pipe.get(tombstone)
+                if raw and occurred_at <= datetime.fromisoformat(text(raw)):
+                    return False
+                held = pipe.hget(marketing, channel)
+                if held is not None and MarketingRecord.model_validate_json(text(held)).updated_at > occurred_at:
+                    return False
+            pipe.multi()
+            pipe.hset(marketing, channel, record.model_dump_json())
+            return True
+
+        transact = cast("Callable[[redis.client.Pipeline], None]", write)
+        return bool(self._redis.transaction(transact, tombstone, marketing, value_from_callable=True))
 
     def marketing(self, customer_keys: Sequence[str]) -> dict[str, dict[str, MarketingRecord]]:
         unique = list(dict.fromkeys(customer_keys))
@@ -126,6 +147,10 @@ class ConsentStore:
         # tombstone keeps them from rebuilding a view the erasure removed.
         pipe.set(_tombstone(customer_key), clock.now().isoformat())
         pipe.execute()
+
+    def restore_erasure(self, customer_key: str, erased_at: datetime) -> None:
+        """Put a tombstone back (a rebuild, from customer-erasure.v1)."""
+        self._redis.set(_tombstone(customer_key), erased_at.isoformat())
 
     def clear_erasure(self, customer_key: str) -> None:
         """A consent granted after the erasure starts a new relationship."""

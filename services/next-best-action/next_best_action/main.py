@@ -15,16 +15,20 @@ from next_best_action.consumers.outcomes import OutcomesHandler
 from next_best_action.consumers.scores import ScoresHandler
 from next_best_action.moments import MomentRunner
 from next_best_action.policy_source import PolicySource
+from next_best_action.rebuild import rebuild_nba
 from next_best_action.response_store import LeverStore, ResponseStore
 from next_best_action.settings import get_settings
 from next_best_action.store import NbaStore
 from next_best_action.trigger_store import TriggerStore
 from prometeo import keys
 from prometeo.bus import TRANSIENT_ERRORS, ConsumerLoop, EventProducer
+from prometeo.bus.consumer import Handler
 from prometeo.contracts import topics
+from prometeo.keys import NBA
 from prometeo.privacy.export import export_router
 from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
 from prometeo.telemetry.tracing import configure_tracing
+from prometeo.views import ViewGuard, install_views_gate, views_check
 from prometeo.web import build_app
 
 SERVICE = "next-best-action"
@@ -48,26 +52,44 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     producer = EventProducer.for_service(settings, SERVICE)
     triggers = TriggerStore(client)
     moments = MomentRunner(store, triggers, policies, producer)
+    guard = ViewGuard(
+        client,
+        NBA,
+        lambda: rebuild_nba(
+            store,
+            settings.kafka_bootstrap_servers,
+            erased_ttl_s=settings.erased_ttl_s,
+            contact_retention_s=settings.contact_retention_days * 24 * 3600,
+        ),
+        interval_s=settings.views_check_interval_s,
+    )
+    handlers: dict[str, Handler] = {
+        topics.SCORES: ScoresHandler(store, policies, producer, lever_store, responses, moments),
+        topics.CONSENT_EVENTS: ConsentEventsHandler(store),
+        topics.ACCOUNT_EVENTS: AccountEventsHandler(store, triggers, policies, moments),
+        topics.OUTCOMES: OutcomesHandler(store, responses, triggers),
+        topics.CUSTOMER_ERASURE: CustomerErasureHandler(store),
+    }
+    if settings.views_rebuild:
+        handlers = {topic: guard.gate(handler) for topic, handler in handlers.items()}
     loop = ConsumerLoop(
         settings,
         settings.group_id,
-        {
-            topics.SCORES: ScoresHandler(store, policies, producer, lever_store, responses, moments),
-            topics.CONSENT_EVENTS: ConsentEventsHandler(store),
-            topics.ACCOUNT_EVENTS: AccountEventsHandler(store, triggers, policies, moments),
-            topics.OUTCOMES: OutcomesHandler(store, responses, triggers),
-            topics.CUSTOMER_ERASURE: CustomerErasureHandler(store),
-        },
+        handlers,
         producer,
         # A publish the broker did not acknowledge is retried, never dead-lettered.
         retryable=(*TRANSIENT_ERRORS, KafkaError),
     )
     app.state.redis, app.state.store, app.state.policies = client, store, policies
     app.state.levers, app.state.responses = lever_store, responses
+    app.state.views = guard if settings.views_rebuild else None
     app.state.runtime = Runtime(producer, [loop])
+    if settings.views_rebuild:
+        guard.start()
     app.state.runtime.start()
     yield
     app.state.runtime.stop()
+    guard.stop()
     client.close()
 
 
@@ -76,5 +98,6 @@ app = build_app(
     title="Prometeo next best action",
     lifespan=lifespan,
     routers=[nba.router, policy.router, levers.router, export_router(SERVICE, keys.NBA)],
-    checks={"redis": redis_check, "broker": broker_check, "consumers": consumers_check},
+    checks={"redis": redis_check, "broker": broker_check, "consumers": consumers_check, "views": views_check},
 )
+install_views_gate(app)

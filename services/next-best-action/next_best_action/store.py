@@ -15,6 +15,7 @@ nba:erased:{ck}                string  tombstone after erasure: in-flight scores
 nba:volume:{period}:{stamp}:{product|*}:{channel|*}
                                string  offers reserved in the day (YYYYMMDD) or week (YYYYWww), all customers:
                                        volume constraints and the product-share cap; TTL 8 d
+nba:epoch                      string  epoch marker: the views are whole (prometeo.views)
 nba:reservation:{decision_id}  string  the reservation's verdicts ("product=ok|rule,…"), so a redelivered
                                        decision reserves nothing twice; TTL 8 d
 """
@@ -266,6 +267,10 @@ class NbaStore:
             deleted += self._redis.delete(key)
         self._redis.set(_tombstone(customer_key), "1", ex=self._erased_ttl_s)
         return deleted
+
+    def restore_erasure(self, customer_key: str, ttl_s: int) -> None:
+        """Put a tombstone back (a rebuild, from customer-erasure.v1) for what is left of its TTL."""
+        self._redis.set(_tombstone(customer_key), "1", ex=ttl_s)
 
     def is_erased(self, customer_key: str) -> bool:
         return bool(self._redis.exists(_tombstone(customer_key)))

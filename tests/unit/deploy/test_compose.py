@@ -124,3 +124,10 @@ def test_mlflow_keeps_sqlite_on_a_volume(compose: dict[str, Any]) -> None:
     assert any("sqlite:////data/" in arg for arg in mlflow["command"])
     assert any(v.startswith("mlflow-data:/data") for v in mlflow["volumes"])
     assert "mlflow-data" in compose["volumes"]
+
+
+def test_redis_persists_with_aof_on_a_volume(services: dict[str, Any]) -> None:
+    redis = services["redis"]
+    command = redis["command"]
+    assert command[command.index("--appendonly") + 1] == "yes"
+    assert any(str(v).endswith(":/data") for v in redis["volumes"])

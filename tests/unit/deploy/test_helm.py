@@ -213,3 +213,9 @@ def test_network_policies_follow_the_values() -> None:
     for doc in policies.values():
         kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
     assert not _policies(render({"networkPolicy": {"enabled": False}}))
+
+
+def test_redis_persistence_config_is_rendered_with_aof(default_docs: list[dict[str, Any]]) -> None:
+    config = of_kind(default_docs, "ConfigMap")["redis-config"]
+    lines = config["data"]["prometeo.conf"].splitlines()
+    assert "appendonly yes" in lines and "appendfsync everysec" in lines

@@ -1,14 +1,17 @@
-"""consent-events.v1 → the Redis consent view (rebuilds it after a loss; other instances' writes)."""
+"""consent-events.v1 → the Redis consent and marketing-permission views (other instances' writes; the
+rebuild after a Redis loss replays the topic through this handler, see ingest_openfinance.rebuild)."""
 
 from __future__ import annotations
 
 from ingest_openfinance.domain.consent import ConsentRecord
+from ingest_openfinance.domain.marketing import MarketingRecord
 from ingest_openfinance.store import ConsentStore
 from prometeo.contracts import Envelope, EventPayload
 from prometeo.contracts.events import (
     ConsentChangedV1,
     ConsentGrantedV1,
     ConsentStatus,
+    MarketingPermissionChangedV1,
     ProfilingObjectionChangedV1,
 )
 
@@ -42,3 +45,8 @@ class ConsentEventsHandler:
                 self._store.put(ck, current.model_copy(update={"status": payload.status}), occurred_at=when)
         elif isinstance(payload, ProfilingObjectionChangedV1) and not self._store.erased_after(ck, when):
             self._store.put_objection(ck, payload.objected)
+        elif isinstance(payload, MarketingPermissionChangedV1):
+            record = MarketingRecord(
+                permission=payload.permission, source=payload.source, registry=payload.registry, updated_at=when
+            )
+            self._store.put_marketing(ck, payload.channel.value, record, occurred_at=when)
