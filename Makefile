@@ -54,8 +54,8 @@ test-integration: $(STAMP) ## integration tests against real servers
 test-e2e: $(STAMP) ## end-to-end tests: all six services as processes
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
-bench: $(STAMP) ## benchmarks: figures as ratios against a baseline measured in the same run
-	$(PY) -m benchmarks
+bench: $(STAMP) ## benchmarks: figures as ratios against a baseline measured in the same run (BENCH=run: `make run` to first recommendations, then event-to-offer latency)
+	$(PY) -m benchmarks $(if $(filter run,$(BENCH)),run,)
 
 clean: ## remove the virtualenv and local run state
 	rm -rf $(VENV) .run

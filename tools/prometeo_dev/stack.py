@@ -6,33 +6,47 @@ python -m prometeo_dev.stack [--no-demo] [--customers N] [--seed S]
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import httpx
 
 from prometeo_dev.platform import SERVICES, Platform, default_run_dir, infrastructure, platform
 
+if TYPE_CHECKING:
+    from scoring.training import TrainingReport
+
 BOLD, DIM, RESET = "\033[1m", "\033[2m", "\033[0m"
+# Concurrent event streams into the gateway, each with its own customers (their events keep their order).
+LOAD_LANES = 2
 
 
 def say(text: str) -> None:
     print(f"{BOLD}prometeo{RESET} {text}", flush=True)
 
 
-def _report_recommendations(plat: Platform, customer_ids: list[str]) -> str | None:
-    """Prints up to three customers' recommendations; returns one shown (synthetic) customer id."""
+def _report_recommendations(plat: Platform, customer_ids: list[str], timeout: float = 120.0) -> str | None:
+    """Prints up to three customers' recommendations as soon as the stream has produced them (the
+    first customers' events went in first); returns one shown (synthetic) customer id."""
     from prometeo_dev.demo import recommendations
 
-    shown, example = 0, None
-    for cid in customer_ids:
-        rec = recommendations(plat.url("gateway"), cid, "es")
-        if not rec or not rec.get("recommendations"):
-            continue
-        shown += 1
-        example = example or cid
+    shown: dict[str, dict] = {}
+    deadline = time.monotonic() + timeout
+    while not shown and time.monotonic() < deadline:
+        for cid in customer_ids:
+            rec = recommendations(plat.url("gateway"), cid, "es")
+            if rec and rec.get("recommendations"):
+                shown[cid] = rec
+                if len(shown) == 3:
+                    break
+        if not shown:
+            time.sleep(1)
+    for cid, rec in shown.items():
         masked = cid[:3] + ".***.***-" + cid[-2:]
         print(f"\n  {BOLD}Customer {masked}{RESET}  ({rec['customer_key'][:14]}…, model {rec.get('model_version')})")
         for offer in rec["recommendations"][:3]:
@@ -42,33 +56,50 @@ def _report_recommendations(plat: Platform, customer_ids: list[str]) -> str | No
             )
             for reason in offer.get("reasons", [])[:3]:
                 print(f"       {DIM}· {reason['text']}{RESET}")
-        if shown == 3:
-            break
-    if shown == 0:
+    if not shown:
         print("  (no customer cleared the offer threshold)")
-    return example
+    return next(iter(shown), None)
 
 
-def run_demo(plat: Platform, customers: int, seed: int) -> str | None:
-    from prometeo_dev.demo import load_bank, wait_for_offers
+def run_demo(plat: Platform, customers: int, seed: int, started: float | None = None) -> str | None:
+    """Trains the model while the bank's events flow through the gateway: both take about as long, and
+    the stream waits in the topics (scoring is not ready) until the champion is registered."""
+    from prometeo_dev.demo import kpis, load_bank
     from prometeo_dev.demo_model import train_demo_model
     from prometeo_dev.synthbank import generate_bank
 
+    started = time.perf_counter() if started is None else started
     bank = generate_bank(customers, seed=seed)
     say(f"generated a synthetic bank: {customers} customers")
-    started = time.perf_counter()
-    report = train_demo_model(bank, plat.infra.mlflow_uri)
-    say(f"trained and registered a propensity model in {time.perf_counter() - started:.0f}s")
-    print(report.table())
-    plat.wait_ready(["scoring"], timeout=180)
-    load = load_bank(plat.url("gateway"), bank)
+    trained: dict[str, object] = {}
+
+    def train() -> None:
+        began = time.perf_counter()
+        try:
+            trained["report"] = train_demo_model(bank, plat.infra.mlflow_uri)
+        except BaseException as exc:  # re-raised on the main thread
+            trained["error"] = exc
+        trained["seconds"] = time.perf_counter() - began
+
+    trainer = threading.Thread(target=train, name="demo-training", daemon=True)
+    trainer.start()
+    say("training a propensity model while the bank's events go in through the gateway")
+    load = load_bank(plat.url("gateway"), bank, lanes=LOAD_LANES)
     say(
         f"ingested {load.received} events for {load.consents} consented customers in {load.seconds:.1f}s "
         f"({load.received / max(load.seconds, 1e-9):.0f} events/s): {load.counts}"
     )
-    kpis = wait_for_offers(plat.url("gateway"))
-    say(f"offers made: {kpis.get('offers_made', 0)}")
-    return _report_recommendations(plat, bank.customers["customer_id"].head(200).tolist())
+    trainer.join()
+    if isinstance(error := trained.get("error"), BaseException):
+        raise error
+    report = cast("TrainingReport", trained["report"])
+    say(f"trained and registered in {trained['seconds']:.0f}s: {report.table().splitlines()[0]}")
+    plat.wait_ready(["scoring"], timeout=180)
+    example = _report_recommendations(plat, bank.customers["customer_id"].head(200).tolist())
+    if example is not None:
+        say(f"first recommendations {time.perf_counter() - started:.0f}s after start")
+    say(f"offers made so far: {kpis(plat.url('gateway')).get('offers_made', 0)} (the stream keeps draining)")
+    return example
 
 
 def print_access(gateway: str, example: str | None) -> None:
@@ -113,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-dir", type=Path, default=default_run_dir())
     args = parser.parse_args(argv)
 
+    # One line per stage: no MLflow upload/download progress bars in between.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     # SIGTERM behaves like Ctrl-C: unwinding the context managers stops every process.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -123,13 +157,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
     say(f"starting broker, Redis and MLflow (logs in {args.run_dir / 'logs'})")
     with infrastructure(args.run_dir) as infra:
         say(f"broker {infra.bootstrap} · redis {infra.redis_url} · mlflow {infra.mlflow_uri}")
         say("starting the six services")
         # Services start before the model exists: scoring becomes ready once the champion is registered.
         with platform(args.run_dir, infra, wait=[n for n, _, _ in SERVICES if n != "scoring"]) as plat:
-            example = None if args.no_demo else run_demo(plat, args.customers, args.seed)
+            example = None if args.no_demo else run_demo(plat, args.customers, args.seed, started)
             print()
             for name, _, _ in SERVICES:
                 print(f"  {name:<20} {plat.url(name)}   (/healthz /readyz /metrics /docs)")
