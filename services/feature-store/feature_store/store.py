@@ -9,10 +9,10 @@ features:erased:{ck}                  string  tombstone: refuse events until a n
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from enum import IntEnum
 
+import orjson
 import redis
 
 from feature_store.domain.aggregation import CustomerState, Mutation, months_covering
@@ -104,7 +104,7 @@ class FeatureRepository:
         pipe = self._redis.pipeline(transaction=False)
         for start in range(0, len(items), APPLY_CHUNK):
             chunk = [_script_item(*item) for item in items[start : start + APPLY_CHUNK]]
-            self._apply(keys=[], args=[self._processed_ttl_s, MONTH_TTL_S, json.dumps(chunk)], client=pipe)
+            self._apply(keys=[], args=[self._processed_ttl_s, MONTH_TTL_S, orjson.dumps(chunk)], client=pipe)
         return [ApplyResult(int(r)) for flags in pipe.execute() for r in flags]
 
     def load(self, customer_keys: list[str], as_of: datetime) -> list[CustomerState]:
@@ -149,9 +149,9 @@ def _script_item(event_id: str, customer_key: str, mutation: Mutation) -> list[s
         _tombstone(customer_key),
         mutation.transaction_id or "",
         "delete" if mutation.delete_transaction else "upsert",
-        json.dumps([list(i) for i in mutation.increments]),
-        json.dumps([[m, f, repr(ts), v] for m, f, ts, v in mutation.newest]),
-        json.dumps(mutation.profile) if mutation.profile else "{}",
+        orjson.dumps(mutation.increments).decode() if mutation.increments else "[]",
+        orjson.dumps([[m, f, repr(ts), v] for m, f, ts, v in mutation.newest]).decode() if mutation.newest else "[]",
+        orjson.dumps(mutation.profile).decode() if mutation.profile else "{}",
         "" if mutation.occurred_at is None else repr(mutation.occurred_at),
     ]
 
