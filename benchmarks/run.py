@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -36,6 +37,7 @@ STARTUP_BUDGET_S = 180.0
 
 def run() -> list[Figure]:
     run_dir = RUN_DIR / "stack"
+    shutil.rmtree(run_dir, ignore_errors=True)  # as on a clean clone: no champion from an earlier run
     env = os.environ | {"PROMETEO_RUN_DIR": str(run_dir), "PYTHONUNBUFFERED": "1"}
     started = time.perf_counter()
     proc = subprocess.Popen(

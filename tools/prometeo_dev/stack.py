@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, cast
 
@@ -22,6 +23,7 @@ import httpx
 from prometeo_dev.platform import SERVICES, Platform, default_run_dir, infrastructure, platform
 
 if TYPE_CHECKING:
+    from prometeo_dev.synthbank import SyntheticBank
     from scoring.training import TrainingReport
 
 BOLD, DIM, RESET = "\033[1m", "\033[2m", "\033[0m"
@@ -96,47 +98,62 @@ def _thread_output_to(thread_name: str, log_path: Path) -> Iterator[None]:
             sys.stdout, sys.stderr = saved
 
 
-def run_demo(plat: Platform, customers: int, seed: int, started: float | None = None) -> str | None:
-    """Trains the model while the bank's events flow through the gateway: both take about as long, and
-    the stream waits in the topics (scoring is not ready) until the champion is registered."""
+@dataclass
+class DemoTraining:
+    """The demo bank and its model, trained on a thread from the moment MLflow is up: the services start,
+    and the bank's events go in, meanwhile (the stream waits in the topics until scoring has a champion)."""
+
+    bank: SyntheticBank
+    thread: threading.Thread
+    outcome: dict[str, object]
+
+    @classmethod
+    def start(cls, customers: int, seed: int, mlflow_uri: str) -> DemoTraining:
+        from prometeo_dev.synthbank import generate_bank
+
+        bank = generate_bank(customers, seed=seed)
+        say(f"generated a synthetic bank: {customers} customers; training a propensity model meanwhile")
+        outcome: dict[str, object] = {}
+        thread = threading.Thread(target=_train, args=(bank, mlflow_uri, outcome), name=TRAINING_THREAD, daemon=True)
+        thread.start()
+        return cls(bank, thread, outcome)
+
+    def report(self) -> TrainingReport:
+        self.thread.join()
+        if isinstance(error := self.outcome.get("error"), BaseException):
+            raise error
+        report = cast("TrainingReport", self.outcome["report"])
+        say(f"trained and registered in {self.outcome['seconds']:.0f}s: {report.table().splitlines()[0]}")
+        return report
+
+
+def _train(bank: SyntheticBank, mlflow_uri: str, outcome: dict[str, object]) -> None:
     from threadpoolctl import threadpool_limits
 
-    from prometeo_dev.demo import kpis, load_bank
     from prometeo_dev.demo_model import train_demo_model
-    from prometeo_dev.synthbank import generate_bank
 
-    started = time.perf_counter() if started is None else started
-    bank = generate_bank(customers, seed=seed)
-    say(f"generated a synthetic bank: {customers} customers")
-    trained: dict[str, object] = {}
+    began = time.perf_counter()
+    try:
+        # Many small fits: OpenMP pools cost more than they give on a busy two-core machine (the
+        # services compete for it meanwhile); one thread per fit trained 3-10x faster here.
+        with threadpool_limits(1):
+            outcome["report"] = train_demo_model(bank, mlflow_uri)
+    except BaseException as exc:  # re-raised on the main thread
+        outcome["error"] = exc
+    outcome["seconds"] = time.perf_counter() - began
 
-    def train() -> None:
-        began = time.perf_counter()
-        try:
-            # Many small fits: OpenMP pools cost more than they give on a busy two-core machine (the
-            # services compete for it meanwhile); one thread per fit trained 3-10x faster here.
-            with threadpool_limits(1):
-                trained["report"] = train_demo_model(bank, plat.infra.mlflow_uri)
-        except BaseException as exc:  # re-raised on the main thread
-            trained["error"] = exc
-        trained["seconds"] = time.perf_counter() - began
 
-    trainer = threading.Thread(target=train, name=TRAINING_THREAD, daemon=True)
-    say("training a propensity model while the bank's events go in through the gateway")
-    with _thread_output_to(TRAINING_THREAD, plat.run_dir / "logs" / "demo-training.log"):
-        trainer.start()
-        load = load_bank(plat.url("gateway"), bank, lanes=LOAD_LANES)
-        say(
-            f"ingested {load.received} events for {load.consents} consented customers in {load.seconds:.1f}s "
-            f"({load.received / max(load.seconds, 1e-9):.0f} events/s): {load.counts}"
-        )
-        trainer.join()
-    if isinstance(error := trained.get("error"), BaseException):
-        raise error
-    report = cast("TrainingReport", trained["report"])
-    say(f"trained and registered in {trained['seconds']:.0f}s: {report.table().splitlines()[0]}")
+def run_demo(plat: Platform, training: DemoTraining, started: float) -> str | None:
+    from prometeo_dev.demo import kpis, load_bank
+
+    load = load_bank(plat.url("gateway"), training.bank, lanes=LOAD_LANES)
+    say(
+        f"ingested {load.received} events for {load.consents} consented customers in {load.seconds:.1f}s "
+        f"({load.received / max(load.seconds, 1e-9):.0f} events/s): {load.counts}"
+    )
+    training.report()
     plat.wait_ready(["scoring"], timeout=180)
-    example = _report_recommendations(plat, bank.customers["customer_id"].head(200).tolist())
+    example = _report_recommendations(plat, training.bank.customers["customer_id"].head(200).tolist())
     if example is not None:
         say(f"first recommendations {time.perf_counter() - started:.0f}s after start")
     say(f"offers made so far: {kpis(plat.url('gateway')).get('offers_made', 0)} (the stream keeps draining)")
@@ -202,12 +219,16 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     say(f"starting broker, Redis and MLflow (logs in {args.run_dir / 'logs'})")
-    with infrastructure(args.run_dir) as infra:
+    with (
+        infrastructure(args.run_dir) as infra,
+        _thread_output_to(TRAINING_THREAD, args.run_dir / "logs" / "demo-training.log"),
+    ):
         say(f"broker {infra.bootstrap} · redis {infra.redis_url} · mlflow {infra.mlflow_uri}")
+        training = None if args.no_demo else DemoTraining.start(args.customers, args.seed, infra.mlflow_uri)
         say("starting the six services")
         # Services start before the model exists: scoring becomes ready once the champion is registered.
         with platform(args.run_dir, infra, wait=[n for n, _, _ in SERVICES if n != "scoring"]) as plat:
-            example = None if args.no_demo else run_demo(plat, args.customers, args.seed, started)
+            example = None if training is None else run_demo(plat, training, started)
             print()
             for name, _, _ in SERVICES:
                 print(f"  {name:<20} {plat.url(name)}   (/healthz /readyz /metrics /docs)")
