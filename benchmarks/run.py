@@ -26,7 +26,7 @@ from prometeo import clock
 from prometeo.contracts import topics
 from prometeo.identity import customer_key
 from prometeo.settings import DEV_PSEUDONYM_KEY
-from prometeo_dev.demo import wait_for_offers
+from prometeo_dev.demo import kpis
 
 RATES = tuple(int(r) for r in os.environ.get("BENCH_RUN_RATES", "200,1000").split(","))
 SECONDS = float(os.environ.get("BENCH_RUN_SECONDS", "15"))
@@ -78,7 +78,7 @@ def run() -> list[Figure]:
             )
         ]
         # Latency on a drained platform: the demo bank's backlog would queue ahead of every event.
-        wait_for_offers(gateway.group(1), timeout=900, settle_s=10)
+        _wait_drained(gateway.group(1))
         figures += _event_to_offer(bootstrap.group(1), ingest.group(1))
         return figures
     finally:
@@ -115,6 +115,20 @@ def _event_to_offer(bootstrap: str, ingest_url: str) -> list[Figure]:
         figures.append(Figure(name % "50", p50, "ms", "broker produce→consume p50", baseline[0], note))
         figures.append(Figure(name % "99", p99, "ms", "broker produce→consume p99", baseline[1], target))
     return figures
+
+
+def _wait_drained(gateway_url: str, timeout: float = 900.0, settle_s: float = 10.0) -> None:
+    """Until next-best-action's decision count stops growing: every stage has caught up."""
+    deadline = time.monotonic() + timeout
+    last, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        decisions = int(kpis(gateway_url).get("decisions", 0))
+        if decisions != last:
+            last, since = decisions, time.monotonic()
+        elif time.monotonic() - since >= settle_s:
+            return
+        time.sleep(1)
+    raise TimeoutError(f"the demo backlog did not drain in {timeout:.0f} s")
 
 
 def _broker_hop(bootstrap: str) -> tuple[float, float]:
