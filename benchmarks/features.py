@@ -97,7 +97,7 @@ def run() -> list[Figure]:
                 [state] = repo.load([customers[i % 1000]], now)
                 compute_features(state, now)
             full.append(sw.seconds * 1e3)
-    return [
+    figures = [
         Figure(
             "feature-store consume + apply",
             consume_apply,
@@ -117,3 +117,6 @@ def run() -> list[Figure]:
             "target p99 ≤ 2 ms",
         ),
     ]
+    from benchmarks import scaleout  # the service itself, one replica against two
+
+    return figures + scaleout.run()

@@ -14,25 +14,26 @@ with a fresh consumer after a pause and resumes from the committed offsets: no h
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 import redis
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.structs import OffsetAndMetadata
-from opentelemetry import trace
+from opentelemetry import context, trace
 
 from prometeo.bus.producer import BrokerUnavailable, EventProducer, SendFuture
 from prometeo.contracts.envelope import Envelope, EventPayload, InvalidEvent, decode
 from prometeo.contracts.topics import dead_letter_topic
 from prometeo.settings import SharedSettings
 from prometeo.telemetry.metrics import CONSUMER_LAG, CONSUMER_MESSAGES, CONSUMER_PROCESSING_SECONDS
-from prometeo.telemetry.tracing import extract_context, tracer
+from prometeo.telemetry.tracing import exporting, extract_context, tracer
 
 log = logging.getLogger(__name__)
 
@@ -237,11 +238,7 @@ class ConsumerLoop:
         CONSUMER_MESSAGES.labels(self._group_id, topic, "consumed").inc()
         started = time.perf_counter()
         parent = extract_context(record.headers)
-        with self._tracer.start_as_current_span(
-            f"{topic} process", context=parent, kind=trace.SpanKind.CONSUMER
-        ) as span:
-            span.set_attribute("messaging.destination.name", topic)
-            span.set_attribute("messaging.kafka.offset", record.offset)
+        with self._span(topic, record.offset, parent) as span:
             try:
                 envelope, payload = decode(record.value)
                 self._handlers[topic](envelope, payload)
@@ -250,7 +247,8 @@ class ConsumerLoop:
                 raise
             except Exception as exc:
                 CONSUMER_MESSAGES.labels(self._group_id, topic, "failed").inc()
-                span.record_exception(exc)
+                if span is not None:
+                    span.record_exception(exc)
                 self._dead_letter(record, exc)
                 self._note(failed=True)
                 return False
@@ -258,6 +256,23 @@ class ConsumerLoop:
         CONSUMER_MESSAGES.labels(self._group_id, topic, "processed").inc()
         self._note(failed=False)
         return True
+
+    @contextlib.contextmanager
+    def _span(self, topic: str, offset: int, parent: context.Context) -> Iterator[trace.Span | None]:
+        """A consumer span when spans are exported; otherwise just the upstream context, so what the
+        handler publishes still carries the trace on."""
+        if not exporting():
+            token = context.attach(parent)
+            try:
+                yield None
+            finally:
+                context.detach(token)
+            return
+        kind = trace.SpanKind.CONSUMER
+        with self._tracer.start_as_current_span(f"{topic} process", context=parent, kind=kind) as span:
+            span.set_attribute("messaging.destination.name", topic)
+            span.set_attribute("messaging.kafka.offset", offset)
+            yield span
 
     def _dead_letter(self, record: ConsumerRecord, exc: Exception) -> None:
         reason = str(exc) if isinstance(exc, InvalidEvent) else f"{type(exc).__name__}: {exc}"

@@ -161,10 +161,20 @@ def _tombstone(customer_key: str) -> str:
     return keys.entity(INGEST, "erased", customer_key)
 
 
+_CLAIM = """
+local flags = {}
+for i, key in ipairs(KEYS) do
+  flags[i] = redis.call('SET', key, '1', 'NX', 'EX', ARGV[1]) and 1 or 0
+end
+return flags
+"""
+
+
 class DedupeWindow:
     def __init__(self, client: redis.Redis, window_s: int) -> None:
         self._redis = client
         self._window_s = window_s
+        self._claim = client.register_script(_CLAIM)
 
     @staticmethod
     def _key(source: str, source_event_id: str) -> str:
@@ -172,11 +182,13 @@ class DedupeWindow:
         return keys.entity(INGEST, "dedupe", digest)
 
     def claim(self, ids: Sequence[tuple[str, str]]) -> list[bool]:
-        """True for each (source, id) seen for the first time within the window."""
-        pipe = self._redis.pipeline(transaction=False)
-        for source, sid in ids:
-            pipe.set(self._key(source, sid), "1", nx=True, ex=self._window_s)
-        return [bool(r) for r in pipe.execute()]
+        """True for each (source, id) seen for the first time within the window. One script call for the
+        batch: redis-py packs a 2,000-command pipeline at ~20 µs a command, one command with 2,000 keys
+        at a fraction of it (same SET NX EX per key, same atomicity per key)."""
+        if not ids:
+            return []
+        flags = self._claim(keys=[self._key(source, sid) for source, sid in ids], args=[self._window_s])
+        return [bool(f) for f in cast("list[int]", flags)]
 
     def release(self, ids: Sequence[tuple[str, str]]) -> None:
         """Undo claims whose publish failed, so the sender's retry is accepted rather than 'duplicate'."""

@@ -98,3 +98,15 @@ def test_consent_events_compact_per_consent_and_channel_but_stay_with_their_cust
         for i in range(50)
     }
     assert len(others) > 6  # and customers still spread over partitions
+
+
+def test_customer_partitioner_lands_each_key_where_kafka_pythons_default_partitioner_does() -> None:
+    from kafka.partitioner import DefaultPartitioner
+
+    cached, default, cluster = CustomerPartitioner(), DefaultPartitioner(), _Cluster()
+    for i in range(200):
+        key = f"ck_{i:06d}".encode()
+        for _ in range(2):  # the second call answers from the per-customer hash cache
+            assert cached.partition("consent-events.v1", None, key, None, None, cluster) == default.partition(
+                "consent-events.v1", None, key, None, None, cluster
+            )

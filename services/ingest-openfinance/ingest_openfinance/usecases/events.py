@@ -18,7 +18,7 @@ from ingest_openfinance.usecases.common import UseCase
 from prometeo import clock
 from prometeo.bus import EventProducer
 from prometeo.bus.producer import SendFuture
-from prometeo.contracts import InvalidEvent, new_event, payload_model, topics
+from prometeo.contracts import EventPayload, InvalidEvent, new_event, payload_model, topics
 from prometeo.contracts.envelope import Envelope
 from prometeo.telemetry.metrics import INGEST_ITEMS
 
@@ -75,6 +75,7 @@ class EventIngestion(UseCase):
     def ingest(self, raw_items: list[Any]) -> list[ItemResult]:
         results: list[ItemResult | None] = [None] * len(raw_items)
         candidates: list[tuple[int, CanonicalEventCreate, str, Envelope]] = []
+        typed: dict[int, EventPayload] = {}  # validated once here, not again for the consent gate
         for index, raw in enumerate(raw_items):
             try:
                 item = CanonicalEventCreate.model_validate(raw)
@@ -94,13 +95,14 @@ class EventIngestion(UseCase):
                 event_id=event_id_for(item.source, item.source_event_id),
             )
             candidates.append((index, item, ck, envelope))
+            typed[index] = payload
         candidates = _refuse_conflicts(candidates, results)
 
         consents = self._consents.for_customers([ck for _, _, ck, _ in candidates])
         now = clock.now()
         admitted: list[tuple[int, CanonicalEventCreate, Envelope]] = []
         for index, item, ck, envelope in candidates:
-            refusal = gate(consents[ck], envelope.type, envelope.typed(), now)
+            refusal = gate(consents[ck], envelope.type, typed[index], now)
             if refusal is not None:
                 results[index] = ItemResult(index=index, status=ItemStatus.REFUSED_NO_CONSENT, reason=refusal.value)
             else:

@@ -111,7 +111,9 @@ class ScoresHandler:
             event_id=uuid.uuid5(envelope.event_id, "offer-decided"),
         )
         # Wait for the broker before recording contacts: an unpublished offer is not a contact.
-        self._producer.publish(topics.OFFERS, event).get(timeout=PUBLISH_TIMEOUT_S)
+        future = self._producer.publish(topics.OFFERS, event)
+        self._producer.flush(PUBLISH_TIMEOUT_S)  # ship it now: lingering only delays an ack we wait for
+        future.get(timeout=PUBLISH_TIMEOUT_S)
         self._store.record_contacts(ck, decision, day)
         self._responses.record_offers(ck, decision)
         if self._moments is not None:
