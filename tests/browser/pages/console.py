@@ -44,8 +44,8 @@ class Console:
         expect(self.page.get_by_test_id("who")).to_be_visible()
 
     def switch_language(self, lang: str) -> None:
-        self.page.select_option("#lang", lang)
-        self.page.wait_for_load_state("load")
+        with self.page.expect_navigation():
+            self.page.select_option("#lang", lang)
         expect(self.page.locator("html")).to_have_attribute("lang", lang.replace("_", "-"))
 
     # ---- advisor --------------------------------------------------------------------------------------------

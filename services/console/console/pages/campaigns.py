@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import quote
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
 
 from console.deps import GatewayDep, LocaleDep, SessionDep
 from console.domain import campaign_form
@@ -54,8 +55,14 @@ async def _page(
 
 
 @router.get("/campaigns")
-async def campaigns(request: Request, session: SessionDep, gateway: GatewayDep, locale: LocaleDep) -> Response:
-    return await _page(request, session, gateway, locale)
+async def campaigns(
+    request: Request,
+    session: SessionDep,
+    gateway: GatewayDep,
+    locale: LocaleDep,
+    launched: str = Query("", max_length=64),
+) -> Response:
+    return await _page(request, session, gateway, locale, message=launched or None)
 
 
 @router.post("/campaigns")
@@ -70,7 +77,8 @@ async def launch(request: Request, session: SessionDep, gateway: GatewayDep, loc
         if exc.status in (400, 409, 422):
             return await _page(request, session, gateway, locale, status_code=422, error=exc.detail or exc.title)
         raise
-    return await _page(request, session, gateway, locale, message=created["campaign_id"])
+    # Post/redirect/get: reloading the list never launches the campaign twice.
+    return RedirectResponse(f"/campaigns?launched={quote(str(created['campaign_id']))}", status_code=303)
 
 
 @router.post("/campaigns/{campaign_id}/{action}")
@@ -79,5 +87,5 @@ async def change(
 ) -> Response:
     if action not in ("pause", "resume"):
         raise Problem(404, "Not found")
-    await gateway.post(session.token, f"/v1/campaigns/{campaign_id}/{action}")
-    return await _page(request, session, gateway, locale)
+    await gateway.post(session.token, f"/v1/campaigns/{quote(campaign_id, safe='')}/{action}")
+    return RedirectResponse("/campaigns", status_code=303)
