@@ -77,7 +77,7 @@ class Translator:
         self._own = catalogue(locale)
         self._fallback = catalogue(Locale.EN)
 
-    def __call__(self, key: str, **values: object) -> str:
+    def __call__(self, key: str, /, **values: object) -> str:
         text = self._own.get(key) or self._fallback.get(key) or key
         return text.format(**values) if values else text
 
