@@ -7,6 +7,7 @@ import base64
 import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -68,8 +69,8 @@ class FakeGateway:
         self.seen.append(request)
         path = request.url.path
         if path == "/oidc/token":
-            form = dict(x.split("=") for x in request.content.decode().split("&"))
-            if form["password"] != "right":
+            form = parse_qs(request.content.decode())
+            if form["password"] != ["right"]:
                 return httpx.Response(400, json={"title": "Token request refused", "error": "invalid_grant"})
             return httpx.Response(200, json={"access_token": _token(self.role, portfolio="adv-sp-01")})
         if path == "/v1/portfolio/priorities":
