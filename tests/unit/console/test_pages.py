@@ -25,7 +25,7 @@ def _token(role: str, **claims: Any) -> str:
     return f"e30.{payload}.sig"
 
 
-DECISION = {
+DECISION: dict[str, Any] = {
     "customer_key": "ck_abcdefgh",
     "decision_id": "dc_1",
     "generated_at": "2026-12-01T10:00:00Z",
@@ -42,7 +42,7 @@ DECISION = {
     ],
     "blocked": {"mortgage": ["credit_risk"]},
 }
-KPIS = {
+KPIS: dict[str, Any] = {
     "offers_made": 10,
     "outcomes": {"accepted": 2, "delivered": 8},
     "acceptance_rate": 0.2,
