@@ -15,7 +15,7 @@ import pytest
 
 from prometeo import clock
 from prometeo_dev.demo import MARKETING_KEY, load_bank, wait_for_offers
-from prometeo_dev.demo_model import train_demo_model
+from prometeo_dev.demo_model import DEFAULT_MODEL_NAME, train_demo_model
 from prometeo_dev.platform import SERVICES, Infrastructure, Platform, platform
 from prometeo_dev.synthbank import SyntheticBank, branch_and_portfolio, generate_bank
 from tests.bus_helpers import scaled
@@ -56,6 +56,18 @@ class Demo:
         return self.platform.url("gateway")
 
 
+def _has_champion(mlflow_uri: str) -> bool:
+    """A champion registered earlier in the session (the end-to-end tests train one) serves this bank too."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    try:
+        MlflowClient(tracking_uri=mlflow_uri).get_model_version_by_alias(DEFAULT_MODEL_NAME, "champion")
+    except MlflowException:
+        return False
+    return True
+
+
 def _demo_campaign(gateway: str) -> None:
     """A savings campaign with a 30 % holdout, live before the bank streams in, so the dashboard has a funnel."""
     now = clock.now()
@@ -76,12 +88,13 @@ def _demo_campaign(gateway: str) -> None:
 @pytest.fixture(scope="session")
 def demo(broker: str, redis_url: str, mlflow_uri: str) -> Iterator[Demo]:
     _playwright()
-    bank = generate_bank(240, seed=23)
+    bank = generate_bank(200, seed=23)
     infra = Infrastructure(broker, redis_url, mlflow_uri)
     # As `make run` does: the services boot while the model trains; scoring is ready once the champion exists.
     waited = [n for n, _, _ in SERVICES if n != "scoring"]
     with platform(Path(RUN_DIR / "browser"), infra, preferred_ports=False, wait=waited) as plat:
-        train_demo_model(bank, mlflow_uri)
+        if not _has_champion(mlflow_uri):
+            train_demo_model(bank, mlflow_uri)
         plat.wait_ready(["scoring"], timeout=scaled(180))
         gateway = plat.url("gateway")
         _demo_campaign(gateway)
