@@ -129,8 +129,19 @@ def shots() -> Path:
     return ARTIFACTS
 
 
-def new_page(browser: Any, *, width: int = 1280, height: int = 800, accept_language: str = "es-419,es;q=0.9") -> Any:
-    context = browser.new_context(viewport={"width": width, "height": height}, locale=accept_language.split(",")[0])
+def new_page(
+    browser: Any,
+    *,
+    width: int = 1280,
+    height: int = 800,
+    accept_language: str = "es-419,es;q=0.9",
+    bypass_csp: bool = False,
+) -> Any:
+    """A fresh context (no cookies). `bypass_csp` lets the accessibility check inject axe into pages whose
+    Content-Security-Policy allows only the console's own scripts."""
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, locale=accept_language.split(",")[0], bypass_csp=bypass_csp
+    )
     context.set_extra_http_headers({"Accept-Language": accept_language})
     context.set_default_timeout(scaled(15) * 1000)
     return context.new_page()
