@@ -137,6 +137,12 @@ class CustomerView(BaseModel):
     contacts: list[ContactRow]
 
 
+def _status(status: str | None, t: Translator) -> str:
+    if not status:
+        return "—"
+    return t(f"outcome.kind.{status}") if t.has(f"outcome.kind.{status}") else status
+
+
 def customer_view(body: dict[str, Any], t: Translator) -> CustomerView:
     loc = t.locale
     recs = body.get("recommendations") or {}
@@ -186,7 +192,7 @@ def customer_view(body: dict[str, Any], t: Translator) -> CustomerView:
             date=fmt.date(c.get("decided_at"), loc),
             product=t(f"product.{c['product']}"),
             channel=t(f"channel.{c['channel']}"),
-            status=str(c.get("status") or "—"),
+            status=_status(c.get("status"), t),
             outcomes=", ".join(t(f"outcome.kind.{o}") for o in c.get("outcomes") or []) or "—",
         )
         for c in body.get("contacts", [])[:20]
