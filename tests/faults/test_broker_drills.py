@@ -21,6 +21,7 @@ from prometeo.contracts.topics import dead_letter_topic
 from prometeo.identity import customer_key
 from prometeo.settings import DEV_PSEUDONYM_KEY, SharedSettings
 from prometeo_dev import servers
+from tests.app_helpers import caller_auth
 from tests.bus_helpers import read_topic, scaled, wait_until
 from tests.factories import booked
 from tests.faults.conftest import DELIVERY_TIMEOUT_MS, RUN_DIR, SESSION_TIMEOUT_MS, DurableBroker, Service
@@ -89,7 +90,7 @@ class Counting:
 @pytest.fixture
 def drill(durable_broker: DurableBroker, ingest: Service) -> Iterator[tuple[httpx.Client, list[str], set[str]]]:
     customers = [f"faults-{uuid.uuid4().hex[:8]}-{i}" for i in range(4)]
-    with httpx.Client(base_url=ingest.url, timeout=30) as client:
+    with httpx.Client(base_url=ingest.url, timeout=30, auth=caller_auth("ingest-openfinance")) as client:
         for c in customers:
             assert client.post("/v1/consents", json=_consent(c)).status_code == 201
         yield client, customers, {customer_key(c, DEV_PSEUDONYM_KEY) for c in customers}

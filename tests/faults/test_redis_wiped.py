@@ -33,6 +33,7 @@ from prometeo.contracts.events import OfferDecidedV1, OutcomeKind, OutcomeRecord
 from prometeo.identity import customer_key
 from prometeo.redis_text import text
 from prometeo.settings import DEV_PSEUDONYM_KEY
+from tests.app_helpers import caller_auth
 from tests.bus_helpers import publish, read_topic, scaled, wait_until
 from tests.faults.redis_fixtures import Service, WipeableRedis, redis_services, wipeable_redis
 from tests.unit.next_best_action.factories import scores
@@ -40,6 +41,7 @@ from tests.unit.next_best_action.factories import scores
 __all__ = ["redis_services", "wipeable_redis"]  # fixtures used by name
 
 pytestmark = [pytest.mark.faults, pytest.mark.e2e, pytest.mark.timeout(90)]
+INGEST_AUTH = caller_auth("ingest-openfinance")
 
 CONSENTED = 4
 EVENTS_EACH = 5
@@ -76,7 +78,7 @@ def _txn(customer_id: str, sid: str, cents: int) -> dict[str, Any]:
 
 
 def _ingest(ingest: Service, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    r = httpx.post(f"{ingest.url}/v1/events:batch", json={"events": items}, timeout=scaled(35))
+    r = httpx.post(f"{ingest.url}/v1/events:batch", json={"events": items}, timeout=scaled(35), auth=INGEST_AUTH)
     assert r.status_code == 200, r.text
     items_out: list[dict[str, Any]] = r.json()["items"]
     return items_out
@@ -140,7 +142,12 @@ def test_wiped_redis_is_detected_and_rebuilt_from_the_log(
 
     # -- before the wipe ------------------------------------------------------------------------------
     for cid in ck:
-        assert httpx.post(f"{ingest.url}/v1/consents", json=_consent(cid), timeout=scaled(35)).status_code == 201
+        assert (
+            httpx.post(
+                f"{ingest.url}/v1/consents", json=_consent(cid), timeout=scaled(35), auth=INGEST_AUTH
+            ).status_code
+            == 201
+        )
     sent: dict[str, list[dict[str, Any]]] = {}
     for cid in ck:
         sent[cid] = [_txn(cid, unique("sid"), rng.randint(100, 99_999)) for _ in range(EVENTS_EACH)]
@@ -155,7 +162,9 @@ def test_wiped_redis_is_detected_and_rebuilt_from_the_log(
 
     wait_until(features_exact, timeout=30, interval=0.2)
     wait_until(lambda: _features(r, ck[erased])[0] == EVENTS_EACH, timeout=20, interval=0.2)
-    erase = httpx.post(f"{ingest.url}/v1/customers:erase", json={"customer_id": erased}, timeout=scaled(35))
+    erase = httpx.post(
+        f"{ingest.url}/v1/customers:erase", json={"customer_id": erased}, timeout=scaled(35), auth=INGEST_AUTH
+    )
     assert erase.status_code == 202, erase.text
     wait_until(lambda: r.exists(keys.entity(keys.FEATURES, "erased", ck[erased])), timeout=20, interval=0.2)
     assert _features(r, ck[erased]) == (0, 0)

@@ -18,6 +18,7 @@ from prometeo.contracts import topics
 from prometeo.identity import customer_key
 from prometeo.keys import FEATURES
 from prometeo.settings import DEV_PSEUDONYM_KEY
+from tests.app_helpers import caller_auth
 from tests.bus_helpers import read_topic, wait_until
 from tests.faults.conftest import DurableBroker, Service
 from tests.faults.ledger import Ledger
@@ -49,7 +50,7 @@ def test_feature_store_killed_mid_batch_counts_each_event_once(
     ck = customer_key(customer, DEV_PSEUDONYM_KEY)
     ledger = Ledger("feature-store-kill-9")
     at = (clock.now() - timedelta(hours=2)).isoformat()
-    with httpx.Client(base_url=ingest.url, timeout=30) as client:
+    with httpx.Client(base_url=ingest.url, timeout=30, auth=caller_auth("ingest-openfinance")) as client:
         consent = {
             "customer_id": customer,
             "consent_id": f"urn:faults:{customer}",
@@ -99,7 +100,7 @@ def test_feature_store_killed_mid_batch_counts_each_event_once(
     wait_until(lambda: applied() == EVENTS, timeout=60)
 
     def count() -> float | None:
-        response = httpx.get(f"{feature_store.url}/v1/features/{ck}", timeout=5)
+        response = httpx.get(f"{feature_store.url}/v1/features/{ck}", timeout=5, auth=caller_auth("feature-store"))
         return response.json()["features"]["txn_count_30d"] if response.status_code == 200 else None
 
     assert wait_until(lambda: count() == EVENTS, timeout=30), "every transaction counted exactly once"

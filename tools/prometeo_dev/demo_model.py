@@ -13,6 +13,7 @@ from prometeo_dev.synthbank import SyntheticBank, generate_bank
 from prometeo_dev.training_set import build_time_split, build_training_frame, earlier_frame
 from scoring.training import TrainingReport, train_and_register
 from scoring.training.pipeline import holdout_mask
+from scoring.training.registry import PromotionGate
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ def train_demo_model(
     promotion_margin: float = 0.002,
     frame: pd.DataFrame | None = None,
     train_frame: pd.DataFrame | None = None,
+    gate: PromotionGate | None = None,
 ) -> TrainingReport:
     """Frames (feature-store replay) → per-product training → one registered model → promotion gate.
 
@@ -35,7 +37,8 @@ def train_demo_model(
     earlier, acquisitions up to as_of) and is evaluated on the next one (features as of as_of,
     acquisitions after it). Pass `frame` (the later period, `build_training_frame(bank)`) and/or
     `train_frame` (the earlier one) when already built, e.g. in parallel, to skip their replay.
-    A bank without earlier-period labels, or an explicit `as_of`, falls back to a random holdout."""
+    A bank without earlier-period labels, or an explicit `as_of`, falls back to a random holdout. `gate` replaces
+    the default promotion gate (tests on a small bank pass one without a quality floor)."""
     started = time.perf_counter()
     if bank.earlier_labels is None or as_of is not None:
         frame = build_training_frame(bank, as_of) if frame is None else frame
@@ -50,6 +53,7 @@ def train_demo_model(
             promotion_margin=promotion_margin,
             seed=bank.seed,
             holdout_fraction=HOLDOUT_FRACTION,
+            gate=gate,
         )
     else:
         if train_frame is None and frame is None:
@@ -66,6 +70,7 @@ def train_demo_model(
             promotion_margin=promotion_margin,
             seed=bank.seed,
             evaluation_frame=frame,
+            gate=gate,
         )
     log.info(
         "demo model trained",

@@ -10,7 +10,20 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
-from gateway.api import admin, audit, data_subject, features, ingest, kpis, levers, oauth, outcomes, recommendations
+from gateway.api import (
+    admin,
+    audit,
+    customer360,
+    data_subject,
+    features,
+    ingest,
+    kpis,
+    levers,
+    oauth,
+    outcomes,
+    portfolio,
+    recommendations,
+)
 from gateway.api.health import upstreams_check
 from gateway.audit import DurableAuditTrail, KafkaAuditTrail
 from gateway.audit.store import open_store
@@ -26,6 +39,7 @@ from gateway.guard import RedisInsiderGuard
 from gateway.identity import Authenticator
 from gateway.limiter import RedisRateLimiter
 from gateway.middleware import quota_headers, scrub_customer_ids
+from gateway.portfolios import PortfolioReader, PortfolioWriter
 from gateway.rebuild import rebuild_scopes
 from gateway.requests_log import RedisRequestLog
 from gateway.scopes import RedisScopeReader, ScopeWriter
@@ -138,11 +152,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     views = ViewGuard(
         sync_redis,
         GATEWAY,
-        lambda: rebuild_scopes(scope_writer, settings.kafka_bootstrap_servers),
+        lambda: rebuild_scopes(scope_writer, settings.kafka_bootstrap_servers, PortfolioWriter(sync_redis)),
         interval_s=settings.views_check_interval_s,
     )
     handlers: dict[str, Handler] = {
-        topics.ACCOUNT_EVENTS: AccountEventsHandler(scope_writer),
+        topics.ACCOUNT_EVENTS: AccountEventsHandler(scope_writer, PortfolioWriter(sync_redis)),
         topics.CUSTOMER_ERASURE: CustomerErasureHandler(scope_writer),
     }
     if settings.views_rebuild:
@@ -153,6 +167,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.views = views if settings.views_rebuild else None
     app.state.runtime = Runtime(producer, [loop])
     app.state.scopes = RedisScopeReader(async_redis)
+    app.state.portfolios = PortfolioReader(async_redis)
     install_identity(app, settings, RedisClientRegistry(async_redis, settings.client_cache_s))
     app.state.limiter = RedisRateLimiter(async_redis)
     app.state.guard = (
@@ -186,6 +201,8 @@ app = build_app(
     routers=[
         oauth.router,
         recommendations.router,
+        customer360.router,
+        portfolio.router,
         outcomes.router,
         features.router,
         kpis.router,

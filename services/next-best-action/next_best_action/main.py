@@ -7,7 +7,7 @@ import redis
 from fastapi import FastAPI
 from kafka.errors import KafkaError
 
-from next_best_action.api import levers, nba, policy
+from next_best_action.api import levers, nba, permissions, policy
 from next_best_action.consumers.account_events import AccountEventsHandler
 from next_best_action.consumers.consent_events import ConsentEventsHandler
 from next_best_action.consumers.customer_erasure import CustomerErasureHandler
@@ -97,7 +97,7 @@ app = build_app(
     service=SERVICE,
     title="Prometeo next best action",
     lifespan=lifespan,
-    routers=[nba.router, policy.router, levers.router, export_router(SERVICE, keys.NBA)],
+    routers=[nba.router, permissions.router, policy.router, levers.router, export_router(SERVICE, keys.NBA)],
     checks={"redis": redis_check, "broker": broker_check, "consumers": consumers_check, "views": views_check},
 )
 install_views_gate(app)

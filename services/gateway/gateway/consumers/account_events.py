@@ -3,19 +3,25 @@
 
 from __future__ import annotations
 
+from gateway.portfolios import PortfolioWriter
 from gateway.scopes import ScopeWriter
 from prometeo.contracts import Envelope, EventPayload
 from prometeo.contracts.events import CustomerProfiledV1, CustomerRectifiedV1
 
 
 class AccountEventsHandler:
-    def __init__(self, scopes: ScopeWriter) -> None:
+    def __init__(self, scopes: ScopeWriter, portfolios: PortfolioWriter | None = None) -> None:
         self._scopes = scopes
+        self._portfolios = portfolios
 
     def __call__(self, envelope: Envelope, payload: EventPayload) -> None:
         if isinstance(payload, CustomerProfiledV1):
             # Idempotent: the stored profile's time wins over an older or redelivered one.
-            self._scopes.save(envelope.customer_key, payload.branch_id, payload.advisor_id, envelope.occurred_at)
+            ck = envelope.customer_key
+            saved = self._scopes.save(ck, payload.branch_id, payload.advisor_id, envelope.occurred_at)
+            if saved and self._portfolios is not None:
+                # Who is in whose portfolio, for the people's own lists (the console's "today").
+                self._portfolios.add(ck, payload.branch_id, payload.advisor_id, payload.digital_archetype)
         elif isinstance(payload, CustomerRectifiedV1) and (payload.branch_id or payload.advisor_id):
             # Only the corrected field changes: the other keeps what the profile said.
             branch, advisor = self._scopes.current(envelope.customer_key)

@@ -16,6 +16,7 @@ class AuditedResource(StrEnum):
     RECOMMENDATIONS = "recommendations"
     FEATURES = "features"
     DATA_EXPORT = "data_export"
+    CUSTOMER_360 = "customer_360"
 
 
 class ReadPurpose(StrEnum):

@@ -28,6 +28,9 @@ class Resource(StrEnum):
     DATA_EXPORT = "data_export"
     KPIS = "kpis"
     AUDIT = "audit"
+    # The console's screens (api/portfolio.py, api/customer360.py).
+    PORTFOLIO = "portfolio"
+    CUSTOMER_360 = "customer_360"
 
 
 _OFFERS_AND_REASONS = frozenset(
@@ -52,6 +55,41 @@ _ADVISOR_RECOMMENDATIONS = _OFFERS_AND_REASONS | {
 }
 _ADVISOR_FEATURES = frozenset({"customer_key", "as_of", "held_products", "held_elsewhere", "balance_band"})
 
+# An advisor's ranked list: whom to call, the best offer and its first reason; no model internals beyond the value.
+_PORTFOLIO_LIST = frozenset(
+    {
+        "total",
+        "page",
+        "size",
+        "generated_at",
+        "items.customer_key",
+        "items.segment",
+        "items.product",
+        "items.channel",
+        "items.expected_value",
+        "items.propensity",
+        "items.reason",
+        "items.offers",
+    }
+)
+# The 360 for an advisor: holdings, a banded balance, ratios (never amounts) for trend and spend mix, the offers
+# with their reasons and the rules that blocked others, channel permissions and contact history.
+_ADVISOR_360 = frozenset(
+    {
+        "customer_key",
+        "segment",
+        "as_of",
+        "held_products",
+        "held_elsewhere",
+        "balance_band",
+        "trend",
+        "spend_mix",
+        "permissions",
+        "contacts",
+        "recommendations",
+    }
+)
+
 VISIBLE_FIELDS: Final[dict[Resource, dict[Role, frozenset[str]]]] = {
     Resource.RECOMMENDATIONS: {
         Role.ADVISOR: _ADVISOR_RECOMMENDATIONS,
@@ -75,6 +113,18 @@ VISIBLE_FIELDS: Final[dict[Resource, dict[Role, frozenset[str]]]] = {
         Role.ADMIN: EVERYTHING,
     },
     Resource.AUDIT: {Role.DPO: EVERYTHING, Role.ADMIN: EVERYTHING},
+    Resource.PORTFOLIO: {
+        Role.ADVISOR: _PORTFOLIO_LIST,
+        Role.BRANCH_MANAGER: _PORTFOLIO_LIST,
+        Role.DPO: EVERYTHING,
+        Role.ADMIN: EVERYTHING,
+    },
+    Resource.CUSTOMER_360: {
+        Role.ADVISOR: _ADVISOR_360,
+        Role.BRANCH_MANAGER: _ADVISOR_360,
+        Role.DPO: EVERYTHING,
+        Role.ADMIN: EVERYTHING,
+    },
 }
 
 

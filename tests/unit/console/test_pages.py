@@ -1,0 +1,237 @@
+"""Every screen renders from the gateway's answers (a MockTransport gateway): sign-in, today, the 360, an
+outcome, the dashboard with a drill-down, campaigns, the language switch, and the error screens."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from console.gateway import Gateway
+from console.main import app
+from console.settings import get_settings
+from prometeo import clock
+
+
+def _token(role: str, **claims: Any) -> str:
+    body = {"sub": f"{role}.user", "name": f"{role} user", "roles": [role], "exp": clock.now().timestamp() + 600}
+    payload = base64.urlsafe_b64encode(json.dumps(body | claims).encode()).decode().rstrip("=")
+    return f"e30.{payload}.sig"
+
+
+DECISION: dict[str, Any] = {
+    "customer_key": "ck_abcdefgh",
+    "decision_id": "dc_1",
+    "generated_at": "2026-12-01T10:00:00Z",
+    "recommendations": [
+        {
+            "rank": 1,
+            "offer_id": "of_1",
+            "product": "savings",
+            "channel": "advisor",
+            "propensity": 0.31,
+            "expected_value": 1234.5,
+            "reasons": [{"code": "idle_balance", "text": "mantiene R$ 8.000 ociosos en la cuenta"}],
+        }
+    ],
+    "blocked": {"mortgage": ["credit_risk"]},
+}
+KPIS: dict[str, Any] = {
+    "offers_made": 10,
+    "outcomes": {"accepted": 2, "delivered": 8},
+    "acceptance_rate": 0.2,
+    "contact_rate": 0.8,
+    "products_per_customer": 1.5,
+    "multi_product_customers": 4,
+    "revenue_accepted_brl": "1234.56",
+    "advisor_adherence": 0.5,
+    "by_product": {"savings": {"offers": 10, "contacts": 8, "outcomes": {"accepted": 2}, "conversion_rate": 0.2}},
+    "by_channel": {},
+    "by_segment": {},
+    "by_campaign": {"spring": {"offers": 5, "outcomes": {"delivered": 5, "opened": 3, "clicked": 1}}},
+    "by_advisor": {"adv-sp-01": {"adherence": 0.5}},
+}
+
+
+class FakeGateway:
+    def __init__(self) -> None:
+        self.seen: list[httpx.Request] = []
+        self.role = "advisor"
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        self.seen.append(request)
+        path = request.url.path
+        if path == "/oidc/token":
+            form = parse_qs(request.content.decode())
+            if form["password"] != ["right"]:
+                return httpx.Response(400, json={"title": "Token request refused", "error": "invalid_grant"})
+            return httpx.Response(200, json={"access_token": _token(self.role, portfolio="adv-sp-01")})
+        if path == "/v1/portfolio/priorities":
+            item = {**DECISION["recommendations"][0], "customer_key": "ck_abcdefgh", "segment": "activated"}
+            item["reason"] = item.pop("reasons")[0]
+            return httpx.Response(200, json={"total": 1, "page": 1, "size": 20, "items": [item]})
+        if path == "/v1/customers/ck_outside/overview":
+            return httpx.Response(404, json={"title": "Customer not found"})
+        if path.endswith("/overview"):
+            body = {
+                "customer_key": "ck_abcdefgh",
+                "held_products": ["payroll_account"],
+                "held_elsewhere": ["credit_card"],
+                "balance_band": "1k_10k",
+                "trend": {"balance_growth_pct_90d": 3.0},
+                "spend_mix": {"travel": {"last_30d": 0.6, "prior_monthly": 0.4}},
+                "permissions": ["email", "sms"],
+                "contacts": [{"product": "savings", "channel": "email", "decided_at": "2026-11-30T10:00:00Z"}],
+                "recommendations": DECISION,
+            }
+            return httpx.Response(200, json=body)
+        if path.endswith("/outcomes"):
+            return httpx.Response(202, json={"event_id": "ev_1"})
+        if path == "/v1/kpis":
+            return httpx.Response(200, json=KPIS)
+        if path == "/v1/campaigns" and request.method == "GET":
+            return httpx.Response(
+                200, json={"campaigns": [{"campaign_id": "spring", "name": "S", "product": "savings", "active": True}]}
+            )
+        if path == "/v1/campaigns":
+            return httpx.Response(201, json=json.loads(request.content))
+        if path.startswith("/v1/experiments/"):
+            group = {"offers": 100, "conversions": 10, "conversion_rate": 0.1}
+            lift = {"absolute": 0.05, "relative": 1.0, "ci95_low": 0.01, "ci95_high": 0.09, "z": 2.1, "p_value": 0.03}
+            return httpx.Response(
+                200,
+                json={
+                    "test": group,
+                    "control": {**group, "conversion_rate": 0.05},
+                    "lift": lift | {"significant": True},
+                },
+            )
+        if path.endswith("/pause"):
+            return httpx.Response(200, json={})
+        return httpx.Response(404, json={"title": "Not found"})
+
+
+@pytest.fixture
+def fake() -> Iterator[tuple[TestClient, FakeGateway]]:
+    get_settings.cache_clear()
+    gw = FakeGateway()
+    app.state.gateway = Gateway(httpx.AsyncClient(base_url="http://gateway", transport=httpx.MockTransport(gw)))
+    app.state.gateway_url = "http://gateway"
+    yield TestClient(app, follow_redirects=False), gw
+    get_settings.cache_clear()
+
+
+def _signed_in(client: TestClient, gw: FakeGateway, role: str = "advisor") -> TestClient:
+    gw.role = role
+    r = client.post("/signin", data={"username": "u", "password": "right"})
+    assert r.status_code == 303
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Secure" in cookie
+    client.cookies.set("prometeo_session", r.cookies["prometeo_session"])
+    return client
+
+
+def test_sign_in_refused_then_accepted(fake: tuple[TestClient, FakeGateway]) -> None:
+    client, gw = fake
+    r = client.post("/signin", data={"username": "u", "password": "wrong"}, headers={"Accept-Language": "en"})
+    assert r.status_code == 401 and "Unknown user or wrong password." in r.text
+    _signed_in(client, gw)
+    assert client.get("/").headers["location"] == "/today"
+
+
+def test_pages_need_a_session(fake: tuple[TestClient, FakeGateway]) -> None:
+    client, _ = fake
+    r = client.get("/today")
+    assert r.status_code == 303 and r.headers["location"] == "/signin?expired=true"
+    assert client.get("/today", headers={"HX-Request": "true"}).headers["hx-redirect"] == "/signin?expired=true"
+
+
+def test_today_and_the_360_in_portuguese(fake: tuple[TestClient, FakeGateway]) -> None:
+    client, gw = _signed_in(*fake), fake[1]
+    headers = {"Accept-Language": "pt-BR"}
+    today = client.get("/today?channel=advisor", headers=headers)
+    assert today.status_code == 200
+    assert "Poupança" in today.text and "R$ 1.234,50" in today.text
+    assert "mantém R$ 8.000 parados na conta" in today.text
+    call = next(r for r in gw.seen if r.url.path == "/v1/portfolio/priorities")
+    assert call.url.params["channel"] == "advisor" and call.url.params["lang"] == "es"
+    assert call.headers["authorization"].startswith("Bearer e30.")
+    partial = client.get("/today", headers={**headers, "HX-Request": "true"})
+    assert "<html" not in partial.text and 'data-testid="priorities"' in partial.text
+    page = client.get("/customers/ck_abcdefgh", headers=headers)
+    assert page.status_code == 200
+    for text in ("Cartão de crédito", "risco de crédito", "E-mail, SMS", "Pontos para a conversa"):
+        assert text in page.text, text
+
+
+def test_an_outcome_in_one_click(fake: tuple[TestClient, FakeGateway]) -> None:
+    client, gw = _signed_in(*fake), fake[1]
+    form = {"offer_id": "of_1", "product": "savings", "click": "declined", "reason": "price"}
+    r = client.post("/customers/ck_abcdefgh/outcomes", data=form, headers={"HX-Request": "true"})
+    assert r.status_code == 200 and 'data-testid="recorded"' in r.text
+    sent = json.loads(gw.seen[-1].content)
+    assert sent == {
+        "offer_id": "of_1",
+        "product": "savings",
+        "outcome": "declined",
+        "channel": "advisor",
+        "reason": "price",
+    }
+    client.post("/customers/ck_abcdefgh/outcomes", data={**form, "click": "callback"})
+    assert json.loads(gw.seen[-1].content)["outcome"] == "delivered"
+
+
+def test_outside_the_portfolio_reads_as_not_found(fake: tuple[TestClient, FakeGateway]) -> None:
+    client = _signed_in(*fake)
+    r = client.get("/customers/ck_outside", headers={"Accept-Language": "en"})
+    assert r.status_code == 404 and "Not found, or not in your portfolio." in r.text
+
+
+def test_dashboard_drill_down_and_experiment(fake: tuple[TestClient, FakeGateway]) -> None:
+    client = _signed_in(*fake, role="marketing")
+    r = client.get("/dashboard?campaign=spring", headers={"Accept-Language": "en"})
+    assert r.status_code == 200
+    for text in ("R$1,234.56", "Delivered → Opened: 60.0 %", "[1.00 %; 9.00 %]", "significant"):
+        assert text in r.text, text
+    drill = client.get("/dashboard/drill?dimension=product&key=savings", headers={"Accept-Language": "en"})
+    assert "Savings account" in drill.text and "20.0 %" in drill.text
+
+
+def test_campaign_form_launches_and_pauses(fake: tuple[TestClient, FakeGateway]) -> None:
+    client, gw = _signed_in(*fake, role="marketing"), fake[1]
+    form = {
+        "campaign_id": "card-push",
+        "name": "Card",
+        "product": "credit_card",
+        "channels": ["email", "sms"],
+        "starts": "2026-12-01",
+        "ends": "2026-12-31",
+        "budget": "100",
+        "holdout": "10",
+        "step1_channel": "email",
+        "step1_wait": "3",
+        "step2_channel": "sms",
+    }
+    r = client.post("/campaigns", data=form)
+    assert r.status_code == 303 and r.headers["location"] == "/campaigns?launched=card-push"
+    created = json.loads(next(x for x in gw.seen if x.method == "POST" and x.url.path == "/v1/campaigns").content)
+    assert created["control_share"] == pytest.approx(0.1) and len(created["sequence"]["steps"]) == 2
+    assert "card-push" in client.get("/campaigns?launched=card-push").text
+    assert client.post("/campaigns/spring/pause").headers["location"] == "/campaigns"
+    bad = client.post("/campaigns", data={**form, "channels": []})
+    assert bad.status_code == 422 and "channels" in bad.text
+
+
+def test_the_language_switch_is_remembered(fake: tuple[TestClient, FakeGateway]) -> None:
+    client = _signed_in(*fake)
+    r = client.post("/language", data={"lang": "en", "next": "https://evil.example/"})
+    assert r.headers["location"] == "/" and "prometeo_lang=en" in r.headers["set-cookie"]
+    client.cookies.set("prometeo_lang", "en")
+    assert 'lang="en"' in client.get("/today", headers={"Accept-Language": "pt-BR"}).text
