@@ -322,7 +322,7 @@ def _decide(scores: dict[str, float], e: Entities, norm: str) -> Intent:
         return "experiment"
     if "priority_list" in scores and not about_customer:
         return "priority_list"
-    if "audience" in scores and not about_customer:
+    if "audience" in scores and not about_customer and not e.metrics:
         return "audience"
     if "contact_history" in scores and about_customer:
         return "contact_history"
