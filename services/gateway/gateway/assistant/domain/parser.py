@@ -64,7 +64,7 @@ FUZZY_MIN_LEN = 5
 FUZZY_RATIO = 0.8
 
 CPF = re.compile(r"(?<![\d.])\d{3}\.?\d{3}\.?\d{3}-?\d{2}(?![\d])")
-CUSTOMER_KEY = re.compile(r"\bck_[0-9a-zA-Z]{4,}\b")
+CUSTOMER_KEY = re.compile(r"\bck_[A-Za-z0-9_-]{4,125}(?<![-_])")
 CAMPAIGN_ID = re.compile(r"\b(?=[a-z0-9_-]*[a-z])(?=[a-z0-9_-]*[-_])[a-z0-9]+(?:[-_][a-z0-9]+)+\b")
 NAME = re.compile(
     r"(?<=[a-záéíóúãõçñ,]\s)([A-ZÁÉÍÓÚÑ][a-záéíóúãõçñ]+(?:\s+(?:de\s+|da\s+|dos\s+)?[A-ZÁÉÍÓÚÑ][a-záéíóúãõçñ]+)+)"
