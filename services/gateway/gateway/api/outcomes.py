@@ -27,6 +27,8 @@ class OutcomeCreate(BaseModel):
     outcome: OutcomeKind
     channel: Channel | None = None
     revenue: Decimal | None = Field(default=None, ge=0)
+    # Why a customer declined, as the advisor picked it (kept on the audit trail; not sent upstream).
+    reason: str | None = Field(default=None, pattern=r"^[a-z_]{1,32}$")
 
 
 class OutcomeAccepted(BaseModel):
@@ -41,7 +43,10 @@ async def record_outcome(
     upstreams: UpstreamsDep,
     audit: AuditDep,
 ) -> OutcomeAccepted:
-    upstream_body = {"customer_key": customer_key, **body.model_dump(mode="json", exclude_none=True)}
+    upstream_body = {
+        "customer_key": customer_key,
+        **body.model_dump(mode="json", exclude_none=True, exclude={"reason"}),
+    }
     if principal.kind is not PrincipalKind.API_KEY:
         # Who reported it, so adherence and success can be measured per person (campaigns KPIs).
         upstream_body["actor"] = principal.actor
@@ -49,6 +54,8 @@ async def record_outcome(
             upstream_body["advisor_id"] = principal.portfolio_id
     response = await upstreams.call(Upstream.CAMPAIGNS, "POST", "/v1/outcomes", json=upstream_body)
     event_id = str(response.json()["event_id"])
-    detail = f"{body.outcome.value} {body.offer_id} (event {event_id})"
+    detail = f"{body.outcome.value} {body.offer_id} (event {event_id})" + (
+        f" reason {body.reason}" if body.reason else ""
+    )
     await audit.record(entry_for(principal, AuditAction.CHANGE, "outcome", customer_key=customer_key, detail=detail))
     return OutcomeAccepted(event_id=event_id)

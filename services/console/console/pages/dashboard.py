@@ -1,0 +1,64 @@
+"""Marketing's dashboard: KPIs, breakdowns with drill-down, advisor adherence, campaign funnel, experiment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from console.deps import GatewayDep, LocaleDep, SessionDep
+from console.domain.i18n import Translator
+from console.domain.views import DIMENSIONS, dashboard_view, drill_view
+from console.gateway import Gateway, GatewayError
+from console.render import is_htmx, render
+
+router = APIRouter()
+
+
+async def _campaign_ids(gateway: Gateway, token: str, session_runs_campaigns: bool) -> list[str]:
+    if not session_runs_campaigns:
+        return []
+    body = await gateway.get(token, "/v1/campaigns")
+    return [c["campaign_id"] for c in body.get("campaigns", [])]
+
+
+@router.get("/dashboard")
+async def dashboard(
+    request: Request,
+    session: SessionDep,
+    gateway: GatewayDep,
+    locale: LocaleDep,
+    dimension: str = Query("product", max_length=20),
+    campaign: str = Query("", max_length=64),
+) -> Response:
+    dimension = dimension if dimension in DIMENSIONS else "product"
+    kpis = await gateway.get(session.token, "/v1/kpis")
+    ids = await _campaign_ids(gateway, session.token, session.runs_campaigns)
+    ids = sorted(set(ids) | set((kpis.get("by_campaign") or {}).keys()))
+    chosen = campaign or (ids[0] if ids else "")
+    experiment: dict[str, Any] | None = None
+    if chosen:
+        try:
+            experiment = await gateway.get(session.token, f"/v1/experiments/{chosen}")
+        except GatewayError as exc:
+            if exc.status != 404:
+                raise
+    view = dashboard_view(kpis, dimension, chosen or None, ids, experiment, Translator(locale))
+    template = "_parts/dashboard_body.html" if is_htmx(request) else "dashboard.html"
+    return render(request, template, locale, session, view=view)
+
+
+@router.get("/dashboard/drill")
+async def drill(
+    request: Request,
+    session: SessionDep,
+    gateway: GatewayDep,
+    locale: LocaleDep,
+    dimension: str = Query("product", max_length=20),
+    key: str = Query(..., max_length=64),
+) -> Response:
+    dimension = dimension if dimension in DIMENSIONS else "product"
+    kpis = await gateway.get(session.token, "/v1/kpis")
+    title, rows = drill_view(kpis, dimension, key, Translator(locale))
+    return render(request, "_parts/drill.html", locale, session, title=title, rows=rows)
