@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES = ("ingest", "features", "scoring")
+SUITES = ("ingest", "features", "scoring", "assistant")
 
 
 def main(argv: list[str]) -> int:
