@@ -8,6 +8,7 @@ from typing import Annotated
 import httpx
 from fastapi import APIRouter, Depends, Request
 
+from gateway.assistant.domain.tools import CATALOGUE
 from gateway.assistant.llm import LlmConfig, LlmPlanner
 from gateway.assistant.models import AnswerPublic, QuestionCreate
 from gateway.assistant.service import Assistant
@@ -15,16 +16,19 @@ from gateway.assistant.tools import GatewayTools, forwarded, self_client
 from gateway.deps import SettingsDep
 from gateway.domain.credentials import Principal
 from gateway.domain.identifiers import to_customer_key
-from gateway.security import authenticate
+from gateway.security import require_any
 
 router = APIRouter(prefix="/v1/assistant", tags=["assistant"])
+
+# Anyone who may call at least one of the assistant's tools may ask; each call is checked on its own route.
+AssistantUser = Annotated[Principal, Depends(require_any(*{spec.permission for spec in CATALOGUE.values()}))]
 
 
 @router.post("/questions", response_model=AnswerPublic)
 async def ask(
     body: QuestionCreate,
     request: Request,
-    principal: Annotated[Principal, Depends(authenticate)],
+    principal: AssistantUser,
     settings: SettingsDep,
 ) -> AnswerPublic:
     """Answers from calls made with the caller's own credentials through this gateway, so role, scope, the
