@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis as redis_lib
@@ -17,11 +18,18 @@ from gateway.scopes import ScopeWriter
 from gateway.settings import get_settings
 from prometeo_dev.demo import DEMO_USERS
 from tests.bus_helpers import wait_until
+from tests.fake_chat_completions import chat_completions_server
 from tests.integration.gateway.conftest import StubUpstream
 
 pytestmark = pytest.mark.integration
 
 IN_HOURS = datetime(2026, 3, 3, 13, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def llm() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    with chat_completions_server() as server:
+        yield server
 
 
 @pytest.fixture
@@ -31,9 +39,11 @@ def gateway(
     closed_port_url: str,
     tmp_path: Path,
     unique: Callable[[str], str],
+    llm: tuple[str, list[dict[str, Any]]],
 ) -> Iterator[TestClient]:
     service_env(
         {
+            "PROMETEO_GATEWAY_ASSISTANT_LLM_BASE_URL": llm[0],
             "PROMETEO_GATEWAY_DATA_DIR": str(tmp_path / "gateway"),
             "PROMETEO_GATEWAY_API_KEYS": json.dumps({unique("mkt"): "marketing", "it-admin-key": "admin"}),
             "PROMETEO_GATEWAY_NEXT_BEST_ACTION_URL": stub_upstream.url,
@@ -97,3 +107,18 @@ def test_marketing_reads_kpis_and_is_refused_customers(gateway: TestClient) -> N
         "/v1/assistant/questions", json={"question": "O que ofereço para 123.456.789-09?"}, headers=headers
     ).json()
     assert (customer["status"], customer["reason"], customer["calls"]) == ("refused", "role", [])
+
+
+def test_the_llm_planner_calls_as_the_asker_and_its_invented_number_is_refused(
+    gateway: TestClient, llm: tuple[str, list[dict[str, Any]]]
+) -> None:
+    headers = {"X-API-Key": next(k for k, r in get_settings().api_keys.items() if r == "marketing")}
+    ask = {"question": "grounded: how are acceptances going?", "engine": "llm"}
+    good = gateway.post("/v1/assistant/questions", json=ask, headers=headers).json()
+    assert (good["status"], good["engine"], good["calls"][0]["path"]) == ("answered", "llm", "/v1/kpis")
+    # Only the tools marketing may call were offered to the model.
+    assert {t["function"]["name"] for t in llm[1][-2]["tools"]} == {"kpis", "experiment"}
+    bad = gateway.post(
+        "/v1/assistant/questions", json={**ask, "question": "how are acceptances going?"}, headers=headers
+    )
+    assert (bad.json()["status"], bad.json()["reason"]) == ("refused", "ungrounded")

@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI, Request
 
 from gateway.assistant.domain.grounding import check
 from gateway.assistant.domain.parser import parse
@@ -24,7 +20,7 @@ from gateway.assistant.service import Assistant
 from gateway.domain.roles import Role
 from prometeo.identity import customer_key
 from prometeo_dev.assistant_eval import OUT, SnapshotTools
-from tests.bus_helpers import wait_until
+from tests.fake_chat_completions import chat_completions_server
 
 DATA = json.loads(OUT.read_text())
 SNAP = DATA["snapshot"]
@@ -110,38 +106,10 @@ def test_a_draft_leaves_sensitive_reasons_out_and_carries_the_opt_out_line() -> 
 # ---- the OpenAI-compatible planner against a fake server --------------------------------------------
 
 
-def _fake_llm() -> FastAPI:
-    app = FastAPI()
-
-    @app.post("/v1/chat/completions")
-    async def complete(request: Request) -> dict[str, Any]:
-        body = await request.json()
-        messages = body["messages"]
-        question = messages[1]["content"]
-        if messages[-1]["role"] == "user":  # first turn: plan the call
-            call = {"id": "call-1", "type": "function", "function": {"name": "kpis", "arguments": "{}"}}
-            return {"choices": [{"message": {"role": "assistant", "content": None, "tool_calls": [call]}}]}
-        kpis = json.loads(messages[-1]["content"])["body"]
-        rate = kpis["acceptance_rate"] * 100
-        stated = rate if "grounded" in question else rate + 7.3  # the wrong number a model may invent
-        text = f"The acceptance rate is {stated:.1f}%."
-        return {"choices": [{"message": {"role": "assistant", "content": text}}]}
-
-    return app
-
-
 @pytest.fixture(scope="module")
 def llm_url() -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(_fake_llm(), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_until(lambda: server.started, timeout=10, interval=0.02)
-    yield f"http://127.0.0.1:{port}/v1"
-    server.should_exit = True
-    thread.join(5)
+    with chat_completions_server() as (url, _):
+        yield url
 
 
 def _ask_llm(url: str, question: str) -> Any:
