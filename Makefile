@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: help install promtool lint format run run-empty test test-night test-unit test-integration test-e2e bench clean
+.PHONY: help install promtool browser lint format run run-empty test test-night test-browser test-unit test-integration test-e2e bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}'
@@ -34,16 +34,24 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: $(STAMP) promtool ## run the whole test suite: unit, integration (real broker/Redis/MLflow) and end-to-end
+test: $(STAMP) promtool browser ## run the whole test suite: unit, integration (real broker/Redis/MLflow) and end-to-end
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test-night: $(STAMP) promtool ## the whole suite with every process's business clock at 03:00 in São Paulo
+test-night: $(STAMP) promtool browser ## the whole suite with every process's business clock at 03:00 in São Paulo
 	PROMETEO_CLOCK_SHIFT_S=$$($(PY) -m prometeo_dev.night) $(PY) -m pytest $(PYTEST_ARGS)
 
 promtool: ## best effort: Prometheus's promtool (Debian package) for the alert-rule tests, which skip without it
 	@command -v promtool >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus) \
 	  >/dev/null 2>&1; } || echo "promtool unavailable: its tests will skip"
+
+browser: ## best effort: Debian's chromium for the console's browser tests (Playwright drives it), which skip without it
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium) \
+	  >/dev/null 2>&1; } || echo "chromium unavailable: the browser tests will skip"
+
+test-browser: $(STAMP) browser ## the console in headless Chromium (Playwright), against the whole platform
+	$(PY) -m pytest tests/browser $(PYTEST_ARGS)
 
 test-unit: $(STAMP) ## unit tests only (seconds)
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)

@@ -1,5 +1,5 @@
-"""The six services as real processes on one machine, wired to real servers. Used by `make run`
-and by the end-to-end tests (which also kill and restart services)."""
+"""The six services, and the web console in front of the gateway, as real processes on one machine, wired to
+real servers. Used by `make run` and by the end-to-end and browser tests (which also kill and restart services)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ SERVICES: tuple[tuple[str, str, int], ...] = (
     ("next-best-action", "next_best_action", 8004),
     ("campaigns", "campaigns", 8005),
     ("gateway", "gateway", 8000),
+    # Not a platform service: the people's web client, which calls only the gateway's public API.
+    ("console", "console", 8010),
 )
 
 
@@ -100,6 +102,12 @@ class Platform:
             # A local stack is used at any hour: the working-hours rule is round the clock here (tests pin it).
             env[f"{prefix}GUARD_WORKING_HOURS"] = '["00:00:00", "00:00:00"]'
             env[f"{prefix}GUARD_WORKING_DAYS"] = "[0, 1, 2, 3, 4, 5, 6]"
+            # A console session lasts as long as its token: an hour on a laptop, not five minutes.
+            env[f"{prefix}TOKEN_LIFETIME_S"] = "3600"
+        if name == "console":
+            env[f"{prefix}GATEWAY_URL"] = self.url("gateway")
+            # Plain HTTP on loopback: the session cookie cannot be Secure here (it is everywhere else).
+            env[f"{prefix}COOKIE_SECURE"] = "false"
         env.update(self.extra_env)
         return env
 
@@ -135,7 +143,7 @@ def platform(
     extra_env: dict[str, str] | None = None,
     wait: list[str] | None = None,
 ) -> Iterator[Platform]:
-    """All six services started and ready; stopped (no orphan, no bound port) on exit."""
+    """All six services and the console started and ready; stopped (no orphan, no bound port) on exit."""
     ports = {name: port if preferred_ports and _port_free(port) else servers.free_port() for name, _, port in SERVICES}
     plat = Platform(infra, run_dir, ports, dict(extra_env or {}))
     try:

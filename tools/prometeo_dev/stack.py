@@ -101,6 +101,15 @@ def print_access(gateway: str, example: str | None) -> None:
     )
 
 
+def print_console(console: str) -> None:
+    """The console's address and who can sign in to it, last, so it is what the terminal shows."""
+    from prometeo_dev.demo import DEMO_USERS
+
+    print(f"\n  {BOLD}Console{RESET} {console}  (sign in as one of the people below)")
+    for username, (password, duties) in DEMO_USERS.items():
+        print(f"    {username:<16} {password:<17} {DIM}{duties}{RESET}")
+
+
 def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
@@ -126,7 +135,7 @@ def _run(args: argparse.Namespace) -> int:
     say(f"starting broker, Redis and MLflow (logs in {args.run_dir / 'logs'})")
     with infrastructure(args.run_dir) as infra:
         say(f"broker {infra.bootstrap} · redis {infra.redis_url} · mlflow {infra.mlflow_uri}")
-        say("starting the six services")
+        say("starting the six services and the console")
         # Services start before the model exists: scoring becomes ready once the champion is registered.
         with platform(args.run_dir, infra, wait=[n for n, _, _ in SERVICES if n != "scoring"]) as plat:
             example = None if args.no_demo else run_demo(plat, args.customers, args.seed)
@@ -134,6 +143,7 @@ def _run(args: argparse.Namespace) -> int:
             for name, _, _ in SERVICES:
                 print(f"  {name:<20} {plat.url(name)}   (/healthz /readyz /metrics /docs)")
             print_access(plat.url("gateway"), example)
+            print_console(plat.url("console"))
             say("running — Ctrl-C stops everything")
             while True:
                 time.sleep(1)

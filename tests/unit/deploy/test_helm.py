@@ -17,7 +17,7 @@ KUBE_VERSION = "1.30"
 # Everything switched on, with a managed Secret, so optional templates are rendered and validated too.
 ALL_ON: dict[str, Any] = {
     "secrets": {"existingSecret": "prometeo-managed"},
-    **{name: {"autoscaling": {"enabled": True}} for name in SERVICE_NAMES},
+    **{name: {"autoscaling": {"enabled": True}} for name in (*SERVICE_NAMES, "console")},
 }
 
 
@@ -132,7 +132,7 @@ def test_generated_secret_is_kept_and_existing_secret_is_used() -> None:
 
 def test_autoscaling_adds_an_hpa_and_drops_fixed_replicas() -> None:
     docs = render(ALL_ON)
-    assert set(of_kind(docs, "HorizontalPodAutoscaler")) == set(SERVICE_NAMES)
+    assert set(of_kind(docs, "HorizontalPodAutoscaler")) == {*SERVICE_NAMES, "console"}
     assert all("replicas" not in d["spec"] for d in of_kind(docs, "Deployment").values())
 
 
