@@ -130,3 +130,28 @@ def test_the_llm_path_answers_grounded_and_refuses_an_invented_number(llm_url: s
     bad = _ask_llm(llm_url, "invent: how are acceptances going?")
     assert (bad.status, bad.reason) == ("refused", "ungrounded")
     assert "%" not in bad.text and bad.ungrounded == ["percent"]
+
+
+@pytest.mark.parametrize(
+    ("question", "products"),
+    [
+        ("¿Le ofrezco tarjeta?", ("credit_card",)),
+        ("ofereço um cartão de crédito?", ("credit_card",)),
+        ("crédito de auto o seguro de vida", ("auto_loan", "life_insurance")),
+        ("una tarjta de crédito", ("credit_card",)),
+        ("emprestimo pesoal", ("personal_loan",)),
+        ("a car loan or a mortgage", ("auto_loan", "mortgage")),
+    ],
+)
+def test_products_and_their_synonyms_are_found_misspelt_or_not(question: str, products: tuple[str, ...]) -> None:
+    assert parse(question).entities.products == products
+
+
+def test_periods_amounts_channels_and_segments_are_read() -> None:
+    question = "tasa de aceptación por whatsapp de los activados en los últimos 90 días con saldo mayor a 10.000"
+    e = parse(question).entities
+    assert (e.period and e.period.kind, e.period and e.period.days) == ("last_n_days", 90)
+    assert e.amounts[0].op == "gt" and e.amounts[0].value == 10_000
+    assert (e.channels, e.segments, e.metrics) == (("whatsapp",), ("activated",), ("acceptance_rate",))
+    assert parse("revenue this month over $1,500").entities.amounts[0].value == 1_500
+    assert parse("receita este mês").entities.period.kind == "this_month"  # type: ignore[union-attr]
