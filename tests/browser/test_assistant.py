@@ -5,10 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Demo, new_page
+from tests.browser.conftest import SETUP_TIMEOUT_S, Demo, new_page
 from tests.browser.pages.console import Console
+
+# The session's platform may be built by this module's first test (when it runs alone).
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(SETUP_TIMEOUT_S)]
 
 
 def _ask(c: Console, question: str) -> Any:
