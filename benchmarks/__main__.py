@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES = ("ingest", "features", "scoring", "console")
+SUITES = ("ingest", "features", "scoring", "console", "assistant")
 
 
 def main(argv: list[str]) -> int:

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from console.deps import LANG_COOKIE
 from console.domain.i18n import negotiate
 from console.gateway import Gateway, GatewayError, SessionExpired
-from console.pages import auth, campaigns, customer, dashboard, today
+from console.pages import assistant, auth, campaigns, customer, dashboard, today
 from console.pages.health import gateway_check
 from console.render import STATIC, is_htmx, render
 from console.settings import get_settings
@@ -56,7 +56,7 @@ app = build_app(
     service=SERVICE,
     title="Prometeo console",
     lifespan=lifespan,
-    routers=[auth.router, today.router, customer.router, dashboard.router, campaigns.router],
+    routers=[auth.router, today.router, customer.router, dashboard.router, campaigns.router, assistant.router],
     checks={"gateway": gateway_check},
     # Public, beside the gateway: people sign in with their own token; no service token is asked of browsers.
     internal=False,

@@ -12,6 +12,7 @@ from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
 from gateway.api import (
     admin,
+    assistant,
     audit,
     customer360,
     data_subject,
@@ -211,6 +212,7 @@ app = build_app(
         data_subject.router,
         admin.router,
         audit.router,
+        assistant.router,
     ],
     checks={
         "redis": redis_check,

@@ -136,3 +136,25 @@ def require(permission: Permission) -> Callable[..., Awaitable[Principal]]:
         return principal
 
     return dependency
+
+
+def require_any(*permissions: Permission) -> Callable[..., Awaitable[Principal]]:
+    """Like `require`, for routes any one of several permissions opens (the assistant: each call it makes is
+    then checked on its own route)."""
+
+    async def dependency(
+        request: Request,
+        principal: Annotated[Principal, Depends(authenticate)],
+        limiter: Annotated[RateLimiter, Depends(_limiter)],
+        settings: Annotated[Settings, Depends(get_settings)],
+    ) -> Principal:
+        await _count(request, limiter, principal, settings)
+        if not any(is_allowed(principal.role, p) for p in permissions):
+            GATEWAY_REJECTIONS.labels("forbidden").inc()
+            allowed = sorted({r.value for p in permissions for r in roles_with(p)})
+            raise Problem(
+                403, "Forbidden", f"role {principal.role.value!r} may not do this (allowed: {', '.join(allowed)})"
+            )
+        return principal
+
+    return dependency

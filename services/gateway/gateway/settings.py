@@ -85,6 +85,18 @@ class Settings(SharedSettings):
     upstream_health_interval_s: float = 10.0
     max_ingest_body_bytes: int = 5 * 1024 * 1024
 
+    # ---- the assistant (POST /v1/assistant/questions) --------------------------------------------
+    # Its calls go through this gateway's own API as the asking person: in-process by default, or over HTTP
+    # to this base URL (e.g. http://127.0.0.1:8000) when set.
+    assistant_self_url: str | None = None
+    assistant_call_timeout_s: float = 10.0
+    # Optional OpenAI-compatible chat-completions endpoint (vLLM, Ollama, a cloud tenant): base URL ending
+    # before /chat/completions, e.g. http://127.0.0.1:11434/v1. Unset = the offline parser only.
+    assistant_llm_base_url: str | None = None
+    assistant_llm_model: str = "prometeo-assistant"
+    assistant_llm_api_key: SecretStr | None = None
+    assistant_llm_timeout_s: float = 20.0
+
     @model_validator(mode="after")
     def _check_timeout_order(self) -> Settings:
         publish_wait_s = self.producer_delivery_timeout_ms / 1000 + 1.0

@@ -1,0 +1,1 @@
+"""Pure logic of the assistant: parsing, planning, grounding, composing, drafting (no I/O)."""
