@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
-SUITES = ("ingest", "features", "scoring")
+SUITES = ("ingest", "features", "scoring", "recommendations")
+# BENCH=soak: only the request path's 10-minute memory soak (with its rate steps).
+SOAK_SUITES = ("recommendations",)
 
 
 def main(argv: list[str]) -> int:
-    chosen = argv or list(SUITES)
+    chosen = argv or list(SOAK_SUITES if os.environ.get("BENCH", "").lower() == "soak" else SUITES)
     print("Prometeo benchmarks — each figure against a baseline measured in the same run\n")
     for name in chosen:
         module = importlib.import_module(f"benchmarks.{name}")

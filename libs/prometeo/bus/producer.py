@@ -76,6 +76,11 @@ class EventProducer:
     def flush(self, timeout: float = 30.0) -> None:
         self._producer.flush(timeout)
 
+    def sends_without_blocking(self, topic: str) -> bool:
+        """send() to this topic will not wait for broker metadata: its partitions' leaders are known.
+        An event loop may then call publish() inline instead of through a thread."""
+        return bool(self._producer._metadata.available_partitions_for_topic(topic))
+
     def bootstrap_connected(self) -> bool:
         """A broker of the bootstrap list accepts connections (kafka-python drops its bootstrap
         connection once metadata arrives, so its own flag reads False on a healthy client)."""

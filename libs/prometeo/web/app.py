@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from prometeo.telemetry.metrics import HTTP_REQUESTS, HTTP_SECONDS
 from prometeo.web.problems import install_problem_handlers
@@ -45,6 +46,37 @@ def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
     return router
 
 
+class RequestMetrics:
+    """Request count and duration per route template, as pure ASGI middleware: Starlette's
+    `BaseHTTPMiddleware` (`@app.middleware("http")`) adds a task group and memory streams per request."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the client sees when the app raises before answering
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            # The router records the matched route in the scope.
+            path = getattr(scope.get("route"), "path", "unmatched")
+            method = scope["method"]
+            HTTP_SECONDS.labels(self.service, path, method).observe(time.perf_counter() - started)
+            HTTP_REQUESTS.labels(self.service, path, method, str(status)).inc()
+
+
 def build_app(
     *,
     service: str,
@@ -60,15 +92,6 @@ def build_app(
     for router in routers:
         app.include_router(router)
 
-    @app.middleware("http")
-    async def _measure(request: Request, call_next: Callable[[Request], Any]) -> Response:
-        started = time.perf_counter()
-        response: Response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        HTTP_SECONDS.labels(service, path, request.method).observe(time.perf_counter() - started)
-        HTTP_REQUESTS.labels(service, path, request.method, str(response.status_code)).inc()
-        return response
-
+    app.add_middleware(RequestMetrics, service=service)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
     return app

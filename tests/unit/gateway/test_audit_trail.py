@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NoReturn
@@ -223,6 +223,9 @@ def test_changes_are_on_the_trail(durable: Gateway, sqlite_store: SqliteAuditSto
 
 class _BrokenStore(SqliteAuditStore):
     def append(self, entry: AuditEntry) -> NoReturn:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    def append_many(self, entries: Sequence[AuditEntry]) -> NoReturn:
         raise sqlite3.OperationalError("disk I/O error")
 
 
