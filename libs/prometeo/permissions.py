@@ -17,6 +17,8 @@ replay converges on the same view.
 
 from __future__ import annotations
 
+from typing import Any
+
 import redis
 
 from prometeo import keys
@@ -63,9 +65,17 @@ class MarketingPermissions:
     def channels(self, customer_key: str) -> frozenset[Channel]:
         """The channels this customer may be contacted on now."""
         with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hvals(self._key(customer_key, "permissions"))
-            pipe.hgetall(self._key(customer_key, "marketing"))
+            self.queue_channels(pipe, customer_key)
             granted, choices = pipe.execute()
+        return self.channels_from(granted, choices)
+
+    def queue_channels(self, pipe: Any, customer_key: str) -> None:
+        """Queues on a caller's pipeline the two reads `channels_from` folds (one round trip with others)."""
+        pipe.hvals(self._key(customer_key, "permissions"))
+        pipe.hgetall(self._key(customer_key, "marketing"))
+
+    @staticmethod
+    def channels_from(granted: list[bytes], choices: dict[bytes, bytes]) -> frozenset[Channel]:
         channels = {Channel(c) for value in granted for c in value.decode().split(",") if c}
         for channel, permission in choices.items():
             if permission.decode() == MarketingPermission.OPTED_IN.value:
