@@ -50,7 +50,7 @@ def _floats(name: str, default: str) -> list[float]:
 RATES = _floats("BENCH_RECO_RATES", "100,400" if QUICK else "50,100,200,400,600")
 STEP_S = float(os.environ.get("BENCH_RECO_STEP_S", "5" if QUICK else "10"))
 SOAK_S = float(os.environ.get("BENCH_SOAK_S", "600" if SOAK else ("30" if QUICK else "90")))
-SOAK_RATE = float(os.environ.get("BENCH_SOAK_RATE", "200"))
+SOAK_RATE = float(os.environ.get("BENCH_SOAK_RATE", "100"))
 CUSTOMERS = int(os.environ.get("BENCH_RECO_CUSTOMERS", "400"))
 WARMUP_FRACTION = 0.25
 # Processes a recommendation touches (scoring and the feature store are idle on this path).
@@ -94,6 +94,18 @@ class Meter:
             out[name] = total
         return out
 
+    def settle(self, quiet_ms_per_s: float = 150.0, timeout_s: float = 15.0) -> None:
+        """Until no measured process (but this one) burns more than `quiet_ms_per_s` CPU per second."""
+        deadline = time.monotonic() + timeout_s
+        last = self.cpu()
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            now = self.cpu()
+            busy = max(2e3 * (now[n] - last[n]) for n in now if n != "loadgen")
+            last = now
+            if busy < quiet_ms_per_s:
+                return
+
     def rss_mib(self) -> dict[str, float]:
         out = {}
         for name in self.procs:
@@ -112,6 +124,8 @@ class Step:
 
     @classmethod
     def measure(cls, meter: Meter, host: str, port: int, requests: list[bytes], rate: float, secs: float) -> Step:
+        # A step after a saturated one must not inherit its backlog: let the processes go quiet first.
+        meter.settle()
         before = meter.cpu()
         load = offer(host, port, requests, rate, secs)
         after = meter.cpu()
