@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
 
 SUITES = ("ingest", "features", "scoring", "recommendations")
@@ -11,7 +12,12 @@ SUITES = ("ingest", "features", "scoring", "recommendations")
 SOAK_SUITES = ("recommendations",)
 
 
+def _terminate(*_: object) -> None:
+    raise SystemExit(143)  # unwinds the suites' context managers: no server left behind
+
+
 def main(argv: list[str]) -> int:
+    signal.signal(signal.SIGTERM, _terminate)
     chosen = argv or list(SOAK_SUITES if os.environ.get("BENCH", "").lower() == "soak" else SUITES)
     print("Prometeo benchmarks — each figure against a baseline measured in the same run\n")
     for name in chosen:
