@@ -26,6 +26,7 @@ replay converges on the same view.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 import redis
 
@@ -52,6 +53,10 @@ class ContactRefusal(StrEnum):
     PROFILING_OBJECTED = "profiling_objected"
     DO_NOT_CONTACT_REGISTRY = "do_not_contact_registry"
     CHANNEL_NOT_PERMITTED = "channel_not_permitted"
+
+
+# How many pipeline results `MarketingPermissions.queue_channels` adds.
+CHANNEL_READS = 5
 
 
 class MarketingPermissions:
@@ -111,12 +116,22 @@ class MarketingPermissions:
         """The channels this customer may be contacted on now (none without a marketing consent, none
         while they object to profiling, none their country's do-not-contact registry lists)."""
         with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hvals(self._key(customer_key, "permissions"))
-            pipe.hgetall(self._key(customer_key, "marketing"))
-            pipe.hvals(self._key(customer_key, "purposes"))
-            pipe.hgetall(self._key(customer_key, "registries"))
-            pipe.hgetall(self._key(customer_key, "privacy"))
-            granted, choices, purposes, registries, privacy = pipe.execute()
+            self.queue_channels(pipe, customer_key)
+            return self.channels_from(pipe.execute())
+
+    def queue_channels(self, pipe: Any, customer_key: str) -> None:
+        """Queues on a caller's pipeline the CHANNEL_READS reads `channels_from` folds (one round trip with
+        others)."""
+        pipe.hvals(self._key(customer_key, "permissions"))
+        pipe.hgetall(self._key(customer_key, "marketing"))
+        pipe.hvals(self._key(customer_key, "purposes"))
+        pipe.hgetall(self._key(customer_key, "registries"))
+        pipe.hgetall(self._key(customer_key, "privacy"))
+
+    @staticmethod
+    def channels_from(results: list[Any]) -> frozenset[Channel]:
+        """The channels permitted, from the CHANNEL_READS results `queue_channels` queued, in order."""
+        granted, choices, purposes, registries, privacy = results
         if not any(Purpose.MARKETING.value in value.decode().split(",") for value in purposes):
             return frozenset()
         if privacy.get(b"profiling_objected") == b"1":

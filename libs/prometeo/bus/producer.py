@@ -113,9 +113,12 @@ class EventProducer:
         self._producer = self._build()
 
     @classmethod
-    def for_service(cls, settings: SharedSettings, client_id: str) -> EventProducer:
+    def for_service(cls, settings: SharedSettings, client_id: str, linger_ms: int = 5) -> EventProducer:
         return cls(
-            settings.kafka_bootstrap_servers, client_id, delivery_timeout_ms=settings.producer_delivery_timeout_ms
+            settings.kafka_bootstrap_servers,
+            client_id,
+            linger_ms=linger_ms,
+            delivery_timeout_ms=settings.producer_delivery_timeout_ms,
         )
 
     @property
@@ -260,6 +263,11 @@ class EventProducer:
 
     def flush(self, timeout: float = 30.0) -> None:
         self._producer.flush(timeout)
+
+    def sends_without_blocking(self, topic: str) -> bool:
+        """send() to this topic will not wait for broker metadata: its partitions' leaders are known.
+        An event loop may then call publish() inline instead of through a thread."""
+        return bool(self._producer._metadata.available_partitions_for_topic(topic))
 
     def close(self) -> None:
         self._producer.close(timeout=5)

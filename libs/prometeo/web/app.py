@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from prometeo.telemetry.metrics import HTTP_REQUESTS, HTTP_SECONDS
 from prometeo.web.openapi import document_problems
@@ -74,6 +75,43 @@ def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
     return router
 
 
+class RequestMetrics:
+    """Request count and duration per route template, as pure ASGI middleware: Starlette's
+    `BaseHTTPMiddleware` (`@app.middleware("http")`) adds a task group and memory streams per request."""
+
+    def __init__(self, app: ASGIApp, service: str, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.service = service
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the client sees when the app raises before answering
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            declared = dict(scope["headers"]).get(b"content-length", b"")
+            if declared.isdigit() and int(declared) > self.max_body_bytes:
+                detail = f"body exceeds {self.max_body_bytes} bytes"
+                await problem_response(413, "Payload too large", detail)(scope, receive, send_and_note)
+            else:
+                await self.app(scope, receive, send_and_note)
+        finally:
+            # The router records the matched route in the scope.
+            path = getattr(scope.get("route"), "path", "unmatched")
+            method = scope["method"]
+            HTTP_SECONDS.labels(self.service, path, method).observe(time.perf_counter() - started)
+            HTTP_REQUESTS.labels(self.service, path, method, str(status)).inc()
+
+
 def build_app(
     *,
     service: str,
@@ -104,24 +142,13 @@ def build_app(
 
     _extend_openapi(app, document_problems)
     if internal:
-        # Added before _measure, so it runs inside it: refused calls are counted too.
+        # Added before RequestMetrics, so it runs inside it: refused calls are counted too.
         app.add_middleware(ServiceTokenMiddleware, service=service, owner=app)
         _extend_openapi(app, document_service_token)
 
-    @app.middleware("http")
-    async def _measure(request: Request, call_next: Callable[[Request], Any]) -> Response:
-        started = time.perf_counter()
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > max_body_bytes:
-            return problem_response(413, "Payload too large", f"body exceeds {max_body_bytes} bytes")
-        response: Response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        HTTP_SECONDS.labels(service, path, request.method).observe(time.perf_counter() - started)
-        HTTP_REQUESTS.labels(service, path, request.method, str(response.status_code)).inc()
-        return response
-
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    app.add_middleware(RequestMetrics, service=service, max_body_bytes=max_body_bytes)
+    # One server span per request; the per-message "http send/receive" child spans cost CPU and say nothing.
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics", exclude_spans=["receive", "send"])
     return app
 
 

@@ -33,11 +33,16 @@ _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="
 _bearer = HTTPBearer(auto_error=False, description="An OAuth2 access token (client credentials or OIDC)")
 
 
-def _authenticator(request: Request) -> Authenticator:
+async def _settings() -> Settings:
+    # async: FastAPI would run a plain `def` dependency through the threadpool on every request.
+    return get_settings()
+
+
+async def _authenticator(request: Request) -> Authenticator:
     return request.app.state.authenticator
 
 
-def _limiter(request: Request) -> RateLimiter:
+async def _limiter(request: Request) -> RateLimiter:
     return request.app.state.limiter
 
 
@@ -122,7 +127,7 @@ def require(permission: Permission) -> Callable[..., Awaitable[Principal]]:
         request: Request,
         principal: Annotated[Principal, Depends(authenticate)],
         limiter: Annotated[RateLimiter, Depends(_limiter)],
-        settings: Annotated[Settings, Depends(get_settings)],
+        settings: Annotated[Settings, Depends(_settings)],
     ) -> Principal:
         await _count(request, limiter, principal, settings)
         if not is_allowed(principal.role, permission):

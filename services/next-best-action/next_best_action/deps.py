@@ -9,19 +9,20 @@ from next_best_action.store import NbaStore
 from prometeo.bus import EventProducer
 
 
-def _store(request: Request) -> NbaStore:
+# async: FastAPI runs a plain `def` dependency through the threadpool, one hop each per request.
+async def _store(request: Request) -> NbaStore:
     return request.app.state.store
 
 
-def _policies(request: Request) -> PolicySource:
+async def _policies(request: Request) -> PolicySource:
     return request.app.state.policies
 
 
-def _levers(request: Request) -> LeverStore:
+async def _levers(request: Request) -> LeverStore:
     return request.app.state.levers
 
 
-def _producer(request: Request) -> EventProducer:
+async def _producer(request: Request) -> EventProducer:
     return request.app.state.runtime.producer
 
 

@@ -49,7 +49,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     responses = ResponseStore(client, retention_s=settings.contact_retention_days * 24 * 3600)
     lever_store = LeverStore(client)
-    producer = EventProducer.for_service(settings, SERVICE)
+    # No linger: a presentation's request waits for its record's ack, and a 5 ms linger was most of that wait.
+    # Stream-path records still batch while a request to the broker is in flight.
+    producer = EventProducer.for_service(settings, SERVICE, linger_ms=0)
     triggers = TriggerStore(client)
     moments = MomentRunner(store, triggers, policies, producer)
     guard = ViewGuard(

@@ -11,6 +11,9 @@ nba:levers                 hash    product → lever set by marketing (overrides
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import redis
 
 from next_best_action.domain.decision import Decision
@@ -82,7 +85,12 @@ class LeverStore:
         self._redis = client
 
     def all(self) -> dict[ProductCode, float]:
-        return {ProductCode(_text(k)): float(v) for k, v in self._redis.hgetall(levers_key()).items()}
+        return self.parse(self._redis.hgetall(levers_key()))
+
+    @staticmethod
+    def parse(raw: Mapping[Any, bytes | str]) -> dict[ProductCode, float]:
+        """The levers hash as read (e.g. within another store's pipeline) → lever per product."""
+        return {ProductCode(_text(k)): float(v) for k, v in raw.items()}
 
     def set(self, product: ProductCode, lever: float) -> float | None:
         """→ the previous override (None: the policy's default applied)."""

@@ -23,7 +23,9 @@ nba:reservation:{decision_id}  string  the reservation's verdicts ("product=ok|r
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import redis
 
@@ -40,7 +42,7 @@ from next_best_action.domain.rules import Rule
 from prometeo import keys
 from prometeo.contracts import Channel, ProductCode
 from prometeo.contracts.events import ScoresComputedV1
-from prometeo.permissions import MarketingPermissions
+from prometeo.permissions import CHANNEL_READS, MarketingPermissions
 from prometeo.redis_text import text
 
 VOLUME_TTL_S = 3 * 24 * 3600
@@ -244,20 +246,31 @@ class NbaStore:
 
     def history(self, customer_key: str) -> ContactHistory:
         pipe = self._redis.pipeline(transaction=False)
-        pipe.zrange(_key(customer_key, "contacts"), 0, -1, withscores=True)
-        pipe.hgetall(_key(customer_key, "declines"))
-        pipe.smembers(_key(customer_key, "accepted"))
-        contacts_raw, declines_raw, accepted_raw = pipe.execute()
-        contacts = []
-        for member, score in contacts_raw:
-            offer_id, product, channel = member.decode().split("|")
-            contacts.append(
-                Contact(offer_id, ProductCode(product), Channel(channel), datetime.fromtimestamp(score, UTC))
-            )
-        return ContactHistory(
-            contacts=tuple(contacts),
-            declines={ProductCode(k.decode()): datetime.fromisoformat(v.decode()) for k, v in declines_raw.items()},
-            accepted=frozenset(ProductCode(p.decode()) for p in accepted_raw),
+        _queue_history(pipe, customer_key)
+        return _history_from(*pipe.execute())
+
+    def inbound_reads(self, customer_key: str, day: str, levers_key: str) -> InboundReads | None:
+        """Everything an inbound decision reads, in one round trip: the newest scores, the channels
+        permitted, the contact history, the day's volume and marketing's levers (raw hash).
+        None when no scores are known for the customer."""
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.get(_key(customer_key, "scores"))
+        self.marketing.queue_channels(pipe, customer_key)
+        _queue_history(pipe, customer_key)
+        pipe.hgetall(_volume_key(day))
+        pipe.hgetall(levers_key)
+        raw, *results = pipe.execute()
+        channel_reads, (contacts, declines, accepted, volume, levers) = results[:CHANNEL_READS], results[CHANNEL_READS:]
+        if raw is None:
+            return None
+        body = json.loads(raw)
+        return InboundReads(
+            scores=ScoresComputedV1.model_validate(body["scores"]),
+            computed_at=datetime.fromisoformat(body["occurred_at"]),
+            permissions=self.marketing.channels_from(channel_reads),
+            history=_history_from(contacts, declines, accepted),
+            volume={ProductCode(text(k)): int(v) for k, v in volume.items()},
+            levers=levers,
         )
 
     # -- erasure -----------------------------------------------------------------------------------
@@ -277,6 +290,36 @@ class NbaStore:
 
     def clear_erasure(self, customer_key: str) -> None:
         self._redis.delete(_tombstone(customer_key))
+
+
+@dataclass(frozen=True)
+class InboundReads:
+    scores: ScoresComputedV1
+    computed_at: datetime
+    permissions: frozenset[Channel]
+    history: ContactHistory
+    volume: dict[ProductCode, int]
+    levers: dict[bytes, bytes]  # LeverStore.parse folds it
+
+
+def _queue_history(pipe: Any, customer_key: str) -> None:
+    pipe.zrange(_key(customer_key, "contacts"), 0, -1, withscores=True)
+    pipe.hgetall(_key(customer_key, "declines"))
+    pipe.smembers(_key(customer_key, "accepted"))
+
+
+def _history_from(
+    contacts_raw: list[tuple[bytes, float]], declines_raw: dict[bytes, bytes], accepted_raw: set[bytes]
+) -> ContactHistory:
+    contacts = []
+    for member, score in contacts_raw:
+        offer_id, product, channel = member.decode().split("|")
+        contacts.append(Contact(offer_id, ProductCode(product), Channel(channel), datetime.fromtimestamp(score, UTC)))
+    return ContactHistory(
+        contacts=tuple(contacts),
+        declines={ProductCode(k.decode()): datetime.fromisoformat(v.decode()) for k, v in declines_raw.items()},
+        accepted=frozenset(ProductCode(p.decode()) for p in accepted_raw),
+    )
 
 
 def _key(customer_key: str, part: str) -> str:

@@ -6,10 +6,11 @@ the same checks when PROMETEO_TEST_POSTGRES_URL points at a database (never requ
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NoReturn
@@ -20,10 +21,11 @@ import pytest
 from gateway.audit import DurableAuditTrail
 from gateway.audit.__main__ import main as audit_cli
 from gateway.audit.store import AuditQuery, AuditStore, PostgresAuditStore, SqliteAuditStore
-from gateway.domain.audit import AuditAction, AuditEntry, ChainBroken, verify_chain
+from gateway.domain.audit import AuditAction, AuditEntry, AuditRecord, ChainBroken, verify_chain
 from gateway.main import app
 from prometeo.identity import customer_key
 from prometeo.settings import DEV_PSEUDONYM_KEY
+from prometeo.web import Problem
 from prometeo_dev.demo import DEMO_USERS
 from tests.unit.gateway.conftest import Gateway
 
@@ -225,6 +227,9 @@ class _BrokenStore(SqliteAuditStore):
     def append(self, entry: AuditEntry) -> NoReturn:
         raise sqlite3.OperationalError("disk I/O error")
 
+    def append_many(self, entries: Sequence[AuditEntry]) -> NoReturn:
+        raise sqlite3.OperationalError("disk I/O error")
+
 
 def test_a_read_whose_record_cannot_be_stored_is_refused(gateway: Gateway, tmp_path: Path) -> None:
     app.state.audit = DurableAuditTrail(_BrokenStore(tmp_path / "broken.sqlite3"))
@@ -247,3 +252,40 @@ def test_a_read_whose_record_cannot_be_stored_is_refused(gateway: Gateway, tmp_p
     assert response.status_code == 503 and response.headers["retry-after"]
     assert response.headers["content-type"].startswith("application/problem+json")
     assert "o-secret" not in response.text
+
+
+class _CountingStore(SqliteAuditStore):
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, now=_Clock())
+        self.batches: list[int] = []
+
+    def append_many(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
+        self.batches.append(len(entries))
+        return super().append_many(entries)
+
+
+def test_concurrent_reads_are_group_committed_each_after_its_own_record(tmp_path: Path) -> None:
+    """Records arriving while a batch is written share the next transaction; every caller returns only once
+    its own record is stored, and the chain verifies as if they had been appended one by one."""
+    store = _CountingStore(tmp_path / "group.sqlite3")
+    trail = DurableAuditTrail(store)
+
+    async def read_all() -> None:
+        await asyncio.gather(*(trail.record(_entry(n)) for n in range(40)))
+
+    asyncio.run(read_all())
+    assert sum(store.batches) == 40 and len(store.batches) < 40  # the first alone, the rest batched
+    records = list(store.scan())
+    assert sorted(r.detail or "" for r in records) == sorted(f"n={n}" for n in range(40))
+    assert verify_chain(records)[0] == 40
+    store.close()
+
+
+def test_a_failed_group_commit_refuses_every_read_in_it(tmp_path: Path) -> None:
+    trail = DurableAuditTrail(_BrokenStore(tmp_path / "broken.sqlite3"))
+
+    async def read_all() -> list[BaseException | None]:
+        return await asyncio.gather(*(trail.record(_entry(n)) for n in range(5)), return_exceptions=True)
+
+    outcomes = asyncio.run(read_all())
+    assert all(isinstance(o, Problem) and o.status == 503 for o in outcomes), outcomes

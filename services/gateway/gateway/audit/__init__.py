@@ -9,6 +9,7 @@ disclosed without its record. The audit.v1 copy is best effort once the record i
 from __future__ import annotations
 
 import abc
+import asyncio
 import logging
 from typing import Any
 
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 SOURCE = "gateway"
 RETRY_AFTER_S = "5"
 
-__all__ = ["AuditTrail", "DurableAuditTrail", "KafkaAuditTrail", "entry_for"]
+__all__ = ["AuditTrail", "DurableAuditTrail", "GroupCommit", "KafkaAuditTrail", "entry_for"]
 
 
 def entry_for(
@@ -94,12 +95,50 @@ class KafkaAuditTrail(AuditTrail):
         )
         event = new_event(payload, customer_key=entry.customer_key, source=SOURCE)
         try:
-            # send() can block on broker metadata; keep it off the event loop.
-            future: Any = await run_in_threadpool(self._producer.publish, topics.AUDIT, event)
+            if self._producer.sends_without_blocking(topics.AUDIT):
+                # The topic's leaders are known: send() only appends to the producer's buffer.
+                future: Any = self._producer.publish(topics.AUDIT, event)
+            else:
+                # send() would wait for broker metadata; keep that off the event loop.
+                future = await run_in_threadpool(self._producer.publish, topics.AUDIT, event)
         except Exception as exc:
             raise _unavailable(exc) from exc
         future.add_errback(_log_failed_delivery)  # kafka-python future, not concurrent.futures
         AUDIT_READS.labels(entry.resource).inc()
+
+
+class GroupCommit:
+    """Appends entries to the store in batches: the entries that arrive while one batch is being written
+    (in a thread) form the next batch, one transaction and one sync to disk for all of them. Each caller
+    still waits until *its* record is durable, and sees the batch's failure if it is not."""
+
+    def __init__(self, store: AuditStore) -> None:
+        self.store = store
+        self._pending: list[tuple[AuditEntry, asyncio.Future[AuditRecord]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def append(self, entry: AuditEntry) -> AuditRecord:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[AuditRecord] = loop.create_future()
+        self._pending.append((entry, done))
+        if self._writer is None or self._writer.done() or self._writer.get_loop() is not loop:
+            self._writer = loop.create_task(self._write(), name="audit-group-commit")
+        # Shielded: a caller that goes away does not cancel the batch its entry is part of.
+        return await asyncio.shield(done)
+
+    async def _write(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                records = await run_in_threadpool(self.store.append_many, [entry for entry, _ in batch])
+            except Exception as exc:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for (_, done), stored in zip(batch, records, strict=True):
+                if not done.done():
+                    done.set_result(stored)
 
 
 class DurableAuditTrail(AuditTrail):
@@ -108,10 +147,11 @@ class DurableAuditTrail(AuditTrail):
     def __init__(self, store: AuditStore, events: KafkaAuditTrail | None = None) -> None:
         self.store = store
         self._events = events
+        self._commits = GroupCommit(store)
 
     async def record(self, entry: AuditEntry) -> None:
         try:
-            await run_in_threadpool(self.store.append, entry)
+            await self._commits.append(entry)
         except Exception as exc:
             raise _unavailable(exc) from exc
         if self._events is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import abc
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -100,6 +100,11 @@ class AuditStore(abc.ABC):
     def append(self, entry: AuditEntry) -> AuditRecord:
         """Seal and store the entry durably, or raise: the caller must then refuse what it audits."""
 
+    def append_many(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
+        """Seal and store the entries, chained in this order, all durably or none (group commit: one
+        transaction and one sync to disk for a whole batch). Raises if they cannot all be stored."""
+        return [self.append(entry) for entry in entries]
+
     @abc.abstractmethod
     def query(self, query: AuditQuery) -> list[AuditRecord]: ...
 
@@ -127,20 +132,29 @@ class SqliteAuditStore(AuditStore):
             self._db.execute(index)
 
     def append(self, entry: AuditEntry) -> AuditRecord:
+        return self.append_many([entry])[0]
+
+    def append_many(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
+        records: list[AuditRecord] = []
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 head = self._db.execute(
                     f"SELECT {', '.join(COLUMNS)} FROM audit_records ORDER BY seq DESC LIMIT 1"
                 ).fetchone()
-                record = seal(_record(head) if head else None, entry, self._now())
+                prev = _record(head) if head else None
                 marks = ", ".join("?" for _ in COLUMNS)
-                self._db.execute(f"INSERT INTO audit_records ({', '.join(COLUMNS)}) VALUES ({marks})", _row(record))
+                for entry in entries:
+                    prev = seal(prev, entry, self._now())
+                    records.append(prev)
+                self._db.executemany(
+                    f"INSERT INTO audit_records ({', '.join(COLUMNS)}) VALUES ({marks})", [_row(r) for r in records]
+                )
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-        return record
+        return records
 
     def query(self, query: AuditQuery) -> list[AuditRecord]:
         where, params = _where(query, "?")
@@ -188,15 +202,25 @@ class PostgresAuditStore(AuditStore):
                 raise
 
     def append(self, entry: AuditEntry) -> AuditRecord:
-        def work(conn: Any) -> AuditRecord:
+        return self.append_many([entry])[0]
+
+    def append_many(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
+        def work(conn: Any) -> list[AuditRecord]:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_PG_CHAIN_LOCK,))
             head = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM audit_records ORDER BY seq DESC LIMIT 1").fetchone()
-            record = seal(_record(head) if head else None, entry, self._now())
+            prev = _record(head) if head else None
+            records = []
+            for entry in entries:
+                prev = seal(prev, entry, self._now())
+                records.append(prev)
             marks = ", ".join("%s" for _ in COLUMNS)
-            conn.execute(f"INSERT INTO audit_records ({', '.join(COLUMNS)}) VALUES ({marks})", _row(record))
-            return record
+            with conn.cursor() as cur:
+                cur.executemany(
+                    f"INSERT INTO audit_records ({', '.join(COLUMNS)}) VALUES ({marks})", [_row(r) for r in records]
+                )
+            return records
 
-        result: AuditRecord = self._run(work)
+        result: list[AuditRecord] = self._run(work)
         return result
 
     def query(self, query: AuditQuery) -> list[AuditRecord]:

@@ -21,7 +21,7 @@ from next_best_action.consumers.scores import SOURCE, offer_decided
 from next_best_action.deps import LeverStoreDep, PolicySourceDep, ProducerDep, StoreDep
 from next_best_action.domain.decision import Decision, Offer, decide, volume_day
 from next_best_action.policy_source import PolicySource
-from next_best_action.response_store import LeverStore
+from next_best_action.response_store import LeverStore, levers_key
 from next_best_action.store import NbaStore
 from prometeo import clock
 from prometeo.contracts import Objective, new_event, topics
@@ -105,27 +105,29 @@ def _inbound_decision(
 ) -> Decision:
     if store.marketing.profiling_objected(customer_key):
         raise Problem(409, "Profiling objected", "the customer objected to profiling: no offers are made")
-    latest = store.latest_scores_at(customer_key)
-    if latest is None:
-        raise Problem(404, "Customer not found", "no scores are known for this customer")
-    scores, computed_at = latest
     now, policy = clock.now(), policies.current()
+    # One Redis round trip for every read the decision needs.
+    reads = store.inbound_reads(customer_key, volume_day(now, policy), levers_key())
+    if reads is None:
+        raise Problem(404, "Customer not found", "no scores are known for this customer")
     if decision_id is None:
         # One presentation per customer, scores and day: showing the same offers again records nothing new.
-        stamp = f"{customer_key}|{computed_at.isoformat()}|{now.date().isoformat()}|{objective or policy.objective}"
+        stamp = (
+            f"{customer_key}|{reads.computed_at.isoformat()}|{now.date().isoformat()}|{objective or policy.objective}"
+        )
         decision_id = "dc_" + uuid.uuid5(_PRESENTATIONS, stamp).hex
     return decide(
-        scores,
-        store.permissions(customer_key),
-        store.history(customer_key),
+        reads.scores,
+        reads.permissions,
+        reads.history,
         now,
         policy,
         decision_id=decision_id,
         mode="inbound",
         # Daily caps protect a product's budget whoever shows the offer; only outbound offers consume them.
-        volume_today=store.volume(volume_day(now, policy)),
+        volume_today=reads.volume,
         objective=objective,
-        levers=levers.all(),  # marketing's levers rank the advisor's list as they rank the stream
+        levers=LeverStore.parse(reads.levers),  # marketing's levers rank the advisor's list as they rank the stream
     )
 
 
