@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
-from gateway.audit import entry_for
+from gateway.audit import AuditTrail, entry_for
 from gateway.audit.store import AuditQuery
 from gateway.deps import AuditDep, DataSubjectOfficer, PurposeDep, SettingsDep, UpstreamsDep
 from gateway.domain.audit import AuditAction, AuditedResource
@@ -163,6 +163,33 @@ async def _log(
     return record
 
 
+async def _relay_request(
+    body: DataSubjectRequest,
+    principal: Principal,
+    settings: SettingsDep,
+    upstreams: Upstreams,
+    audit: AuditTrail,
+    requests: RequestLog,
+    *,
+    path: str,
+    kind: RequestKind,
+    audited_as: str,
+    outcome: str,
+    detail: dict[str, Any] | None = None,
+) -> Response:
+    """A right that acts asynchronously (erasure, rectification, objection): relayed to ingest, audited, and
+    logged with its legal deadline as accepted."""
+    received_at = clock.now()
+    customer_key = _checked_key(body, settings)
+    jurisdiction = jurisdiction_of(await _consents_of(upstreams, body.customer_id))
+    upstream = await upstreams.call(Upstream.INGEST, "POST", path, json=body.model_dump())
+    await audit.record(entry_for(principal, AuditAction.CHANGE, audited_as, customer_key=customer_key))
+    await _log(
+        requests, kind, customer_key, jurisdiction, received_at, principal, outcome, RequestStatus.ACCEPTED, detail
+    )
+    return Response(upstream.content, status_code=upstream.status_code, media_type="application/json")
+
+
 @router.post("/export")
 async def export(
     body: DataSubjectRequest,
@@ -228,22 +255,18 @@ async def erasure(
     audit: AuditDep,
     requests: RequestLogDep,
 ) -> Response:
-    received_at = clock.now()
-    customer_key = _checked_key(body, settings)
-    jurisdiction = jurisdiction_of(await _consents_of(upstreams, body.customer_id))
-    upstream = await upstreams.call(Upstream.INGEST, "POST", "/v1/customers:erase", json=body.model_dump())
-    await audit.record(entry_for(principal, AuditAction.CHANGE, "erasure", customer_key=customer_key))
-    await _log(
-        requests,
-        RequestKind.ERASURE,
-        customer_key,
-        jurisdiction,
-        received_at,
+    return await _relay_request(
+        body,
         principal,
-        "erasure requested on customer-erasure.v1",
-        RequestStatus.ACCEPTED,
+        settings,
+        upstreams,
+        audit,
+        requests,
+        path="/v1/customers:erase",
+        kind=RequestKind.ERASURE,
+        audited_as="erasure",
+        outcome="erasure requested on customer-erasure.v1",
     )
-    return Response(upstream.content, status_code=upstream.status_code, media_type="application/json")
 
 
 @router.post("/rectification", status_code=status.HTTP_202_ACCEPTED, response_class=Response)
@@ -255,24 +278,19 @@ async def rectification(
     audit: AuditDep,
     requests: RequestLogDep,
 ) -> Response:
-    received_at = clock.now()
-    customer_key = _checked_key(body, settings)
-    jurisdiction = jurisdiction_of(await _consents_of(upstreams, body.customer_id))
-    upstream = await upstreams.call(Upstream.INGEST, "POST", "/v1/customers:rectify", json=body.model_dump())
-    await audit.record(entry_for(principal, AuditAction.CHANGE, "rectification", customer_key=customer_key))
-    fields = sorted(k for k in body.model_dump() if k != "customer_id")
-    await _log(
-        requests,
-        RequestKind.RECTIFICATION,
-        customer_key,
-        jurisdiction,
-        received_at,
+    return await _relay_request(
+        body,
         principal,
-        "rectification published on account-events.v1",
-        RequestStatus.ACCEPTED,
-        {"fields": fields},
+        settings,
+        upstreams,
+        audit,
+        requests,
+        path="/v1/customers:rectify",
+        kind=RequestKind.RECTIFICATION,
+        audited_as="rectification",
+        outcome="rectification published on account-events.v1",
+        detail={"fields": sorted(k for k in body.model_dump() if k != "customer_id")},
     )
-    return Response(upstream.content, status_code=upstream.status_code, media_type="application/json")
 
 
 @router.post("/objection", status_code=status.HTTP_202_ACCEPTED, response_class=Response)
@@ -284,22 +302,18 @@ async def objection(
     audit: AuditDep,
     requests: RequestLogDep,
 ) -> Response:
-    received_at = clock.now()
-    customer_key = _checked_key(body, settings)
-    jurisdiction = jurisdiction_of(await _consents_of(upstreams, body.customer_id))
-    upstream = await upstreams.call(Upstream.INGEST, "POST", "/v1/customers:object", json=body.model_dump())
-    await audit.record(entry_for(principal, AuditAction.CHANGE, "profiling_objection", customer_key=customer_key))
-    await _log(
-        requests,
-        RequestKind.OBJECTION,
-        customer_key,
-        jurisdiction,
-        received_at,
+    return await _relay_request(
+        body,
         principal,
-        "objection to profiling published" if body.objected else "objection withdrawn",
-        RequestStatus.ACCEPTED,
+        settings,
+        upstreams,
+        audit,
+        requests,
+        path="/v1/customers:object",
+        kind=RequestKind.OBJECTION,
+        audited_as="profiling_objection",
+        outcome="objection to profiling published" if body.objected else "objection withdrawn",
     )
-    return Response(upstream.content, status_code=upstream.status_code, media_type="application/json")
 
 
 @router.get("/requests", summary="Data-subject requests with their deadlines and outcomes (DPO, admin)")
