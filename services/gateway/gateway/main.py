@@ -160,7 +160,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     handlers: dict[str, Handler] = {
         topics.ACCOUNT_EVENTS: AccountEventsHandler(scope_writer, PortfolioWriter(sync_redis)),
-        topics.CUSTOMER_ERASURE: CustomerErasureHandler(scope_writer),
+        topics.CUSTOMER_ERASURE: CustomerErasureHandler(scope_writer, PortfolioWriter(sync_redis)),
     }
     if settings.views_rebuild:
         handlers = {topic: views.gate(handler) for topic, handler in handlers.items()}

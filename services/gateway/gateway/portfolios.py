@@ -49,6 +49,16 @@ class PortfolioWriter:
             pipe.hset(branch_key(branch_id), customer_key, segment or "")
         pipe.execute()
 
+    def remove(self, customer_key: str) -> int:
+        """Erasure: the customer leaves every portfolio and branch index, stale ones included (a member who
+        moved is otherwise only dropped when the old list is read). One pass over the indexes: there is one
+        per advisor and branch, not per customer."""
+        removed = 0
+        for pattern in (portfolio_key("*"), branch_key("*")):
+            for index in self._redis.scan_iter(match=pattern, count=500):
+                removed += int(self._redis.hdel(index, customer_key))
+        return removed
+
 
 def _text(value: bytes | str | None) -> str:
     if value is None:

@@ -183,7 +183,8 @@ def test_network_policies_deny_ingress_but_to_the_gateway_and_from_callers(defau
     }
     allowed = {name.removesuffix("-ingress"): _allowed_from(policy) for name, policy in policies.items()}
     assert allowed == {
-        "gateway": {"*", "prometheus"},
+        "gateway": {"*", "console", "prometheus"},
+        "console": {"*", "prometheus"},
         "ingest-openfinance": {"gateway", "prometheus"},
         "feature-store": {"gateway", "prometheus"},
         "next-best-action": {"gateway", "prometheus"},
