@@ -8,6 +8,11 @@ campaigns:kpi:{dimension}        hash    "<value>|<counter>" → integer; dimens
                                          trigger (the moment behind a triggered action)
 campaigns:customer:{ck}:holdings string  products the customer holds here (from scores.v1), behind the
                                          products-per-customer totals
+campaigns:drill:{dimension}:{value}
+                                 zset    customer_key → newest decided_at (epoch s) of an offer in that
+                                         product, channel, segment or campaign: the list behind a
+                                         dashboard bar (members older than offers_ttl_s pruned on read;
+                                         erasure removes the customer from every one)
 campaigns:experiment:{campaign}  hash    "<test|control>|<counter>" → integer (holdout groups)
 campaigns:erased:{ck}            string  erasure time: offers decided before it are never recorded again
                                          (a replay of offers.v1 must not resurrect erased data); TTL 35 d
@@ -18,14 +23,15 @@ campaigns:event:{id}             string  applied-marker (event ids, and "<offer_
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import redis
 from pydantic import BaseModel
 
 from campaigns.domain import kpis
-from prometeo import keys, model_quality
+from prometeo import clock, keys, model_quality
 from prometeo.contracts import ProductCode
 from prometeo.contracts.events import OutcomeKind
 from prometeo.redis_text import text
@@ -102,6 +108,26 @@ class OfferRecord(BaseModel):
             campaign=self.campaign_id,
         )
 
+    def drill_values(self) -> list[tuple[str, str]]:
+        """(dimension, value) of every dashboard bar this offer counts in (DRILL_DIMENSIONS)."""
+        values = {
+            "product": self.product if self.product_code else None,
+            "channel": self.channel,
+            "segment": self.segment,
+            "campaign": self.campaign_id,
+        }
+        return [(d, v) for d, v in values.items() if v]
+
+
+@dataclass(frozen=True)
+class DrillMember:
+    """One customer behind a dashboard bar: their offers in it, how many were accepted, the newest."""
+
+    customer_key: str
+    offers: int
+    accepted: int
+    last_offer_at: datetime
+
 
 Increment = tuple[str, str, int]  # (hash key, field, amount)
 _PRODUCTS = frozenset(p.value for p in ProductCode)
@@ -173,8 +199,40 @@ class CampaignStore:
 
     def save_offer(self, record: OfferRecord) -> None:
         key = _offers_key(record.customer_key)
-        self._redis.hset(key, record.offer_id, record.model_dump_json())
-        self._redis.expire(key, self._offers_ttl_s)
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.hset(key, record.offer_id, record.model_dump_json())
+        pipe.expire(key, self._offers_ttl_s)
+        at = record.decided_at.timestamp()
+        for dimension, value in record.drill_values():
+            pipe.zadd(drill_key(dimension, value), {record.customer_key: at}, gt=True)
+        pipe.execute()
+
+    def drill(self, dimension: str, value: str, *, offset: int, limit: int) -> tuple[int, list[DrillMember]]:
+        """(how many customers, one page of them newest first) behind one bar of the dashboard."""
+        key = drill_key(dimension, value)
+        horizon = (clock.now() - timedelta(seconds=self._offers_ttl_s)).timestamp()
+        self._redis.zremrangebyscore(key, "-inf", f"({horizon}")
+        total = int(self._redis.zcard(key))
+        page: list[tuple[bytes, float]] = list(
+            self._redis.zrevrange(key, offset, offset + limit - 1, withscores=True)  # type: ignore[arg-type]
+        )
+        pipe = self._redis.pipeline(transaction=False)
+        for member, _ in page:
+            pipe.hvals(_offers_key(text(member)))
+        members = []
+        for (member, score), raw in zip(page, pipe.execute(), strict=True):
+            offers = [
+                r for r in (OfferRecord.model_validate_json(v) for v in raw) if (dimension, value) in r.drill_values()
+            ]
+            members.append(
+                DrillMember(
+                    customer_key=text(member),
+                    offers=len(offers),
+                    accepted=sum(OutcomeKind.ACCEPTED.value in r.outcomes for r in offers),
+                    last_offer_at=datetime.fromtimestamp(float(score), UTC),
+                )
+            )
+        return total, members
 
     def all_offers(self) -> Iterator[OfferRecord]:
         """Every recorded offer of every customer (a scan: for exports, not for request paths)."""
@@ -190,6 +248,8 @@ class CampaignStore:
     def erase(self, customer_key: str, erased_at: datetime) -> int:
         self.record_holdings(customer_key, -1)  # out of the aggregates before the key goes
         deleted = 0
+        for key in self._redis.scan_iter(match=drill_key("*", "*"), count=500):
+            self._redis.zrem(key, customer_key)
         for key in self._redis.scan_iter(match=keys.customer_pattern(keys.CAMPAIGNS, customer_key), count=500):
             deleted += self._redis.delete(key)
         # Longer than offers.v1 retention (30 d): no replayable offer predates the tombstone's expiry.
@@ -211,6 +271,11 @@ def kpi_key(dimension: str) -> str:
 
 
 KPI_DIMENSIONS = ("product", "channel", "segment", "campaign", "advisor", "trigger")
+DRILL_DIMENSIONS = ("product", "channel", "segment", "campaign")
+
+
+def drill_key(dimension: str, value: str) -> str:
+    return keys.entity(keys.CAMPAIGNS, "drill", dimension, value)
 
 
 def segment_increments(counter: str, amount: int = 1, /, **dimensions: str | None) -> list[Increment]:

@@ -11,7 +11,7 @@ import redis as redis_lib
 from fastapi.testclient import TestClient
 
 from campaigns.delivery import delivered_event_id
-from campaigns.store import CampaignStore, kpi_key
+from campaigns.store import CampaignStore, OfferRecord, kpi_key
 from prometeo import keys
 from prometeo.contracts import Channel, ProductCode, decode, new_event, topics, utcnow
 from prometeo.contracts.events import (
@@ -363,3 +363,35 @@ def test_erasure_removes_customer_keys_but_keeps_kpis(
     publish(broker, topics.OFFERS, [new_event(later, customer_key=ck, source="next-best-action")])
     [offer] = delivered(campaigns_client, ck)  # a decision made after the erasure is handled as usual
     assert offer["offer_id"] == later.offers[0].offer_id
+
+
+def test_the_customers_behind_a_bar_page_newest_first_and_leave_on_erasure(redis: redis_lib.Redis) -> None:
+    store = CampaignStore(redis, processed_ttl_s=60, offers_ttl_s=3600)
+    campaign = f"drill-{uuid.uuid4().hex[:8]}"
+    now = utcnow()
+    cks = [f"ck_drill{i}-{campaign}" for i in range(3)]
+    for i, ck in enumerate(cks):
+        for j, product in enumerate(("savings", "credit_card")):
+            store.save_offer(
+                OfferRecord(
+                    offer_id=f"of-{i}-{j}",
+                    decision_id="d",
+                    customer_key=ck,
+                    product=product,
+                    channel="email",
+                    propensity=0.1,
+                    expected_value=1.0,
+                    reason_codes=[],
+                    rules_passed=[],
+                    decided_at=now - timedelta(minutes=10 - i),
+                    outcomes=["accepted"] if j == 0 and i == 0 else [],
+                    campaign_id=campaign,
+                )
+            )
+    total, page = store.drill("campaign", campaign, offset=0, limit=2)
+    assert total == 3 and [m.customer_key for m in page] == [cks[2], cks[1]]
+    assert (page[0].offers, page[0].accepted) == (2, 0)
+    _, [last] = store.drill("campaign", campaign, offset=2, limit=2)
+    assert (last.customer_key, last.offers, last.accepted) == (cks[0], 2, 1)
+    store.erase(cks[2], now)
+    assert store.drill("campaign", campaign, offset=0, limit=10)[0] == 2

@@ -96,6 +96,17 @@ class FakeGateway:
             return httpx.Response(202, json={"event_id": "ev_1"})
         if path == "/v1/kpis":
             return httpx.Response(200, json=KPIS)
+        if path == "/v1/kpis/drill":
+            if self.role not in ("marketing", "analyst", "admin", "dpo"):
+                return httpx.Response(403, json={"title": "Forbidden"})
+            page = int(request.url.params.get("page", "1"))
+            item = {
+                "customer_key": f"ck_bar{page:02d}",
+                "offers": 3,
+                "accepted": 1,
+                "last_offer_at": "2026-11-30T10:00:00Z",
+            }
+            return httpx.Response(200, json={"total": 21, "page": page, "size": 20, "items": [item]})
         if path == "/v1/campaigns" and request.method == "GET":
             return httpx.Response(
                 200, json={"campaigns": [{"campaign_id": "spring", "name": "S", "product": "savings", "active": True}]}
@@ -202,6 +213,13 @@ def test_dashboard_drill_down_and_experiment(fake: tuple[TestClient, FakeGateway
         assert text in r.text, text
     drill = client.get("/dashboard/drill?dimension=product&key=savings", headers={"Accept-Language": "en"})
     assert "Savings account" in drill.text and "20.0 %" in drill.text
+    # The customers behind the bar: pseudonymous keys, paged; no link to a 360 marketing may not open.
+    assert "Customers behind it: 21" in drill.text and "ck_bar01" in drill.text and "Page 1 of 2" in drill.text
+    assert "/customers/ck_bar01" not in drill.text and 'data-testid="drill-next"' in drill.text
+    second = client.get("/dashboard/drill?dimension=product&key=savings&page=2", headers={"Accept-Language": "pt-BR"})
+    assert "ck_bar02" in second.text and "Clientes por trás: 21" in second.text
+    asked = [r.url.params for r in fake[1].seen if r.url.path == "/v1/kpis/drill"]
+    assert asked[-1]["dimension"] == "product" and asked[-1]["key"] == "savings" and asked[-1]["page"] == "2"
 
 
 def test_campaign_form_launches_and_pauses(fake: tuple[TestClient, FakeGateway]) -> None:

@@ -4,8 +4,10 @@ realised model quality per scoring version."""
 from __future__ import annotations
 
 import math
+from datetime import datetime
+from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
 from campaigns import kpi_gauges
@@ -63,4 +65,40 @@ def get_model_quality(store: StoreDep) -> ModelQualitiesPublic:
             )
             for q in qualities
         ]
+    )
+
+
+class DrillCustomerPublic(BaseModel):
+    customer_key: str
+    offers: int  # this customer's offers in the bar
+    accepted: int
+    last_offer_at: datetime
+
+
+class DrillPublic(BaseModel):
+    dimension: str
+    key: str
+    total: int
+    page: int
+    size: int
+    items: list[DrillCustomerPublic]
+
+
+@router.get("/kpis/{dimension}/{key}/customers")
+def drill(
+    dimension: Literal["product", "channel", "segment", "campaign"],
+    store: StoreDep,
+    key: str = Path(max_length=64),
+    page: int = Query(1, ge=1, le=10_000),
+    size: int = Query(20, ge=1, le=100),
+) -> DrillPublic:
+    """The customers behind one bar of a KPI breakdown, newest offer first (pseudonymous keys only)."""
+    total, members = store.drill(dimension, key, offset=(page - 1) * size, limit=size)
+    return DrillPublic(
+        dimension=dimension,
+        key=key,
+        total=total,
+        page=page,
+        size=size,
+        items=[DrillCustomerPublic(**m.__dict__) for m in members],
     )

@@ -365,3 +365,38 @@ def drill_view(kpis: dict[str, Any], dimension: str, key: str, t: Translator) ->
         DrillRow(label=t("kpi.revenue"), value=fmt.money(float(seg.get("revenue_brl", 0)), loc)),
     ]
     return _label(dimension, key, t), rows
+
+
+class DrillCustomer(BaseModel):
+    customer_key: str
+    offers: str
+    accepted: str
+    last_offer: str
+
+
+class DrillList(BaseModel):
+    """The customers behind a bar, one page (customer keys only: the gateway decides what a role sees)."""
+
+    customers: list[DrillCustomer]
+    total: str
+    page: int
+    pages: int
+
+
+def drill_list(body: dict[str, Any], t: Translator) -> DrillList:
+    loc = t.locale
+    size = max(1, int(body.get("size", 20)))
+    return DrillList(
+        customers=[
+            DrillCustomer(
+                customer_key=str(i.get("customer_key", "")),
+                offers=fmt.number(i.get("offers", 0), loc),
+                accepted=fmt.number(i.get("accepted", 0), loc),
+                last_offer=fmt.date(i.get("last_offer_at"), loc),
+            )
+            for i in body.get("items", [])
+        ],
+        total=fmt.number(int(body.get("total", 0)), loc),
+        page=int(body.get("page", 1)),
+        pages=max(1, math.ceil(int(body.get("total", 0)) / size)),
+    )
