@@ -8,6 +8,9 @@ campaigns:kpi:{dimension}        hash    "<value>|<counter>" → integer; dimens
                                          trigger (the moment behind a triggered action)
 campaigns:customer:{ck}:holdings string  products the customer holds here (from scores.v1), behind the
                                          products-per-customer totals
+campaigns:customer:{ck}:held     string  which products (sorted, comma-joined), behind the pairs below
+campaigns:kpi:pairs              hash    "<product>|<product>" (sorted; a product with itself = its holders)
+                                         → customers holding both now (aggregate: the held-together matrix)
 campaigns:drill:{dimension}:{value}
                                  zset    customer_key → newest decided_at (epoch s) of an offer in that
                                          product, channel, segment or campaign: the list behind a
@@ -22,7 +25,7 @@ campaigns:event:{id}             string  applied-marker (event ids, and "<offer_
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -53,6 +56,25 @@ local deltas = {customers_known = known(new) - known(old), products_held = math.
 for field, delta in pairs(deltas) do
   if delta ~= 0 then redis.call('HINCRBY', KEYS[2], field, delta) end
 end
+return 1
+"""
+
+# The products-held-together matrix moves by the change of one customer's set of products: the old set's
+# pairs lose the customer, the new set's gain them (a product paired with itself counts its holders).
+_PAIRS = """
+local old = redis.call('GET', KEYS[1]) or ''
+local new = ARGV[1]
+if old == new then return 0 end
+local function pairs_of(csv, delta)
+  local items = {}
+  for p in string.gmatch(csv, '[^,]+') do items[#items + 1] = p end
+  for i = 1, #items do
+    for j = i, #items do redis.call('HINCRBY', KEYS[2], items[i] .. '|' .. items[j], delta) end
+  end
+end
+pairs_of(old, -1)
+pairs_of(new, 1)
+if new == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], new) end
 return 1
 """
 
@@ -140,6 +162,7 @@ class CampaignStore:
         self._offers_ttl_s = offers_ttl_s
         self._apply_once = client.register_script(_APPLY_ONCE)
         self._holdings = client.register_script(_HOLDINGS)
+        self._pairs = client.register_script(_PAIRS)
 
     # -- counters ----------------------------------------------------------------------------------
     def count_once(self, marker: str, increments: list[Increment]) -> bool:
@@ -166,9 +189,21 @@ class CampaignStore:
     def kpis(self) -> kpis.KpiSummary:
         return kpis.summarise(*self.counters())
 
-    def record_holdings(self, customer_key: str, products_held_here: int) -> None:
-        """The customer's current count of products held here (−1: forget the customer)."""
+    def record_holdings(self, customer_key: str, products_held_here: int, products: Iterable[str] = ()) -> None:
+        """The customer's current count of products held here and which (−1: forget the customer)."""
         self._holdings(keys=[_holdings_key(customer_key), kpi_key("totals")], args=[products_held_here])
+        held = "" if products_held_here < 0 else ",".join(sorted(set(products)))
+        self._pairs(keys=[_held_key(customer_key), kpi_key("pairs")], args=[held])
+
+    def held_together(self) -> dict[str, dict[str, int]]:
+        """{product: {product: customers holding both}} both ways round; a product with itself = its holders."""
+        matrix: dict[str, dict[str, int]] = {}
+        for field, value in self._redis.hgetall(kpi_key("pairs")).items():
+            a, _, b = text(field).partition("|")
+            if (count := int(value)) > 0:
+                matrix.setdefault(a, {})[b] = count
+                matrix.setdefault(b, {})[a] = count
+        return matrix
 
     def experiment_counters(self, campaign_id: str) -> dict[str, dict[str, int]]:
         raw = self._redis.hgetall(experiment_key(campaign_id))
@@ -327,6 +362,10 @@ def _tombstone(customer_key: str) -> str:
 
 def _holdings_key(customer_key: str) -> str:
     return keys.customer(keys.CAMPAIGNS, customer_key, "holdings")
+
+
+def _held_key(customer_key: str) -> str:
+    return keys.customer(keys.CAMPAIGNS, customer_key, "held")
 
 
 def _offers_key(customer_key: str) -> str:

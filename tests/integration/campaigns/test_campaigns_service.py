@@ -5,6 +5,7 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import redis as redis_lib
@@ -297,10 +298,21 @@ def test_kpis_by_segment_and_campaign_advisor_adherence_and_holdings(
     assert after["multi_product_customers"] - before["multi_product_customers"] == 2
     assert after["contact_rate"] > 0
 
+    # The held-together matrix: both now hold payroll and card together (other's earlier sets were undone).
+    def pair(k: dict[str, Any]) -> int:
+        return int(k.get("held_together", {}).get("credit_card", {}).get("payroll_account", 0))
+
+    def holders(k: dict[str, Any]) -> int:
+        return int(k.get("held_together", {}).get("payroll_account", {}).get("payroll_account", 0))
+
+    assert wait_until(lambda: pair(campaigns_client.get("/v1/kpis").json()) - pair(before) == 2)
+    assert holders(campaigns_client.get("/v1/kpis").json()) - holders(before) == 2
+
     # Erasure takes the customer out of the holdings aggregates.
     erasure = CustomerErasureRequestedV1(reason="data_subject_request")
     publish(broker, topics.CUSTOMER_ERASURE, [new_event(erasure, customer_key=other, source=SRC)])
     wait_until(lambda: campaigns_client.get("/v1/kpis").json()["customers_known"] == after["customers_known"] - 1)
+    assert wait_until(lambda: pair(campaigns_client.get("/v1/kpis").json()) - pair(before) == 1)
 
 
 def test_outcome_for_unknown_offer_or_wrong_product_is_a_problem(

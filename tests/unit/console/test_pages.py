@@ -56,6 +56,10 @@ KPIS: dict[str, Any] = {
     "by_segment": {},
     "by_campaign": {"spring": {"offers": 5, "outcomes": {"delivered": 5, "opened": 3, "clicked": 1}}},
     "by_advisor": {"adv-sp-01": {"adherence": 0.5}},
+    "held_together": {
+        "savings": {"savings": 1200, "credit_card": 300},
+        "credit_card": {"credit_card": 600, "savings": 300},
+    },
 }
 
 
@@ -211,6 +215,11 @@ def test_dashboard_drill_down_and_experiment(fake: tuple[TestClient, FakeGateway
     assert r.status_code == 200
     for text in ("R$1,234.56", "Delivered → Opened: 60.0 %", "[1.00 %; 9.00 %]", "significant"):
         assert text in r.text, text
+    # Products held together: aggregate counts, the largest first, shaded by share of the largest pair.
+    assert 'data-testid="held-together"' in r.text and "Savings account and Credit card: 300 customers" in r.text
+    assert "1,200" in r.text and "--heat: 0.25" in r.text and "--heat: 1.0" in r.text
+    es = client.get("/dashboard", headers={"Accept-Language": "es"})
+    assert "Productos que se tienen juntos" in es.text and "1.200" in es.text
     drill = client.get("/dashboard/drill?dimension=product&key=savings", headers={"Accept-Language": "en"})
     assert "Savings account" in drill.text and "20.0 %" in drill.text
     # The customers behind the bar: pseudonymous keys, paged; no link to a 360 marketing may not open.

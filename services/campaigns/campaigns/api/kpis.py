@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from campaigns import kpi_gauges
 from campaigns.deps import StoreDep
@@ -18,14 +18,15 @@ router = APIRouter(prefix="/v1", tags=["kpis"])
 
 
 class KpisPublic(KpiSummary):
-    pass
+    # {product: {product: customers holding both now}}; a product with itself = its holders (aggregate only).
+    held_together: dict[str, dict[str, int]] = Field(default_factory=dict)
 
 
 @router.get("/kpis")
 def get_kpis(store: StoreDep) -> KpisPublic:
     summary = store.kpis()
     kpi_gauges.export(summary)
-    return KpisPublic.model_validate(summary.model_dump())
+    return KpisPublic.model_validate(summary.model_dump() | {"held_together": store.held_together()})
 
 
 class ModelQualityPublic(BaseModel):

@@ -1,6 +1,6 @@
 """scores.v1 → enrol the customer in every active campaign whose target (features, scores, segments)
 they match, within the campaign's budget, once per campaign (sequences.py); keep the count of products
-the customer holds here (products-per-customer KPIs)."""
+the customer holds here and which (products-per-customer KPIs, the held-together matrix)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ class ScoresHandler:
         ):
             return
         # Products per customer and multi-product customers (KPIs) follow the latest holdings seen.
-        self._store.record_holdings(envelope.customer_key, len(payload.held_products))
+        held = [p.value for p in payload.held_products]
+        self._store.record_holdings(envelope.customer_key, len(held), held)
         # Enrolment is idempotent per (customer, campaign): a redelivered event enrols nobody twice.
         self._runner.consider(envelope.customer_key, payload, envelope.occurred_at)

@@ -400,3 +400,44 @@ def drill_list(body: dict[str, Any], t: Translator) -> DrillList:
         page=int(body.get("page", 1)),
         pages=max(1, math.ceil(int(body.get("total", 0)) / size)),
     )
+
+
+class MatrixCell(BaseModel):
+    value: str
+    heat: float  # 0..1 of the largest pair, for the cell's shade
+    label: str  # "<row> + <column>: <count>" for a screen reader
+
+
+class MatrixRow(BaseModel):
+    label: str
+    cells: list[MatrixCell]
+
+
+class HeldTogether(BaseModel):
+    """Products held together: customers holding both of a pair now (aggregate counts, nobody named)."""
+
+    columns: list[str]
+    rows: list[MatrixRow]
+
+
+def held_together_view(kpis: dict[str, Any], t: Translator) -> HeldTogether | None:
+    matrix: dict[str, dict[str, int]] = kpis.get("held_together") or {}
+    products = sorted(matrix, key=lambda p: (-int(matrix[p].get(p, 0)), p))
+    if not products:
+        return None
+    names = {p: _label("product", p, t) for p in products}
+    top = max((int(v) for row in matrix.values() for k, v in row.items()), default=0) or 1
+    rows = []
+    for a in products:
+        cells = []
+        for b in products:
+            count = int(matrix.get(a, {}).get(b, 0))
+            cells.append(
+                MatrixCell(
+                    value=fmt.number(count, t.locale),
+                    heat=round(count / top, 2),
+                    label=t("dashboard.held_together.cell", a=names[a], b=names[b], n=fmt.number(count, t.locale)),
+                )
+            )
+        rows.append(MatrixRow(label=names[a], cells=cells))
+    return HeldTogether(columns=[names[p] for p in products], rows=rows)

@@ -9,7 +9,14 @@ from fastapi.responses import Response
 
 from console.deps import GatewayDep, LocaleDep, SessionDep
 from console.domain.i18n import Translator
-from console.domain.views import DIMENSIONS, DrillList, dashboard_view, drill_list, drill_view
+from console.domain.views import (
+    DIMENSIONS,
+    DrillList,
+    dashboard_view,
+    drill_list,
+    drill_view,
+    held_together_view,
+)
 from console.gateway import Gateway, GatewayError
 from console.render import is_htmx, render
 
@@ -46,7 +53,8 @@ async def dashboard(
                 raise
     view = dashboard_view(kpis, dimension, chosen or None, ids, experiment, Translator(locale))
     template = "_parts/dashboard_body.html" if is_htmx(request) else "dashboard.html"
-    return render(request, template, locale, session, view=view)
+    matrix = held_together_view(kpis, Translator(locale))
+    return render(request, template, locale, session, view=view, matrix=matrix)
 
 
 @router.get("/dashboard/drill")
