@@ -8,6 +8,9 @@ campaigns:kpi:{dimension}        hash    "<value>|<counter>" → integer; dimens
                                          trigger (the moment behind a triggered action)
 campaigns:customer:{ck}:holdings string  products the customer holds here (from scores.v1), behind the
                                          products-per-customer totals
+campaigns:customer:{ck}:audience string  the customer's latest scores.v1 as a campaign target sees it (features,
+                                         propensities, profile, held): the audience a preview counts; TTL
+                                         offers_ttl_s
 campaigns:customer:{ck}:held     string  which products (sorted, comma-joined), behind the pairs below
 campaigns:kpi:pairs              hash    "<product>|<product>" (sorted; a product with itself = its holders)
                                          → customers holding both now (aggregate: the held-together matrix)
@@ -25,6 +28,7 @@ campaigns:event:{id}             string  applied-marker (event ids, and "<offer_
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,6 +38,7 @@ import redis
 from pydantic import BaseModel
 
 from campaigns.domain import kpis
+from campaigns.domain.preview import AudienceMember
 from prometeo import clock, keys, model_quality
 from prometeo.contracts import ProductCode
 from prometeo.contracts.events import OutcomeKind
@@ -194,6 +199,35 @@ class CampaignStore:
         self._holdings(keys=[_holdings_key(customer_key), kpi_key("totals")], args=[products_held_here])
         held = "" if products_held_here < 0 else ",".join(sorted(set(products)))
         self._pairs(keys=[_held_key(customer_key), kpi_key("pairs")], args=[held])
+
+    def save_audience(self, member: AudienceMember) -> None:
+        """The customer as their latest scores describe them (a campaign preview's audience)."""
+        body = {
+            "features": member.features,
+            "propensity": member.propensity,
+            "profile": member.profile,
+            "held": sorted(member.held),
+        }
+        self._redis.set(_audience_key(member.customer_key), json.dumps(body), ex=self._offers_ttl_s)
+
+    def audience(self, limit: int) -> Iterator[AudienceMember]:
+        """Up to `limit` customers with scores (a scan: a preview before launch, not a hot path)."""
+        seen = 0
+        for key in self._redis.scan_iter(match=keys.customer(keys.CAMPAIGNS, "*", "audience"), count=500):
+            raw = self._redis.get(key)
+            if raw is None:
+                continue
+            body = json.loads(raw)
+            yield AudienceMember(
+                customer_key=text(key).split(":")[2],
+                features=body["features"],
+                propensity=body["propensity"],
+                profile=body["profile"],
+                held=frozenset(body["held"]),
+            )
+            seen += 1
+            if seen >= limit:
+                return
 
     def held_together(self) -> dict[str, dict[str, int]]:
         """{product: {product: customers holding both}} both ways round; a product with itself = its holders."""
@@ -362,6 +396,10 @@ def _tombstone(customer_key: str) -> str:
 
 def _holdings_key(customer_key: str) -> str:
     return keys.customer(keys.CAMPAIGNS, customer_key, "holdings")
+
+
+def _audience_key(customer_key: str) -> str:
+    return keys.customer(keys.CAMPAIGNS, customer_key, "audience")
 
 
 def _held_key(customer_key: str) -> str:

@@ -12,12 +12,14 @@ import redis as redis_lib
 from fastapi.testclient import TestClient
 
 from campaigns.delivery import delivered_event_id
+from campaigns.domain.preview import AudienceMember
 from campaigns.store import CampaignStore, OfferRecord, kpi_key
 from prometeo import keys
 from prometeo.contracts import Channel, ProductCode, decode, new_event, topics, utcnow
 from prometeo.contracts.events import (
     ActionKind,
     ActionTriggeredV1,
+    ConsentGrantedV1,
     CustomerErasureRequestedV1,
     OfferDecidedV1,
     OutcomeRecordedV1,
@@ -25,6 +27,7 @@ from prometeo.contracts.events import (
     ReasonCode,
     ScoresComputedV1,
 )
+from prometeo.permissions import MarketingPermissions
 from tests.bus_helpers import publish, read_topic, wait_until
 
 pytestmark = pytest.mark.integration
@@ -407,3 +410,37 @@ def test_the_customers_behind_a_bar_page_newest_first_and_leave_on_erasure(redis
     assert (last.customer_key, last.offers, last.accepted) == (cks[0], 2, 1)
     store.erase(cks[2], now)
     assert store.drill("campaign", campaign, offset=0, limit=10)[0] == 2
+
+
+def test_a_campaign_preview_counts_the_consented_audience_and_its_expected_conversions(
+    campaigns_client: TestClient, redis: redis_lib.Redis, unique: Callable[[str], str]
+) -> None:
+    store = CampaignStore(redis, processed_ttl_s=60, offers_ttl_s=3600)
+    permissions = MarketingPermissions(redis, keys.CAMPAIGNS)
+    archetype = unique("arch").replace("-", "_")  # a segment only this test's customers are in
+    for i, (propensity, consented) in enumerate(((0.4, True), (0.1, True), (0.7, False))):
+        ck = unique("ck_preview")
+        profile = {"digital_archetype": archetype}
+        store.save_audience(AudienceMember(ck, {}, {"credit_card": propensity}, profile, frozenset({"savings"})))
+        if consented:
+            consent = ConsentGrantedV1(
+                consent_id=f"consent-{i}", institution="test-bank", scopes=[], marketing_channels=[Channel.EMAIL]
+            )
+            assert permissions.apply(ck, consent)
+    body = {
+        "campaign_id": "preview-only",
+        "name": "Preview",
+        "product": "credit_card",
+        "target": {"all": [{"field": "segment.digital_archetype", "op": "eq", "value": archetype}]},
+        "channels": ["email", "sms"],
+        "starts_at": "2026-12-01T00:00:00Z",
+        "ends_at": "2026-12-31T00:00:00Z",
+        "budget": 10,
+        "control_share": 0.5,
+    }
+    r = campaigns_client.post("/v1/campaigns:preview", json=body)
+    assert r.status_code == 200, r.text
+    preview = r.json()
+    assert (preview["matching"], preview["contactable"], preview["entering"]) == (3, 2, 2)
+    assert preview["expected_conversions"] == 0.25 and preview["scanned"] >= 3
+    assert campaigns_client.get("/v1/campaigns/preview-only").status_code == 404  # nothing was created

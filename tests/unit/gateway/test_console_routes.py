@@ -183,3 +183,21 @@ def test_the_customers_behind_a_dashboard_bar_are_pseudonymous_paged_and_audited
         assert denied.status_code == 403 and denied.headers["content-type"] == "application/problem+json"
     bad = gateway.client.get("/v1/kpis/drill", params={"dimension": "advisor", "key": "x"}, headers=ADMIN)
     assert bad.status_code == 422
+
+
+def test_a_campaign_preview_is_relayed_for_marketing_only(gateway: Gateway) -> None:
+    asked: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request)
+        counts = {"scanned": 9, "matching": 4, "contactable": 3, "entering": 3, "expected_conversions": 0.7}
+        return httpx.Response(200, json=counts)
+
+    gateway.upstream.handler = handler
+    body = {"campaign_id": "card-push", "product": "credit_card"}
+    r = gateway.client.post("/v1/campaigns:preview", json=body, headers={"X-API-Key": "dev-marketing-key"})
+    assert r.status_code == 200 and r.json()["contactable"] == 3
+    assert asked[0].method == "POST" and asked[0].url.path == "/v1/campaigns:preview"
+    assert asked[0].content and b"card-push" in asked[0].content
+    denied = gateway.client.post("/v1/campaigns:preview", json=body, headers=ADVISOR)
+    assert denied.status_code == 403

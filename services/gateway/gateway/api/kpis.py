@@ -61,6 +61,20 @@ async def create_campaign(_: CampaignManager, request: Request, upstreams: Upstr
     return Response(upstream.content, status_code=upstream.status_code, media_type="application/json")
 
 
+@router.post("/campaigns:preview", response_class=Response)
+async def preview_campaign(_: CampaignManager, request: Request, upstreams: UpstreamsDep) -> Response:
+    """Before launch: the audience a definition reaches, how many are contactable and the conversions expected —
+    counts only, nothing created."""
+    upstream = await upstreams.call(
+        Upstream.CAMPAIGNS,
+        "POST",
+        "/v1/campaigns:preview",
+        content=await request.body(),
+        headers={"content-type": request.headers.get("content-type", "application/json")},
+    )
+    return Response(upstream.content, status_code=upstream.status_code, media_type="application/json")
+
+
 @router.get("/campaigns")
 async def list_campaigns(_: CampaignManager, upstreams: UpstreamsDep) -> Any:
     return (await upstreams.call(Upstream.CAMPAIGNS, "GET", "/v1/campaigns")).json()
