@@ -115,6 +115,9 @@ class FakeGateway:
             return httpx.Response(
                 200, json={"campaigns": [{"campaign_id": "spring", "name": "S", "product": "savings", "active": True}]}
             )
+        if path == "/v1/campaigns:preview":
+            counts = {"scanned": 4200, "matching": 1500, "contactable": 1234, "entering": 100}
+            return httpx.Response(200, json=counts | {"expected_conversions": 17.25})
         if path == "/v1/campaigns":
             return httpx.Response(201, json=json.loads(request.content))
         if path.startswith("/v1/experiments/"):
@@ -254,6 +257,35 @@ def test_campaign_form_launches_and_pauses(fake: tuple[TestClient, FakeGateway])
     assert client.post("/campaigns/spring/pause").headers["location"] == "/campaigns"
     bad = client.post("/campaigns", data={**form, "channels": []})
     assert bad.status_code == 422 and "channels" in bad.text
+
+
+def test_the_campaign_form_previews_audience_and_expected_conversions(fake: tuple[TestClient, FakeGateway]) -> None:
+    client, gw = _signed_in(*fake, role="marketing"), fake[1]
+    form = {
+        "product": "credit_card",
+        "channels": ["email"],
+        "starts": "2026-12-01",
+        "ends": "2026-12-31",
+        "budget": "100",
+        "holdout": "20",
+        "rule1_field": "segment.digital_archetype",
+        "rule1_op": "eq",
+        "rule1_value": "activated",
+        "step1_channel": "email",
+    }
+    page = client.get("/campaigns", headers={"Accept-Language": "en"})
+    assert 'hx-post="/campaigns/preview"' in page.text
+    r = client.post("/campaigns/preview", data=form, headers={"Accept-Language": "pt-BR", "HX-Request": "true"})
+    assert r.status_code == 200, r.text
+    for text in ("Conversões esperadas", "17,3", "1.234", "1.500", "4.200 clientes"):
+        assert text in r.text, text
+    [asked] = [x for x in gw.seen if x.url.path == "/v1/campaigns:preview"]
+    body = json.loads(asked.content)
+    assert body["campaign_id"] == "preview" and body["control_share"] == pytest.approx(0.2)
+    assert body["target"]["all"] == [{"field": "segment.digital_archetype", "op": "eq", "value": "activated"}]
+    assert not [x for x in gw.seen if x.url.path == "/v1/campaigns" and x.method == "POST"]  # nothing launched
+    bad = client.post("/campaigns/preview", data={**form, "channels": []}, headers={"Accept-Language": "en"})
+    assert bad.status_code == 200 and 'data-testid="preview-error"' in bad.text
 
 
 def test_the_language_switch_is_remembered(fake: tuple[TestClient, FakeGateway]) -> None:

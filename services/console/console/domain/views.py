@@ -441,3 +441,22 @@ def held_together_view(kpis: dict[str, Any], t: Translator) -> HeldTogether | No
             )
         rows.append(MatrixRow(label=names[a], cells=cells))
     return HeldTogether(columns=[names[p] for p in products], rows=rows)
+
+
+class CampaignPreview(BaseModel):
+    matching: str
+    contactable: str
+    entering: str
+    expected: str
+    scanned: str
+
+
+def preview_view(counts: dict[str, Any], t: Translator) -> CampaignPreview:
+    loc = t.locale
+    return CampaignPreview(
+        matching=fmt.number(int(counts.get("matching", 0)), loc),
+        contactable=fmt.number(int(counts.get("contactable", 0)), loc),
+        entering=fmt.number(int(counts.get("entering", 0)), loc),
+        expected=fmt.number(float(counts.get("expected_conversions", 0.0)), loc, 1),
+        scanned=fmt.number(int(counts.get("scanned", 0)), loc),
+    )
