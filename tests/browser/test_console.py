@@ -114,6 +114,8 @@ def test_the_marketer_creates_launches_pauses_and_resumes_a_campaign(browser: An
     form.locator("#r1o").select_option("eq")
     form.locator("#r1v").fill("activated")
     form.locator("#c-holdout").fill("20")
+    form.get_by_test_id("preview").click()  # audience and expected conversions before launch
+    expect(carla.page.get_by_test_id("preview-contactable")).to_be_visible()
     carla.shot("1-form")
     form.get_by_test_id("launch").click()
     expect(carla.page.get_by_test_id("launched")).to_contain_text("browser-card-push")
