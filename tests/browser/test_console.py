@@ -94,6 +94,7 @@ def test_the_marketer_filters_the_dashboard_and_drills_into_a_bar(browser: Any, 
     expect(carla.page.locator("#h-breakdown")).to_contain_text("canal")
     carla.page.get_by_test_id("drill-links").get_by_role("button").first.click()
     expect(carla.page.get_by_test_id("drill")).to_be_visible()
+    expect(carla.page.get_by_test_id("drill-customers").locator("code").first).to_contain_text("ck_")
     carla.shot("2-drill-down")
     carla.open_dashboard(campaign=DEMO_CAMPAIGN)
     expect(carla.page.get_by_test_id("funnel-rates")).to_be_visible()
@@ -113,6 +114,8 @@ def test_the_marketer_creates_launches_pauses_and_resumes_a_campaign(browser: An
     form.locator("#r1o").select_option("eq")
     form.locator("#r1v").fill("activated")
     form.locator("#c-holdout").fill("20")
+    form.get_by_test_id("preview").click()  # audience and expected conversions before launch
+    expect(carla.page.get_by_test_id("preview-contactable")).to_be_visible()
     carla.shot("1-form")
     form.get_by_test_id("launch").click()
     expect(carla.page.get_by_test_id("launched")).to_contain_text("browser-card-push")

@@ -116,7 +116,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     app.state.redis, app.state.store, app.state.adapter = client, store, adapter
     app.state.schedule, app.state.scheduler, app.state.sequences = schedule, scheduler, sequences
-    app.state.runner = runner
+    app.state.runner, app.state.permissions = runner, permissions
     app.state.views = guard if settings.views_rebuild else None
     app.state.runtime = Runtime(producer, [loop])
     if settings.views_rebuild:

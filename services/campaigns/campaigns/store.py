@@ -8,6 +8,17 @@ campaigns:kpi:{dimension}        hash    "<value>|<counter>" → integer; dimens
                                          trigger (the moment behind a triggered action)
 campaigns:customer:{ck}:holdings string  products the customer holds here (from scores.v1), behind the
                                          products-per-customer totals
+campaigns:customer:{ck}:audience string  the customer's latest scores.v1 as a campaign target sees it (features,
+                                         propensities, profile, held): the audience a preview counts; TTL
+                                         offers_ttl_s
+campaigns:customer:{ck}:held     string  which products (sorted, comma-joined), behind the pairs below
+campaigns:kpi:pairs              hash    "<product>|<product>" (sorted; a product with itself = its holders)
+                                         → customers holding both now (aggregate: the held-together matrix)
+campaigns:drill:{dimension}:{value}
+                                 zset    customer_key → newest decided_at (epoch s) of an offer in that
+                                         product, channel, segment or campaign: the list behind a
+                                         dashboard bar (members older than offers_ttl_s pruned on read;
+                                         erasure removes the customer from every one)
 campaigns:experiment:{campaign}  hash    "<test|control>|<counter>" → integer (holdout groups)
 campaigns:erased:{ck}            string  erasure time: offers decided before it are never recorded again
                                          (a replay of offers.v1 must not resurrect erased data); TTL 35 d
@@ -17,15 +28,18 @@ campaigns:event:{id}             string  applied-marker (event ids, and "<offer_
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import redis
 from pydantic import BaseModel
 
 from campaigns.domain import kpis
-from prometeo import keys, model_quality
+from campaigns.domain.preview import AudienceMember
+from prometeo import clock, keys, model_quality
 from prometeo.contracts import ProductCode
 from prometeo.contracts.events import OutcomeKind
 from prometeo.redis_text import text
@@ -47,6 +61,25 @@ local deltas = {customers_known = known(new) - known(old), products_held = math.
 for field, delta in pairs(deltas) do
   if delta ~= 0 then redis.call('HINCRBY', KEYS[2], field, delta) end
 end
+return 1
+"""
+
+# The products-held-together matrix moves by the change of one customer's set of products: the old set's
+# pairs lose the customer, the new set's gain them (a product paired with itself counts its holders).
+_PAIRS = """
+local old = redis.call('GET', KEYS[1]) or ''
+local new = ARGV[1]
+if old == new then return 0 end
+local function pairs_of(csv, delta)
+  local items = {}
+  for p in string.gmatch(csv, '[^,]+') do items[#items + 1] = p end
+  for i = 1, #items do
+    for j = i, #items do redis.call('HINCRBY', KEYS[2], items[i] .. '|' .. items[j], delta) end
+  end
+end
+pairs_of(old, -1)
+pairs_of(new, 1)
+if new == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], new) end
 return 1
 """
 
@@ -102,6 +135,26 @@ class OfferRecord(BaseModel):
             campaign=self.campaign_id,
         )
 
+    def drill_values(self) -> list[tuple[str, str]]:
+        """(dimension, value) of every dashboard bar this offer counts in (DRILL_DIMENSIONS)."""
+        values = {
+            "product": self.product if self.product_code else None,
+            "channel": self.channel,
+            "segment": self.segment,
+            "campaign": self.campaign_id,
+        }
+        return [(d, v) for d, v in values.items() if v]
+
+
+@dataclass(frozen=True)
+class DrillMember:
+    """One customer behind a dashboard bar: their offers in it, how many were accepted, the newest."""
+
+    customer_key: str
+    offers: int
+    accepted: int
+    last_offer_at: datetime
+
 
 Increment = tuple[str, str, int]  # (hash key, field, amount)
 _PRODUCTS = frozenset(p.value for p in ProductCode)
@@ -114,6 +167,7 @@ class CampaignStore:
         self._offers_ttl_s = offers_ttl_s
         self._apply_once = client.register_script(_APPLY_ONCE)
         self._holdings = client.register_script(_HOLDINGS)
+        self._pairs = client.register_script(_PAIRS)
 
     # -- counters ----------------------------------------------------------------------------------
     def count_once(self, marker: str, increments: list[Increment]) -> bool:
@@ -140,9 +194,50 @@ class CampaignStore:
     def kpis(self) -> kpis.KpiSummary:
         return kpis.summarise(*self.counters())
 
-    def record_holdings(self, customer_key: str, products_held_here: int) -> None:
-        """The customer's current count of products held here (−1: forget the customer)."""
+    def record_holdings(self, customer_key: str, products_held_here: int, products: Iterable[str] = ()) -> None:
+        """The customer's current count of products held here and which (−1: forget the customer)."""
         self._holdings(keys=[_holdings_key(customer_key), kpi_key("totals")], args=[products_held_here])
+        held = "" if products_held_here < 0 else ",".join(sorted(set(products)))
+        self._pairs(keys=[_held_key(customer_key), kpi_key("pairs")], args=[held])
+
+    def save_audience(self, member: AudienceMember) -> None:
+        """The customer as their latest scores describe them (a campaign preview's audience)."""
+        body = {
+            "features": member.features,
+            "propensity": member.propensity,
+            "profile": member.profile,
+            "held": sorted(member.held),
+        }
+        self._redis.set(_audience_key(member.customer_key), json.dumps(body), ex=self._offers_ttl_s)
+
+    def audience(self, limit: int) -> Iterator[AudienceMember]:
+        """Up to `limit` customers with scores (a scan: a preview before launch, not a hot path)."""
+        seen = 0
+        for key in self._redis.scan_iter(match=keys.customer(keys.CAMPAIGNS, "*", "audience"), count=500):
+            raw = self._redis.get(key)
+            if raw is None:
+                continue
+            body = json.loads(raw)
+            yield AudienceMember(
+                customer_key=text(key).split(":")[2],
+                features=body["features"],
+                propensity=body["propensity"],
+                profile=body["profile"],
+                held=frozenset(body["held"]),
+            )
+            seen += 1
+            if seen >= limit:
+                return
+
+    def held_together(self) -> dict[str, dict[str, int]]:
+        """{product: {product: customers holding both}} both ways round; a product with itself = its holders."""
+        matrix: dict[str, dict[str, int]] = {}
+        for field, value in self._redis.hgetall(kpi_key("pairs")).items():
+            a, _, b = text(field).partition("|")
+            if (count := int(value)) > 0:
+                matrix.setdefault(a, {})[b] = count
+                matrix.setdefault(b, {})[a] = count
+        return matrix
 
     def experiment_counters(self, campaign_id: str) -> dict[str, dict[str, int]]:
         raw = self._redis.hgetall(experiment_key(campaign_id))
@@ -173,8 +268,40 @@ class CampaignStore:
 
     def save_offer(self, record: OfferRecord) -> None:
         key = _offers_key(record.customer_key)
-        self._redis.hset(key, record.offer_id, record.model_dump_json())
-        self._redis.expire(key, self._offers_ttl_s)
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.hset(key, record.offer_id, record.model_dump_json())
+        pipe.expire(key, self._offers_ttl_s)
+        at = record.decided_at.timestamp()
+        for dimension, value in record.drill_values():
+            pipe.zadd(drill_key(dimension, value), {record.customer_key: at}, gt=True)
+        pipe.execute()
+
+    def drill(self, dimension: str, value: str, *, offset: int, limit: int) -> tuple[int, list[DrillMember]]:
+        """(how many customers, one page of them newest first) behind one bar of the dashboard."""
+        key = drill_key(dimension, value)
+        horizon = (clock.now() - timedelta(seconds=self._offers_ttl_s)).timestamp()
+        self._redis.zremrangebyscore(key, "-inf", f"({horizon}")
+        total = int(self._redis.zcard(key))
+        page: list[tuple[bytes, float]] = list(
+            self._redis.zrevrange(key, offset, offset + limit - 1, withscores=True)  # type: ignore[arg-type]
+        )
+        pipe = self._redis.pipeline(transaction=False)
+        for member, _ in page:
+            pipe.hvals(_offers_key(text(member)))
+        members = []
+        for (member, score), raw in zip(page, pipe.execute(), strict=True):
+            offers = [
+                r for r in (OfferRecord.model_validate_json(v) for v in raw) if (dimension, value) in r.drill_values()
+            ]
+            members.append(
+                DrillMember(
+                    customer_key=text(member),
+                    offers=len(offers),
+                    accepted=sum(OutcomeKind.ACCEPTED.value in r.outcomes for r in offers),
+                    last_offer_at=datetime.fromtimestamp(float(score), UTC),
+                )
+            )
+        return total, members
 
     def all_offers(self) -> Iterator[OfferRecord]:
         """Every recorded offer of every customer (a scan: for exports, not for request paths)."""
@@ -190,6 +317,8 @@ class CampaignStore:
     def erase(self, customer_key: str, erased_at: datetime) -> int:
         self.record_holdings(customer_key, -1)  # out of the aggregates before the key goes
         deleted = 0
+        for key in self._redis.scan_iter(match=drill_key("*", "*"), count=500):
+            self._redis.zrem(key, customer_key)
         for key in self._redis.scan_iter(match=keys.customer_pattern(keys.CAMPAIGNS, customer_key), count=500):
             deleted += self._redis.delete(key)
         # Longer than offers.v1 retention (30 d): no replayable offer predates the tombstone's expiry.
@@ -211,6 +340,11 @@ def kpi_key(dimension: str) -> str:
 
 
 KPI_DIMENSIONS = ("product", "channel", "segment", "campaign", "advisor", "trigger")
+DRILL_DIMENSIONS = ("product", "channel", "segment", "campaign")
+
+
+def drill_key(dimension: str, value: str) -> str:
+    return keys.entity(keys.CAMPAIGNS, "drill", dimension, value)
 
 
 def segment_increments(counter: str, amount: int = 1, /, **dimensions: str | None) -> list[Increment]:
@@ -262,6 +396,14 @@ def _tombstone(customer_key: str) -> str:
 
 def _holdings_key(customer_key: str) -> str:
     return keys.customer(keys.CAMPAIGNS, customer_key, "holdings")
+
+
+def _audience_key(customer_key: str) -> str:
+    return keys.customer(keys.CAMPAIGNS, customer_key, "audience")
+
+
+def _held_key(customer_key: str) -> str:
+    return keys.customer(keys.CAMPAIGNS, customer_key, "held")
 
 
 def _offers_key(customer_key: str) -> str:

@@ -5,18 +5,21 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import redis as redis_lib
 from fastapi.testclient import TestClient
 
 from campaigns.delivery import delivered_event_id
-from campaigns.store import CampaignStore, kpi_key
+from campaigns.domain.preview import AudienceMember
+from campaigns.store import CampaignStore, OfferRecord, kpi_key
 from prometeo import keys
 from prometeo.contracts import Channel, ProductCode, decode, new_event, topics, utcnow
 from prometeo.contracts.events import (
     ActionKind,
     ActionTriggeredV1,
+    ConsentGrantedV1,
     CustomerErasureRequestedV1,
     OfferDecidedV1,
     OutcomeRecordedV1,
@@ -24,6 +27,7 @@ from prometeo.contracts.events import (
     ReasonCode,
     ScoresComputedV1,
 )
+from prometeo.permissions import MarketingPermissions
 from tests.bus_helpers import publish, read_topic, wait_until
 
 pytestmark = pytest.mark.integration
@@ -297,10 +301,21 @@ def test_kpis_by_segment_and_campaign_advisor_adherence_and_holdings(
     assert after["multi_product_customers"] - before["multi_product_customers"] == 2
     assert after["contact_rate"] > 0
 
+    # The held-together matrix: both now hold payroll and card together (other's earlier sets were undone).
+    def pair(k: dict[str, Any]) -> int:
+        return int(k.get("held_together", {}).get("credit_card", {}).get("payroll_account", 0))
+
+    def holders(k: dict[str, Any]) -> int:
+        return int(k.get("held_together", {}).get("payroll_account", {}).get("payroll_account", 0))
+
+    assert wait_until(lambda: pair(campaigns_client.get("/v1/kpis").json()) - pair(before) == 2)
+    assert holders(campaigns_client.get("/v1/kpis").json()) - holders(before) == 2
+
     # Erasure takes the customer out of the holdings aggregates.
     erasure = CustomerErasureRequestedV1(reason="data_subject_request")
     publish(broker, topics.CUSTOMER_ERASURE, [new_event(erasure, customer_key=other, source=SRC)])
     wait_until(lambda: campaigns_client.get("/v1/kpis").json()["customers_known"] == after["customers_known"] - 1)
+    assert wait_until(lambda: pair(campaigns_client.get("/v1/kpis").json()) - pair(before) == 1)
 
 
 def test_outcome_for_unknown_offer_or_wrong_product_is_a_problem(
@@ -363,3 +378,69 @@ def test_erasure_removes_customer_keys_but_keeps_kpis(
     publish(broker, topics.OFFERS, [new_event(later, customer_key=ck, source="next-best-action")])
     [offer] = delivered(campaigns_client, ck)  # a decision made after the erasure is handled as usual
     assert offer["offer_id"] == later.offers[0].offer_id
+
+
+def test_the_customers_behind_a_bar_page_newest_first_and_leave_on_erasure(redis: redis_lib.Redis) -> None:
+    store = CampaignStore(redis, processed_ttl_s=60, offers_ttl_s=3600)
+    campaign = f"drill-{uuid.uuid4().hex[:8]}"
+    now = utcnow()
+    cks = [f"ck_drill{i}-{campaign}" for i in range(3)]
+    for i, ck in enumerate(cks):
+        for j, product in enumerate(("savings", "credit_card")):
+            store.save_offer(
+                OfferRecord(
+                    offer_id=f"of-{i}-{j}",
+                    decision_id="d",
+                    customer_key=ck,
+                    product=product,
+                    channel="email",
+                    propensity=0.1,
+                    expected_value=1.0,
+                    reason_codes=[],
+                    rules_passed=[],
+                    decided_at=now - timedelta(minutes=10 - i),
+                    outcomes=["accepted"] if j == 0 and i == 0 else [],
+                    campaign_id=campaign,
+                )
+            )
+    total, page = store.drill("campaign", campaign, offset=0, limit=2)
+    assert total == 3 and [m.customer_key for m in page] == [cks[2], cks[1]]
+    assert (page[0].offers, page[0].accepted) == (2, 0)
+    _, [last] = store.drill("campaign", campaign, offset=2, limit=2)
+    assert (last.customer_key, last.offers, last.accepted) == (cks[0], 2, 1)
+    store.erase(cks[2], now)
+    assert store.drill("campaign", campaign, offset=0, limit=10)[0] == 2
+
+
+def test_a_campaign_preview_counts_the_consented_audience_and_its_expected_conversions(
+    campaigns_client: TestClient, redis: redis_lib.Redis, unique: Callable[[str], str]
+) -> None:
+    store = CampaignStore(redis, processed_ttl_s=60, offers_ttl_s=3600)
+    permissions = MarketingPermissions(redis, keys.CAMPAIGNS)
+    archetype = unique("arch").replace("-", "_")  # a segment only this test's customers are in
+    for i, (propensity, consented) in enumerate(((0.4, True), (0.1, True), (0.7, False))):
+        ck = unique("ck_preview")
+        profile = {"digital_archetype": archetype}
+        store.save_audience(AudienceMember(ck, {}, {"credit_card": propensity}, profile, frozenset({"savings"})))
+        if consented:
+            consent = ConsentGrantedV1(
+                consent_id=f"consent-{i}", institution="test-bank", scopes=[], marketing_channels=[Channel.EMAIL]
+            )
+            assert permissions.apply(ck, consent)
+    body = {
+        "campaign_id": "preview-only",
+        "name": "Preview",
+        "product": "credit_card",
+        "target": {"all": [{"field": "segment.digital_archetype", "op": "eq", "value": archetype}]},
+        "channels": ["email", "sms"],
+        "starts_at": "2026-12-01T00:00:00Z",
+        "ends_at": "2026-12-31T00:00:00Z",
+        "budget": 10,
+        "control_share": 0.5,
+    }
+    r = campaigns_client.post("/v1/campaigns:preview", json=body)
+    assert r.status_code == 200, r.text
+    preview = r.json()
+    assert (preview["matching"], preview["contactable"], preview["entering"]) == (3, 2, 2)
+    assert preview["expected_conversions"] == 0.25 and preview["scanned"] >= 3
+    assert campaigns_client.get("/v1/campaigns/preview-only").status_code == 404  # nothing was created

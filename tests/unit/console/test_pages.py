@@ -56,6 +56,10 @@ KPIS: dict[str, Any] = {
     "by_segment": {},
     "by_campaign": {"spring": {"offers": 5, "outcomes": {"delivered": 5, "opened": 3, "clicked": 1}}},
     "by_advisor": {"adv-sp-01": {"adherence": 0.5}},
+    "held_together": {
+        "savings": {"savings": 1200, "credit_card": 300},
+        "credit_card": {"credit_card": 600, "savings": 300},
+    },
 }
 
 
@@ -96,10 +100,24 @@ class FakeGateway:
             return httpx.Response(202, json={"event_id": "ev_1"})
         if path == "/v1/kpis":
             return httpx.Response(200, json=KPIS)
+        if path == "/v1/kpis/drill":
+            if self.role not in ("marketing", "analyst", "admin", "dpo"):
+                return httpx.Response(403, json={"title": "Forbidden"})
+            page = int(request.url.params.get("page", "1"))
+            item = {
+                "customer_key": f"ck_bar{page:02d}",
+                "offers": 3,
+                "accepted": 1,
+                "last_offer_at": "2026-11-30T10:00:00Z",
+            }
+            return httpx.Response(200, json={"total": 21, "page": page, "size": 20, "items": [item]})
         if path == "/v1/campaigns" and request.method == "GET":
             return httpx.Response(
                 200, json={"campaigns": [{"campaign_id": "spring", "name": "S", "product": "savings", "active": True}]}
             )
+        if path == "/v1/campaigns:preview":
+            counts = {"scanned": 4200, "matching": 1500, "contactable": 1234, "entering": 100}
+            return httpx.Response(200, json=counts | {"expected_conversions": 17.25})
         if path == "/v1/campaigns":
             return httpx.Response(201, json=json.loads(request.content))
         if path.startswith("/v1/experiments/"):
@@ -200,8 +218,20 @@ def test_dashboard_drill_down_and_experiment(fake: tuple[TestClient, FakeGateway
     assert r.status_code == 200
     for text in ("R$1,234.56", "Delivered → Opened: 60.0 %", "[1.00 %; 9.00 %]", "significant"):
         assert text in r.text, text
+    # Products held together: aggregate counts, the largest first, shaded by share of the largest pair.
+    assert 'data-testid="held-together"' in r.text and "Savings account and Credit card: 300 customers" in r.text
+    assert "1,200" in r.text and "--heat: 0.25" in r.text and "--heat: 1.0" in r.text
+    es = client.get("/dashboard", headers={"Accept-Language": "es"})
+    assert "Productos que se tienen juntos" in es.text and "1.200" in es.text
     drill = client.get("/dashboard/drill?dimension=product&key=savings", headers={"Accept-Language": "en"})
     assert "Savings account" in drill.text and "20.0 %" in drill.text
+    # The customers behind the bar: pseudonymous keys, paged; no link to a 360 marketing may not open.
+    assert "Customers behind it: 21" in drill.text and "ck_bar01" in drill.text and "Page 1 of 2" in drill.text
+    assert "/customers/ck_bar01" not in drill.text and 'data-testid="drill-next"' in drill.text
+    second = client.get("/dashboard/drill?dimension=product&key=savings&page=2", headers={"Accept-Language": "pt-BR"})
+    assert "ck_bar02" in second.text and "Clientes por trás: 21" in second.text
+    asked = [r.url.params for r in fake[1].seen if r.url.path == "/v1/kpis/drill"]
+    assert asked[-1]["dimension"] == "product" and asked[-1]["key"] == "savings" and asked[-1]["page"] == "2"
 
 
 def test_campaign_form_launches_and_pauses(fake: tuple[TestClient, FakeGateway]) -> None:
@@ -227,6 +257,35 @@ def test_campaign_form_launches_and_pauses(fake: tuple[TestClient, FakeGateway])
     assert client.post("/campaigns/spring/pause").headers["location"] == "/campaigns"
     bad = client.post("/campaigns", data={**form, "channels": []})
     assert bad.status_code == 422 and "channels" in bad.text
+
+
+def test_the_campaign_form_previews_audience_and_expected_conversions(fake: tuple[TestClient, FakeGateway]) -> None:
+    client, gw = _signed_in(*fake, role="marketing"), fake[1]
+    form = {
+        "product": "credit_card",
+        "channels": ["email"],
+        "starts": "2026-12-01",
+        "ends": "2026-12-31",
+        "budget": "100",
+        "holdout": "20",
+        "rule1_field": "segment.digital_archetype",
+        "rule1_op": "eq",
+        "rule1_value": "activated",
+        "step1_channel": "email",
+    }
+    page = client.get("/campaigns", headers={"Accept-Language": "en"})
+    assert 'hx-post="/campaigns/preview"' in page.text
+    r = client.post("/campaigns/preview", data=form, headers={"Accept-Language": "pt-BR", "HX-Request": "true"})
+    assert r.status_code == 200, r.text
+    for text in ("Conversões esperadas", "17,3", "1.234", "1.500", "4.200 clientes"):
+        assert text in r.text, text
+    [asked] = [x for x in gw.seen if x.url.path == "/v1/campaigns:preview"]
+    body = json.loads(asked.content)
+    assert body["campaign_id"] == "preview" and body["control_share"] == pytest.approx(0.2)
+    assert body["target"]["all"] == [{"field": "segment.digital_archetype", "op": "eq", "value": "activated"}]
+    assert not [x for x in gw.seen if x.url.path == "/v1/campaigns" and x.method == "POST"]  # nothing launched
+    bad = client.post("/campaigns/preview", data={**form, "channels": []}, headers={"Accept-Language": "en"})
+    assert bad.status_code == 200 and 'data-testid="preview-error"' in bad.text
 
 
 def test_the_language_switch_is_remembered(fake: tuple[TestClient, FakeGateway]) -> None:

@@ -155,3 +155,49 @@ def test_marketing_never_reads_one_customer(gateway: Gateway) -> None:
     gateway.upstream.handler = _overview_handler
     r = gateway.client.get("/v1/customers/ck_abcdef123/overview", headers={"X-API-Key": "dev-marketing-key"})
     assert r.status_code == 403
+
+
+def test_the_customers_behind_a_dashboard_bar_are_pseudonymous_paged_and_audited(gateway: Gateway) -> None:
+    asked: list[httpx.URL] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url)
+        item = {"customer_key": "ck_bar01", "offers": 2, "accepted": 1, "last_offer_at": "2026-12-01T10:00:00Z"}
+        return httpx.Response(
+            200,
+            json={"dimension": "channel", "key": "e mail", "total": 21, "page": 2, "size": 20, "items": [item]},
+        )
+
+    gateway.upstream.handler = handler
+    params = {"dimension": "channel", "key": "e mail", "page": "2"}
+    r = gateway.client.get("/v1/kpis/drill", params=params, headers={"X-API-Key": "dev-marketing-key"})
+    assert r.status_code == 200, r.text
+    assert r.json()["items"] == [
+        {"customer_key": "ck_bar01", "offers": 2, "accepted": 1, "last_offer_at": "2026-12-01T10:00:00Z"}
+    ]
+    assert asked[0].raw_path.startswith(b"/v1/kpis/channel/e%20mail/customers?") and asked[0].params["page"] == "2"
+    (entry,) = gateway.audit.entries
+    assert entry.resource == "kpi_drill" and entry.role == "marketing" and "ck_bar01" in (entry.detail or "")
+    for role in ("advisor", "branch_manager"):
+        denied = gateway.client.get("/v1/kpis/drill", params=params, headers={"X-API-Key": f"dev-{role}-key"})
+        assert denied.status_code == 403 and denied.headers["content-type"] == "application/problem+json"
+    bad = gateway.client.get("/v1/kpis/drill", params={"dimension": "advisor", "key": "x"}, headers=ADMIN)
+    assert bad.status_code == 422
+
+
+def test_a_campaign_preview_is_relayed_for_marketing_only(gateway: Gateway) -> None:
+    asked: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request)
+        counts = {"scanned": 9, "matching": 4, "contactable": 3, "entering": 3, "expected_conversions": 0.7}
+        return httpx.Response(200, json=counts)
+
+    gateway.upstream.handler = handler
+    body = {"campaign_id": "card-push", "product": "credit_card"}
+    r = gateway.client.post("/v1/campaigns:preview", json=body, headers={"X-API-Key": "dev-marketing-key"})
+    assert r.status_code == 200 and r.json()["contactable"] == 3
+    assert asked[0].method == "POST" and asked[0].url.path == "/v1/campaigns:preview"
+    assert asked[0].content and b"card-push" in asked[0].content
+    denied = gateway.client.post("/v1/campaigns:preview", json=body, headers=ADVISOR)
+    assert denied.status_code == 403

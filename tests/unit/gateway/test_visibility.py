@@ -45,6 +45,14 @@ FULL_FEATURES = {
     "held_elsewhere": ["credit_card"],
 }
 KPIS = {"offers_made": 10, "by_product": {"savings": {"offers": 3}}}
+DRILL = {
+    "dimension": "product",
+    "key": "savings",
+    "total": 1,
+    "page": 1,
+    "size": 20,
+    "items": [{"customer_key": CK, "offers": 2, "accepted": 1, "last_offer_at": "2025-01-02T03:04:05Z", "debug": 1}],
+}
 EXPORT = {"customer_key": CK, "consents": [{"id": "c"}], "documents": ["cpf"], "transactions": [{"amount": 1}]}
 
 # (method, path, resource, upstream answer, json body)
@@ -52,6 +60,7 @@ ROUTES: list[tuple[str, str, Resource, Any, Any]] = [
     ("GET", f"/v1/customers/{CK}/recommendations", Resource.RECOMMENDATIONS, FULL_DECISION, None),
     ("GET", f"/v1/customers/{CK}/features", Resource.FEATURES, FULL_FEATURES, None),
     ("GET", "/v1/kpis", Resource.KPIS, KPIS, None),
+    ("GET", "/v1/kpis/drill?dimension=product&key=savings", Resource.KPI_DRILL, DRILL, None),
     ("POST", "/v1/data-subject/export", Resource.DATA_EXPORT, EXPORT, {"customer_id": CK}),
     ("GET", f"/v1/audit?customer={CK}", Resource.AUDIT, None, None),
 ]

@@ -7,8 +7,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from campaigns.deps import SequencesDep
+from campaigns.deps import PermissionsDep, SequencesDep, StoreDep
 from campaigns.domain.campaign import CampaignDefinition
+from campaigns.domain.preview import preview
 from campaigns.domain.sequence import SequenceState
 from campaigns.sequence_store import SequenceStore
 from campaigns.sequences import campaign_offer_id
@@ -68,6 +69,30 @@ def create_campaign(body: CampaignCreate, store: SequencesDep) -> CampaignPublic
             f"campaign {campaign.campaign_id} already exists; definitions are immutable, create a new one",
         )
     return _public(store, campaign)
+
+
+class CampaignPreviewPublic(BaseModel):
+    scanned: int
+    matching: int
+    contactable: int
+    entering: int
+    expected_conversions: float
+
+
+PREVIEW_LIMIT = 50_000  # customers scanned at most (the preview says how many it saw)
+
+
+@router.post("/campaigns:preview")
+def preview_campaign(body: CampaignCreate, store: StoreDep, permissions: PermissionsDep) -> CampaignPreviewPublic:
+    """Before launch: audience size (in the target, not holding the product), how many are consented and reachable
+    on the campaign's channels, and the conversions the models expect — counts only, nothing is stored."""
+    campaign = CampaignDefinition.model_validate(body.model_dump())
+
+    def contactable(customer_key: str) -> bool:  # the channels a contact may go out on now (consents, registries)
+        return bool(permissions.channels(customer_key) & set(campaign.channels))
+
+    result = preview(campaign, store.audience(PREVIEW_LIMIT), contactable)
+    return CampaignPreviewPublic(**result.__dict__)
 
 
 @router.get("/campaigns")

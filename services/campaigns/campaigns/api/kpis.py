@@ -4,9 +4,11 @@ realised model quality per scoring version."""
 from __future__ import annotations
 
 import math
+from datetime import datetime
+from typing import Literal
 
-from fastapi import APIRouter
-from pydantic import BaseModel
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field
 
 from campaigns import kpi_gauges
 from campaigns.deps import StoreDep
@@ -16,14 +18,15 @@ router = APIRouter(prefix="/v1", tags=["kpis"])
 
 
 class KpisPublic(KpiSummary):
-    pass
+    # {product: {product: customers holding both now}}; a product with itself = its holders (aggregate only).
+    held_together: dict[str, dict[str, int]] = Field(default_factory=dict)
 
 
 @router.get("/kpis")
 def get_kpis(store: StoreDep) -> KpisPublic:
     summary = store.kpis()
     kpi_gauges.export(summary)
-    return KpisPublic.model_validate(summary.model_dump())
+    return KpisPublic.model_validate(summary.model_dump() | {"held_together": store.held_together()})
 
 
 class ModelQualityPublic(BaseModel):
@@ -63,4 +66,40 @@ def get_model_quality(store: StoreDep) -> ModelQualitiesPublic:
             )
             for q in qualities
         ]
+    )
+
+
+class DrillCustomerPublic(BaseModel):
+    customer_key: str
+    offers: int  # this customer's offers in the bar
+    accepted: int
+    last_offer_at: datetime
+
+
+class DrillPublic(BaseModel):
+    dimension: str
+    key: str
+    total: int
+    page: int
+    size: int
+    items: list[DrillCustomerPublic]
+
+
+@router.get("/kpis/{dimension}/{key}/customers")
+def drill(
+    dimension: Literal["product", "channel", "segment", "campaign"],
+    store: StoreDep,
+    key: str = Path(max_length=64),
+    page: int = Query(1, ge=1, le=10_000),
+    size: int = Query(20, ge=1, le=100),
+) -> DrillPublic:
+    """The customers behind one bar of a KPI breakdown, newest offer first (pseudonymous keys only)."""
+    total, members = store.drill(dimension, key, offset=(page - 1) * size, limit=size)
+    return DrillPublic(
+        dimension=dimension,
+        key=key,
+        total=total,
+        page=page,
+        size=size,
+        items=[DrillCustomerPublic(**m.__dict__) for m in members],
     )

@@ -1,9 +1,10 @@
 """scores.v1 → enrol the customer in every active campaign whose target (features, scores, segments)
 they match, within the campaign's budget, once per campaign (sequences.py); keep the count of products
-the customer holds here (products-per-customer KPIs)."""
+the customer holds here and which (products-per-customer KPIs, the held-together matrix)."""
 
 from __future__ import annotations
 
+from campaigns.domain.preview import AudienceMember
 from campaigns.sequences import SequenceRunner
 from campaigns.store import CampaignStore
 from prometeo.contracts import Envelope, EventPayload
@@ -21,6 +22,17 @@ class ScoresHandler:
         ):
             return
         # Products per customer and multi-product customers (KPIs) follow the latest holdings seen.
-        self._store.record_holdings(envelope.customer_key, len(payload.held_products))
+        held = [p.value for p in payload.held_products]
+        self._store.record_holdings(envelope.customer_key, len(held), held)
+        # The latest picture of the customer, for a campaign's audience preview before launch.
+        self._store.save_audience(
+            AudienceMember(
+                customer_key=envelope.customer_key,
+                features=payload.features,
+                propensity={s.product.value: s.propensity for s in payload.scores},
+                profile=payload.profile,
+                held=frozenset(held) | {p.value for p in payload.held_elsewhere},
+            )
+        )
         # Enrolment is idempotent per (customer, campaign): a redelivered event enrols nobody twice.
         self._runner.consider(envelope.customer_key, payload, envelope.occurred_at)

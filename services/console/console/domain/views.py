@@ -365,3 +365,98 @@ def drill_view(kpis: dict[str, Any], dimension: str, key: str, t: Translator) ->
         DrillRow(label=t("kpi.revenue"), value=fmt.money(float(seg.get("revenue_brl", 0)), loc)),
     ]
     return _label(dimension, key, t), rows
+
+
+class DrillCustomer(BaseModel):
+    customer_key: str
+    offers: str
+    accepted: str
+    last_offer: str
+
+
+class DrillList(BaseModel):
+    """The customers behind a bar, one page (customer keys only: the gateway decides what a role sees)."""
+
+    customers: list[DrillCustomer]
+    total: str
+    page: int
+    pages: int
+
+
+def drill_list(body: dict[str, Any], t: Translator) -> DrillList:
+    loc = t.locale
+    size = max(1, int(body.get("size", 20)))
+    return DrillList(
+        customers=[
+            DrillCustomer(
+                customer_key=str(i.get("customer_key", "")),
+                offers=fmt.number(i.get("offers", 0), loc),
+                accepted=fmt.number(i.get("accepted", 0), loc),
+                last_offer=fmt.date(i.get("last_offer_at"), loc),
+            )
+            for i in body.get("items", [])
+        ],
+        total=fmt.number(int(body.get("total", 0)), loc),
+        page=int(body.get("page", 1)),
+        pages=max(1, math.ceil(int(body.get("total", 0)) / size)),
+    )
+
+
+class MatrixCell(BaseModel):
+    value: str
+    heat: float  # 0..1 of the largest pair, for the cell's shade
+    label: str  # "<row> + <column>: <count>" for a screen reader
+
+
+class MatrixRow(BaseModel):
+    label: str
+    cells: list[MatrixCell]
+
+
+class HeldTogether(BaseModel):
+    """Products held together: customers holding both of a pair now (aggregate counts, nobody named)."""
+
+    columns: list[str]
+    rows: list[MatrixRow]
+
+
+def held_together_view(kpis: dict[str, Any], t: Translator) -> HeldTogether | None:
+    matrix: dict[str, dict[str, int]] = kpis.get("held_together") or {}
+    products = sorted(matrix, key=lambda p: (-int(matrix[p].get(p, 0)), p))
+    if not products:
+        return None
+    names = {p: _label("product", p, t) for p in products}
+    top = max((int(v) for row in matrix.values() for k, v in row.items()), default=0) or 1
+    rows = []
+    for a in products:
+        cells = []
+        for b in products:
+            count = int(matrix.get(a, {}).get(b, 0))
+            cells.append(
+                MatrixCell(
+                    value=fmt.number(count, t.locale),
+                    heat=round(count / top, 2),
+                    label=t("dashboard.held_together.cell", a=names[a], b=names[b], n=fmt.number(count, t.locale)),
+                )
+            )
+        rows.append(MatrixRow(label=names[a], cells=cells))
+    return HeldTogether(columns=[names[p] for p in products], rows=rows)
+
+
+class CampaignPreview(BaseModel):
+    matching: str
+    contactable: str
+    entering: str
+    expected: str
+    scanned: str
+
+
+def preview_view(counts: dict[str, Any], t: Translator) -> CampaignPreview:
+    loc = t.locale
+    return CampaignPreview(
+        matching=fmt.number(int(counts.get("matching", 0)), loc),
+        contactable=fmt.number(int(counts.get("contactable", 0)), loc),
+        entering=fmt.number(int(counts.get("entering", 0)), loc),
+        expected=fmt.number(float(counts.get("expected_conversions", 0.0)), loc, 1),
+        scanned=fmt.number(int(counts.get("scanned", 0)), loc),
+    )

@@ -10,9 +10,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from console.deps import GatewayDep, LocaleDep, SessionDep
 from console.domain import campaign_form
-from console.domain.views import CHANNELS, PRODUCTS
+from console.domain.i18n import Translator
+from console.domain.views import CHANNELS, PRODUCTS, preview_view
 from console.gateway import GatewayError
-from console.pages.forms import form_fields
+from console.pages.forms import first, form_fields
 from console.render import render
 from prometeo import clock
 from prometeo.web import Problem
@@ -79,6 +80,26 @@ async def launch(request: Request, session: SessionDep, gateway: GatewayDep, loc
         raise
     # Post/redirect/get: reloading the list never launches the campaign twice.
     return RedirectResponse(f"/campaigns?launched={quote(str(created['campaign_id']))}", status_code=303)
+
+
+@router.post("/campaigns/preview")
+async def preview(request: Request, session: SessionDep, gateway: GatewayDep, locale: LocaleDep) -> Response:
+    """The form as it stands, asked before launch: audience, contactable, expected conversions (htmx fragment)."""
+    fields = await form_fields(request)
+    # An id and a name are not needed to count an audience: placeholders let a half-filled form be previewed.
+    for name, placeholder in (("campaign_id", "preview"), ("name", "preview")):
+        if not first(fields, name):
+            fields[name] = [placeholder]
+    t = Translator(locale)
+    try:
+        counts = await gateway.post(session.token, "/v1/campaigns:preview", campaign_form.definition(fields))
+    except campaign_form.FormError as exc:
+        return render(request, "_parts/campaign_preview.html", locale, session, error=str(exc))
+    except GatewayError as exc:
+        if exc.status in (400, 422):
+            return render(request, "_parts/campaign_preview.html", locale, session, error=exc.detail or exc.title)
+        raise
+    return render(request, "_parts/campaign_preview.html", locale, session, preview=preview_view(counts, t))
 
 
 @router.post("/campaigns/{campaign_id}/{action}")

@@ -9,7 +9,14 @@ from fastapi.responses import Response
 
 from console.deps import GatewayDep, LocaleDep, SessionDep
 from console.domain.i18n import Translator
-from console.domain.views import DIMENSIONS, dashboard_view, drill_view
+from console.domain.views import (
+    DIMENSIONS,
+    DrillList,
+    dashboard_view,
+    drill_list,
+    drill_view,
+    held_together_view,
+)
 from console.gateway import Gateway, GatewayError
 from console.render import is_htmx, render
 
@@ -46,7 +53,8 @@ async def dashboard(
                 raise
     view = dashboard_view(kpis, dimension, chosen or None, ids, experiment, Translator(locale))
     template = "_parts/dashboard_body.html" if is_htmx(request) else "dashboard.html"
-    return render(request, template, locale, session, view=view)
+    matrix = held_together_view(kpis, Translator(locale))
+    return render(request, template, locale, session, view=view, matrix=matrix)
 
 
 @router.get("/dashboard/drill")
@@ -57,8 +65,27 @@ async def drill(
     locale: LocaleDep,
     dimension: str = Query("product", max_length=20),
     key: str = Query(..., max_length=64),
+    page: int = Query(1, ge=1, le=10_000),
 ) -> Response:
     dimension = dimension if dimension in DIMENSIONS else "product"
+    t = Translator(locale)
     kpis = await gateway.get(session.token, "/v1/kpis")
-    title, rows = drill_view(kpis, dimension, key, Translator(locale))
-    return render(request, "_parts/drill.html", locale, session, title=title, rows=rows)
+    title, rows = drill_view(kpis, dimension, key, t)
+    customers: DrillList | None = None
+    try:  # the gateway lists the customers only to the roles allowed to see them (pseudonymous for marketing)
+        body = await gateway.get(session.token, "/v1/kpis/drill", {"dimension": dimension, "key": key, "page": page})
+        customers = drill_list(body, t)
+    except GatewayError as exc:
+        if exc.status != 403:
+            raise
+    return render(
+        request,
+        "_parts/drill.html",
+        locale,
+        session,
+        title=title,
+        rows=rows,
+        customers=customers,
+        dimension=dimension,
+        key=key,
+    )

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from gateway.deps import CampaignManager, KpisReader, UpstreamsDep
-from gateway.domain.visibility import Resource, visible
+from gateway.audit import entry_for
+from gateway.deps import AuditDep, CampaignManager, KpisReader, UpstreamsDep
+from gateway.domain.audit import AuditAction
+from gateway.domain.visibility import Resource, allowed_fields, visible
 from gateway.upstream import Upstream
+from prometeo.web import Problem
 
 router = APIRouter(prefix="/v1", tags=["kpis"])
 
@@ -22,12 +25,50 @@ async def get_kpis(principal: KpisReader, upstreams: UpstreamsDep) -> dict[str, 
     return kpis
 
 
+@router.get("/kpis/drill")
+async def drill(
+    principal: KpisReader,
+    upstreams: UpstreamsDep,
+    audit: AuditDep,
+    dimension: Literal["product", "channel", "segment", "campaign"] = Query(...),
+    key: str = Query(..., min_length=1, max_length=64),
+    page: int = Query(1, ge=1, le=10_000),
+    size: int = Query(20, ge=1, le=100),
+) -> dict[str, Any]:
+    """The customers behind one bar of a breakdown, paged: pseudonymous keys and counts for marketing, more only
+    where the field visibility says so. One audit record per page names the customers shown."""
+    if not allowed_fields(Resource.KPI_DRILL, principal.role):
+        raise Problem(403, "Forbidden", f"role {principal.role.value} may not list the customers behind a KPI")
+    path = f"/v1/kpis/{dimension}/{quote(key, safe='')}/customers"
+    response = await upstreams.call(Upstream.CAMPAIGNS, "GET", path, params={"page": str(page), "size": str(size)})
+    body: dict[str, Any] = response.json()
+    shown = ",".join(str(i.get("customer_key")) for i in body.get("items", []))
+    detail = f"{dimension}={key} page={page} customers={shown}"
+    await audit.record(entry_for(principal, AuditAction.READ, Resource.KPI_DRILL.value, detail=detail[:2000]))
+    drilled: dict[str, Any] = visible(Resource.KPI_DRILL, principal.role, body)
+    return drilled
+
+
 @router.post("/campaigns", response_class=Response, status_code=201)
 async def create_campaign(_: CampaignManager, request: Request, upstreams: UpstreamsDep) -> Response:
     upstream = await upstreams.call(
         Upstream.CAMPAIGNS,
         "POST",
         "/v1/campaigns",
+        content=await request.body(),
+        headers={"content-type": request.headers.get("content-type", "application/json")},
+    )
+    return Response(upstream.content, status_code=upstream.status_code, media_type="application/json")
+
+
+@router.post("/campaigns:preview", response_class=Response)
+async def preview_campaign(_: CampaignManager, request: Request, upstreams: UpstreamsDep) -> Response:
+    """Before launch: the audience a definition reaches, how many are contactable and the conversions expected —
+    counts only, nothing created."""
+    upstream = await upstreams.call(
+        Upstream.CAMPAIGNS,
+        "POST",
+        "/v1/campaigns:preview",
         content=await request.body(),
         headers={"content-type": request.headers.get("content-type", "application/json")},
     )

@@ -8,7 +8,8 @@ not listed is hidden: new upstream fields stay invisible until someone decides w
 - advisor, branch manager: offers and their reasons, holdings, banded balances; not the raw feature
   vector (transactions' aggregates, exact balances) and never documents.
 - crm: the offers to act on, without the model's internals (propensity, expected value, rules).
-- marketing, analyst: aggregates only (KPIs, campaigns, experiments); no customer-level response at all.
+- marketing, analyst: aggregates only (KPIs, campaigns, experiments); the one customer-level read is the list
+  behind a dashboard bar, pseudonymous (customer keys and counts, nothing else), audited per page.
 - admin, DPO: everything (and every read is audited).
 """
 
@@ -31,6 +32,7 @@ class Resource(StrEnum):
     # The console's screens (api/portfolio.py, api/customer360.py).
     PORTFOLIO = "portfolio"
     CUSTOMER_360 = "customer_360"
+    KPI_DRILL = "kpi_drill"  # the customers behind a dashboard bar (api/kpis.py)
 
 
 _OFFERS_AND_REASONS = frozenset(
@@ -90,6 +92,21 @@ _ADVISOR_360 = frozenset(
     }
 )
 
+# Behind a dashboard bar, for marketing: pseudonymous keys and their counts in the bar.
+_KPI_DRILL = frozenset(
+    {
+        "dimension",
+        "key",
+        "total",
+        "page",
+        "size",
+        "items.customer_key",
+        "items.offers",
+        "items.accepted",
+        "items.last_offer_at",
+    }
+)
+
 VISIBLE_FIELDS: Final[dict[Resource, dict[Role, frozenset[str]]]] = {
     Resource.RECOMMENDATIONS: {
         Role.ADVISOR: _ADVISOR_RECOMMENDATIONS,
@@ -116,6 +133,12 @@ VISIBLE_FIELDS: Final[dict[Resource, dict[Role, frozenset[str]]]] = {
     Resource.PORTFOLIO: {
         Role.ADVISOR: _PORTFOLIO_LIST,
         Role.BRANCH_MANAGER: _PORTFOLIO_LIST,
+        Role.DPO: EVERYTHING,
+        Role.ADMIN: EVERYTHING,
+    },
+    Resource.KPI_DRILL: {
+        Role.MARKETING: _KPI_DRILL,
+        Role.ANALYST: _KPI_DRILL,
         Role.DPO: EVERYTHING,
         Role.ADMIN: EVERYTHING,
     },
