@@ -65,8 +65,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ),
         interval_s=settings.views_check_interval_s,
     )
+    # Scores are decided a poll at a time: the handler buffers, the batch-end hook decides (before the commit).
+    scores = ScoresHandler(store, policies, producer, lever_store, responses, moments)
     handlers: dict[str, Handler] = {
-        topics.SCORES: ScoresHandler(store, policies, producer, lever_store, responses, moments),
+        topics.SCORES: scores,
         topics.CONSENT_EVENTS: ConsentEventsHandler(store),
         topics.ACCOUNT_EVENTS: AccountEventsHandler(store, triggers, policies, moments),
         topics.OUTCOMES: OutcomesHandler(store, responses, triggers),
@@ -81,6 +83,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         producer,
         # A publish the broker did not acknowledge is retried, never dead-lettered.
         retryable=(*TRANSIENT_ERRORS, KafkaError),
+        on_batch_end=guard.hook(scores.end) if settings.views_rebuild else scores.end,
     )
     app.state.redis, app.state.store, app.state.policies = client, store, policies
     app.state.levers, app.state.responses = lever_store, responses
