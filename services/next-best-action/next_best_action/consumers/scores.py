@@ -6,9 +6,9 @@ Ids derive from the scores event id, so a redelivery republishes the same decisi
 A poll is decided as a batch: the handler only buffers, and `end` (the consumer loop's batch-end hook,
 run before the commit) reads every customer's inputs in one pipeline, decides in arrival order, publishes
 the poll's offers and waits for their acks once, then records contacts and markers in one pipeline. A
-customer's later events of the same poll go to a later round (read again after the earlier one is
-recorded), and what an earlier decision of the round will record (day volume, learned trials) is added
-to what the next ones see: each decision is the one it would be one record at a time. Volume is still
+customer's second event of the poll starts a new round (read again once the earlier one is recorded),
+and what an earlier decision of a round will record (day volume, learned trials) is added to what the
+next ones see: each decision, in arrival order, is the one it would be one record at a time. Volume is still
 reserved atomically per decision (the Lua script, in order).
 """
 
@@ -231,15 +231,16 @@ class ScoresHandler:
 
 
 def _rounds(pending: list[tuple[Envelope, ScoresComputedV1]]) -> list[list[tuple[Envelope, ScoresComputedV1]]]:
-    """The poll's events in rounds holding each customer once, a customer's events in arrival order."""
+    """The poll's events in arrival order, cut before a customer's second event: a round holds each
+    customer once, and deciding the rounds one after the other decides in arrival order."""
     rounds: list[list[tuple[Envelope, ScoresComputedV1]]] = []
-    depth: dict[str, int] = {}
+    customers: set[str] = set()
     for item in pending:
-        n = depth.get(item[0].customer_key, 0)
-        depth[item[0].customer_key] = n + 1
-        if n == len(rounds):
+        if not rounds or item[0].customer_key in customers:
             rounds.append([])
-        rounds[n].append(item)
+            customers = set()
+        rounds[-1].append(item)
+        customers.add(item[0].customer_key)
     return rounds
 
 
