@@ -146,10 +146,10 @@ def test_a_batch_decides_as_one_record_at_a_time(
         offers = [o["product"] for d in from_batch for o in d["offers"]]
         assert offers.count("credit_card") == 3  # the daily cap bound within the batch
         assert any("daily_volume_cap" in rules for d in from_batch for rules in d["blocked"].values())
-        for key in ("contacts", "offered", "scores"):
+        for part in ("contacts", "offered", "scores"):
             for ck in customers:
-                assert batch_client.dump(keys.customer(keys.NBA, ck, key)) == single_client.dump(
-                    keys.customer(keys.NBA, ck, key)
+                assert batch_client.dump(keys.customer(keys.NBA, ck, part)) == single_client.dump(
+                    keys.customer(keys.NBA, ck, part)
                 )
         assert sorted(batch_client.keys("nba:volume:*")) == sorted(single_client.keys("nba:volume:*"))
         for key in batch_client.keys("nba:volume:*") + batch_client.keys("nba:response:*"):
