@@ -23,6 +23,8 @@ from prometeo.contracts import Channel, Envelope, new_event
 from prometeo.contracts.events import ScoresComputedV1
 from tests.unit.next_best_action.factories import scores
 
+pytestmark = pytest.mark.integration
+
 AT = datetime(2025, 6, 3, 15, 0, tzinfo=UTC)  # a Tuesday, 12:00 in São Paulo
 BATCH_DB, ONE_BY_ONE_DB = 14, 15
 
