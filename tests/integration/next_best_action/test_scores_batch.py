@@ -19,6 +19,7 @@ from next_best_action.settings import DEFAULT_POLICY
 from next_best_action.store import NbaStore
 from prometeo import clock, keys
 from prometeo.bus import EventProducer
+from prometeo.bus.producer import SendFuture
 from prometeo.contracts import Channel, Envelope, new_event
 from prometeo.contracts.events import ScoresComputedV1
 from tests.unit.next_best_action.factories import scores
@@ -40,17 +41,15 @@ class CountingConnection(redis_lib.Connection):
 
 
 class RecordingProducer(EventProducer):
-    """The real producer, remembering what the handler published (and the broker acknowledged)."""
+    """The real producer, remembering what the handler published."""
 
     def __init__(self, bootstrap_servers: str) -> None:
         super().__init__(bootstrap_servers, "nba-batch-test", linger_ms=0)
         self.published: list[Envelope] = []
 
-    def publish_all(self, topic: str, events: Iterable[Envelope], timeout: float | None = None) -> int:
-        events = list(events)
-        count = super().publish_all(topic, events, timeout)
-        self.published += events
-        return count
+    def publish(self, topic: str, event: Envelope, extra_headers: Iterable[tuple[str, bytes]] = ()) -> SendFuture:
+        self.published.append(event)
+        return super().publish(topic, event, extra_headers)
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,12 @@ reserved atomically per decision (the Lua script, in order).
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+
+from opentelemetry import context
 
 from next_best_action.domain.decision import Decision, decide, volume_day
 from next_best_action.domain.learning import UNKNOWN_SEGMENT, ResponseStats, learned_or_fixed
@@ -28,7 +31,6 @@ from next_best_action.response_store import LeverStore, ResponseStore, levers_ke
 from next_best_action.store import SCORES_INPUT_READS, NbaStore, ScoresInputs
 from prometeo import clock
 from prometeo.bus import EventProducer, RetryableError
-from prometeo.bus.producer import BrokerUnavailable
 from prometeo.contracts import Channel, Envelope, EventPayload, ProductCode, new_event, topics
 from prometeo.contracts.events import OfferDecidedV1, ScoresComputedV1
 from prometeo.telemetry.metrics import OFFERS_DECIDED
@@ -66,6 +68,9 @@ def offer_decided(decision: Decision) -> OfferDecidedV1:
     )
 
 
+_Pending = tuple[Envelope, ScoresComputedV1, context.Context]
+
+
 @dataclass(frozen=True)
 class _Decided:
     envelope: Envelope
@@ -74,6 +79,7 @@ class _Decided:
     now: datetime
     day: str
     acquired: dict[ProductCode, date]
+    trace: context.Context  # the scores event's (consumer span's) context: its offer carries the trace on
 
 
 class ScoresHandler:
@@ -94,11 +100,11 @@ class ScoresHandler:
         self._levers = levers
         self._responses = responses
         self._moments = moments
-        self._pending: list[tuple[Envelope, ScoresComputedV1]] = []
+        self._pending: list[_Pending] = []
 
     def __call__(self, envelope: Envelope, payload: EventPayload) -> None:
         if isinstance(payload, ScoresComputedV1):
-            self._pending.append((envelope, payload))
+            self._pending.append((envelope, payload, context.get_current()))
 
     def end(self) -> None:
         """The consumer loop's batch-end hook. A failure leaves nothing buffered: the loop replays the
@@ -107,13 +113,13 @@ class ScoresHandler:
         for batch in _rounds(pending):
             self._decide_round(batch)
 
-    def _decide_round(self, batch: list[tuple[Envelope, ScoresComputedV1]]) -> None:
+    def _decide_round(self, batch: list[_Pending]) -> None:
         policy = self._policies.current()
         learning = policy.learning.enabled
         day = volume_day(clock.now(), policy)
-        segments = sorted({_segment(p.profile.get("digital_archetype")) for _, p in batch}) if learning else []
+        segments = sorted({_segment(p.profile.get("digital_archetype")) for _, p, _ in batch}) if learning else []
         pipe = self._store.pipeline()
-        for envelope, _ in batch:
+        for envelope, _, _ in batch:
             self._store.queue_scores_inputs(pipe, str(envelope.event_id), envelope.customer_key)
             if learning:
                 self._responses.queue_offered(pipe, envelope.customer_key)
@@ -136,7 +142,7 @@ class ScoresHandler:
 
         writes = self._store.pipeline()
         decided: list[_Decided] = []
-        for (envelope, payload), (inputs, offered, acquired) in zip(batch, reads, strict=True):
+        for (envelope, payload, trace), (inputs, offered, acquired) in zip(batch, reads, strict=True):
             event_id, ck = str(envelope.event_id), envelope.customer_key
             if inputs.seen or inputs.erased:
                 continue
@@ -179,7 +185,7 @@ class ScoresHandler:
                     volume[offer.product] = volume.get(offer.product, 0) + 1
                 if recorded is not None and offer.offer_id.encode() not in offered:
                     _add_trial(recorded, offer.product, offer.channel, offer.propensity)
-            decided.append(_Decided(envelope, payload, decision, now, decision_day, acquired))
+            decided.append(_Decided(envelope, payload, decision, now, decision_day, acquired, trace))
 
         # Wait for the broker before recording contacts: an unpublished offer is not a contact.
         self._publish(decided)
@@ -212,28 +218,39 @@ class ScoresHandler:
             )
 
     def _publish(self, decided: list[_Decided]) -> None:
-        """Publish the round's decisions and wait (bounded) until the broker acknowledged every one."""
+        """Publish the round's decisions, each in its scores event's trace, and wait (bounded, as
+        `EventProducer.publish_all`) until the broker acknowledged every one, or raise (retryable)."""
         if not decided:
             return
-        events = [
-            new_event(
-                offer_decided(item.decision),
-                customer_key=item.envelope.customer_key,
-                source=SOURCE,
-                event_id=uuid.uuid5(item.envelope.event_id, "offer-decided"),
-            )
-            for item in decided
-        ]
+        deadline = time.monotonic() + PUBLISH_TIMEOUT_S
+        futures = []
         try:
-            self._producer.publish_all(topics.OFFERS, events, timeout=PUBLISH_TIMEOUT_S)
-        except BrokerUnavailable as exc:
-            raise RetryableError(str(exc)) from exc
+            for item in decided:
+                event = new_event(
+                    offer_decided(item.decision),
+                    customer_key=item.envelope.customer_key,
+                    source=SOURCE,
+                    event_id=uuid.uuid5(item.envelope.event_id, "offer-decided"),
+                )
+                token = context.attach(item.trace)
+                try:
+                    futures.append(self._producer.publish(topics.OFFERS, event))
+                finally:
+                    context.detach(token)
+        except Exception as exc:
+            self._producer.failed(exc, self._producer.generation)
+            raise RetryableError(f"publish to {topics.OFFERS} failed: {type(exc).__name__}") from exc
+        # The generation the futures were sent on (the first send may have rebuilt a broken client).
+        outcomes = self._producer.wait_acks(futures, deadline, self._producer.generation)
+        failed = sum(1 for ok in outcomes if not ok)
+        if failed:
+            raise RetryableError(f"{failed} decision(s) to {topics.OFFERS} not acknowledged by the broker")
 
 
-def _rounds(pending: list[tuple[Envelope, ScoresComputedV1]]) -> list[list[tuple[Envelope, ScoresComputedV1]]]:
+def _rounds(pending: list[_Pending]) -> list[list[_Pending]]:
     """The poll's events in arrival order, cut before a customer's second event: a round holds each
     customer once, and deciding the rounds one after the other decides in arrival order."""
-    rounds: list[list[tuple[Envelope, ScoresComputedV1]]] = []
+    rounds: list[list[_Pending]] = []
     customers: set[str] = set()
     for item in pending:
         if not rounds or item[0].customer_key in customers:
