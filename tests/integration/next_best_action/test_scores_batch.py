@@ -185,3 +185,45 @@ def test_a_batch_costs_one_round_trip_per_decision_plus_a_few(
         assert trips <= len(events) + 10, trips
     finally:
         client.close()
+
+
+def test_a_poll_redelivered_before_its_markers_decides_the_same_and_counts_nothing_twice(
+    redis_url: str, policy_path: Path, producer: RecordingProducer, unique: Any
+) -> None:
+    customers = [unique("again") for _ in range(6)]
+    client = _client(redis_url, BATCH_DB)
+    try:
+        handler, store = _handler(client, policy_path, producer)
+        _seed(client, store, customers)
+        events = _events(customers)
+        with clock.pinned(AT, tick=False):
+            start = len(producer.published)
+            for envelope, payload in events:
+                handler(envelope, payload)
+            handler.end()
+            first = _decisions(producer, start)
+            counters = {key: client.dump(key) for key in client.keys("nba:volume:*") + client.keys("nba:response:*")}
+            # A crash after the acks and the writes, before the markers: the poll comes round again.
+            for envelope, _ in events:
+                client.delete(keys.processed_event(keys.NBA, str(envelope.event_id)))
+            start = len(producer.published)
+            for envelope, payload in events:
+                handler(envelope, payload)
+            handler.end()
+            again = _decisions(producer, start)
+            # And once marked, a redelivery publishes nothing.
+            start = len(producer.published)
+            for envelope, payload in events:
+                handler(envelope, payload)
+            handler.end()
+        # The same decision ids (campaigns de-duplicates on them) for the events still newest (the earlier ones
+        # are superseded now); offers only among those reserved the first time (the contacts now recorded may
+        # block some, as one record at a time); counted nowhere twice.
+        assert again and {d["decision_id"] for d in again} <= {d["decision_id"] for d in first}
+        offered = {o["offer_id"] for d in first for o in d["offers"]}
+        assert {o["offer_id"] for d in again for o in d["offers"]} <= offered
+        assert {key: client.dump(key) for key in counters} == counters
+        assert sorted(client.keys("nba:volume:*") + client.keys("nba:response:*")) == sorted(counters)
+        assert len(producer.published) == start
+    finally:
+        client.close()
