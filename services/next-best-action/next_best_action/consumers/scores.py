@@ -113,6 +113,10 @@ class ScoresHandler:
         for batch in _rounds(pending):
             self._decide_round(batch)
 
+    def discard(self) -> None:
+        """Forget what is buffered (the batch-end hook was held back: the loop replays the poll)."""
+        self._pending.clear()
+
     def _decide_round(self, batch: list[_Pending]) -> None:
         policy = self._policies.current()
         learning = policy.learning.enabled
