@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 
-SUITES = ("ingest", "features", "scoring", "recommendations", "console", "assistant")
+SUITES = ("ingest", "features", "scoring", "recommendations", "decisions", "console", "assistant")
 # BENCH=soak: only the request path's 10-minute memory soak (with its rate steps).
 SOAK_SUITES = ("recommendations",)
 

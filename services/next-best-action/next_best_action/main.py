@@ -1,6 +1,6 @@
 """Assembles the next-best-action app: lifespan (Redis, policy, producer, consumers), routers, telemetry."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import redis
@@ -65,8 +65,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ),
         interval_s=settings.views_check_interval_s,
     )
+    # Scores are decided a poll at a time: the handler buffers, the batch-end hook decides (before the commit).
+    scores = ScoresHandler(store, policies, producer, lever_store, responses, moments)
     handlers: dict[str, Handler] = {
-        topics.SCORES: ScoresHandler(store, policies, producer, lever_store, responses, moments),
+        topics.SCORES: scores,
         topics.CONSENT_EVENTS: ConsentEventsHandler(store),
         topics.ACCOUNT_EVENTS: AccountEventsHandler(store, triggers, policies, moments),
         topics.OUTCOMES: OutcomesHandler(store, responses, triggers),
@@ -81,6 +83,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         producer,
         # A publish the broker did not acknowledge is retried, never dead-lettered.
         retryable=(*TRANSIENT_ERRORS, KafkaError),
+        on_batch_end=_scores_end(scores, guard if settings.views_rebuild else None),
     )
     app.state.redis, app.state.store, app.state.policies = client, store, policies
     app.state.levers, app.state.responses = lever_store, responses
@@ -93,6 +96,21 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.runtime.stop()
     guard.stop()
     client.close()
+
+
+def _scores_end(scores: ScoresHandler, guard: ViewGuard | None) -> Callable[[], None]:
+    """The consumer loop's batch-end hook: decide the poll's scores (held back while the views are
+    rebuilt); whatever stops it, nothing stays buffered, since the loop replays the poll."""
+    end = guard.hook(scores.end) if guard is not None else scores.end
+
+    def hook() -> None:
+        try:
+            end()
+        except BaseException:
+            scores.discard()
+            raise
+
+    return hook
 
 
 app = build_app(

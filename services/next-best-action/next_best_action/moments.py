@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime
+from typing import Any
 
 from next_best_action.domain.decision import quiet_channels
 from next_best_action.domain.triggers import Action, CustomerView, Moment, action_for
@@ -50,6 +52,15 @@ class MomentRunner:
 
     def acquired(self, customer_key: str) -> dict[ProductCode, date]:
         return self._triggers.acquired(customer_key)
+
+    @staticmethod
+    def queue_acquired(pipe: Any, customer_key: str) -> None:
+        """Queues the read `acquired_from` folds (one round trip with the scores consumer's others)."""
+        TriggerStore.queue_acquired(pipe, customer_key)
+
+    @staticmethod
+    def acquired_from(raw: Mapping[Any, Any]) -> dict[ProductCode, date]:
+        return TriggerStore.acquired_from(raw)
 
     def run(self, customer_key: str, moments: list[Moment], now: datetime) -> list[ActionTriggeredV1]:
         published = []

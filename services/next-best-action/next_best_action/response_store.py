@@ -53,7 +53,19 @@ class ResponseStore:
         self._credit = client.register_script(_CREDIT)
 
     def table(self, segment: str | None) -> ResponseTable:
-        raw = self._redis.hgetall(response_key(segment))
+        return self.table_from(self._redis.hgetall(response_key(segment)))
+
+    @staticmethod
+    def queue_table(pipe: Any, segment: str | None) -> None:
+        pipe.hgetall(response_key(segment))
+
+    @staticmethod
+    def queue_offered(pipe: Any, customer_key: str) -> None:
+        """The offer ids already recorded for the customer (`record_offers` counts each once)."""
+        pipe.hkeys(offered_key(customer_key))
+
+    @staticmethod
+    def table_from(raw: Mapping[Any, Any]) -> ResponseTable:
         trials: dict[tuple[ProductCode, Channel], float] = {}
         successes: dict[tuple[ProductCode, Channel], float] = {}
         for field, value in raw.items():
@@ -65,7 +77,7 @@ class ResponseStore:
             for cell in set(trials) | set(successes)
         }
 
-    def record_offers(self, customer_key: str, decision: Decision) -> None:
+    def record_offers(self, customer_key: str, decision: Decision, client: Any = None) -> None:
         if not decision.offers:
             return
         segment = decision.segment or UNKNOWN_SEGMENT
@@ -73,7 +85,7 @@ class ResponseStore:
         for offer in decision.offers:
             cell = f"{offer.product.value}|{offer.channel.value}"
             args += [offer.offer_id, f"{offer.channel.value}|{segment}", cell, offer.propensity]
-        self._record(keys=[offered_key(customer_key), response_key(segment)], args=args)
+        self._record(keys=[offered_key(customer_key), response_key(segment)], args=args, client=client)
 
     def credit_acceptance(self, customer_key: str, offer_id: str, product: ProductCode) -> bool:
         prefix = keys.entity(keys.NBA, "response", "")

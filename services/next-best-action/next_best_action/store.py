@@ -134,8 +134,39 @@ class NbaStore:
     def seen(self, event_id: str) -> bool:
         return bool(self._redis.exists(keys.processed_event(keys.NBA, event_id)))
 
-    def mark(self, event_id: str) -> None:
-        self._redis.set(keys.processed_event(keys.NBA, event_id), "1", ex=self._processed_ttl_s)
+    def mark(self, event_id: str, client: Any = None) -> None:
+        """`client`: a pipeline to queue the write on (default: now)."""
+        (client or self._redis).set(keys.processed_event(keys.NBA, event_id), "1", ex=self._processed_ttl_s)
+
+    def pipeline(self) -> Any:
+        return self._redis.pipeline(transaction=False)
+
+    # -- a poll of scores events, read together ------------------------------------------------------
+    def queue_scores_inputs(self, pipe: Any, event_id: str, customer_key: str) -> None:
+        """Queues the SCORES_INPUT_READS reads a scores event's decision needs (`scores_inputs_from`)."""
+        pipe.exists(keys.processed_event(keys.NBA, event_id))
+        pipe.exists(_tombstone(customer_key))
+        pipe.get(_key(customer_key, "scores"))
+        self.marketing.queue_channels(pipe, customer_key)
+        _queue_history(pipe, customer_key)
+
+    def scores_inputs_from(self, results: list[Any]) -> ScoresInputs:
+        seen, erased, current, *rest = results
+        channel_reads, history = rest[:CHANNEL_READS], rest[CHANNEL_READS:]
+        privacy = channel_reads[-1]
+        return ScoresInputs(
+            seen=bool(seen),
+            erased=bool(erased),
+            profiling_objected=privacy.get(b"profiling_objected") == b"1",
+            scores_at=None if current is None else datetime.fromisoformat(json.loads(current)["occurred_at"]),
+            permissions=self.marketing.channels_from(channel_reads),
+            history=_history_from(*history),
+        )
+
+    def put_scores(self, customer_key: str, scores: ScoresComputedV1, occurred_at: datetime, client: Any) -> None:
+        """Queue the scores' write (the caller checked they are the newest, as `save_scores` does)."""
+        body = {"occurred_at": occurred_at.isoformat(), "scores": scores.model_dump(mode="json")}
+        client.set(_key(customer_key, "scores"), json.dumps(body), ex=self._scores_ttl_s)
 
     # -- scores ------------------------------------------------------------------------------------
     def save_scores(self, customer_key: str, scores: ScoresComputedV1, occurred_at: datetime) -> bool:
@@ -168,7 +199,7 @@ class NbaStore:
         return self.marketing.channels(customer_key)
 
     # -- contact history ---------------------------------------------------------------------------
-    def record_contacts(self, customer_key: str, decision: Decision, day: str) -> None:
+    def record_contacts(self, customer_key: str, decision: Decision, day: str, client: Any = None) -> None:
         """Offers made become contacts (member = offer id, so once each) and count in the day's volume."""
         args: list[str | float | int] = [
             decision.decided_at.timestamp(),
@@ -178,7 +209,7 @@ class NbaStore:
         ]
         for offer in decision.offers:
             args += [f"{offer.offer_id}|{offer.product.value}|{offer.channel.value}", offer.product.value]
-        self._record_contacts(keys=[_key(customer_key, "contacts"), _volume_key(day)], args=args)
+        self._record_contacts(keys=[_key(customer_key, "contacts"), _volume_key(day)], args=args, client=client)
 
     def record_delivery(
         self, customer_key: str, offer_id: str, product: ProductCode, channel: Channel, at: datetime
@@ -231,7 +262,14 @@ class NbaStore:
         return int(raw) if raw is not None else 0
 
     def volume(self, day: str) -> dict[ProductCode, int]:
-        raw = self._redis.hgetall(_volume_key(day))
+        return self.volume_from(self._redis.hgetall(_volume_key(day)))
+
+    @staticmethod
+    def queue_volume(pipe: Any, day: str) -> None:
+        pipe.hgetall(_volume_key(day))
+
+    @staticmethod
+    def volume_from(raw: dict[Any, Any]) -> dict[ProductCode, int]:
         return {ProductCode(text(k)): int(v) for k, v in raw.items()}
 
     def record_decline(self, customer_key: str, product: ProductCode, at: datetime) -> None:
@@ -290,6 +328,22 @@ class NbaStore:
 
     def clear_erasure(self, customer_key: str) -> None:
         self._redis.delete(_tombstone(customer_key))
+
+
+# How many pipeline results `NbaStore.queue_scores_inputs` adds.
+SCORES_INPUT_READS = 3 + CHANNEL_READS + 3
+
+
+@dataclass(frozen=True)
+class ScoresInputs:
+    """What deciding on one scores event reads, as read in its poll's pipeline."""
+
+    seen: bool  # processed marker
+    erased: bool  # tombstone
+    profiling_objected: bool
+    scores_at: datetime | None  # when the scores kept were computed (None: none kept)
+    permissions: frozenset[Channel]
+    history: ContactHistory
 
 
 @dataclass(frozen=True)

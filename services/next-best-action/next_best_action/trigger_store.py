@@ -8,7 +8,9 @@ nba:customer:{ck}:acquired   hash  product → ISO date acquired here (post-acqu
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
+from typing import Any
 
 import redis
 
@@ -65,7 +67,14 @@ class TriggerStore:
         self._redis.expire(key, TTL_S)
 
     def acquired(self, customer_key: str) -> dict[ProductCode, date]:
-        raw = self._redis.hgetall(keys.customer(keys.NBA, customer_key, "acquired"))
+        return self.acquired_from(self._redis.hgetall(keys.customer(keys.NBA, customer_key, "acquired")))
+
+    @staticmethod
+    def queue_acquired(pipe: Any, customer_key: str) -> None:
+        pipe.hgetall(keys.customer(keys.NBA, customer_key, "acquired"))
+
+    @staticmethod
+    def acquired_from(raw: Mapping[Any, Any]) -> dict[ProductCode, date]:
         return {
             ProductCode(k.decode() if isinstance(k, bytes) else str(k)): date.fromisoformat(
                 v.decode() if isinstance(v, bytes) else str(v)
