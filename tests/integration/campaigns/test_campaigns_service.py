@@ -490,3 +490,13 @@ def test_the_kpi_series_buckets_by_each_events_own_business_day_once(
     wait_until(lambda: "clicked" in offers_of(campaigns_client, ck)[0]["outcomes"])
     assert day(series(), "2020-03-12")["accepted"] == 1  # the redelivery was not counted again
     assert campaigns_client.get("/v1/kpis/series", params={"days": 0}).status_code == 422
+    # A CRM reporting late says when it happened: it lands on that day; before the decision or ahead is refused.
+    late = {"customer_key": ck, "offer_id": offer["offer_id"], "product": "savings", "outcome": "declined"}
+    for wrong in ("2020-03-10T13:00:00+00:00", (utcnow() + timedelta(hours=1)).isoformat()):
+        refused = campaigns_client.post("/v1/outcomes", json=late | {"occurred_at": wrong})
+        assert refused.status_code == 422 and refused.json()["title"] == "Outcome time out of range", wrong
+    naive = campaigns_client.post("/v1/outcomes", json=late | {"occurred_at": "2020-03-11T12:00:00"})
+    assert naive.status_code == 422
+    r = campaigns_client.post("/v1/outcomes", json=late | {"occurred_at": "2020-03-11T12:00:00-03:00"})
+    assert r.status_code == 202, r.text
+    wait_until(lambda: day(series(), "2020-03-11")["declined"] == 1)
