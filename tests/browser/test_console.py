@@ -88,6 +88,13 @@ def test_the_marketer_filters_the_dashboard_and_drills_into_a_bar(browser: Any, 
     carla = _console(browser, demo, shots, "marketing")
     carla.sign_in_as("marketing")
     carla.open_dashboard()
+    # KPIs over time: both line charts drawn; the period filter redraws them for the last 7 days.
+    for chart in ("#over-rates", "#over-volumes", "#breakdown"):
+        expect(carla.page.locator(chart)).to_have_attribute("data-drawn", "1")
+    carla.page.select_option("[data-testid=period]", "7")
+    expect(carla.page).to_have_url(re.compile(r"period=7"))
+    expect(carla.page.locator("#h-over-rates")).to_contain_text("7")
+    expect(carla.page.locator("#over-rates")).to_have_attribute("data-drawn", "1")
     carla.shot("1-dashboard")
     carla.page.select_option("[data-testid=dimension]", "channel")
     expect(carla.page).to_have_url(re.compile(r"dimension=channel"))

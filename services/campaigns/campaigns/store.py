@@ -12,6 +12,9 @@ campaigns:customer:{ck}:audience string  the customer's latest scores.v1 as a ca
                                          propensities, profile, held): the audience a preview counts; TTL
                                          offers_ttl_s
 campaigns:customer:{ck}:held     string  which products (sorted, comma-joined), behind the pairs below
+campaigns:kpi:day:{YYYY-MM-DD}   hash    counter → integer for one business day (America/Sao_Paulo): offers,
+                                         actions, contacts on the offer's decision day, outcomes and revenue
+                                         on the outcome's own day (kpis.DAILY_COUNTERS; the KPI series)
 campaigns:kpi:pairs              hash    "<product>|<product>" (sorted; a product with itself = its holders)
                                          → customers holding both now (aggregate: the held-together matrix)
 campaigns:drill:{dimension}:{value}
@@ -31,7 +34,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import redis
@@ -124,8 +127,9 @@ class OfferRecord(BaseModel):
         return ProductCode(self.product) if self.product in _PRODUCTS else None
 
     def kpi_increments(self, counter: str, amount: int = 1, channel: str | None = None) -> list[Increment]:
-        """`counter` in the totals and in this offer's product, channel, segment and campaign."""
-        return segment_increments(
+        """`counter` in the totals and in this offer's product, channel, segment and campaign, and on the
+        business day the offer was decided."""
+        return daily_increments(counter, amount, self.decided_at) + segment_increments(
             counter,
             amount,
             product=self.product if self.product_code else None,
@@ -190,6 +194,17 @@ class CampaignStore:
             pipe.hgetall(kpi_key(dimension))
         totals, *by = ({k.decode(): int(v) for k, v in h.items()} for h in pipe.execute())
         return totals, dict(zip(KPI_DIMENSIONS, by, strict=True))
+
+    def daily(self, days: list[date]) -> dict[date, dict[str, int]]:
+        """The per-business-day counters of these days."""
+        pipe = self._redis.pipeline(transaction=False)
+        for day in days:
+            pipe.hgetall(daily_key(day))
+        return {d: {text(k): int(v) for k, v in h.items()} for d, h in zip(days, pipe.execute(), strict=True)}
+
+    def series(self, days: int) -> kpis.KpiSeries:
+        today = kpis.business_day(clock.now())
+        return kpis.series(today, days, self.daily(kpis.series_days(today, days)))
 
     def kpis(self) -> kpis.KpiSummary:
         return kpis.summarise(*self.counters())
@@ -353,6 +368,22 @@ def segment_increments(counter: str, amount: int = 1, /, **dimensions: str | Non
     for dimension in KPI_DIMENSIONS:
         if value := dimensions.get(dimension):
             incs.append((kpi_key(dimension), f"{value}|{counter}", amount))
+    return incs
+
+
+def daily_key(day: date) -> str:
+    return keys.entity(keys.CAMPAIGNS, "kpi", "day", day.isoformat())
+
+
+def daily_increments(counter: str, amount: int, at: datetime) -> list[Increment]:
+    """`counter` on the business day of `at`, when it is one the series shows (kpis.DAILY_COUNTERS)."""
+    return [(daily_key(kpis.business_day(at)), counter, amount)] if counter in kpis.DAILY_COUNTERS else []
+
+
+def daily_outcome_increments(kind: OutcomeKind, revenue: Decimal | None, at: datetime) -> list[Increment]:
+    incs = daily_increments(kpis.outcome_counter(kind), 1, at)
+    if kind is OutcomeKind.ACCEPTED and revenue:
+        incs += daily_increments(kpis.REVENUE_CENTS, int((revenue * 100).to_integral_value()), at)
     return incs
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from campaigns.delivery import delivered_event_id
 from campaigns.domain.preview import AudienceMember
 from campaigns.store import CampaignStore, OfferRecord, kpi_key
-from prometeo import keys
+from prometeo import clock, keys
 from prometeo.contracts import Channel, ProductCode, decode, new_event, topics, utcnow
 from prometeo.contracts.events import (
     ActionKind,
@@ -444,3 +444,59 @@ def test_a_campaign_preview_counts_the_consented_audience_and_its_expected_conve
     assert (preview["matching"], preview["contactable"], preview["entering"]) == (3, 2, 2)
     assert preview["expected_conversions"] == 0.25 and preview["scanned"] >= 3
     assert campaigns_client.get("/v1/campaigns/preview-only").status_code == 404  # nothing was created
+
+
+def test_the_kpi_series_buckets_by_each_events_own_business_day_once(
+    campaigns_client: TestClient, broker: str, unique: Callable[[str], str]
+) -> None:
+    """Offers and contacts on the decision's business day, outcomes on their own, a redelivery never twice."""
+    ck = unique("ck_series")
+    decided = datetime(2020, 3, 10, 14, 0, tzinfo=UTC)
+    answered = datetime(2020, 3, 13, 2, 30, tzinfo=UTC)  # 23:30 on 12 March in São Paulo
+    offer_event = new_event(
+        decision((ProductCode.SAVINGS, Channel.EMAIL)), customer_key=ck, source="next-best-action", occurred_at=decided
+    )
+    publish(broker, topics.OFFERS, [offer_event])
+    [offer] = delivered(campaigns_client, ck)
+
+    def outcome(kind: str, revenue: str | None = None) -> Any:
+        payload = OutcomeRecordedV1(
+            offer_id=offer["offer_id"],
+            product=ProductCode.SAVINGS,
+            outcome=kind,
+            revenue=Decimal(revenue) if revenue else None,
+        )
+        return new_event(payload, customer_key=ck, source="crm", occurred_at=answered)
+
+    accepted = outcome("accepted", "42.10")
+    # The accepted outcome delivered twice, then a later event on the same key (same partition, in order).
+    publish(broker, topics.OUTCOMES, [accepted, accepted, outcome("clicked")])
+
+    def day(points: list[dict[str, Any]], iso: str) -> dict[str, Any]:
+        return next(p for p in points if p["day"] == iso)
+
+    def series() -> list[dict[str, Any]]:
+        with clock.pinned(datetime(2020, 3, 14, 12, 0, tzinfo=UTC)):
+            r = campaigns_client.get("/v1/kpis/series", params={"days": 7})
+        assert r.status_code == 200, r.text
+        points: list[dict[str, Any]] = r.json()["points"]
+        return points
+
+    points = wait_until(lambda: (p := series()) and day(p, "2020-03-12")["accepted"] == 1 and p)
+    assert [p["day"] for p in points] == [f"2020-03-{d:02d}" for d in range(8, 15)]
+    tenth, twelfth = day(points, "2020-03-10"), day(points, "2020-03-12")
+    assert (tenth["offers"], tenth["contacts"], tenth["contact_rate"], tenth["accepted"]) == (1, 1, 1.0, 0)
+    assert Decimal(twelfth["revenue_brl"]) == Decimal("42.10") and twelfth["offers"] == 0
+    wait_until(lambda: "clicked" in offers_of(campaigns_client, ck)[0]["outcomes"])
+    assert day(series(), "2020-03-12")["accepted"] == 1  # the redelivery was not counted again
+    assert campaigns_client.get("/v1/kpis/series", params={"days": 0}).status_code == 422
+    # A CRM reporting late says when it happened: it lands on that day; before the decision or ahead is refused.
+    late = {"customer_key": ck, "offer_id": offer["offer_id"], "product": "savings", "outcome": "declined"}
+    for wrong in ("2020-03-10T13:00:00+00:00", (utcnow() + timedelta(hours=1)).isoformat()):
+        refused = campaigns_client.post("/v1/outcomes", json=late | {"occurred_at": wrong})
+        assert refused.status_code == 422 and refused.json()["title"] == "Outcome time out of range", wrong
+    naive = campaigns_client.post("/v1/outcomes", json=late | {"occurred_at": "2020-03-11T12:00:00"})
+    assert naive.status_code == 422
+    r = campaigns_client.post("/v1/outcomes", json=late | {"occurred_at": "2020-03-11T12:00:00-03:00"})
+    assert r.status_code == 202, r.text
+    wait_until(lambda: day(series(), "2020-03-11")["declined"] == 1)

@@ -1,6 +1,10 @@
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
-from campaigns.domain.kpis import split_segments, summarise
+from campaigns.domain.kpis import business_day, series, series_days, split_segments, summarise
+from campaigns.store import OfferRecord, daily_key, daily_outcome_increments
+from prometeo import clock
+from prometeo.contracts.events import OutcomeKind
 
 
 def test_summary_derives_rates_and_revenue() -> None:
@@ -86,3 +90,64 @@ def test_per_advisor_adherence_is_offers_acted_on_over_offers_presented() -> Non
     assert (first.presented, first.acted_on, first.adherence, first.success_rate) == (4, 3, 0.75, 1.0)
     assert kpis.by_advisor["adv-sp-02"].adherence == 0.0 and kpis.by_advisor["adv-sp-02"].presented == 2
     assert kpis.by_advisor["adv-sp-03"].adherence == 0.0
+
+
+def test_business_days_are_the_banks_calendar_days() -> None:
+
+    # 01:30 UTC on 2 Dec is still 1 Dec in São Paulo (UTC−3); naive instants are UTC.
+    assert business_day(datetime(2026, 12, 2, 1, 30, tzinfo=UTC)) == date(2026, 12, 1)
+    assert business_day(datetime(2026, 12, 2, 3, 0, tzinfo=UTC)) == date(2026, 12, 2)
+    assert business_day(datetime(2026, 12, 2, 1, 30)) == date(2026, 12, 1)
+    assert business_day(datetime(2026, 12, 2, 1, 30, tzinfo=timezone(timedelta(hours=2)))) == date(2026, 12, 1)
+
+
+def test_outcomes_and_offers_land_on_their_own_day_not_the_processing_day() -> None:
+
+    decided = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+    record = OfferRecord(
+        offer_id="of_1",
+        decision_id="d_1",
+        customer_key="ck_1",
+        product="savings",
+        channel="email",
+        propensity=0.3,
+        expected_value=10.0,
+        reason_codes=[],
+        rules_passed=[],
+        decided_at=decided,
+    )
+    assert (daily_key(date(2026, 11, 20)), "offers", 1) in record.kpi_increments("offers")
+    assert (daily_key(date(2026, 11, 20)), "contacts", 1) in record.kpi_increments("contacts")
+    # Counters the series does not draw stay out of the day hashes.
+    assert not [i for i in record.kpi_increments("holdout") if i[0].startswith(daily_key(date(2026, 11, 20)))]
+    accepted = daily_outcome_increments(OutcomeKind.ACCEPTED, Decimal("12.34"), datetime(2026, 11, 25, 2, tzinfo=UTC))
+    assert accepted == [
+        (daily_key(date(2026, 11, 24)), "outcome.accepted", 1),
+        (daily_key(date(2026, 11, 24)), "revenue_cents", 1234),
+    ]
+    assert daily_key(date(2026, 11, 24)) == "campaigns:kpi:day:2026-11-24"
+
+
+def test_the_series_fills_every_day_and_derives_its_rates() -> None:
+
+    daily = {
+        date(2026, 11, 29): {"offers": 4, "actions_triggered": 1, "contacts": 4, "outcome.accepted": 1},
+        date(2026, 12, 1): {"offers": 2, "outcome.accepted": 1, "outcome.declined": 1, "revenue_cents": 5000},
+        date(2026, 11, 1): {"offers": 99},  # outside the window
+    }
+    s = series(date(2026, 12, 1), 7, daily)
+    assert s.days == 7 and s.timezone == "America/Sao_Paulo"
+    assert [p.day for p in s.points] == [date(2026, 11, d) for d in range(25, 31)] + [date(2026, 12, 1)]
+    first, nov29, today = s.points[0], s.points[4], s.points[-1]
+    assert (first.offers, first.conversion_rate, first.revenue_brl) == (0, 0.0, Decimal(0))
+    assert (nov29.contact_rate, nov29.conversion_rate, nov29.acceptance_rate) == (0.8, 0.25, 1.0)
+    assert (today.conversion_rate, today.acceptance_rate, today.revenue_brl) == (0.5, 0.5, Decimal("50"))
+    assert sum(p.offers for p in s.points) == 6
+
+
+def test_the_series_ends_on_the_pinned_business_day() -> None:
+
+    with clock.pinned(datetime(2026, 12, 1, 2, 0, tzinfo=UTC)):  # 23:00 on 30 Nov in São Paulo
+        today = business_day(clock.now())
+    assert today == date(2026, 11, 30)
+    assert series_days(today, 3) == [date(2026, 11, 28), date(2026, 11, 29), date(2026, 11, 30)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -63,6 +64,17 @@ KPIS: dict[str, Any] = {
 }
 
 
+def _series(days: int) -> dict[str, Any]:
+    """Campaigns' KPI series: the last day has 4 offers, 1 accepted (R$ 99.50), the others nothing."""
+    start = date(2026, 12, 1) - timedelta(days=days - 1)
+    zero = {"offers": 0, "contacts": 0, "accepted": 0, "declined": 0, "revenue_brl": "0"}
+    rates = {"contact_rate": 0.0, "conversion_rate": 0.0, "acceptance_rate": 0.0}
+    points = [{"day": (start + timedelta(days=n)).isoformat(), **zero, **rates} for n in range(days)]
+    points[-1] |= {"offers": 4, "contacts": 3, "accepted": 1, "declined": 1, "revenue_brl": "99.50"}
+    points[-1] |= {"contact_rate": 0.75, "conversion_rate": 0.25, "acceptance_rate": 0.5}
+    return {"days": days, "timezone": "America/Sao_Paulo", "points": points}
+
+
 class FakeGateway:
     def __init__(self) -> None:
         self.seen: list[httpx.Request] = []
@@ -100,6 +112,9 @@ class FakeGateway:
             return httpx.Response(202, json={"event_id": "ev_1"})
         if path == "/v1/kpis":
             return httpx.Response(200, json=KPIS)
+        if path == "/v1/kpis/series":
+            days = int(request.url.params.get("days", "30"))
+            return httpx.Response(200, json=_series(days))
         if path == "/v1/kpis/drill":
             if self.role not in ("marketing", "analyst", "admin", "dpo"):
                 return httpx.Response(403, json={"title": "Forbidden"})
@@ -294,3 +309,25 @@ def test_the_language_switch_is_remembered(fake: tuple[TestClient, FakeGateway])
     assert r.headers["location"] == "/" and "prometeo_lang=en" in r.headers["set-cookie"]
     client.cookies.set("prometeo_lang", "en")
     assert 'lang="en"' in client.get("/today", headers={"Accept-Language": "pt-BR"}).text
+
+
+def test_the_dashboard_draws_kpis_over_time_for_the_period_chosen(fake: tuple[TestClient, FakeGateway]) -> None:
+    client = _signed_in(*fake, role="marketing")
+    r = client.get("/dashboard", headers={"Accept-Language": "en"})
+    assert r.status_code == 200
+    assert 'data-chart="line"' in r.text and 'id="over-rates-data"' in r.text and 'id="over-volumes-data"' in r.text
+    assert "Last 30 days: 4 offers, 1 accepted, R$99.50 revenue." in r.text
+    rates = json.loads(r.text.split('id="over-rates-data">')[1].split("</script>")[0])
+    assert len(rates["labels"]) == 30 and [s["data"][-1] for s in rates["series"]] == [25.0, 50.0, 75.0]
+    assert [s["label"] for s in rates["series"]] == ["Conversion", "Accepted of answers", "Contact rate"]
+    volumes = json.loads(r.text.split('id="over-volumes-data">')[1].split("</script>")[0])
+    assert volumes["series"][2]["axis"] == "y1" and volumes["series"][2]["data"][-1] == 99.5
+    # The period filter: 7 / 30 / 90 days, through htmx (the board only), in each language; nothing else asked.
+    week = client.get("/dashboard?period=7", headers={"Accept-Language": "pt-BR", "HX-Request": "true"})
+    assert "Taxas por dia, últimos 7 dias" in week.text and "<html" not in week.text
+    es = client.get("/dashboard?period=90", headers={"Accept-Language": "es"})
+    assert "Últimos 90 días" in es.text and 'value="90" selected' in es.text
+    odd = client.get("/dashboard?period=12", headers={"Accept-Language": "en"})
+    assert "Last 30 days: 4 offers" in odd.text
+    asked = [r.url.params["days"] for r in fake[1].seen if r.url.path == "/v1/kpis/series"]
+    assert asked == ["30", "7", "90", "30"]

@@ -201,3 +201,21 @@ def test_a_campaign_preview_is_relayed_for_marketing_only(gateway: Gateway) -> N
     assert asked[0].content and b"card-push" in asked[0].content
     denied = gateway.client.post("/v1/campaigns:preview", json=body, headers=ADVISOR)
     assert denied.status_code == 403
+
+
+def test_the_kpi_series_is_relayed_to_the_kpi_readers_only(gateway: Gateway) -> None:
+    asked: list[httpx.URL] = []
+    body = {"days": 7, "timezone": "America/Sao_Paulo", "points": []}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url)
+        return httpx.Response(200, json=body)
+
+    gateway.upstream.handler = handler
+    for role in ("marketing", "analyst", "branch_manager"):
+        r = gateway.client.get("/v1/kpis/series", params={"days": "7"}, headers={"X-API-Key": f"dev-{role}-key"})
+        assert r.status_code == 200 and r.json() == body, (role, r.text)
+    assert {(u.path, u.params["days"]) for u in asked} == {("/v1/kpis/series", "7")}
+    denied = gateway.client.get("/v1/kpis/series", headers={"X-API-Key": "dev-dpo-key"})
+    assert denied.status_code == 403 and denied.headers["content-type"] == "application/problem+json"
+    assert gateway.client.get("/v1/kpis/series", params={"days": "0"}, headers=ADMIN).status_code == 422

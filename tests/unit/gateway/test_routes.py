@@ -242,6 +242,7 @@ def test_features_are_relayed_and_audited(gateway: Gateway) -> None:
 def test_outcome_is_forwarded_with_the_customer_key(gateway: Gateway) -> None:
     gateway.upstream.handler = lambda r: httpx.Response(202, json={"event_id": "ev-1"})
     body = {"offer_id": "o-1", "product": "credit_card", "outcome": "accepted", "revenue": "150.00"}
+    body["occurred_at"] = "2026-11-20T12:00:00Z"  # a late report says when it happened
     response = gateway.client.post(f"/v1/customers/{CPF}/outcomes", headers=CRM, json=body)
     assert response.status_code == 202 and response.json() == {"event_id": "ev-1"}
     [request] = gateway.upstream.seen
@@ -254,6 +255,8 @@ def test_invalid_outcome_is_422_locally(gateway: Gateway) -> None:
     body = {"offer_id": "o-1", "product": "spaceship", "outcome": "accepted"}
     problem = _problem(gateway.client.post(f"/v1/customers/{CK}/outcomes", headers=CRM, json=body), 422)
     assert problem["errors"][0]["field"] == "body.product"
+    naive = body | {"product": "savings", "occurred_at": "2026-11-20T12:00:00"}  # no offset: whose noon?
+    assert _problem(gateway.client.post(f"/v1/customers/{CK}/outcomes", headers=CRM, json=naive), 422)
     assert gateway.upstream.seen == []
 
 

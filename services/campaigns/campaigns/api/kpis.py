@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 
 from campaigns import kpi_gauges
 from campaigns.deps import StoreDep
-from campaigns.domain.kpis import KpiSummary
+from campaigns.domain import kpis
+from campaigns.domain.kpis import KpiSeries, KpiSummary
 
 router = APIRouter(prefix="/v1", tags=["kpis"])
 
@@ -27,6 +28,13 @@ def get_kpis(store: StoreDep) -> KpisPublic:
     summary = store.kpis()
     kpi_gauges.export(summary)
     return KpisPublic.model_validate(summary.model_dump() | {"held_together": store.held_together()})
+
+
+@router.get("/kpis/series")
+def get_kpi_series(store: StoreDep, days: int = Query(30, ge=1, le=kpis.SERIES_MAX_DAYS)) -> KpiSeries:
+    """KPIs per business day over the last `days` (today included): offers, contacts, acceptance, conversion,
+    contact rate and revenue — aggregates only."""
+    return store.series(days)
 
 
 class ModelQualityPublic(BaseModel):

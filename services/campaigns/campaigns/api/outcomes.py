@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from fastapi import APIRouter
 from kafka.errors import KafkaError
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from campaigns.deps import ProducerDep, SettingsDep, StoreDep
+from prometeo import clock
 from prometeo.contracts import Channel, ProductCode, new_event, topics
 from prometeo.contracts.events import OutcomeKind, OutcomeRecordedV1
 from prometeo.web import Problem
@@ -16,6 +18,7 @@ from prometeo.web import Problem
 router = APIRouter(prefix="/v1", tags=["outcomes"])
 _HOLDOUT_OUTCOMES = frozenset({OutcomeKind.ACCEPTED, OutcomeKind.DECLINED})
 SOURCE = "campaigns"
+_SKEW = timedelta(minutes=5)  # clocks of the CRM and of this service may differ a little
 
 
 class OutcomeCreate(BaseModel):
@@ -28,6 +31,8 @@ class OutcomeCreate(BaseModel):
     # Set by the gateway from the caller's identity, never by the caller.
     actor: str | None = Field(default=None, max_length=128)
     advisor_id: str | None = Field(default=None, max_length=64)
+    # When it happened, as the CRM knows it (a late report lands on its own business day); default: now.
+    occurred_at: AwareDatetime | None = None
 
 
 class OutcomeAccepted(BaseModel):
@@ -52,6 +57,9 @@ def record_outcome(
             "a control-group offer was never sent: only accepted or declined "
             "(uptake measured without contact) can be reported",
         )
+    occurred_at = body.occurred_at or clock.now()
+    if occurred_at > clock.now() + _SKEW or occurred_at < offer.decided_at - _SKEW:
+        raise Problem(422, "Outcome time out of range", "occurred_at must lie between the offer's decision and now")
     payload = OutcomeRecordedV1(
         offer_id=body.offer_id,
         product=body.product,
@@ -61,7 +69,7 @@ def record_outcome(
         actor=body.actor,
         advisor_id=body.advisor_id,
     )
-    event = new_event(payload, customer_key=body.customer_key, source=SOURCE)
+    event = new_event(payload, customer_key=body.customer_key, source=SOURCE, occurred_at=occurred_at)
     try:
         producer.publish(topics.OUTCOMES, event).get(timeout=settings.publish_timeout_s)
     except KafkaError as exc:

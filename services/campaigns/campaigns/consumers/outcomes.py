@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from campaigns.domain import kpis
 from campaigns.sequences import SequenceRunner
-from campaigns.store import CampaignStore, experiment_increments, kpi_key, outcome_increments, quality_increments
+from campaigns.store import (
+    CampaignStore,
+    daily_outcome_increments,
+    experiment_increments,
+    kpi_key,
+    outcome_increments,
+    quality_increments,
+)
 from prometeo.contracts import Channel, Envelope, EventPayload
 from prometeo.contracts.events import OutcomeKind, OutcomeRecordedV1
 from prometeo.telemetry.metrics import OUTCOMES_RECORDED
@@ -27,7 +34,13 @@ class OutcomesHandler:
         if record is not None:
             dimensions.update(segment=record.segment, campaign=record.campaign_id, trigger=record.trigger)
         dimensions["advisor"] = payload.advisor_id
-        increments = [] if held_out else outcome_increments(payload.outcome, payload.revenue, **dimensions)
+        increments = (
+            []
+            if held_out
+            else outcome_increments(payload.outcome, payload.revenue, **dimensions)
+            # The series: on the business day the outcome occurred, in the same once-only step.
+            + daily_outcome_increments(payload.outcome, payload.revenue, envelope.occurred_at)
+        )
         if record is not None:
             increments += experiment_increments(record.campaign_id, record.group, kpis.outcome_counter(payload.outcome))
         applied = self._store.count_once(str(envelope.event_id), increments)

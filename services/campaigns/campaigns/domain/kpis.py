@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
@@ -151,3 +153,67 @@ def summarise(totals: dict[str, int], by: dict[str, dict[str, int]]) -> KpiSumma
         by_advisor={k: _advisor(v) for k, v in sorted(split_segments(by.get("advisor", {})).items())},
         by_trigger=dimension("trigger"),
     )
+
+
+# -- KPIs over time --------------------------------------------------------------------------------
+# Per business day (the bank's own calendar day, America/Sao_Paulo): offers, actions and contacts on the day
+# the offer was decided, outcomes and revenue on the day the outcome occurred. Same counter names as above.
+BUSINESS_TIMEZONE = ZoneInfo("America/Sao_Paulo")
+DAILY_COUNTERS = frozenset({OFFERS, ACTIONS, CONTACTS, REVENUE_CENTS, *(f"outcome.{k.value}" for k in OutcomeKind)})
+SERIES_DAYS = (7, 30, 90)  # the dashboard's periods
+SERIES_MAX_DAYS = 366
+
+
+def business_day(at: datetime) -> date:
+    """The business day an instant falls on (naive instants are UTC, as the event contracts are)."""
+    aware = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    return aware.astimezone(BUSINESS_TIMEZONE).date()
+
+
+def series_days(today: date, days: int) -> list[date]:
+    """The `days` business days ending today, oldest first."""
+    return [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
+
+
+class SeriesPoint(BaseModel):
+    day: date
+    offers: int
+    contacts: int
+    accepted: int
+    declined: int
+    contact_rate: float  # contacts / (offers + actions) decided that day
+    conversion_rate: float  # accepted that day / offers decided that day
+    acceptance_rate: float  # accepted / (accepted + declined): of the answers given that day
+    revenue_brl: Decimal
+
+
+class KpiSeries(BaseModel):
+    days: int
+    timezone: str
+    points: list[SeriesPoint]
+
+
+def series(today: date, days: int, daily: dict[date, dict[str, int]]) -> KpiSeries:
+    """One point per business day, zeros where nothing happened."""
+    points = []
+    for day in series_days(today, days):
+        c = daily.get(day, {})
+        accepted, declined = (
+            c.get(outcome_counter(OutcomeKind.ACCEPTED), 0),
+            c.get(outcome_counter(OutcomeKind.DECLINED), 0),
+        )
+        offers, contacts = c.get(OFFERS, 0), c.get(CONTACTS, 0)
+        points.append(
+            SeriesPoint(
+                day=day,
+                offers=offers,
+                contacts=contacts,
+                accepted=accepted,
+                declined=declined,
+                contact_rate=rate(contacts, offers + c.get(ACTIONS, 0)),
+                conversion_rate=rate(accepted, offers),
+                acceptance_rate=rate(accepted, accepted + declined),
+                revenue_brl=Decimal(c.get(REVENUE_CENTS, 0)) / 100,
+            )
+        )
+    return KpiSeries(days=days, timezone=str(BUSINESS_TIMEZONE), points=points)

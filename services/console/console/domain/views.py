@@ -322,6 +322,57 @@ def dashboard_view(
     )
 
 
+PERIODS = (7, 30, 90)  # the dashboard's period filter, in business days
+
+
+class OverTime(BaseModel):
+    """The KPI series as two line charts: rates (%) and volumes (offers, accepted; revenue on its own axis)."""
+
+    days: int
+    periods: list[Option]
+    rates: ChartData
+    volumes: ChartData
+    summary: str  # what the charts show, for screen readers and the table-minded
+
+
+def over_time_view(body: dict[str, Any], days: int, t: Translator) -> OverTime:
+    loc = t.locale
+    points: list[dict[str, Any]] = body.get("points") or []
+    labels = [fmt.date(p["day"], loc) for p in points]
+
+    def pct(field: str) -> list[float]:
+        return [round(float(p.get(field, 0)) * 100, 2) for p in points]
+
+    rates = ChartData(
+        labels=labels,
+        series=[
+            {"label": t("kpi.conversion"), "data": pct("conversion_rate")},
+            {"label": t("kpi.acceptance_answers"), "data": pct("acceptance_rate")},
+            {"label": t("kpi.contact_rate"), "data": pct("contact_rate")},
+        ],
+    )
+    volumes = ChartData(
+        labels=labels,
+        series=[
+            {"label": t("kpi.offers"), "data": [int(p.get("offers", 0)) for p in points]},
+            {"label": t("kpi.accepted"), "data": [int(p.get("accepted", 0)) for p in points]},
+            {"label": t("kpi.revenue"), "data": [float(p.get("revenue_brl", 0)) for p in points], "axis": "y1"},
+        ],
+    )
+    offers = sum(int(p.get("offers", 0)) for p in points)
+    accepted = sum(int(p.get("accepted", 0)) for p in points)
+    revenue = sum(float(p.get("revenue_brl", 0)) for p in points)
+    summary = t(
+        "dashboard.over_time.summary",
+        days=days,
+        offers=fmt.number(offers, loc),
+        accepted=fmt.number(accepted, loc),
+        revenue=fmt.money(revenue, loc),
+    )
+    periods = [Option(value=str(d), label=t("dashboard.period.days", days=d), selected=d == days) for d in PERIODS]
+    return OverTime(days=days, periods=periods, rates=rates, volumes=volumes, summary=summary)
+
+
 def experiment_view(body: dict[str, Any], t: Translator) -> dict[str, Any]:
     loc = t.locale
     lift = body.get("lift")

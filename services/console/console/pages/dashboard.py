@@ -11,11 +11,13 @@ from console.deps import GatewayDep, LocaleDep, SessionDep
 from console.domain.i18n import Translator
 from console.domain.views import (
     DIMENSIONS,
+    PERIODS,
     DrillList,
     dashboard_view,
     drill_list,
     drill_view,
     held_together_view,
+    over_time_view,
 )
 from console.gateway import Gateway, GatewayError
 from console.render import is_htmx, render
@@ -38,9 +40,12 @@ async def dashboard(
     locale: LocaleDep,
     dimension: str = Query("product", max_length=20),
     campaign: str = Query("", max_length=64),
+    period: int = Query(30, ge=1, le=366),
 ) -> Response:
     dimension = dimension if dimension in DIMENSIONS else "product"
+    period = period if period in PERIODS else 30
     kpis = await gateway.get(session.token, "/v1/kpis")
+    series = await gateway.get(session.token, "/v1/kpis/series", {"days": period})
     ids = await _campaign_ids(gateway, session.token, session.runs_campaigns)
     ids = sorted(set(ids) | set((kpis.get("by_campaign") or {}).keys()))
     chosen = campaign or (ids[0] if ids else "")
@@ -54,7 +59,8 @@ async def dashboard(
     view = dashboard_view(kpis, dimension, chosen or None, ids, experiment, Translator(locale))
     template = "_parts/dashboard_body.html" if is_htmx(request) else "dashboard.html"
     matrix = held_together_view(kpis, Translator(locale))
-    return render(request, template, locale, session, view=view, matrix=matrix)
+    over_time = over_time_view(series, period, Translator(locale))
+    return render(request, template, locale, session, view=view, matrix=matrix, over_time=over_time)
 
 
 @router.get("/dashboard/drill")

@@ -18,6 +18,29 @@
         datasets.push({ type: "bar", label: "lift 95% CI", data: [data.ci, null], backgroundColor: "rgba(17,99,41,0.35)", xAxisID: "x" });
       }
       config = { data: { labels: data.labels, datasets: datasets }, options: { responsive: true, maintainAspectRatio: false } };
+    } else if (kind === "line") {
+      // KPIs over time: one line per series; a series with axis "y1" (revenue) has its own scale on the right.
+      var scales = { y: { beginAtZero: true } };
+      if (data.series.some(function (s) { return s.axis === "y1"; })) {
+        scales.y1 = { beginAtZero: true, position: "right", grid: { drawOnChartArea: false } };
+      }
+      config = {
+        type: "line",
+        data: {
+          labels: data.labels,
+          datasets: data.series.map(function (s, i) {
+            var color = palette[i % palette.length];
+            return { label: s.label, data: s.data, borderColor: color, backgroundColor: color, yAxisID: s.axis || "y", tension: 0.2, pointRadius: data.labels.length > 31 ? 0 : 2 };
+          })
+        },
+        options: {
+          responsive: true,
+          maintainAspectRatio: false,
+          interaction: { mode: "index", intersect: false },
+          scales: scales,
+          plugins: { tooltip: { callbacks: { label: function (c) { return c.dataset.label + ": " + c.formattedValue + unit; } } } }
+        }
+      };
     } else {
       config = {
         type: "bar",

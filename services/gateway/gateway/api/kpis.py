@@ -25,6 +25,17 @@ async def get_kpis(principal: KpisReader, upstreams: UpstreamsDep) -> dict[str, 
     return kpis
 
 
+@router.get("/kpis/series")
+async def get_kpi_series(
+    principal: KpisReader, upstreams: UpstreamsDep, days: int = Query(30, ge=1, le=366)
+) -> dict[str, Any]:
+    """KPIs per business day (offers, contacts, acceptance, conversion, revenue): aggregates only, to the roles
+    that read the KPIs."""
+    response = await upstreams.call(Upstream.CAMPAIGNS, "GET", "/v1/kpis/series", params={"days": str(days)})
+    series: dict[str, Any] = visible(Resource.KPIS, principal.role, response.json())
+    return series
+
+
 @router.get("/kpis/drill")
 async def drill(
     principal: KpisReader,

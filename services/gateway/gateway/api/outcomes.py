@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from gateway.audit import entry_for
 from gateway.deps import AuditDep, CustomerKeyDep, OutcomesWriter, UpstreamsDep
@@ -29,6 +29,8 @@ class OutcomeCreate(BaseModel):
     revenue: Decimal | None = Field(default=None, ge=0)
     # Why a customer declined, as the advisor picked it (kept on the audit trail; not sent upstream).
     reason: str | None = Field(default=None, pattern=r"^[a-z_]{1,32}$")
+    # When it happened, when reported late (campaigns checks it lies between the offer's decision and now).
+    occurred_at: AwareDatetime | None = None
 
 
 class OutcomeAccepted(BaseModel):
