@@ -11,7 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from prometeo.contracts.envelope import EventPayload, register
 from prometeo.contracts.products import Channel, Objective, ProductCode
@@ -207,12 +207,10 @@ class CustomerProfiledV1(EventPayload):
     jurisdiction: JurisdictionCode | None = None
 
 
-@register
-class CustomerRectifiedV1(EventPayload):
-    """The customer corrected their profile (right of rectification): only the fields given change, in
-    every service that holds profile data (feature-store's profile, the gateway's scope)."""
+class ProfileCorrection(BaseModel):
+    """The profile fields a customer may correct (right of rectification): the event below and ingest's
+    request body share them, so the two never drift apart."""
 
-    event_type = "customer.rectified"
     age_band: Literal["18-24", "25-34", "35-44", "45-54", "55-64", "65+"] | None = None
     region: str | None = Field(default=None, max_length=64)
     income_band: Literal["low", "middle", "upper_middle", "high"] | None = None
@@ -221,6 +219,14 @@ class CustomerRectifiedV1(EventPayload):
     branch_id: str | None = Field(default=None, max_length=64)
     advisor_id: str | None = Field(default=None, max_length=64)
     jurisdiction: JurisdictionCode | None = None
+
+
+@register
+class CustomerRectifiedV1(EventPayload, ProfileCorrection):
+    """The customer corrected their profile: only the fields given change, in every service that holds
+    profile data (feature-store's profile, the gateway's scope)."""
+
+    event_type = "customer.rectified"
 
     def changes(self) -> dict[str, str]:
         """The corrected fields as text (what a profile hash stores)."""

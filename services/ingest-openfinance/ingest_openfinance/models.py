@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from prometeo.contracts import Channel
-from prometeo.contracts.events import ConsentStatus, DataScope, JurisdictionCode, MarketingPermission, Purpose
+from prometeo.contracts.events import ConsentStatus, DataScope, MarketingPermission, ProfileCorrection, Purpose
 
 # The request bodies live with the contracts: the gateway relays them and publishes the same schemas.
 from prometeo.contracts.ingest_api import (
@@ -81,20 +80,12 @@ class MarketingPermissionPublic(BaseModel):
     source: str
 
 
-class RectificationCreate(BaseModel):
+class RectificationCreate(ProfileCorrection):
     """Right of rectification: the profile fields the customer corrected (only those given change)."""
 
     model_config = ConfigDict(extra="forbid")
 
     customer_id: str = Field(min_length=1, max_length=64)
-    age_band: Literal["18-24", "25-34", "35-44", "45-54", "55-64", "65+"] | None = None
-    region: str | None = Field(default=None, max_length=64)
-    income_band: Literal["low", "middle", "upper_middle", "high"] | None = None
-    timezone: str | None = Field(default=None, max_length=64)
-    preferred_channel: Channel | None = None
-    branch_id: str | None = Field(default=None, max_length=64)
-    advisor_id: str | None = Field(default=None, max_length=64)
-    jurisdiction: JurisdictionCode | None = None
 
 
 class ObjectionCreate(BaseModel):

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, get_args
 
 from gateway.assistant.domain.lexicon import (
     BULK_PERSONAL_DATA_CUES,
@@ -43,23 +43,7 @@ Intent = Literal[
     "bulk_personal_data",
     "unknown",
 ]
-INTENTS: tuple[Intent, ...] = (
-    "recommend",
-    "why",
-    "holdings",
-    "profile",
-    "contact_history",
-    "draft_message",
-    "kpi",
-    "ranking",
-    "experiment",
-    "priority_list",
-    "audience",
-    "help",
-    "sensitive",
-    "bulk_personal_data",
-    "unknown",
-)
+INTENTS: tuple[Intent, ...] = get_args(Intent)
 FUZZY_MIN_LEN = 5
 FUZZY_RATIO = 0.8
 
