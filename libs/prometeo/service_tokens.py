@@ -104,6 +104,13 @@ def verify(keys: ServiceKeys, token: str, *, audience: str) -> dict[str, Any]:
             raise InvalidServiceToken(f"malformed token ({type(exc).__name__})") from exc
     if claims is None:
         raise InvalidServiceToken("bad signature")
+    check_claims(claims)
+    return claims
+
+
+def check_claims(claims: dict[str, Any]) -> None:
+    """The time and issuer checks of `verify`, on claims whose signature and audience were verified: judged on
+    every request, also when a verified token's signature check is reused."""
     at = clock.timestamp()
     exp, iat = claims["exp"], claims["iat"]
     if not isinstance(exp, int | float) or not isinstance(iat, int | float):
@@ -116,7 +123,6 @@ def verify(keys: ServiceKeys, token: str, *, audience: str) -> dict[str, Any]:
         raise InvalidServiceToken(f"token lives longer than {MAX_LIFETIME_S} s")
     if not isinstance(claims["iss"], str) or not claims["iss"]:
         raise InvalidServiceToken("iss must name the calling service")
-    return claims
 
 
 def _base(url: str | httpx.URL) -> str:

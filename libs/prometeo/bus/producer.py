@@ -8,10 +8,11 @@ the next publish starts on a fresh client instead of failing until the process r
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from kafka import KafkaProducer
@@ -38,6 +39,10 @@ class SendFuture(Protocol):
     and raises what the send failed with."""
 
     def get(self, timeout: float | None = None) -> Any: ...
+
+    def add_callback(self, f: Callable[..., Any], *args: Any) -> Any: ...
+
+    def add_errback(self, f: Callable[..., Any], *args: Any) -> Any: ...
 
 
 class BrokerUnavailable(RuntimeError):
@@ -191,6 +196,30 @@ class EventProducer:
             raise BrokerUnavailable(f"{failed} event(s) to {topic} not acknowledged by the broker", failed)
         return len(futures)
 
+    async def publish_acked(self, topic: str, event: Envelope) -> None:
+        """Publish one event and wait for the broker's ack on the running event loop, holding no thread
+        (the sender thread settles the wait): for a request that answers only once its record is durable.
+        Raises `BrokerUnavailable` like `publish_all`, after the same rebuild."""
+        loop = asyncio.get_running_loop()
+        generation = self._generation
+        try:
+            if self.sends_without_blocking(topic):
+                # The topic's leaders are known: send() only appends to the producer's buffer.
+                future = self.publish(topic, event)
+            else:
+                # send() would wait for broker metadata; keep that off the event loop.
+                future = await loop.run_in_executor(None, self.publish, topic, event)
+            generation = self._generation  # the send may have rebuilt a broken client first
+            acked: asyncio.Future[None] = loop.create_future()
+            future.add_callback(lambda _: loop.call_soon_threadsafe(_settle, acked, None))
+            future.add_errback(lambda exc: loop.call_soon_threadsafe(_settle, acked, exc))
+            await asyncio.wait_for(acked, self.ack_wait_s)
+        except Exception as exc:
+            # A rebuild builds a client: not on the event loop.
+            await loop.run_in_executor(None, self.failed, exc, generation)
+            raise BrokerUnavailable(f"publish to {topic} not acknowledged: {type(exc).__name__}", 1) from exc
+        self.last_ack_at = time.monotonic()
+
     def wait_acks(self, futures: list[SendFuture], deadline: float, generation: int | None = None) -> list[bool]:
         """Wait for each future until `deadline` (monotonic): True where the broker acknowledged it.
         Any failure rebuilds the producer, which also drops what is still buffered, so nothing the
@@ -271,6 +300,15 @@ class EventProducer:
 
     def close(self) -> None:
         self._producer.close(timeout=5)
+
+
+def _settle(acked: asyncio.Future[None], exc: BaseException | None) -> None:
+    if acked.done():  # the waiter gave up (timeout, cancelled request)
+        return
+    if exc is None:
+        acked.set_result(None)
+    else:
+        acked.set_exception(exc)
 
 
 def _close_quietly(producer: KafkaProducer) -> None:

@@ -19,7 +19,8 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from prometeo.service_tokens import InvalidServiceToken, ServiceKeys, verify
+from prometeo import clock
+from prometeo.service_tokens import InvalidServiceToken, ServiceKeys, check_claims, verify
 from prometeo.settings import SharedSettings
 from prometeo.web.problems import PROBLEM_JSON
 
@@ -27,6 +28,10 @@ log = logging.getLogger(__name__)
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 SECURITY_SCHEME = "serviceToken"
+# A caller sends the same token for most of its minute of life: its signature is checked once (with the keys
+# it was checked against), its times and issuer on every request. Bounded in size and age.
+VERIFIED_CACHE_S = 30.0
+VERIFIED_CACHE_SIZE = 1024
 
 
 def load_keys(app: FastAPI) -> ServiceKeys:
@@ -52,6 +57,7 @@ class ServiceTokenMiddleware:
         self.app = app
         self.service = service
         self.owner = owner
+        self._verified: dict[str, tuple[float, ServiceKeys, dict[str, Any]]] = {}
 
     def _keys(self) -> ServiceKeys:
         keys = getattr(self.owner.state, "service_keys", None)
@@ -71,13 +77,25 @@ class ServiceTokenMiddleware:
             await self._refuse(send, "internal route: send Authorization: Bearer <service token>")
             return
         try:
-            claims = verify(self._keys(), token.strip(), audience=self.service)
+            claims = self._verify(token.strip())
         except InvalidServiceToken as exc:
             log.warning("service token refused", extra={"path": scope["path"], "reason": str(exc)})
             await self._refuse(send, str(exc))
             return
         scope.setdefault("state", {})["caller"] = claims["iss"]
         await self.app(scope, receive, send)
+
+    def _verify(self, token: str) -> dict[str, Any]:
+        keys = self._keys()
+        cached = self._verified.get(token)
+        if cached is not None and cached[1] is keys and cached[0] > clock.monotonic():
+            check_claims(cached[2])
+            return cached[2]
+        claims = verify(keys, token, audience=self.service)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            del self._verified[next(iter(self._verified))]  # the oldest entry
+        self._verified[token] = (clock.monotonic() + VERIFIED_CACHE_S, keys, claims)
+        return claims
 
     async def _refuse(self, send: Send, detail: str) -> None:
         body, headers = _refusal(detail)

@@ -1,5 +1,6 @@
 from typing import Annotated
 
+import redis.asyncio as aioredis
 from fastapi import Depends, Request
 
 from next_best_action.policy_source import PolicySource
@@ -22,11 +23,18 @@ async def _levers(request: Request) -> LeverStore:
     return request.app.state.levers
 
 
+async def _aio_redis(request: Request) -> aioredis.Redis:
+    return request.app.state.aio_redis
+
+
 async def _producer(request: Request) -> EventProducer:
     return request.app.state.runtime.producer
 
 
 ProducerDep = Annotated[EventProducer, Depends(_producer)]
+# The request path's Redis: awaited on the event loop (the consumers keep the sync client in their threads).
+AsyncRedis = aioredis.Redis
+AsyncRedisDep = Annotated[aioredis.Redis, Depends(_aio_redis)]
 StoreDep = Annotated[NbaStore, Depends(_store)]
 PolicySourceDep = Annotated[PolicySource, Depends(_policies)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

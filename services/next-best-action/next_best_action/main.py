@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import redis
+import redis.asyncio as aioredis
 from fastapi import FastAPI
 from kafka.errors import KafkaError
 
@@ -40,6 +41,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     configure_tracing(SERVICE)
     policies = PolicySource(settings.policy_path, settings.policy_check_interval_s)
     client = redis.Redis.from_url(settings.redis_url)
+    aio_client = aioredis.Redis.from_url(settings.redis_url)
     store = NbaStore(
         client,
         processed_ttl_s=settings.processed_ttl_s,
@@ -86,6 +88,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         on_batch_end=_scores_end(scores, guard if settings.views_rebuild else None),
     )
     app.state.redis, app.state.store, app.state.policies = client, store, policies
+    app.state.aio_redis = aio_client
     app.state.levers, app.state.responses = lever_store, responses
     app.state.views = guard if settings.views_rebuild else None
     app.state.runtime = Runtime(producer, [loop])
@@ -95,6 +98,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     app.state.runtime.stop()
     guard.stop()
+    await aio_client.aclose()
     client.close()
 
 

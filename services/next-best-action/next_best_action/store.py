@@ -287,18 +287,23 @@ class NbaStore:
         _queue_history(pipe, customer_key)
         return _history_from(*pipe.execute())
 
-    def inbound_reads(self, customer_key: str, day: str, levers_key: str) -> InboundReads | None:
-        """Everything an inbound decision reads, in one round trip: the newest scores, the channels
-        permitted, the contact history, the day's volume and marketing's levers (raw hash).
-        None when no scores are known for the customer."""
-        pipe = self._redis.pipeline(transaction=False)
+    def queue_inbound(self, pipe: Any, customer_key: str, day: str, levers_key: str) -> None:
+        """Queues on a caller's pipeline (sync or asyncio) everything an inbound decision reads, for one
+        round trip: the newest scores, the channels permitted and the privacy choices, the contact
+        history, the day's volume and marketing's levers (raw hash). `inbound_from` folds the results."""
         pipe.get(_key(customer_key, "scores"))
         self.marketing.queue_channels(pipe, customer_key)
         _queue_history(pipe, customer_key)
         pipe.hgetall(_volume_key(day))
         pipe.hgetall(levers_key)
-        raw, *results = pipe.execute()
-        channel_reads, (contacts, declines, accepted, volume, levers) = results[:CHANNEL_READS], results[CHANNEL_READS:]
+
+    def inbound_from(self, results: list[Any]) -> InboundReads | None:
+        """The reads `queue_inbound` queued; None when no scores are known for the customer.
+        Raises ProfilingObjected first when the customer objected to profiling (no decision at all)."""
+        raw, *rest = results
+        channel_reads, (contacts, declines, accepted, volume, levers) = rest[:CHANNEL_READS], rest[CHANNEL_READS:]
+        if channel_reads[-1].get(b"profiling_objected") == b"1":  # the privacy hash
+            raise ProfilingObjected
         if raw is None:
             return None
         body = json.loads(raw)
@@ -354,6 +359,10 @@ class InboundReads:
     history: ContactHistory
     volume: dict[ProductCode, int]
     levers: dict[bytes, bytes]  # LeverStore.parse folds it
+
+
+class ProfilingObjected(Exception):
+    """The customer objected to profiling: no decision is made for them."""
 
 
 def _queue_history(pipe: Any, customer_key: str) -> None:

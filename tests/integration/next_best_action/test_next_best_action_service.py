@@ -10,6 +10,7 @@ import pytest
 import redis as redis_lib
 from fastapi.testclient import TestClient
 
+from next_best_action.api.nba import DecisionPublic
 from next_best_action.settings import get_settings
 from prometeo import keys
 from prometeo.contracts import Channel, Envelope, ProductCode, decode, new_event, topics
@@ -288,3 +289,19 @@ def test_presenting_records_the_offers_once_per_scores_and_day(
     assert by_conversion["decision_id"] != first["decision_id"]
     assert [o["product"] for o in first["offers"]] == ["credit_card", "auto_insurance", "savings"]
     assert [o["product"] for o in by_conversion["offers"]] == ["credit_card", "savings", "auto_insurance"]
+    # The answer is written without a response-model pass: it must still be exactly the declared model.
+    assert DecisionPublic.model_validate(first).model_dump(mode="json") == first
+    assert first["decided_at"].endswith("Z")
+
+
+def test_no_presentation_for_a_customer_who_objected_to_profiling(
+    nba: TestClient, broker: str, redis: redis_lib.Redis, unique: Callable[[str], str]
+) -> None:
+    ck = unique("ck_test")
+    publish_scores(broker, ck)
+    wait_until(lambda: nba.get(f"/v1/nba/{ck}").status_code == 200)
+    redis.hset(keys.customer(keys.NBA, ck, "privacy"), "profiling_objected", "1")
+    for response in (nba.get(f"/v1/nba/{ck}"), nba.post(f"/v1/nba/{ck}/presentations")):
+        assert response.status_code == 409
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["title"] == "Profiling objected"

@@ -7,6 +7,7 @@ import json
 import httpx
 import pytest
 
+from gateway.api.recommendations import _UpstreamDecision, to_public
 from gateway.domain.audit import AuditedResource, ReadPurpose
 from gateway.domain.credentials import actor_id
 from gateway.domain.roles import Role
@@ -140,6 +141,9 @@ def test_recommendations_are_reshaped_pseudonymised_and_audited(gateway: Gateway
     assert body["recommendations"][0]["reasons"] == [{"code": "payroll", "text": "Recibe nómina"}]
     assert body["recommendations"][0]["rules_passed"] == ["consent"]
     assert body["blocked"] == {"mortgage": ["age_band"]}
+    # Written without a response-model pass: exactly what the declared model would have written.
+    decision = _UpstreamDecision.model_validate(DECISION)
+    assert body == to_public(decision).model_dump(mode="json")
     [request] = gateway.upstream.seen
     assert str(request.url) == f"http://127.0.0.1:8004/v1/nba/{CK}/presentations?lang=en"
     assert "12345678909" not in str(request.url) and CPF not in str(request.url)

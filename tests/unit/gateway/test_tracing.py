@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from gateway.main import _base_urls, app
 from gateway.settings import get_settings
 from gateway.upstream import Upstreams
+from prometeo.telemetry import tracing
 from prometeo.telemetry.tracing import configure_tracing
 from tests.unit.gateway.conftest import Gateway
 from tests.unit.gateway.test_routes import ADVISOR, DECISION
@@ -37,3 +39,21 @@ def test_trace_propagates_upstream_and_raw_ids_stay_out_of_spans(gateway: Gatewa
     for span in spans:
         rendered = f"{span.name} {dict(span.attributes or {})}"
         assert CPF_DIGITS not in rendered, rendered
+
+
+def test_without_an_exporter_no_span_is_recorded_but_the_callers_trace_travels_upstream(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tracing, "_exporting", False)
+    gateway.upstream.handler = lambda r: httpx.Response(200, json=DECISION)
+    client = httpx.AsyncClient(transport=httpx.MockTransport(gateway.upstream))
+    HTTPXClientInstrumentor().instrument_client(client)
+    app.state.upstreams = Upstreams(client, _base_urls(get_settings()))
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    caller = {**ADVISOR, "traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}
+
+    assert gateway.client.get(f"/v1/customers/{CPF_DIGITS}/recommendations", headers=caller).status_code == 200
+    assert gateway.upstream.seen[0].headers["traceparent"].split("-")[1] == trace_id
+    # And without a caller's context, a trace id is still started and handed on.
+    assert gateway.client.get(f"/v1/customers/{CPF_DIGITS}/recommendations", headers=ADVISOR).status_code == 200
+    assert gateway.upstream.seen[1].headers["traceparent"].split("-")[1] not in ("", "0" * 32)

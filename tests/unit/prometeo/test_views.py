@@ -151,3 +151,36 @@ def test_events_ingested_before_the_latest_erasure_are_removed() -> None:
     after = erasure("ck_gone_1", T0).model_copy(update={"ingested_at": T0 + timedelta(seconds=1)})
     other = erasure("ck_other_1", T0).model_copy(update={"ingested_at": T0 - timedelta(days=1)})
     assert log.removed(before) and not log.removed(after) and not log.removed(other)
+
+
+class _Views:
+    def __init__(self, serving: bool) -> None:
+        self.serving = serving
+
+
+def test_the_views_gate_answers_503_while_rebuilding_and_keeps_the_probes_open() -> None:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from prometeo.views import install_views_gate
+
+    app = FastAPI()
+
+    @app.get("/v1/thing")
+    def thing() -> dict[str, bool]:
+        return {"ok": True}
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "alive"}
+
+    install_views_gate(app, retry_after_s=7)
+    client = TestClient(app)
+    app.state.views = _Views(serving=False)
+    refused = client.get("/v1/thing")
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "7"
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["title"] == "Views rebuilding"
+    assert client.get("/healthz").status_code == 200
+    app.state.views = _Views(serving=True)
+    assert client.get("/v1/thing").json() == {"ok": True}

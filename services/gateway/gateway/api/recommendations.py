@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+import orjson
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from gateway.deps import AuditDep, PurposeDep, ReadableCustomerKeyDep, RecommendationsReader, UpstreamsDep
@@ -103,7 +103,32 @@ def to_public(decision: _UpstreamDecision) -> RecommendationsPublic:
     )
 
 
-@router.get("/{customer_id}/recommendations", response_model=RecommendationsPublic, response_class=JSONResponse)
+def public_body(decision: _UpstreamDecision) -> dict[str, Any]:
+    """`to_public(decision)`'s JSON form, built without a second model (the request path's answer)."""
+    return {
+        "customer_key": decision.customer_key,
+        "decision_id": decision.decision_id,
+        "model_version": decision.model_version,
+        "generated_at": decision.decided_at,
+        "objective": decision.objective,
+        "recommendations": [
+            {
+                "rank": rank,
+                "offer_id": offer.offer_id,
+                "product": offer.product,
+                "channel": offer.channel,
+                "propensity": offer.propensity,
+                "expected_value": offer.expected_value,
+                "reasons": [{"code": r.code, "text": r.text} for r in offer.reasons],
+                "rules_passed": offer.rules_passed,
+            }
+            for rank, offer in enumerate(decision.offers, start=1)
+        ],
+        "blocked": decision.blocked,
+    }
+
+
+@router.get("/{customer_id}/recommendations", response_model=RecommendationsPublic)
 async def get_recommendations(
     principal: RecommendationsReader,
     customer_key: ReadableCustomerKeyDep,
@@ -116,7 +141,7 @@ async def get_recommendations(
         description="Rank by this objective instead of the policy's: "
         "expected_value (margin per contact) or conversion (acceptances per contact)",
     ),
-) -> JSONResponse:
+) -> Response:
     # A presentation, not a preview: the offers shown are recorded so their outcomes can be reported.
     params: dict[str, str] = {"lang": lang, **({"objective": objective} if objective else {})}
     if principal.role is Role.ADVISOR and principal.portfolio_id:
@@ -130,5 +155,6 @@ async def get_recommendations(
     except ValidationError as exc:
         raise Problem(502, "Upstream answered an invalid decision", "next-best-action response unreadable") from exc
     await audit.record_read(principal, customer_key, AuditedResource.RECOMMENDATIONS, purpose)
-    body = to_public(decision).model_dump(mode="json")
-    return JSONResponse(visible(Resource.RECOMMENDATIONS, principal.role, body))
+    # The upstream answer was validated above; the public shape is written once (no response-model pass).
+    body = visible(Resource.RECOMMENDATIONS, principal.role, public_body(decision))
+    return Response(orjson.dumps(body, option=orjson.OPT_UTC_Z), media_type="application/json")

@@ -89,11 +89,11 @@ def verify(token: str, issuer: OidcIssuer, key: Any, *, now: datetime) -> dict[s
         raise TokenRejected("the token's issuer is not trusted") from None
     except jwt.PyJWTError:
         raise TokenRejected("the token is not valid") from None
-    _check_times(claims, now.timestamp(), issuer.leeway_s)
+    check_times(claims, now.timestamp(), issuer.leeway_s)
     return claims
 
 
-def _check_times(claims: Mapping[str, Any], at: float, leeway_s: int) -> None:
+def check_times(claims: Mapping[str, Any], at: float, leeway_s: int) -> None:
     """exp, iat and (when present) nbf against `at`, with the issuer's allowed clock skew."""
     times = {name: claims.get(name) for name in ("exp", "iat", "nbf")}
     if any(v is not None and (isinstance(v, bool) or not isinstance(v, int | float)) for v in times.values()):

@@ -12,23 +12,23 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+import orjson
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from next_best_action.consumers.scores import SOURCE, offer_decided
-from next_best_action.deps import LeverStoreDep, PolicySourceDep, ProducerDep, StoreDep
-from next_best_action.domain.decision import Decision, Offer, decide, volume_day
+from next_best_action.deps import AsyncRedis, AsyncRedisDep, PolicySourceDep, ProducerDep, StoreDep
+from next_best_action.domain.decision import Decision, decide, volume_day
 from next_best_action.policy_source import PolicySource
 from next_best_action.response_store import LeverStore, levers_key
-from next_best_action.store import NbaStore
+from next_best_action.store import NbaStore, ProfilingObjected
 from prometeo import clock
 from prometeo.contracts import Objective, new_event, topics
 from prometeo.web import Problem
 
 _PRESENTATIONS = uuid.UUID("0b6f2a8e-4f7c-4a51-9c3e-2d8a7e1f5c90")
-PUBLISH_TIMEOUT_S = 15.0
 
 router = APIRouter(prefix="/v1", tags=["next-best-action"])
 
@@ -61,31 +61,31 @@ class DecisionPublic(BaseModel):
     blocked: dict[str, list[str]]
 
 
-def _offer_public(offer: Offer, lang: Lang) -> OfferPublic:
-    return OfferPublic(
-        offer_id=offer.offer_id,
-        product=offer.product.value,
-        channel=offer.channel.value,
-        propensity=offer.propensity,
-        expected_value=offer.expected_value,
-        reasons=[
-            ReasonPublic(code=r.code, text=r.text_es if lang == "es" else r.text_en, weight=r.weight)
-            for r in offer.reasons
+def decision_body(customer_key: str, decision: Decision, lang: Lang) -> dict[str, Any]:
+    """`DecisionPublic`'s JSON form straight from the domain objects (the request path's answer)."""
+    return {
+        "customer_key": customer_key,
+        "decision_id": decision.decision_id,
+        "model_version": decision.model_version,
+        "decided_at": decision.decided_at,  # orjson: ISO 8601, UTC as Z (as pydantic writes it)
+        "objective": decision.objective,
+        "offers": [
+            {
+                "offer_id": o.offer_id,
+                "product": o.product.value,
+                "channel": o.channel.value,
+                "propensity": o.propensity,
+                "expected_value": o.expected_value,
+                "reasons": [
+                    {"code": r.code, "text": r.text_es if lang == "es" else r.text_en, "weight": r.weight}
+                    for r in o.reasons
+                ],
+                "rules_passed": list(o.rules_passed),
+            }
+            for o in decision.offers
         ],
-        rules_passed=list(offer.rules_passed),
-    )
-
-
-def decision_public(customer_key: str, decision: Decision, lang: Lang) -> DecisionPublic:
-    return DecisionPublic(
-        customer_key=customer_key,
-        decision_id=decision.decision_id,
-        model_version=decision.model_version,
-        decided_at=decision.decided_at,
-        objective=decision.objective,
-        offers=[_offer_public(o, lang) for o in decision.offers],
-        blocked=decision.blocked,
-    )
+        "blocked": {k: list(v) for k, v in decision.blocked.items()},
+    }
 
 
 ObjectiveQuery = Query(
@@ -95,19 +95,22 @@ ObjectiveQuery = Query(
 )
 
 
-def _inbound_decision(
+async def _inbound_decision(
     customer_key: str,
     store: NbaStore,
+    aio: AsyncRedis,
     policies: PolicySource,
-    levers: LeverStore,
     decision_id: str | None,
     objective: Objective | None,
 ) -> Decision:
-    if store.marketing.profiling_objected(customer_key):
-        raise Problem(409, "Profiling objected", "the customer objected to profiling: no offers are made")
     now, policy = clock.now(), policies.current()
-    # One Redis round trip for every read the decision needs.
-    reads = store.inbound_reads(customer_key, volume_day(now, policy), levers_key())
+    # One Redis round trip for every read the decision needs, awaited on the event loop (no thread hop).
+    pipe = aio.pipeline(transaction=False)
+    store.queue_inbound(pipe, customer_key, volume_day(now, policy), levers_key())
+    try:
+        reads = store.inbound_from(await pipe.execute())
+    except ProfilingObjected:
+        raise Problem(409, "Profiling objected", "the customer objected to profiling: no offers are made") from None
     if reads is None:
         raise Problem(404, "Customer not found", "no scores are known for this customer")
     if decision_id is None:
@@ -131,33 +134,40 @@ def _inbound_decision(
     )
 
 
-@router.get("/nba/{customer_key}")
-def next_best_action(
+def _answer(customer_key: str, decision: Decision, lang: Lang) -> Response:
+    """The decision as JSON bytes: built from the domain objects once, with no response-model pass over it
+    (the route's declared model documents the same shape; tests check the two agree)."""
+    body = orjson.dumps(decision_body(customer_key, decision, lang), option=orjson.OPT_UTC_Z)
+    return Response(body, media_type="application/json")
+
+
+@router.get("/nba/{customer_key}", response_model=DecisionPublic)
+async def next_best_action(
     customer_key: str,
     store: StoreDep,
+    aio: AsyncRedisDep,
     policies: PolicySourceDep,
-    levers: LeverStoreDep,
     lang: Lang = Query("es"),
     objective: Objective | None = ObjectiveQuery,
-) -> DecisionPublic:
-    decision = _inbound_decision(customer_key, store, policies, levers, "dc_" + uuid.uuid4().hex, objective)
-    return decision_public(customer_key, decision, lang)
+) -> Response:
+    decision = await _inbound_decision(customer_key, store, aio, policies, "dc_" + uuid.uuid4().hex, objective)
+    return _answer(customer_key, decision, lang)
 
 
-@router.post("/nba/{customer_key}/presentations")
-def present_next_best_action(
+@router.post("/nba/{customer_key}/presentations", response_model=DecisionPublic)
+async def present_next_best_action(
     customer_key: str,
     store: StoreDep,
+    aio: AsyncRedisDep,
     policies: PolicySourceDep,
     producer: ProducerDep,
-    levers: LeverStoreDep,
     lang: Lang = Query("es"),
     objective: Objective | None = ObjectiveQuery,
     presented_to: str | None = Query(
         None, max_length=64, description="The advisor shown the offers (portfolio id, set by the gateway)"
     ),
-) -> DecisionPublic:
-    decision = _inbound_decision(customer_key, store, policies, levers, None, objective)
+) -> Response:
+    decision = await _inbound_decision(customer_key, store, aio, policies, None, objective)
     if decision.offers:
         event = new_event(
             offer_decided(decision).model_copy(update={"presented_to": presented_to}),
@@ -165,5 +175,6 @@ def present_next_best_action(
             source=SOURCE,
             event_id=uuid.uuid5(_PRESENTATIONS, decision.decision_id),
         )
-        producer.publish(topics.OFFERS, event).get(timeout=PUBLISH_TIMEOUT_S)
-    return decision_public(customer_key, decision, lang)
+        # Answered only once the broker holds the record (acks=all), awaited without a thread.
+        await producer.publish_acked(topics.OFFERS, event)
+    return _answer(customer_key, decision, lang)
