@@ -92,6 +92,7 @@ def run() -> list[Figure]:
                 "REDIS_URL": redis_url,
                 "PROMETEO_ENV": "test",
                 "PROMETEO_LOG_LEVEL": "WARNING",
+                "PROMETEO_TOPIC_PARTITIONS": "1",  # what broker_and_redis creates (readiness checks it)
                 "PROMETEO_INGEST_OPENFINANCE_PORT": str(port),
             },
         )
