@@ -65,11 +65,14 @@ local function apply(marker, prefix, tombstone, txn_id, mode, incs_json, newest_
     end
   end
   if txn_id ~= '' then
-    local old = redis.call('HGET', txns, txn_id)
-    if old then incr(cjson.decode(old), -1) end
     if mode == 'delete' then
+      local old = redis.call('HGET', txns, txn_id)
+      if old then incr(cjson.decode(old), -1) end
       redis.call('HDEL', txns, txn_id)
+    elseif redis.call('HSETNX', txns, txn_id, incs_json) == 1 then
+      incr(cjson.decode(incs_json), 1)  -- a new transaction (the usual case): nothing to reverse
     else
+      incr(cjson.decode(redis.call('HGET', txns, txn_id)), -1)
       incr(cjson.decode(incs_json), 1)
       redis.call('HSET', txns, txn_id, incs_json)
     end
