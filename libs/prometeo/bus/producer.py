@@ -78,9 +78,12 @@ class CustomerPartitioner(DefaultPartitioner):  # type: ignore[misc]  # kafka-py
             return chosen
         # DefaultPartitioner's arithmetic, with the pure-Python murmur2 (~15 µs a key) computed once per
         # customer: a key lands where it always has.
-        if topic not in cluster.topics():  # type: ignore[attr-defined]
+        # partitions_for_topic answers None for an unknown topic: the check `topics()` made, without
+        # building the set of every topic for each record.
+        known = cluster.partitions_for_topic(topic)  # type: ignore[attr-defined]
+        if known is None:
             raise ValueError(f"Topic {topic} not found in ClusterMetadata")
-        all_partitions: list[int] = sorted(cluster.partitions_for_topic(topic))  # type: ignore[attr-defined]
+        all_partitions: list[int] = sorted(known)
         return all_partitions[_customer_hash(customer_part(serialized_key)) % len(all_partitions)]
 
 
