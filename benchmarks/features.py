@@ -10,15 +10,23 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import redis
-from kafka import KafkaConsumer
+from kafka import KafkaConsumer, TopicPartition
 
 from benchmarks.harness import Figure, Stopwatch, broker_and_redis, percentile
 from feature_store import replay
+from feature_store.batch import PendingBatch
+from feature_store.consumers.account_events import AccountEventsHandler
+from feature_store.consumers.consent_events import ConsentEventsHandler
+from feature_store.consumers.customer_erasure import CustomerErasureHandler
 from feature_store.domain.aggregation import compute_features, mutation_for
+from feature_store.publisher import FeaturesPublisher
+from feature_store.settings import Settings
 from feature_store.store import FeatureRepository
-from prometeo.bus import EventProducer
+from prometeo.bus import ConsumerLoop, EventProducer
+from prometeo.bus.consumer import Handler
 from prometeo.contracts import Envelope, decode, new_event, topics, utcnow
 from prometeo.contracts.events import Direction, TransactionBookedV1
+from prometeo.runtime import settle_heap
 
 EVENTS = int(os.environ.get("BENCH_FEATURE_EVENTS", "50000"))
 READS = 3000
@@ -36,7 +44,7 @@ def _booked(ck: str, i: int, at: datetime) -> Envelope:
     return new_event(payload, customer_key=ck, source="bench", occurred_at=at)
 
 
-def _consume(bootstrap: str, n: int, repo: FeatureRepository | None) -> float:
+def _consume(bootstrap: str, n: int, repo: FeatureRepository | None, max_poll_records: int = 2000) -> float:
     """Events per second consumed, and applied to `repo` in batches unless it is None."""
     consumer = KafkaConsumer(
         topics.ACCOUNT_EVENTS,
@@ -46,7 +54,7 @@ def _consume(bootstrap: str, n: int, repo: FeatureRepository | None) -> float:
         enable_auto_commit=False,
         session_timeout_ms=1500,
         heartbeat_interval_ms=500,
-        max_poll_records=2000,
+        max_poll_records=max_poll_records,
     )
     seen = 0
     started = None
@@ -69,7 +77,44 @@ def _consume(bootstrap: str, n: int, repo: FeatureRepository | None) -> float:
     return n / elapsed
 
 
+def _service_path(bootstrap: str, redis_url: str, n: int) -> tuple[float, int]:
+    """The service's own consumer path in this process, as `feature_store.main` assembles it (consumer
+    loop, handlers, the poll's batch, debounced features-updated publishing; no views gate): events per
+    second from the first poll until the group has committed all `n`, and the poll size it used."""
+    settings = Settings(
+        kafka_bootstrap_servers=bootstrap, redis_url=redis_url, group_id=f"bench-service-{uuid.uuid4().hex[:6]}"
+    )
+    client = redis.Redis.from_url(redis_url)
+    repository = FeatureRepository(client, settings.processed_ttl_s)
+    producer = EventProducer.for_service(settings, "bench-feature-store")
+    batch = PendingBatch(repository, FeaturesPublisher(repository, producer))
+    handlers: dict[str, Handler] = {
+        topics.ACCOUNT_EVENTS: AccountEventsHandler(batch),
+        topics.CONSENT_EVENTS: ConsentEventsHandler(repository, batch),
+        topics.CUSTOMER_ERASURE: CustomerErasureHandler(repository, batch),
+    }
+    loop = ConsumerLoop(settings, settings.group_id, handlers, producer, on_batch_end=batch.end)
+    watcher = KafkaConsumer(bootstrap_servers=bootstrap, group_id=settings.group_id, enable_auto_commit=False)
+    part = TopicPartition(topics.ACCOUNT_EVENTS, 0)
+    loop.start()
+    try:
+        while loop.last_poll_at is None or (watcher.committed(part) or 0) == 0:
+            time.sleep(0.005)
+        began = time.perf_counter()  # the first poll's commit: joined and fetching, as `_consume` starts
+        first = watcher.committed(part) or 0
+        while (watcher.committed(part) or 0) < n:
+            if loop.error is not None and not loop.alive:
+                raise RuntimeError(f"service path stopped: {loop.error!r}")
+            time.sleep(0.01)
+        return (n - first) / (time.perf_counter() - began), settings.consumer_max_poll_records
+    finally:
+        loop.stop()
+        watcher.close(autocommit=False)
+        producer.close()
+
+
 def run() -> list[Figure]:
+    settle_heap()  # as the service does once started; both loops below run with it
     with broker_and_redis() as (bootstrap, redis_url):
         client = redis.Redis.from_url(redis_url)
         repo = FeatureRepository(client, 3600)
@@ -82,6 +127,10 @@ def run() -> list[Figure]:
         producer.close()
         consume_only = _consume(bootstrap, EVENTS, None)
         consume_apply = _consume(bootstrap, EVENTS, repo)
+        client.flushdb()  # from nothing again: applied-markers left behind would make every event a no-op
+        service, poll_records = _service_path(bootstrap, redis_url, EVENTS)
+        # Its baseline: the consume-only loop with the service's poll size (the service's setting, not 2,000).
+        consume_service_poll = _consume(bootstrap, EVENTS, None, max_poll_records=poll_records)
         # The backfill CLI rebuilding the same aggregates from scratch (reset, read, apply).
         with Stopwatch() as sw:
             replay.main(["--bootstrap", bootstrap, "--redis-url", redis_url, "--reset", "--no-progress"])
@@ -105,6 +154,14 @@ def run() -> list[Figure]:
             "consume-only loop",
             consume_only,
             "target ≥ 20,000 events/s per core",
+        ),
+        Figure(
+            "feature-store service path (loop, publish)",
+            service,
+            "events/s",
+            f"consume-only, {poll_records}-record polls",
+            consume_service_poll,
+            "what the service does per poll, features-updated included",
         ),
         Figure("replay CLI rebuild (reset + read + apply)", rebuild, "events/s", "consume-only loop", consume_only),
         Figure("feature vector read p50", percentile(full, 0.5), "ms", "raw Redis GET p50", percentile(raw, 0.5)),

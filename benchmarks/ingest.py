@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import uuid
 
 import httpx
+import psutil
 from kafka import KafkaProducer
 
 from benchmarks.harness import RUN_DIR, Figure, Stopwatch, broker_and_redis
@@ -17,6 +19,7 @@ from prometeo_dev import servers
 
 EVENTS = int(os.environ.get("BENCH_INGEST_EVENTS", "100000"))
 BATCH = 2000
+ROUNDS = 5
 
 
 def _ingest_client(url: str) -> httpx.Client:
@@ -80,6 +83,13 @@ def _brasil_pages(n: int, page: int = 500) -> list[dict]:
     return pages
 
 
+def _service_process(pid: int) -> psutil.Process:
+    """The ingest process itself (the spawned command may be a wrapper around it)."""
+    root = psutil.Process(pid)
+    found = [p for p in [root, *root.children(recursive=True)] if "ingest_openfinance" in " ".join(p.cmdline())]
+    return found[-1] if found else root
+
+
 def run() -> list[Figure]:
     with broker_and_redis() as (bootstrap, redis_url):
         port = servers.free_port()
@@ -92,6 +102,7 @@ def run() -> list[Figure]:
                 "REDIS_URL": redis_url,
                 "PROMETEO_ENV": "test",
                 "PROMETEO_LOG_LEVEL": "WARNING",
+                "PROMETEO_TOPIC_PARTITIONS": "1",  # what broker_and_redis creates (readiness checks it)
                 "PROMETEO_INGEST_OPENFINANCE_PORT": str(port),
             },
         )
@@ -112,11 +123,34 @@ def run() -> list[Figure]:
                             "scopes": ["transactions"],
                         },
                     ).raise_for_status()
-                with Stopwatch() as sw:
-                    for start in range(0, EVENTS, BATCH):
-                        r = client.post("/v1/events:batch", json={"events": items[start : start + BATCH]})
-                        assert r.json()["counts"]["accepted"] == min(BATCH, EVENTS - start), r.text[:300]
-            ingest_rate = EVENTS / sw.seconds
+                # The service and the raw loop take turns, a round each, so that load on the machine from
+                # elsewhere weighs on both alike (one after the other, a load swing lands on one of them).
+                service = _service_process(proc.proc.pid)
+                producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+                value = b"x" * 420
+                ingest_s = raw_s = service_cpu = raw_cpu = 0.0
+                per_round = -(-EVENTS // ROUNDS) // BATCH * BATCH or BATCH
+                for first in range(0, EVENTS, per_round):
+                    last = min(EVENTS, first + per_round)
+                    cpu_before = sum(service.cpu_times()[:2])
+                    with Stopwatch() as sw:
+                        for start in range(first, last, BATCH):
+                            r = client.post(
+                                "/v1/events:batch", json={"events": items[start : min(last, start + BATCH)]}
+                            )
+                            assert r.json()["counts"]["accepted"] == min(BATCH, last - start), r.text[:300]
+                    ingest_s += sw.seconds
+                    service_cpu += sum(service.cpu_times()[:2]) - cpu_before
+                    # Baseline: the same number of similar-sized messages through a bare producer.
+                    cpu_before = time.process_time()
+                    with Stopwatch() as raw:
+                        for i in range(first, last):
+                            producer.send("account-events.v1", key=f"bench-{i % 1000}".encode(), value=value)
+                        producer.flush()
+                    raw_s += raw.seconds
+                    raw_cpu += time.process_time() - cpu_before
+                producer.close()
+            ingest_rate = EVENTS / ingest_s
 
             pages = _brasil_pages(EVENTS)
             with (
@@ -135,14 +169,6 @@ def run() -> list[Figure]:
                     assert r.json()["counts"]["accepted"] == len(document["data"]), r.text[:300]
             brasil_rate = EVENTS / ofb.seconds
 
-            # Baseline: the same number of similar-sized messages through a bare producer.
-            producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
-            value = b"x" * 420
-            with Stopwatch() as raw:
-                for i in range(EVENTS):
-                    producer.send("account-events.v1", key=f"bench-{i % 1000}".encode(), value=value)
-                producer.flush()
-            producer.close()
         finally:
             proc.stop()
     return [
@@ -151,8 +177,16 @@ def run() -> list[Figure]:
             ingest_rate,
             "events/s",
             "raw kafka-python producer",
-            EVENTS / raw.seconds,
-            "target ≥ 5,000 events/s",
+            EVENTS / raw_s,
+            "target ≥ 5,000 events/s; ≥ 0.85 × raw",
+        ),
+        Figure(
+            "ingest service CPU per event",
+            service_cpu * 1e6 / EVENTS,
+            "µs",
+            "raw producer loop CPU per event",
+            raw_cpu * 1e6 / EVENTS,
+            "what the rates come to on an idle machine",
         ),
         Figure(
             "Open Finance Brasil card pages (mapped)",

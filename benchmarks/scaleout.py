@@ -64,6 +64,7 @@ def _timed(bootstrap: str, redis_url: str, replicas: int) -> float:
                 "PROMETEO_ENV": "test",
                 "PROMETEO_LOG_LEVEL": "WARNING",
                 "PROMETEO_CONSUMER_SESSION_TIMEOUT_MS": "3000",
+                "PROMETEO_TOPIC_PARTITIONS": str(PARTITIONS),  # readiness checks the topics against it
                 "PROMETEO_FEATURE_STORE_PORT": str(port),
                 "PROMETEO_FEATURE_STORE_GROUP_ID": group,
             }

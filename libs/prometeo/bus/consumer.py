@@ -21,12 +21,14 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
 import redis
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.structs import OffsetAndMetadata
 from opentelemetry import context, trace
+from prometheus_client import Counter, Histogram
 
 from prometeo.bus.producer import BrokerUnavailable, EventProducer, SendFuture
 from prometeo.contracts.envelope import Envelope, EventPayload, InvalidEvent, decode
@@ -90,6 +92,7 @@ class ConsumerLoop:
         self._restart_pause_s = restart_pause_s
         self._dead_letters: list[SendFuture] = []
         self._tracer = tracer(f"prometeo.consumer.{group_id}")
+        self._topic_metrics: dict[str, _TopicMetrics] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -232,10 +235,23 @@ class ConsumerLoop:
             self._dead_letter(record, exc)
             self._note(failed=True)
 
+    def _metrics(self, topic: str) -> _TopicMetrics:
+        """The topic's labelled metric children, looked up once (`labels()` costs more than `inc()`)."""
+        found = self._topic_metrics.get(topic)
+        if found is None:
+            found = self._topic_metrics[topic] = _TopicMetrics(
+                consumed=CONSUMER_MESSAGES.labels(self._group_id, topic, "consumed"),
+                processed=CONSUMER_MESSAGES.labels(self._group_id, topic, "processed"),
+                failed=CONSUMER_MESSAGES.labels(self._group_id, topic, "failed"),
+                seconds=CONSUMER_PROCESSING_SECONDS.labels(self._group_id, topic),
+            )
+        return found
+
     def _process(self, record: ConsumerRecord) -> bool:
         """Decode and hand a record to its handler. False when it was dead-lettered instead."""
         topic = record.topic
-        CONSUMER_MESSAGES.labels(self._group_id, topic, "consumed").inc()
+        metrics = self._metrics(topic)
+        metrics.consumed.inc()
         started = time.perf_counter()
         parent = extract_context(record.headers)
         with self._span(topic, record.offset, parent) as span:
@@ -243,17 +259,17 @@ class ConsumerLoop:
                 envelope, payload = decode(record.value)
                 self._handlers[topic](envelope, payload)
             except self._retryable:
-                CONSUMER_MESSAGES.labels(self._group_id, topic, "failed").inc()
+                metrics.failed.inc()
                 raise
             except Exception as exc:
-                CONSUMER_MESSAGES.labels(self._group_id, topic, "failed").inc()
+                metrics.failed.inc()
                 if span is not None:
                     span.record_exception(exc)
                 self._dead_letter(record, exc)
                 self._note(failed=True)
                 return False
-        CONSUMER_PROCESSING_SECONDS.labels(self._group_id, topic).observe(time.perf_counter() - started)
-        CONSUMER_MESSAGES.labels(self._group_id, topic, "processed").inc()
+        metrics.seconds.observe(time.perf_counter() - started)
+        metrics.processed.inc()
         self._note(failed=False)
         return True
 
@@ -342,6 +358,14 @@ class ConsumerLoop:
             pos = consumer.position(tp)
             if high is not None and pos is not None:
                 CONSUMER_LAG.labels(self._group_id, tp.topic, str(tp.partition)).set(max(0, high - pos))
+
+
+@dataclass(frozen=True)
+class _TopicMetrics:
+    consumed: Counter
+    processed: Counter
+    failed: Counter
+    seconds: Histogram
 
 
 class _Joined(ConsumerRebalanceListener):  # type: ignore[misc]  # kafka-python ships no types

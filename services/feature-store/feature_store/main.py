@@ -21,7 +21,7 @@ from prometeo.bus.consumer import Handler
 from prometeo.contracts import topics
 from prometeo.keys import FEATURES
 from prometeo.privacy.export import export_router
-from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
+from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check, settle_heap
 from prometeo.telemetry.tracing import configure_tracing
 from prometeo.views import ViewGuard, install_views_gate, views_check
 from prometeo.web import build_app
@@ -60,6 +60,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.views_rebuild:
         guard.start()
     app.state.runtime.start()
+    settle_heap()
     yield
     app.state.runtime.stop()
     guard.stop()

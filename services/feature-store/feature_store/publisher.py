@@ -7,6 +7,7 @@ from feature_store.domain.definitions import FEATURE_SET_VERSION
 from feature_store.store import FeatureRepository
 from prometeo import clock
 from prometeo.bus import EventProducer
+from prometeo.bus.producer import PublishInterrupted
 from prometeo.contracts import new_event, topics
 from prometeo.contracts.events import FeaturesUpdatedV1
 
@@ -32,6 +33,7 @@ class FeaturesPublisher:
         now = clock.now()
         # Opposition to profiling: the aggregates stay (other purposes), no features go out to be scored.
         objecting = self._repository.objecting(customers)
+        events = []
         for ck, state in zip(customers, self._repository.load(customers, now), strict=True):
             if state.is_empty or ck in objecting:
                 continue
@@ -44,6 +46,11 @@ class FeaturesPublisher:
                 held_elsewhere=elsewhere,
                 profile=segments(state.profile),
             )
-            self._producer.publish(topics.FEATURES_UPDATED, new_event(payload, customer_key=ck, source=SOURCE))
+            events.append(new_event(payload, customer_key=ck, source=SOURCE))
+        # One call for the poll's vectors: trace headers, type header and metric once (publish_many).
+        try:
+            self._producer.publish_many(topics.FEATURES_UPDATED, events)
+        except PublishInterrupted as exc:
+            raise exc.cause from exc  # the send's own error, so the loop tells retryable from not as before
         self._producer.flush()
         self._dirty.clear()

@@ -43,8 +43,17 @@ class ApplyResult(IntEnum):
 _APPLY = """
 local ttl, month_ttl = ARGV[1], tonumber(ARGV[2])
 if ARGV[4] == '1' and redis.call('EXISTS', KEYS[1]) == 0 then return {-2} end
+-- Per call, not per event: a tombstone cannot appear while the script runs, a month key touched by
+-- several events needs one EXPIRE, and a customer's freshness is the newest of its applied events.
+-- The state the call leaves is the one event-by-event application would leave.
+local erased, touched, newest_at = {}, {}, {}
 local function apply(marker, prefix, tombstone, txn_id, mode, incs_json, newest_json, profile_json, occurred)
-  if redis.call('EXISTS', tombstone) == 1 then return -1 end
+  local gone = erased[tombstone]
+  if gone == nil then
+    gone = redis.call('EXISTS', tombstone) == 1
+    erased[tombstone] = gone
+  end
+  if gone then return -1 end
   if redis.call('SET', marker, '1', 'NX', 'EX', ttl) == false then return 0 end
   local txns = prefix .. ':txns'
   local function incr(ops, sign)
@@ -52,39 +61,51 @@ local function apply(marker, prefix, tombstone, txn_id, mode, incs_json, newest_
       local key = prefix .. ':days:' .. op[1]
       -- %d, not tostring: Lua prints large numbers as 1e+14, which HINCRBY refuses.
       redis.call('HINCRBY', key, op[2], string.format('%d', sign * op[3]))
-      redis.call('EXPIRE', key, month_ttl)
+      touched[key] = true
     end
   end
   if txn_id ~= '' then
-    local old = redis.call('HGET', txns, txn_id)
-    if old then incr(cjson.decode(old), -1) end
     if mode == 'delete' then
+      local old = redis.call('HGET', txns, txn_id)
+      if old then incr(cjson.decode(old), -1) end
       redis.call('HDEL', txns, txn_id)
+    elseif redis.call('HSETNX', txns, txn_id, incs_json) == 1 then
+      incr(cjson.decode(incs_json), 1)  -- a new transaction (the usual case): nothing to reverse
     else
+      incr(cjson.decode(redis.call('HGET', txns, txn_id)), -1)
       incr(cjson.decode(incs_json), 1)
       redis.call('HSET', txns, txn_id, incs_json)
     end
   end
-  for _, op in ipairs(cjson.decode(newest_json)) do
-    local key = prefix .. ':days:' .. op[1]
-    local cur = redis.call('HGET', key, op[2])
-    if (not cur) or tonumber(string.match(cur, '^([^|]+)')) <= tonumber(op[3]) then
-      redis.call('HSET', key, op[2], op[3] .. '|' .. op[4])
-      redis.call('EXPIRE', key, month_ttl)
+  if newest_json ~= '' then
+    for _, op in ipairs(cjson.decode(newest_json)) do
+      local key = prefix .. ':days:' .. op[1]
+      local cur = redis.call('HGET', key, op[2])
+      if (not cur) or tonumber(string.match(cur, '^([^|]+)')) <= tonumber(op[3]) then
+        redis.call('HSET', key, op[2], op[3] .. '|' .. op[4])
+        touched[key] = true
+      end
     end
   end
-  for k, v in pairs(cjson.decode(profile_json)) do redis.call('HSET', prefix .. ':profile', k, v) end
+  if profile_json ~= '' then
+    for k, v in pairs(cjson.decode(profile_json)) do redis.call('HSET', prefix .. ':profile', k, v) end
+  end
   if occurred ~= '' then
-    local seen = redis.call('HGET', prefix .. ':profile', 'last_event_at')
-    if (not seen) or tonumber(seen) < tonumber(occurred) then
-      redis.call('HSET', prefix .. ':profile', 'last_event_at', occurred)
-    end
+    local held = newest_at[prefix]
+    if (not held) or tonumber(held) < tonumber(occurred) then newest_at[prefix] = occurred end
   end
   return 1
 end
 local results = {}
 for i, e in ipairs(cjson.decode(ARGV[3])) do
   results[i] = apply(e[1], e[2], e[3], e[4], e[5], e[6], e[7], e[8], e[9])
+end
+for key in pairs(touched) do redis.call('EXPIRE', key, month_ttl) end
+for prefix, occurred in pairs(newest_at) do
+  local seen = redis.call('HGET', prefix .. ':profile', 'last_event_at')
+  if (not seen) or tonumber(seen) < tonumber(occurred) then
+    redis.call('HSET', prefix .. ':profile', 'last_event_at', occurred)
+  end
 end
 return results
 """
@@ -184,8 +205,9 @@ def _script_item(event_id: str, customer_key: str, mutation: Mutation) -> list[s
         mutation.transaction_id or "",
         "delete" if mutation.delete_transaction else "upsert",
         orjson.dumps(mutation.increments).decode() if mutation.increments else "[]",
-        orjson.dumps([[m, f, repr(ts), v] for m, f, ts, v in mutation.newest]).decode() if mutation.newest else "[]",
-        orjson.dumps(mutation.profile).decode() if mutation.profile else "{}",
+        # '' for none: the script skips decoding what is empty (most events carry neither).
+        orjson.dumps([[m, f, repr(ts), v] for m, f, ts, v in mutation.newest]).decode() if mutation.newest else "",
+        orjson.dumps(mutation.profile).decode() if mutation.profile else "",
         "" if mutation.occurred_at is None else repr(mutation.occurred_at),
     ]
 

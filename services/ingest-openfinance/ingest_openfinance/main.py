@@ -20,7 +20,7 @@ from prometeo.bus import ConsumerLoop, EventProducer
 from prometeo.contracts import topics
 from prometeo.keys import INGEST
 from prometeo.privacy.export import export_router
-from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
+from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check, settle_heap
 from prometeo.telemetry.tracing import configure_tracing
 from prometeo.views import ViewGuard, install_views_gate, views_check
 from prometeo.web import build_app
@@ -61,6 +61,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         guard.start()
     app.state.runtime.start()
     sweeper.start()
+    settle_heap()
     yield
     sweeper.stop()
     app.state.runtime.stop()

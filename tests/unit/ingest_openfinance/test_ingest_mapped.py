@@ -39,6 +39,9 @@ class FakeProducer:
         self.sent.append((topic, event))
         return _Done()
 
+    def publish_many(self, topic: str, events: list[Any]) -> list[_Done]:
+        return [self.publish(topic, event) for event in events]
+
     def wait_acks(self, futures: list[Any], deadline: float, generation: int | None = None) -> list[bool]:
         outcomes = [not isinstance(f, _Refused) for f in futures]
         self.failures += outcomes.count(False)

@@ -7,6 +7,7 @@ with a TTL per month instead of a sweep.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -22,9 +23,11 @@ from prometeo.contracts.events import (
     BalanceSnapshotV1,
     CustomerProfiledV1,
     CustomerRectifiedV1,
+    Direction,
     ProductHeldV1,
     TransactionBookedV1,
     TransactionDeletedV1,
+    TransactionKind,
     TransactionUpdatedV1,
 )
 
@@ -68,6 +71,15 @@ def _bucket(ts: datetime) -> tuple[str, str]:
     return f"{ts.year:04d}{ts.month:02d}", f"{ts.day:02d}"
 
 
+# typed: a plain "credit" and Direction.CREDIT hash alike, but transaction_metrics tests identity.
+@functools.lru_cache(maxsize=8192, typed=True)
+def _metrics(
+    direction: Direction, kind: TransactionKind | None, mcc: str | None, is_payroll: bool
+) -> tuple[tuple[str, int], ...]:
+    """`transaction_metrics`, once per distinct (direction, kind, MCC, payroll): a few hundred in practice."""
+    return tuple(transaction_metrics(direction, kind, mcc, is_payroll))
+
+
 def mutation_for(payload: EventPayload, occurred_at: datetime | None = None) -> Mutation:
     """What `payload` does to the aggregates; `occurred_at` (the envelope's) stamps their freshness."""
     at = None if occurred_at is None else occurred_at.timestamp()
@@ -76,8 +88,8 @@ def mutation_for(payload: EventPayload, occurred_at: datetime | None = None) -> 
             month, day = _bucket(payload.booked_at)
             amount = cents(payload.amount)
             incs: list[Increment] = [(month, f"{day}|count", 1)]
-            metrics = transaction_metrics(payload.direction, payload.kind, payload.mcc, payload.is_payroll)
-            incs.extend((month, f"{day}|{metric}", sign * amount) for metric, sign in metrics)
+            metrics = _metrics(payload.direction, payload.kind, payload.mcc, payload.is_payroll)
+            incs += [(month, f"{day}|{metric}", sign * amount) for metric, sign in metrics]
             return Mutation(transaction_id=payload.transaction_id, increments=incs, occurred_at=at)
         case TransactionDeletedV1():
             return Mutation(transaction_id=payload.transaction_id, delete_transaction=True, occurred_at=at)

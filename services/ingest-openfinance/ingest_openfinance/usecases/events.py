@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
+from collections import Counter
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,8 +19,8 @@ from ingest_openfinance.store import ConsentStore, DedupeWindow
 from ingest_openfinance.usecases.common import UseCase
 from prometeo import clock
 from prometeo.bus import EventProducer
-from prometeo.bus.producer import SendFuture
-from prometeo.contracts import EventPayload, InvalidEvent, new_event, payload_model, topics
+from prometeo.bus.producer import PublishInterrupted, SendFuture
+from prometeo.contracts import EventPayload, InvalidEvent, payload_model, topics
 from prometeo.contracts.envelope import Envelope
 from prometeo.telemetry.metrics import INGEST_ITEMS
 
@@ -34,8 +36,15 @@ class PublishFailed(RuntimeError):
 
 
 def event_id_for(source: str, source_event_id: str) -> uuid.UUID:
-    """Stable per source event: downstream idempotency holds even past the dedupe window."""
-    return uuid.uuid5(_EVENT_NAMESPACE, f"{source}\x00{source_event_id}")
+    """Stable per source event: downstream idempotency holds even past the dedupe window. The UUIDv5 of
+    `uuid.uuid5(_EVENT_NAMESPACE, ...)`, computed without its intermediate objects (it runs per event)."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + f"{source}\x00{source_event_id}".encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return uuid.UUID(bytes=bytes(digest))
+
+
+_NAMESPACE_BYTES = _EVENT_NAMESPACE.bytes
 
 
 def _field_errors(exc: ValidationError, prefix: str = "") -> str:
@@ -47,10 +56,18 @@ def _refuse_conflicts(
 ) -> list[tuple[int, CanonicalEventCreate, str, Envelope]]:
     """One source id twice in a request: identical content is a plain duplicate (dedupe answers it), but
     different content is a conflict. Every version is refused, since neither can be trusted over the other."""
+    seen: set[tuple[str, str]] = set()
+    repeated: set[tuple[str, str]] = set()
+    for _, item, _, _ in candidates:
+        key = (item.source, item.source_event_id)
+        (repeated if key in seen else seen).add(key)
+    if not repeated:  # the usual batch: no source id twice, nothing to compare
+        return candidates
     versions: dict[tuple[str, str], set[str]] = {}
     for _, item, _, _ in candidates:
-        body = json.dumps([item.type, item.payload], sort_keys=True, default=str)
-        versions.setdefault((item.source, item.source_event_id), set()).add(body)
+        key = (item.source, item.source_event_id)
+        if key in repeated:
+            versions.setdefault(key, set()).add(json.dumps([item.type, item.payload], sort_keys=True, default=str))
     conflicting = {key for key, bodies in versions.items() if len(bodies) > 1}
     if not conflicting:
         return candidates
@@ -76,6 +93,8 @@ class EventIngestion(UseCase):
         results: list[ItemResult | None] = [None] * len(raw_items)
         candidates: list[tuple[int, CanonicalEventCreate, str, Envelope]] = []
         typed: dict[int, EventPayload] = {}  # validated once here, not again for the consent gate
+        keys: dict[str, str] = {}  # one HMAC per customer of the batch, not per event
+        ingested_at = clock.now()  # the batch's events are ingested at one instant
         for index, raw in enumerate(raw_items):
             try:
                 item = CanonicalEventCreate.model_validate(raw)
@@ -86,19 +105,26 @@ class EventIngestion(UseCase):
             except InvalidEvent as exc:
                 results[index] = ItemResult(index=index, status=ItemStatus.INVALID, reason=str(exc))
                 continue
-            ck = self.pseudonymise(item.customer_id)
-            envelope = new_event(
-                payload,
+            ck = keys.get(item.customer_id)
+            if ck is None:
+                ck = keys[item.customer_id] = self.pseudonymise(item.customer_id)
+            # Every field is already valid (the key is an HMAC, source was checked above, the payload
+            # dumped by its own model): built without validating the envelope a second time.
+            envelope = Envelope.model_construct(
+                event_id=event_id_for(item.source, item.source_event_id),
+                type=payload.event_type,
+                version=payload.event_version,
+                occurred_at=item.occurred_at,
+                ingested_at=ingested_at,
                 customer_key=ck,
                 source=item.source,
-                occurred_at=item.occurred_at,
-                event_id=event_id_for(item.source, item.source_event_id),
+                payload=payload.model_dump(mode="json"),
             )
             candidates.append((index, item, ck, envelope))
             typed[index] = payload
         candidates = _refuse_conflicts(candidates, results)
 
-        consents = self._consents.for_customers([ck for _, _, ck, _ in candidates])
+        consents = self._consents.for_customers(list(keys.values()))
         now = clock.now()
         admitted: list[tuple[int, CanonicalEventCreate, Envelope]] = []
         for index, item, ck, envelope in candidates:
@@ -119,8 +145,8 @@ class EventIngestion(UseCase):
 
         final = [r for r in results if r is not None]
         assert len(final) == len(raw_items), "every item gets exactly one result"
-        for r in final:
-            INGEST_ITEMS.labels(r.status.value).inc()
+        for status, count in Counter(r.status for r in final).items():  # counted per batch, not per item
+            INGEST_ITEMS.labels(status.value).inc(count)
         return final
 
     def ingest_mapped(self, items: list[dict[str, Any] | ItemError]) -> list[ItemResult]:
@@ -147,20 +173,23 @@ class EventIngestion(UseCase):
         if not fresh:
             return
         deadline = time.monotonic() + self._producer.ack_wait_s
-        futures: list[tuple[int, CanonicalEventCreate, Envelope, SendFuture]] = []
+        futures: list[SendFuture] = []
         failed: list[tuple[str, str]] = []
         try:
-            for index, item, envelope in fresh:
-                futures.append((index, item, envelope, self._producer.publish(topics.ACCOUNT_EVENTS, envelope)))
-        except Exception as exc:
+            futures = self._producer.publish_many(topics.ACCOUNT_EVENTS, [envelope for _, _, envelope in fresh])
+        except PublishInterrupted as exc:
             # send() itself failed (no metadata in time, buffer full): the rest were never handed over.
-            self._producer.failed(exc, self._producer.generation)
+            futures = exc.futures
+            self._producer.failed(exc.cause, self._producer.generation)
             failed = [(item.source, item.source_event_id) for _, item, _ in fresh[len(futures) :]]
         # The generation the futures were sent on (the first send may have rebuilt a broken client).
-        acked = self._producer.wait_acks([f for *_, f in futures], deadline, self._producer.generation)
-        for (index, item, envelope, _), ok in zip(futures, acked, strict=True):
+        acked = self._producer.wait_acks(futures, deadline, self._producer.generation)
+        # strict=False: after an interrupted send, `fresh` runs past `acked` (that tail is in `failed`).
+        for (index, item, envelope), ok in zip(fresh, acked, strict=False):
             if ok:
-                results[index] = ItemResult(index=index, status=ItemStatus.ACCEPTED, event_id=str(envelope.event_id))
+                results[index] = ItemResult.model_construct(
+                    index=index, status=ItemStatus.ACCEPTED, reason=None, event_id=str(envelope.event_id)
+                )
             else:
                 failed.append((item.source, item.source_event_id))
         if failed:
