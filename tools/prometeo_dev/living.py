@@ -1,0 +1,394 @@
+"""The living bank (`make run`'s last stage): a marketer's campaign with a holdout that has run for weeks.
+
+Dev only. Nothing here writes to a service's Redis: every number the console shows is computed by the
+services from events, as in production.
+
+1. The campaign is defined through the gateway, as a marketer would (Spanish name, a target rule, e-mail →
+   SMS → advisor call, a budget, a 20 % holdout, started `WEEKS` weeks ago).
+2. Backfill of its enrolments: each targeted customer's latest `scores.v1` event, as scoring published it,
+   is published again on `scores.v1` dated on the day the customer entered the campaign (spread over the
+   past weeks, São Paulo business hours). Campaigns' own consumer enrols them (target, budget, holdout by
+   its hash), so the offer's decision day is that day. next-best-action ignores the copies: it already
+   holds fresher scores for the customer and never decides on older ones.
+3. Responses are drawn from the synthetic bank's hidden behaviour: a contacted customer accepts with
+   `oracle_propensity × response_rate(channel)` (the draw the simulators use), an uncontacted one — the
+   holdout, or a customer the campaign may not contact — takes the product by themselves with
+   `ORGANIC_SHARE × oracle_propensity`. They are reported through the gateway's public outcome route with
+   their `occurred_at`, as a CRM reporting late would, so the KPI series shows them on their own days.
+
+A customer enrolled live meanwhile (their scores reached campaigns after the definition, before the
+backfill) keeps today's decision: their past-dated reports are refused (422) and left out, as they should be.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import numpy as np
+
+from campaigns.domain.campaign import CampaignDefinition, matches
+from campaigns.domain.experiment import assign
+from next_best_action.domain.policy import load_policy
+from next_best_action.settings import DEFAULT_POLICY
+from prometeo import clock
+from prometeo.contracts import Channel, Envelope, ProductCode, new_event, topics
+from prometeo.contracts.events import ScoresComputedV1
+from prometeo.identity import customer_key
+from prometeo.settings import DEV_PSEUDONYM_KEY
+from prometeo_dev.demo import sign_in, wait_for_offers
+from prometeo_dev.synthbank import SyntheticBank
+
+DEMO_CAMPAIGN = "tarjeta-bienvenida-digital"
+PRODUCT = ProductCode.CREDIT_CARD
+WEEKS = 6
+CONTROL_SHARE = 0.2
+# Of those who would take the offer when contacted, the share that finds the product without it.
+ORGANIC_SHARE = 0.2
+# Engagement shown in the funnel (not in the bank's hidden behaviour, which decides only acceptance).
+OPEN_RATE, CLICK_RATE, DECLINE_RATE = 0.45, 0.2, 0.1
+SEQUENCE_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.ADVISOR)
+CRM_KEY = "dev-crm-key"
+SOURCE = "prometeo-dev.living"
+SAO_PAULO = ZoneInfo("America/Sao_Paulo")
+
+
+def campaign_body(now: datetime, weeks: int = WEEKS, campaign_id: str = DEMO_CAMPAIGN) -> dict[str, Any]:
+    """What the marketer filled in, weeks ago: a card for digital customers likely enough to want one."""
+    start = datetime.combine((now.astimezone(SAO_PAULO) - timedelta(weeks=weeks)).date(), datetime.min.time())
+    starts_at = start.replace(tzinfo=SAO_PAULO)
+    return {
+        "campaign_id": campaign_id,
+        "name": "Tarjeta de crédito — bienvenida digital",
+        "product": PRODUCT.value,
+        "target": {"all": [{"field": f"scores.{PRODUCT.value}", "op": "gte", "value": 0.03}]},
+        "channels": ["email", "sms"],
+        "starts_at": starts_at.isoformat(),
+        "ends_at": (starts_at + timedelta(weeks=weeks + 4)).isoformat(),
+        "budget": 5000,
+        "control_share": CONTROL_SHARE,
+        "sequence": {
+            "steps": [
+                {
+                    "id": "email",
+                    "channel": "email",
+                    "on": {"clicked": "llamada"},
+                    "timeout": {"after_days": 3, "unless": ["opened", "clicked"], "goto": "sms"},
+                },
+                {
+                    "id": "sms",
+                    "channel": "sms",
+                    "on": {"clicked": "llamada"},
+                    "timeout": {"after_days": 4, "goto": "llamada"},
+                },
+                {"id": "llamada", "action": "crm_task", "task": "advisor_follow_up"},
+            ],
+            "stop_on": ["accepted", "declined"],
+        },
+    }
+
+
+# -- the drawing and dating (pure: a pinned rng and clock give the same history) -------------------------
+@dataclass(frozen=True)
+class Report:
+    """One outcome the CRM reports: bank row, what happened, on which channel, when."""
+
+    row: int
+    outcome: str
+    channel: str
+    at: datetime
+    revenue: float | None = None
+
+
+def entry_times(n: int, starts_at: datetime, now: datetime, rng: np.random.Generator) -> list[datetime]:
+    """When each customer entered: a uniform day since the start (never today's future), a business hour
+    (09:00–18:00 São Paulo) — the days the series charts show."""
+    days = max(1, (now.astimezone(SAO_PAULO).date() - starts_at.astimezone(SAO_PAULO).date()).days)
+    out = []
+    for day, minute in zip(rng.integers(0, days, n).tolist(), rng.integers(9 * 60, 18 * 60, n).tolist(), strict=True):
+        local = datetime.combine(starts_at.astimezone(SAO_PAULO).date() + timedelta(days=day), datetime.min.time())
+        at = (local.replace(tzinfo=SAO_PAULO) + timedelta(minutes=minute)).astimezone(UTC)
+        out.append(min(at, now - timedelta(hours=1)))
+    return out
+
+
+def draw_history(
+    bank: SyntheticBank,
+    rows: Sequence[int],
+    groups: Sequence[str],
+    entered: Sequence[datetime],
+    now: datetime,
+    rng: np.random.Generator,
+    permitted: Sequence[Iterable[str]] | None = None,
+    product: ProductCode = PRODUCT,
+    organic_share: float = ORGANIC_SHARE,
+) -> list[Report]:
+    """Each enrolled customer's responses, drawn from the bank's hidden behaviour (see the module docstring).
+    The contact channel is the sequence's first one the customer allows marketing on (`permitted[row]`,
+    default: the bank's consents; the campaign's own permission check sends on no other)."""
+    column = bank.products.index(product)
+    value = load_policy(DEFAULT_POLICY).products[product].value_brl
+    if permitted is None:
+        permitted = [c["marketing_channels"] for c in bank.consent_requests()]
+    late = now - timedelta(minutes=10)
+
+    def after(start: datetime, low_h: float, high_h: float) -> datetime:
+        return min(start + timedelta(hours=float(rng.uniform(low_h, high_h))), late)
+
+    out: list[Report] = []
+    for row, group, t0 in zip(rows, groups, entered, strict=True):
+        allowed = set(permitted[row])
+        channel = next((c for c in SEQUENCE_CHANNELS if c.value in allowed), None)
+        propensity = float(bank.oracle_propensity[row, column])
+        if group == "control" or channel is None:
+            # Nobody contacted them: only their own uptake, reported by the CRM when the product opens.
+            if rng.random() < organic_share * propensity:
+                out.append(Report(row, "accepted", (channel or Channel.EMAIL).value, after(t0, 24, 35 * 24), value))
+            continue
+        chance = propensity * float(bank.response_rate(np.array([row]), [channel])[0])
+        accepted = bool(rng.random() < chance)
+        last, final_channel = t0, channel.value
+        if channel is Channel.EMAIL and (accepted or rng.random() < OPEN_RATE):
+            last = after(t0, 1, 48)
+            out.append(Report(row, "opened", channel.value, last))
+        if channel is not Channel.ADVISOR and (accepted or rng.random() < CLICK_RATE):
+            last = after(last, 0.1, 24)
+            out.append(Report(row, "clicked", channel.value, last))
+            final_channel = Channel.ADVISOR.value  # a click hands the customer to an advisor's call
+        if accepted:
+            out.append(Report(row, "accepted", final_channel, after(last, 24, 14 * 24), value))
+        elif final_channel == Channel.ADVISOR.value or rng.random() < DECLINE_RATE:
+            out.append(Report(row, "declined", final_channel, after(last, 24, 10 * 24)))
+    return out
+
+
+# -- the stage ---------------------------------------------------------------------------------------------
+@dataclass
+class LivingReport:
+    campaign_id: str
+    enrolled: int = 0
+    reported: int = 0
+    refused: int = 0
+    experiment: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+    existed: bool = False
+
+    def line(self) -> str:
+        test, control = self.experiment.get("test", {}), self.experiment.get("control", {})
+        lift = self.experiment.get("lift") or {}
+        head = f"campaign {self.campaign_id} ({WEEKS} simulated weeks"
+        if not lift:
+            return f"{head}): no lift yet (test {test.get('offers', 0)}, control {control.get('offers', 0)} offers)"
+        return (
+            f"{head}, {self.reported} outcomes reported in {self.seconds:.0f}s): test "
+            f"{test['conversion_rate']:.1%} of {test['offers']} vs control {control['conversion_rate']:.1%} of "
+            f"{control['offers']} → lift {lift['absolute'] * 100:+.1f} pp, 95 % CI "
+            f"[{lift['ci95_low'] * 100:+.1f}, {lift['ci95_high'] * 100:+.1f}] pp, p={lift['p_value']:.3f}"
+        )
+
+
+def latest_scores(
+    bootstrap: str, wanted: Iterable[str], timeout_s: float = 20.0
+) -> tuple[dict[str, ScoresComputedV1], dict[int, int]]:
+    """The newest scores.v1 payload per wanted customer key, read from the start of the topic to its end;
+    and those end offsets per partition."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    keys = {k.encode() for k in wanted}
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    raw: dict[bytes, bytes] = {}
+    try:
+        partitions = [TopicPartition(topics.SCORES, p) for p in consumer.partitions_for_topic(topics.SCORES) or ()]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        ends = consumer.end_offsets(partitions)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and any(consumer.position(tp) < ends[tp] for tp in partitions):
+            for records in consumer.poll(timeout_ms=500, max_records=5000).values():
+                for record in records:
+                    if record.key in keys and record.value is not None:
+                        raw[record.key] = record.value
+    finally:
+        consumer.close()
+    out = {}
+    for key, value in raw.items():
+        payload = Envelope.model_validate_json(value).payload
+        out[key.decode()] = ScoresComputedV1.model_validate(payload)
+    return out, {tp.partition: end for tp, end in ends.items()}
+
+
+def wait_consumed(bootstrap: str, group: str, ends: dict[int, int], timeout_s: float) -> bool:
+    """Until `group` has committed scores.v1 up to `ends`: campaigns has seen every live score read, so
+    none of them can enrol a customer in the campaign defined next (a backfilled entry would be refused)."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    # Never subscribes: asks the group's committed offsets without joining it.
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while True:
+            behind = [p for p, end in ends.items() if (consumer.committed(TopicPartition(topics.SCORES, p)) or 0) < end]
+            if not behind or time.monotonic() >= deadline:
+                return not behind
+            time.sleep(0.5)
+    finally:
+        consumer.close(autocommit=False)
+
+
+def _experiment(gateway: str, campaign_id: str, headers: dict[str, str]) -> dict[str, Any]:
+    r = httpx.get(f"{gateway}/v1/experiments/{campaign_id}", headers=headers, timeout=10)
+    r.raise_for_status()
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def _settle(gateway: str, campaign_id: str, headers: dict[str, str], done: Any, timeout_s: float) -> dict[str, Any]:
+    """Polls the experiment until `done(experiment)` or the time is up."""
+    deadline = time.monotonic() + timeout_s
+    body = _experiment(gateway, campaign_id, headers)
+    while not done(body) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        body = _experiment(gateway, campaign_id, headers)
+    return body
+
+
+def run_living_demo(
+    gateway: str,
+    bootstrap: str,
+    bank: SyntheticBank,
+    *,
+    now: datetime | None = None,
+    seed: int | None = None,
+    timeout_s: float = 45.0,
+    drain_s: float = 20.0,
+    workers: int = 4,
+    campaign_id: str = DEMO_CAMPAIGN,
+    campaigns_group: str = "campaigns",
+    definitions_refresh_s: float = 2.0,
+) -> LivingReport:
+    from prometeo.bus.producer import EventProducer
+
+    started = time.perf_counter()
+    deadline = started + timeout_s
+    rng = np.random.default_rng([bank.seed if seed is None else seed, 1405])
+    token = sign_in(gateway, "carla.marketing")
+    marketer = {"Authorization": f"Bearer {token}"}
+    report = LivingReport(campaign_id)
+    if httpx.get(f"{gateway}/v1/campaigns/{campaign_id}", headers=marketer, timeout=10).status_code == 200:
+        # A second run on the same Redis: its history is there already.
+        report.existed, report.experiment = True, _experiment(gateway, campaign_id, marketer)
+        return report
+    # The customers scoring has scored so far (the stream may still be draining: bounded wait for it).
+    wait_for_offers(gateway, timeout=drain_s, settle_s=3)
+    secret = os.environ.get("PROMETEO_PSEUDONYM_KEY", DEV_PSEUDONYM_KEY)
+    ids = bank.customers["customer_id"].tolist()
+    row_of = {customer_key(cid, secret): i for i, cid in enumerate(ids)}
+    scores, ends = latest_scores(bootstrap, row_of)
+    wait_consumed(bootstrap, campaigns_group, ends, max(1.0, (deadline - time.perf_counter()) / 3))
+
+    now = now or clock.now()
+    body = campaign_body(now, campaign_id=campaign_id)
+    definition = CampaignDefinition.model_validate(body)
+    httpx.post(f"{gateway}/v1/campaigns", json=body, headers=marketer, timeout=10).raise_for_status()
+    chosen = []
+    for ck, s in scores.items():
+        held = {p.value for p in [*s.held_products, *s.held_elsewhere]}
+        if matches(definition, s.features, {x.product.value: x.propensity for x in s.scores}, s.profile, held):
+            chosen.append(ck)
+    chosen.sort(key=lambda ck: row_of[ck])  # a stable order: the same seed draws the same history
+    entered = entry_times(len(chosen), definition.starts_at, now, rng)
+    # Campaigns reloads its definitions every DEFINITIONS_REFRESH_S (2 s): a copy consumed before that would
+    # enrol nobody. Nothing observable says the reload happened, so the stage waits it out.
+    time.sleep(definitions_refresh_s + 1)
+    producer = EventProducer(bootstrap, SOURCE)
+    try:
+        futures = [
+            producer.publish(topics.SCORES, new_event(scores[ck], customer_key=ck, source=SOURCE, occurred_at=at))
+            for ck, at in zip(chosen, entered, strict=True)
+        ]
+        for future in futures:
+            future.get(timeout=producer.ack_wait_s)
+    finally:
+        producer.close()
+    settled = _settle(
+        gateway,
+        campaign_id,
+        marketer,
+        lambda e: e["test"]["offers"] + e["control"]["offers"] >= len(chosen),
+        max(1.0, (deadline - time.perf_counter()) / 2),
+    )
+    report.enrolled = settled["test"]["offers"] + settled["control"]["offers"]
+
+    groups = [assign(ck, campaign_id, CONTROL_SHARE) for ck in chosen]
+    history = draw_history(bank, [row_of[ck] for ck in chosen], groups, entered, now, rng)
+    crm = httpx.Client(base_url=gateway, headers={"X-API-Key": CRM_KEY}, timeout=15)
+    by_row = {row_of[ck]: ck for ck in chosen}
+    from campaigns.sequences import campaign_offer_id
+
+    def post(item: Report) -> int:
+        body = {
+            "offer_id": campaign_offer_id(campaign_id, by_row[item.row]),
+            "product": PRODUCT.value,
+            "outcome": item.outcome,
+            "channel": item.channel,
+            "occurred_at": item.at.isoformat(),
+            **({"revenue": f"{item.revenue:.2f}"} if item.revenue is not None else {}),
+        }
+        return crm.post(f"/v1/customers/{ids[item.row]}/outcomes", json=body).status_code
+
+    # One customer's reports in order (opened before clicked before accepted): one worker per customer.
+    per_customer: dict[int, list[Report]] = {}
+    for item in history:
+        per_customer.setdefault(item.row, []).append(item)
+    with crm, ThreadPoolExecutor(max_workers=workers) as pool:
+        codes = [c for batch in pool.map(lambda items: [post(i) for i in items], per_customer.values()) for c in batch]
+    unexpected = [c for c in codes if c not in (202, 404, 422)]
+    if unexpected:
+        raise RuntimeError(f"outcome reports failed: {sorted(set(unexpected))}")
+    report.reported = codes.count(202)
+    report.refused = len(codes) - report.reported
+    accepted = sum(
+        1
+        for item, code in zip((i for items in per_customer.values() for i in items), codes, strict=True)
+        if code == 202 and item.outcome == "accepted"
+    )
+    report.experiment = _settle(
+        gateway,
+        campaign_id,
+        marketer,
+        lambda e: e["test"]["conversions"] + e["control"]["conversions"] >= accepted,
+        max(1.0, deadline - time.perf_counter()),
+    )
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    from prometeo_dev.synthbank import generate_bank
+
+    parser = argparse.ArgumentParser(prog="python -m prometeo_dev.living", description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--gateway", required=True)
+    parser.add_argument("--bootstrap", required=True)
+    parser.add_argument("--customers", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--campaign-id", default=DEMO_CAMPAIGN)
+    args = parser.parse_args(argv)
+    bank = generate_bank(args.customers, seed=args.seed)
+    report = run_living_demo(args.gateway, args.bootstrap, bank, campaign_id=args.campaign_id)
+    print(report.line())
+    print(json.dumps(report.experiment, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
