@@ -3,21 +3,24 @@
 Dev only. Nothing here writes to a service's Redis: every number the console shows is computed by the
 services from events, as in production.
 
-1. The campaign is defined through the gateway, as a marketer would (Spanish name, a target rule, e-mail →
+1. Each scored customer's latest `scores.v1` event is read as scoring published it (after a bounded wait for
+   the stream to drain), and the stage waits until campaigns has consumed them all: no live score can then
+   enrol one of these customers today.
+2. The campaign is defined through the gateway, as a marketer would (Spanish name, a target rule, e-mail →
    SMS → advisor call, a budget, a 20 % holdout, started `WEEKS` weeks ago).
-2. Backfill of its enrolments: each targeted customer's latest `scores.v1` event, as scoring published it,
-   is published again on `scores.v1` dated on the day the customer entered the campaign (spread over the
-   past weeks, São Paulo business hours). Campaigns' own consumer enrols them (target, budget, holdout by
-   its hash), so the offer's decision day is that day. next-best-action ignores the copies: it already
-   holds fresher scores for the customer and never decides on older ones.
-3. Responses are drawn from the synthetic bank's hidden behaviour: a contacted customer accepts with
+3. Backfill of its enrolments: the targeted customers' scores events are published again on `scores.v1`,
+   each dated on the day the customer entered the campaign (spread over the past weeks, São Paulo business
+   hours). Campaigns' own consumer enrols them (target, budget, holdout by its hash), so the offer's decision
+   day is that day; their sequences start now (the test group's e-mail goes out through the real delivery).
+   next-best-action ignores the copies: it holds fresher scores for the customer and never decides on older.
+4. Responses are drawn from the synthetic bank's hidden behaviour: a contacted customer accepts with
    `oracle_propensity × response_rate(channel)` (the draw the simulators use), an uncontacted one — the
    holdout, or a customer the campaign may not contact — takes the product by themselves with
    `ORGANIC_SHARE × oracle_propensity`. They are reported through the gateway's public outcome route with
    their `occurred_at`, as a CRM reporting late would, so the KPI series shows them on their own days.
 
-A customer enrolled live meanwhile (their scores reached campaigns after the definition, before the
-backfill) keeps today's decision: their past-dated reports are refused (422) and left out, as they should be.
+A customer enrolled live meanwhile (rescored between steps 1 and 3) keeps today's decision: their past-dated
+reports are refused (422: before the offer's decision) and left out, as they should be.
 """
 
 from __future__ import annotations
@@ -180,18 +183,28 @@ class LivingReport:
     experiment: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     existed: bool = False
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per step, for the curious
+
+    def mark(self, phase: str, since: float) -> float:
+        now = time.perf_counter()
+        self.phases[phase] = round(now - since, 2)
+        return now
 
     def line(self) -> str:
         test, control = self.experiment.get("test", {}), self.experiment.get("control", {})
         lift = self.experiment.get("lift") or {}
-        head = f"campaign {self.campaign_id} ({WEEKS} simulated weeks"
+        how = (
+            "its history from an earlier run"
+            if self.existed
+            else f"{WEEKS} simulated weeks backfilled, {self.reported} outcomes reported in {self.seconds:.0f}s"
+        )
+        head = f"demo campaign {self.campaign_id} ({how})"
         if not lift:
-            return f"{head}): no lift yet (test {test.get('offers', 0)}, control {control.get('offers', 0)} offers)"
+            return f"{head}: no lift yet (test {test.get('offers', 0)}, control {control.get('offers', 0)} offers)"
         return (
-            f"{head}, {self.reported} outcomes reported in {self.seconds:.0f}s): test "
-            f"{test['conversion_rate']:.1%} of {test['offers']} vs control {control['conversion_rate']:.1%} of "
-            f"{control['offers']} → lift {lift['absolute'] * 100:+.1f} pp, 95 % CI "
-            f"[{lift['ci95_low'] * 100:+.1f}, {lift['ci95_high'] * 100:+.1f}] pp, p={lift['p_value']:.3f}"
+            f"{head}: test {test['conversion_rate']:.1%} of {test['offers']} vs control "
+            f"{control['conversion_rate']:.1%} of {control['offers']} → lift {lift['absolute'] * 100:+.1f} pp, "
+            f"95 % CI [{lift['ci95_low'] * 100:+.1f}, {lift['ci95_high'] * 100:+.1f}] pp, p={lift['p_value']:.3f}"
         )
 
 
@@ -287,12 +300,15 @@ def run_living_demo(
         report.existed, report.experiment = True, _experiment(gateway, campaign_id, marketer)
         return report
     # The customers scoring has scored so far (the stream may still be draining: bounded wait for it).
-    wait_for_offers(gateway, timeout=drain_s, settle_s=3)
+    wait_for_offers(gateway, timeout=min(drain_s, timeout_s / 2), settle_s=3)
+    lap = report.mark("drain", started)
     secret = os.environ.get("PROMETEO_PSEUDONYM_KEY", DEV_PSEUDONYM_KEY)
     ids = bank.customers["customer_id"].tolist()
     row_of = {customer_key(cid, secret): i for i, cid in enumerate(ids)}
     scores, ends = latest_scores(bootstrap, row_of)
+    lap = report.mark("read_scores", lap)
     wait_consumed(bootstrap, campaigns_group, ends, max(1.0, (deadline - time.perf_counter()) / 3))
+    lap = report.mark("campaigns_caught_up", lap)
 
     now = now or clock.now()
     body = campaign_body(now, campaign_id=campaign_id)
@@ -326,6 +342,7 @@ def run_living_demo(
         max(1.0, (deadline - time.perf_counter()) / 2),
     )
     report.enrolled = settled["test"]["offers"] + settled["control"]["offers"]
+    lap = report.mark("backfill_enrolled", lap)
 
     groups = [assign(ck, campaign_id, CONTROL_SHARE) for ck in chosen]
     history = draw_history(bank, [row_of[ck] for ck in chosen], groups, entered, now, rng)
@@ -354,6 +371,7 @@ def run_living_demo(
     if unexpected:
         raise RuntimeError(f"outcome reports failed: {sorted(set(unexpected))}")
     report.reported = codes.count(202)
+    lap = report.mark("outcomes_reported", lap)
     report.refused = len(codes) - report.reported
     accepted = sum(
         1
@@ -367,6 +385,7 @@ def run_living_demo(
         lambda e: e["test"]["conversions"] + e["control"]["conversions"] >= accepted,
         max(1.0, deadline - time.perf_counter()),
     )
+    report.mark("outcomes_counted", lap)
     report.seconds = time.perf_counter() - started
     return report
 

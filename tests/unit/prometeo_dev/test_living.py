@@ -15,6 +15,7 @@ from prometeo_dev.living import (
     PRODUCT,
     SAO_PAULO,
     WEEKS,
+    LivingReport,
     Report,
     campaign_body,
     draw_history,
@@ -100,3 +101,12 @@ def test_customers_without_marketing_permission_on_the_sequence_are_never_contac
     _, _, _, history = _history(bank, permitted=permitted)
     assert any(i.outcome == "opened" for i in history)
     assert all(i.outcome == "accepted" for i in history if i.row < 50)
+
+
+def test_the_stage_prints_one_line_with_both_rates_and_the_interval_of_the_lift() -> None:
+    group = {"test": {"offers": 300, "conversion_rate": 0.07}, "control": {"offers": 75, "conversion_rate": 0.027}}
+    lift = {"absolute": 0.043, "ci95_low": 0.005, "ci95_high": 0.081, "p_value": 0.04}
+    line = LivingReport(DEMO_CAMPAIGN, reported=320, seconds=21, experiment=group | {"lift": lift}).line()
+    assert "\n" not in line and f"{WEEKS} simulated weeks" in line
+    assert "test 7.0% of 300 vs control 2.7% of 75 → lift +4.3 pp, 95 % CI [+0.5, +8.1] pp, p=0.040" in line
+    assert "no lift yet" in LivingReport(DEMO_CAMPAIGN, experiment=group | {"lift": None}).line()
