@@ -14,10 +14,11 @@ services from events, as in production.
    day is that day; their sequences start now (the test group's e-mail goes out through the real delivery).
    next-best-action ignores the copies: it holds fresher scores for the customer and never decides on older.
 4. Responses are drawn from the synthetic bank's hidden behaviour: a contacted customer accepts with
-   `oracle_propensity × response_rate(channel)` (the draw the simulators use), an uncontacted one — the
-   holdout, or a customer the campaign may not contact — takes the product by themselves with
-   `ORGANIC_SHARE × oracle_propensity`. They are reported through the gateway's public outcome route with
-   their `occurred_at`, as a CRM reporting late would, so the KPI series shows them on their own days.
+   `bank.acceptance_chance` (oracle propensity × the channel's hidden response: the simulators' draw); an
+   uncontacted one — the holdout, or a customer the campaign may not contact — takes the product by
+   themselves with `ORGANIC_SHARE × oracle_propensity`. They are reported through the gateway's public
+   outcome route with their `occurred_at`, as a CRM reporting late would, so the KPI series shows them on
+   their own days.
 
 A customer enrolled live meanwhile (rescored between steps 1 and 3) keeps today's decision: their past-dated
 reports are refused (422: before the offer's decision) and left out, as they should be.
@@ -40,6 +41,7 @@ import numpy as np
 
 from campaigns.domain.campaign import CampaignDefinition, matches
 from campaigns.domain.experiment import assign
+from campaigns.sequences import campaign_offer_id
 from next_best_action.domain.policy import load_policy
 from next_best_action.settings import DEFAULT_POLICY
 from prometeo import clock
@@ -156,7 +158,7 @@ def draw_history(
             if rng.random() < organic_share * propensity:
                 out.append(Report(row, "accepted", (channel or Channel.EMAIL).value, after(t0, 24, 35 * 24), value))
             continue
-        chance = propensity * float(bank.response_rate(np.array([row]), [channel])[0])
+        chance = float(bank.acceptance_chance(np.array([row]), np.array([column]), [channel])[0])
         accepted = bool(rng.random() < chance)
         last, final_channel = t0, channel.value
         if channel is Channel.EMAIL and (accepted or rng.random() < OPEN_RATE):
@@ -348,7 +350,6 @@ def run_living_demo(
     history = draw_history(bank, [row_of[ck] for ck in chosen], groups, entered, now, rng)
     crm = httpx.Client(base_url=gateway, headers={"X-API-Key": CRM_KEY}, timeout=15)
     by_row = {row_of[ck]: ck for ck in chosen}
-    from campaigns.sequences import campaign_offer_id
 
     def post(item: Report) -> int:
         body = {
