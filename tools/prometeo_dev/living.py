@@ -167,7 +167,8 @@ def draw_history(
         if channel is not Channel.ADVISOR and (accepted or rng.random() < CLICK_RATE):
             last = after(last, 0.1, 24)
             out.append(Report(row, "clicked", channel.value, last))
-            final_channel = Channel.ADVISOR.value  # a click hands the customer to an advisor's call
+            if Channel.ADVISOR.value in allowed:  # a click hands the customer to an advisor's call
+                final_channel = Channel.ADVISOR.value
         if accepted:
             out.append(Report(row, "accepted", final_channel, after(last, 24, 14 * 24), value))
         elif final_channel == Channel.ADVISOR.value or rng.random() < DECLINE_RATE:
@@ -275,6 +276,34 @@ def _settle(gateway: str, campaign_id: str, headers: dict[str, str], done: Any, 
     return body
 
 
+def _post_in_order(pool: ThreadPoolExecutor, post: Any, items: list[Report]) -> list[int]:
+    """Each customer's reports in their order (opened before clicked), customers in parallel; → the status
+    codes in the order of `items`."""
+    per_customer: dict[int, list[int]] = {}
+    for n, item in enumerate(items):
+        per_customer.setdefault(item.row, []).append(n)
+    codes = [0] * len(items)
+
+    def run(indices: list[int]) -> None:
+        for n in indices:
+            codes[n] = post(items[n])
+
+    list(pool.map(run, per_customer.values()))
+    return codes
+
+
+def _calls_given(gateway: str, campaign_id: str, headers: dict[str, str], calls: int, timeout_s: float) -> None:
+    """Until the campaign's advisor-call step has gone out `calls` times, bounded: during quiet hours the
+    calls wait for the morning, and the answers are reported without them."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        r = httpx.get(f"{gateway}/v1/campaigns/{campaign_id}", headers=headers, timeout=10)
+        step = (r.json().get("steps") or {}).get("llamada", {}) if r.status_code == 200 else {}
+        if step.get("sent", 0) + step.get("failed", 0) >= calls:
+            return
+        time.sleep(0.5)
+
+
 def run_living_demo(
     gateway: str,
     bootstrap: str,
@@ -362,23 +391,25 @@ def run_living_demo(
         }
         return crm.post(f"/v1/customers/{ids[item.row]}/outcomes", json=body).status_code
 
-    # One customer's reports in order (opened before clicked before accepted): one worker per customer.
-    per_customer: dict[int, list[Report]] = {}
-    for item in history:
-        per_customer.setdefault(item.row, []).append(item)
+    # Engagement first, then the answers: a click hands the customer to an advisor's call (the sequence's
+    # CRM task), and an answer given on that call counts for adherence only once the task was given.
+    engagement = [i for i in history if i.outcome in ("opened", "clicked")]
+    answers = [i for i in history if i.outcome not in ("opened", "clicked")]
+    calls = {i.row for i in answers if i.channel == Channel.ADVISOR.value}
     with crm, ThreadPoolExecutor(max_workers=workers) as pool:
-        codes = [c for batch in pool.map(lambda items: [post(i) for i in items], per_customer.values()) for c in batch]
+        codes = _post_in_order(pool, post, engagement)
+        lap = report.mark("engagement_reported", lap)
+        _calls_given(gateway, campaign_id, marketer, len(calls), min(10.0, max(1.0, (deadline - lap) / 3)))
+        lap = report.mark("advisor_calls_given", lap)
+        codes += _post_in_order(pool, post, answers)
+    ordered = engagement + answers
     unexpected = [c for c in codes if c not in (202, 404, 422)]
     if unexpected:
         raise RuntimeError(f"outcome reports failed: {sorted(set(unexpected))}")
     report.reported = codes.count(202)
     lap = report.mark("outcomes_reported", lap)
     report.refused = len(codes) - report.reported
-    accepted = sum(
-        1
-        for item, code in zip((i for items in per_customer.values() for i in items), codes, strict=True)
-        if code == 202 and item.outcome == "accepted"
-    )
+    accepted = sum(1 for item, code in zip(ordered, codes, strict=True) if code == 202 and item.outcome == "accepted")
     report.experiment = _settle(
         gateway,
         campaign_id,

@@ -101,6 +101,9 @@ def test_customers_without_marketing_permission_on_the_sequence_are_never_contac
     _, _, _, history = _history(bank, permitted=permitted)
     assert any(i.outcome == "opened" for i in history)
     assert all(i.outcome == "accepted" for i in history if i.row < 50)
+    # An advisor calls (and reports the answer) only a customer who lets advisors contact them.
+    on_call = {i.row for i in history if i.channel == "advisor"}
+    assert on_call and all("advisor" in permitted[row] for row in on_call)
 
 
 def test_the_stage_prints_one_line_with_both_rates_and_the_interval_of_the_lift() -> None:
