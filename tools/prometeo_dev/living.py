@@ -323,7 +323,7 @@ def run_living_demo(
     now: datetime | None = None,
     seed: int | None = None,
     timeout_s: float = 45.0,
-    drain_s: float = 20.0,
+    drain_s: float = 90.0,
     workers: int = 4,
     campaign_id: str = DEMO_CAMPAIGN,
     campaigns_group: str = "campaigns",
@@ -332,7 +332,6 @@ def run_living_demo(
     from prometeo.bus.producer import EventProducer
 
     started = time.perf_counter()
-    deadline = started + timeout_s
     rng = np.random.default_rng([bank.seed if seed is None else seed, 1405])
     token = sign_in(gateway, "carla.marketing")
     marketer = {"Authorization": f"Bearer {token}"}
@@ -341,9 +340,11 @@ def run_living_demo(
         # A second run on the same Redis: its history is there already.
         report.existed, report.experiment = True, _experiment(gateway, campaign_id, marketer)
         return report
-    # The customers scoring has scored so far (the stream may still be draining: bounded wait for it).
-    wait_for_offers(gateway, timeout=min(drain_s, timeout_s / 2), settle_s=3)
+    # The bank's stream may still be draining through the services (make run gets here right after the first
+    # recommendations): a bounded wait for it, so most customers have been scored and campaigns has seen them.
+    wait_for_offers(gateway, timeout=drain_s, settle_s=3)
     lap = report.mark("drain", started)
+    deadline = lap + timeout_s  # the backfill's own time
     secret = os.environ.get("PROMETEO_PSEUDONYM_KEY", DEV_PSEUDONYM_KEY)
     ids = bank.customers["customer_id"].tolist()
     row_of = {customer_key(cid, secret): i for i, cid in enumerate(ids)}
