@@ -16,6 +16,7 @@ import pytest
 from prometeo import clock
 from prometeo_dev.demo import MARKETING_KEY, load_bank, wait_for_offers
 from prometeo_dev.demo_model import DEFAULT_MODEL_NAME, train_demo_model
+from prometeo_dev.living import run_living_demo
 from prometeo_dev.platform import SERVICES, Infrastructure, Platform, platform
 from prometeo_dev.synthbank import SyntheticBank, branch_and_portfolio, generate_bank
 from scoring.training.registry import PromotionGate
@@ -103,6 +104,8 @@ def demo(broker: str, redis_url: str, mlflow_uri: str) -> Iterator[Demo]:
         _demo_campaign(gateway)
         load_bank(gateway, bank)
         wait_for_offers(gateway, timeout=scaled(120))
+        # `make run`'s living bank: a holdout campaign with weeks of dated history, so every chart has data.
+        run_living_demo(gateway, broker, bank, timeout_s=scaled(45))
         ids = bank.customers["customer_id"].tolist()
         regions = bank.customers["region"].tolist()
         portfolio = [branch_and_portfolio(i, r)["advisor_id"] for i, r in enumerate(regions)]

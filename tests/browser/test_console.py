@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from prometeo_dev.demo import MARKETING_KEY
+from prometeo_dev.living import DEMO_CAMPAIGN as LIVING_CAMPAIGN
 from tests.browser.conftest import DEMO_CAMPAIGN, SETUP_TIMEOUT_S, Demo, new_page
 from tests.browser.pages.console import ROLES, Console
 from tests.bus_helpers import wait_until
@@ -105,6 +106,10 @@ def test_the_marketer_filters_the_dashboard_and_drills_into_a_bar(browser: Any, 
     carla.shot("2-drill-down")
     carla.open_dashboard(campaign=DEMO_CAMPAIGN)
     expect(carla.page.get_by_test_id("funnel-rates")).to_be_visible()
+    carla.shot("3-funnel")
+    carla.open_dashboard(campaign=LIVING_CAMPAIGN)  # weeks of history: a holdout with a real lift
+    expect(carla.page.get_by_test_id("funnel-rates")).to_be_visible()
+    expect(carla.page.get_by_test_id("experiment")).to_be_visible()
     carla.shot("3-funnel-and-experiment")
     carla.page.context.close()
 

@@ -234,9 +234,7 @@ def _draw(
     """One response draw per selection; means over the draws."""
     conversions, revenue, expected = [], [], []
     for customers, products in selections:
-        chance = bank.oracle_propensity[customers, products] * bank.response_rate(
-            customers, [CHANNELS[c] for c in channel[customers]]
-        )
+        chance = bank.acceptance_chance(customers, products, [CHANNELS[c] for c in channel[customers]])
         hits = rng.random(len(customers)) < chance
         conversions.append(hits.sum())
         revenue.append((hits * values[products]).sum())

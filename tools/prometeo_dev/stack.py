@@ -157,7 +157,20 @@ def run_demo(plat: Platform, training: DemoTraining, started: float) -> str | No
     if example is not None:
         say(f"first recommendations {time.perf_counter() - started:.0f}s after start")
     say(f"offers made so far: {kpis(plat.url('gateway')).get('offers_made', 0)} (the stream keeps draining)")
+    run_living(plat, training.bank)
     return example
+
+
+def run_living(plat: Platform, bank: SyntheticBank) -> None:
+    """After the first recommendations (never before them): the demo campaign's weeks of history."""
+    from prometeo_dev.living import run_living_demo
+
+    try:
+        report = run_living_demo(plat.url("gateway"), plat.infra.bootstrap, bank)
+    except (httpx.HTTPError, RuntimeError) as exc:  # the platform is still worth showing without it
+        say(f"demo campaign not backfilled: {exc}")
+        return
+    say(report.line())
 
 
 def print_access(gateway: str, example: str | None) -> None:
@@ -190,11 +203,14 @@ def print_access(gateway: str, example: str | None) -> None:
     )
 
 
-def print_console(console: str) -> None:
+def print_console(console: str, demo: bool = True) -> None:
     """The console's address and who can sign in to it, last, so it is what the terminal shows."""
     from prometeo_dev.demo import DEMO_USERS
+    from prometeo_dev.living import DEMO_CAMPAIGN
 
     print(f"\n  {BOLD}Console{RESET} {console}  (sign in as one of the people below)")
+    if demo:
+        print(f"    {DIM}the demo campaign's funnel and holdout: {console}/dashboard?campaign={DEMO_CAMPAIGN}{RESET}")
     for username, (password, duties) in DEMO_USERS.items():
         print(f"    {username:<16} {password:<17} {DIM}{duties}{RESET}")
 
@@ -242,7 +258,7 @@ def _run(args: argparse.Namespace) -> int:
             for name, _, _ in SERVICES:
                 print(f"  {name:<20} {plat.url(name)}   (/healthz /readyz /metrics /docs)")
             print_access(plat.url("gateway"), example)
-            print_console(plat.url("console"))
+            print_console(plat.url("console"), demo=training is not None)
             say("running — Ctrl-C stops everything")
             while True:
                 time.sleep(1)

@@ -444,6 +444,11 @@ class SyntheticBank:
         columns = np.array([RESPONSE_CHANNELS.index(c) for c in channels], dtype=int)
         return CHANNEL_RESPONSE[rows, columns] if len(rows) else np.zeros(0)
 
+    def acceptance_chance(self, customers: np.ndarray, products: np.ndarray, channels: list[Channel]) -> np.ndarray:
+        """The hidden chance that customer i takes products[i] when offered it on channels[i]: the oracle
+        propensity × the archetype's response to that channel (what the simulators and the living demo draw)."""
+        return self.oracle_propensity[customers, products] * self.response_rate(customers, channels)
+
     def consent_requests(self) -> list[dict[str, Any]]:
         rng = np.random.default_rng([self.seed, 101])
         expiring = rng.random(self.n_customers) < 0.3

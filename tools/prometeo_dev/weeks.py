@@ -241,7 +241,7 @@ def simulate_weeks(
         for name, chosen in picks.items():
             rows = np.array([int(c.customer) for c in chosen], dtype=int)
             cols = np.array([index[c.product] for c in chosen], dtype=int)
-            chance = bank.oracle_propensity[rows, cols] * bank.response_rate(rows, [c.channel for c in chosen])
+            chance = bank.acceptance_chance(rows, cols, [c.channel for c in chosen])
             hits = rng.random(len(chosen)) < chance
             rates[name] = float(chance.mean())
             drawn[name] = float(hits.mean())

@@ -331,3 +331,14 @@ def test_the_dashboard_draws_kpis_over_time_for_the_period_chosen(fake: tuple[Te
     assert "Last 30 days: 4 offers" in odd.text
     asked = [r.url.params["days"] for r in fake[1].seen if r.url.path == "/v1/kpis/series"]
     assert asked == ["30", "7", "90", "30"]
+
+
+def test_the_dashboard_opens_on_a_defined_campaign_before_the_always_on_stream(
+    fake: tuple[TestClient, FakeGateway], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    by_campaign = {"nba-always-on": {"offers": 50, "outcomes": {}}, **KPIS["by_campaign"]}
+    monkeypatch.setitem(KPIS, "by_campaign", by_campaign)
+    client = _signed_in(*fake, role="marketing")
+    assert client.get("/dashboard", headers={"Accept-Language": "en"}).status_code == 200
+    asked = [x.url.path for x in fake[1].seen if x.url.path.startswith("/v1/experiments/")]
+    assert asked == ["/v1/experiments/spring"]  # "nba-always-on" sorts first, but has no definition

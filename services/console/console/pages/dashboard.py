@@ -46,9 +46,10 @@ async def dashboard(
     period = period if period in PERIODS else 30
     kpis = await gateway.get(session.token, "/v1/kpis")
     series = await gateway.get(session.token, "/v1/kpis/series", {"days": period})
-    ids = await _campaign_ids(gateway, session.token, session.runs_campaigns)
-    ids = sorted(set(ids) | set((kpis.get("by_campaign") or {}).keys()))
-    chosen = campaign or (ids[0] if ids else "")
+    defined = sorted(await _campaign_ids(gateway, session.token, session.runs_campaigns))
+    ids = sorted(set(defined) | set((kpis.get("by_campaign") or {}).keys()))
+    # A marketer's own campaign first (the always-on stream's id has no definition, and seldom a holdout).
+    chosen = campaign or next(iter(defined or ids), "")
     experiment: dict[str, Any] | None = None
     if chosen:
         try:
