@@ -281,7 +281,7 @@ def _breakdown(settled: list[Settled], stamps: dict[str, dict[str, list[float]]]
             instants.append(at)
         else:
             instants += [event.offer_ms, event.received_ms]
-            for (name, _), start, end in zip(STAGES, instants, instants[1:], strict=True):
+            for (name, _), start, end in zip(STAGES, instants[:-1], instants[1:], strict=True):
                 spent[name].append(max(0.0, end - start))
     return spent
 
