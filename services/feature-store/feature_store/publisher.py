@@ -1,12 +1,21 @@
-"""Debounced features-updated events: many events for one customer in a poll → one event."""
+"""Debounced features-updated events: many events for one customer in a poll → one event.
+
+`flush` returns once the broker acknowledged every event it published (bounded wait), or raises a
+retryable error: the consumer loop commits the poll's offsets after it, so a poll is never committed
+with its features-updated events still buffered (the redelivered poll is a no-op in Redis and
+publishes its customers again).
+"""
 
 from __future__ import annotations
+
+import time
 
 from feature_store.domain.aggregation import compute_features, held_products, segments
 from feature_store.domain.definitions import FEATURE_SET_VERSION
 from feature_store.store import FeatureRepository
 from prometeo import clock
-from prometeo.bus import EventProducer
+from prometeo.bus import EventProducer, RetryableError
+from prometeo.bus.producer import SendFuture
 from prometeo.contracts import new_event, topics
 from prometeo.contracts.events import FeaturesUpdatedV1
 
@@ -32,6 +41,9 @@ class FeaturesPublisher:
         now = clock.now()
         # Opposition to profiling: the aggregates stay (other purposes), no features go out to be scored.
         objecting = self._repository.objecting(customers)
+        deadline = time.monotonic() + self._producer.ack_wait_s
+        generation = self._producer.generation
+        futures: list[SendFuture] = []
         for ck, state in zip(customers, self._repository.load(customers, now), strict=True):
             if state.is_empty or ck in objecting:
                 continue
@@ -44,6 +56,13 @@ class FeaturesPublisher:
                 held_elsewhere=elsewhere,
                 profile=segments(state.profile),
             )
-            self._producer.publish(topics.FEATURES_UPDATED, new_event(payload, customer_key=ck, source=SOURCE))
-        self._producer.flush()
+            try:
+                event = new_event(payload, customer_key=ck, source=SOURCE)
+                futures.append(self._producer.publish(topics.FEATURES_UPDATED, event))
+            except Exception as exc:  # send() itself failed (no metadata in time, buffer full)
+                self._producer.failed(exc, generation)
+                raise RetryableError(f"publish to {topics.FEATURES_UPDATED} failed: {type(exc).__name__}") from exc
+        failed = self._producer.wait_acks(futures, deadline, generation).count(False)
+        if failed:
+            raise RetryableError(f"{failed} features-updated event(s) not acknowledged by the broker")
         self._dirty.clear()
