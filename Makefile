@@ -65,8 +65,8 @@ test-e2e: $(STAMP) ## end-to-end tests: all six services as processes
 test-faults: $(STAMP) ## fault drills only (broker kill/stall, DLQ guard, service kill; `-s` prints the ledgers)
 	$(PY) -m pytest -m faults tests/faults $(PYTEST_ARGS)
 
-bench: $(STAMP) ## benchmarks: figures as ratios against a baseline measured in the same run (BENCH=run: `make run` to first recommendations, then event-to-offer latency)
-	$(PY) -m benchmarks $(if $(filter run,$(BENCH)),run,)
+bench: $(STAMP) ## benchmarks, each figure against a same-run baseline; BENCH=all prints every figure (~1 h), BENCH=run|soak|quick one part
+	BENCH=$(BENCH) $(PY) -m benchmarks
 
 clean: ## remove the virtualenv and local run state
 	rm -rf $(VENV) .run

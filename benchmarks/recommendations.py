@@ -9,7 +9,7 @@ process involved (psutil on their pids, children included), against a bare FastA
 same uvicorn setup measured at the same rates in the same run.
 
 A soak then offers a fixed rate for a bounded time and reports each process's RSS at the end against
-its RSS after warm-up (ratio = growth). Default: a short soak; `BENCH=soak` soaks 10 minutes;
+its RSS after warm-up (ratio = growth). Default: a short soak; `BENCH=soak` (or `all`) soaks 10 minutes;
 `BENCH=quick` runs fewer, shorter steps.
 
 Knobs: BENCH_RECO_RATES (comma list), BENCH_RECO_STEP_S, BENCH_SOAK_S, BENCH_SOAK_RATE, BENCH_RECO_CUSTOMERS.
@@ -39,7 +39,7 @@ from prometeo_dev.synthbank import generate_bank
 
 MODE = os.environ.get("BENCH", "").lower()
 QUICK = MODE == "quick"
-SOAK = MODE == "soak"
+SOAK = MODE in ("soak", "all")  # BENCH=all prints every figure, the 10-minute soak included
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 

@@ -71,20 +71,24 @@ class LoadReport:
     seconds: float
 
 
-def load_bank(gateway_url: str, bank: SyntheticBank, lanes: int = 1) -> LoadReport:
+def load_bank(
+    gateway_url: str, bank: SyntheticBank, lanes: int = 1, customers: Sequence[int] | None = None
+) -> LoadReport:
     """Consents, then every event, through the gateway in batches of BATCH_SIZE. `lanes` > 1 sends
     that many streams at once, each with its own customers (a customer's events keep their order), so
-    gateway, ingest and the broker overlap instead of taking turns."""
+    gateway, ingest and the broker overlap instead of taking turns. `customers`: only those (bank
+    positions), e.g. a first few ahead of the rest."""
     started = time.perf_counter()
     consents = bank.consent_requests()
-    shares = [range(lane, bank.n_customers, lanes) for lane in range(lanes)]
+    chosen = list(range(bank.n_customers)) if customers is None else list(customers)
+    shares = [chosen[lane::lanes] for lane in range(lanes)]
     with ThreadPoolExecutor(max_workers=lanes) as pool:
         reports = list(pool.map(lambda share: _load_lane(gateway_url, bank, consents, share), shares))
     counts: dict[str, int] = {}
     for report in reports:
         for status, n in report.counts.items():
             counts[status] = counts.get(status, 0) + n
-    return LoadReport(len(consents), sum(r.received for r in reports), counts, time.perf_counter() - started)
+    return LoadReport(len(chosen), sum(r.received for r in reports), counts, time.perf_counter() - started)
 
 
 def _load_lane(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime
 
 import pandas as pd
@@ -30,6 +31,7 @@ def train_demo_model(
     frame: pd.DataFrame | None = None,
     train_frame: pd.DataFrame | None = None,
     gate: PromotionGate | None = None,
+    on_registered: Callable[[TrainingReport], None] | None = None,
 ) -> TrainingReport:
     """Frames (feature-store replay) → per-product training → one registered model → promotion gate.
 
@@ -38,7 +40,8 @@ def train_demo_model(
     acquisitions after it). Pass `frame` (the later period, `build_training_frame(bank)`) and/or
     `train_frame` (the earlier one) when already built, e.g. in parallel, to skip their replay.
     A bank without earlier-period labels, or an explicit `as_of`, falls back to a random holdout. `gate` replaces
-    the default promotion gate (tests on a small bank pass one without a quality floor)."""
+    the default promotion gate (tests on a small bank pass one without a quality floor). `on_registered`: as
+    `train_and_register`'s (called once the version is registered, before its evaluation report is drawn)."""
     started = time.perf_counter()
     if bank.earlier_labels is None or as_of is not None:
         frame = build_training_frame(bank, as_of) if frame is None else frame
@@ -54,6 +57,7 @@ def train_demo_model(
             seed=bank.seed,
             holdout_fraction=HOLDOUT_FRACTION,
             gate=gate,
+            on_registered=on_registered,
         )
     else:
         if train_frame is None and frame is None:
@@ -71,6 +75,7 @@ def train_demo_model(
             seed=bank.seed,
             evaluation_frame=frame,
             gate=gate,
+            on_registered=on_registered,
         )
     log.info(
         "demo model trained",

@@ -114,6 +114,10 @@ class Platform:
             env[f"{prefix}GUARD_WORKING_DAYS"] = "[0, 1, 2, 3, 4, 5, 6]"
             # A console session lasts as long as its token: an hour on a laptop, not five minutes.
             env[f"{prefix}TOKEN_LIFETIME_S"] = "3600"
+        if name == "scoring":
+            # Until the first champion is registered (a demo trains one while the services start), ask the
+            # registry twice a second rather than every 2 s: the first scores wait on this poll.
+            env[f"{prefix}LOAD_RETRY_S"] = "0.5"
         if name == "console":
             env[f"{prefix}GATEWAY_URL"] = self.url("gateway")
             # Plain HTTP on loopback: the session cookie cannot be Secure here (it is everywhere else).

@@ -1,6 +1,11 @@
 """`make run`: the whole platform on this machine, with a demo bank, until Ctrl-C.
 
 python -m prometeo_dev.stack [--no-demo] [--customers N] [--seed S]
+
+One line per stage, each stamped with the seconds since start. The demo bank is posted through the
+gateway on a thread: the first customers' events while the model trains, the rest once it is
+registered. The first recommendations are shown as soon as scoring serves the champion and those first
+customers are decided, not after the whole bank is in; the bank's ingest line follows when it is.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,19 +26,27 @@ from typing import TYPE_CHECKING, TextIO, cast
 
 import httpx
 
-from prometeo_dev.platform import SERVICES, Platform, default_run_dir, infrastructure, platform
+from prometeo_dev.platform import SERVICES, Infrastructure, Platform, default_run_dir, infrastructure, platform
 
 if TYPE_CHECKING:
+    from prometeo_dev.demo import LoadReport
     from prometeo_dev.synthbank import SyntheticBank
     from scoring.training import TrainingReport
 
 BOLD, DIM, RESET = "\033[1m", "\033[2m", "\033[0m"
 # Concurrent event streams into the gateway, each with its own customers (their events keep their order).
 LOAD_LANES = 2
+# Customers whose events go in first, while the model trains; the rest of the bank follows once it is
+# registered, so training does not share two cores with the whole bank's ingest (the longest pole of the
+# first recommendations). The first recommendations are looked for among these.
+FIRST_CUSTOMERS = 60
+
+
+_STARTED = time.perf_counter()
 
 
 def say(text: str) -> None:
-    print(f"{BOLD}prometeo{RESET} {text}", flush=True)
+    print(f"{BOLD}prometeo{RESET} {DIM}{time.perf_counter() - _STARTED:5.0f}s{RESET} {text}", flush=True)
 
 
 def _report_recommendations(plat: Platform, customer_ids: list[str], timeout: float = 120.0) -> str | None:
@@ -101,61 +115,142 @@ def _thread_output_to(thread_name: str, log_path: Path) -> Iterator[None]:
 @dataclass
 class DemoTraining:
     """The demo bank and its model, trained on a thread from the moment MLflow is up: the services start,
-    and the bank's events go in, meanwhile (the stream waits in the topics until scoring has a champion)."""
+    and the bank's events go in, meanwhile (the stream waits in the topics until scoring has a champion).
+    `registered` is set once the version is registered and promoted; the thread then draws and logs the
+    evaluation report, which serving does not wait for."""
 
     bank: SyntheticBank
     thread: threading.Thread
     outcome: dict[str, object]
+    registered: threading.Event
+    mlflow_ready: threading.Event
 
     @classmethod
-    def start(cls, customers: int, seed: int, mlflow_uri: str) -> DemoTraining:
+    def start(cls, customers: int, seed: int) -> DemoTraining:
+        """Before the servers: the training's imports and frames need none, only its registration does."""
         from prometeo_dev.synthbank import generate_bank
 
         bank = generate_bank(customers, seed=seed)
         say(f"generated a synthetic bank: {customers} customers; training a propensity model meanwhile")
         outcome: dict[str, object] = {}
-        thread = threading.Thread(target=_train, args=(bank, mlflow_uri, outcome), name=TRAINING_THREAD, daemon=True)
+        registered, mlflow_ready = threading.Event(), threading.Event()
+        thread = threading.Thread(
+            target=_train, args=(bank, outcome, registered, mlflow_ready), name=TRAINING_THREAD, daemon=True
+        )
         thread.start()
-        return cls(bank, thread, outcome)
+        return cls(bank, thread, outcome, registered, mlflow_ready)
+
+    def mlflow_up(self, mlflow_uri: str) -> None:
+        self.outcome["mlflow_uri"] = mlflow_uri
+        self.mlflow_ready.set()
 
     def report(self) -> TrainingReport:
-        self.thread.join()
+        self.registered.wait()
         if isinstance(error := self.outcome.get("error"), BaseException):
             raise error
         report = cast("TrainingReport", self.outcome["report"])
-        say(f"trained and registered in {self.outcome['seconds']:.0f}s: {report.table().splitlines()[0]}")
+        say(
+            f"trained and registered in {self.outcome['seconds']:.0f}s (imports and training frames "
+            f"{self.outcome['frames']:.0f}s of it): {report.table().splitlines()[0]}"
+        )
         return report
 
 
-def _train(bank: SyntheticBank, mlflow_uri: str, outcome: dict[str, object]) -> None:
+def _train(
+    bank: SyntheticBank, outcome: dict[str, object], registered: threading.Event, mlflow_ready: threading.Event
+) -> None:
+    began = time.perf_counter()
+    outcome["frames"] = float("nan")
     from threadpoolctl import threadpool_limits
 
     from prometeo_dev.demo_model import train_demo_model
+    from prometeo_dev.training_set import build_time_split
 
-    began = time.perf_counter()
+    def on_registered(report: TrainingReport) -> None:
+        outcome["report"], outcome["seconds"] = report, time.perf_counter() - began
+        registered.set()
+
     try:
         # Many small fits: OpenMP pools cost more than they give on a busy two-core machine (the
         # services compete for it meanwhile); one thread per fit trained 3-10x faster here.
         with threadpool_limits(1):
-            outcome["report"] = train_demo_model(bank, mlflow_uri)
-    except BaseException as exc:  # re-raised on the main thread
-        outcome["error"] = exc
-    outcome["seconds"] = time.perf_counter() - began
+            earlier, later = build_time_split(bank)
+            outcome["frames"] = time.perf_counter() - began
+            mlflow_ready.wait()
+            mlflow_uri = str(outcome["mlflow_uri"])
+            train_demo_model(bank, mlflow_uri, frame=later, train_frame=earlier, on_registered=on_registered)
+        outcome["report_s"] = time.perf_counter() - began
+    except BaseException as exc:  # re-raised on the main thread, unless it struck after the registration
+        outcome.setdefault("error", exc)
+        traceback.print_exc()  # this thread's stderr is demo-training.log
+    finally:
+        registered.set()
+
+
+@dataclass
+class DemoLoad:
+    """The bank posted through the gateway on a thread, in two waves: the first customers at once, the
+    rest when `trained` is set. Within a wave each lane's customers' events go in order."""
+
+    thread: threading.Thread
+    outcome: dict[str, object]
+    trained: threading.Event
+
+    @classmethod
+    def start(cls, gateway_url: str, bank: SyntheticBank) -> DemoLoad:
+        from prometeo_dev.demo import load_bank
+
+        outcome: dict[str, object] = {}
+        trained = threading.Event()
+        first = min(FIRST_CUSTOMERS, bank.n_customers)
+
+        def load() -> None:
+            try:
+                head = load_bank(gateway_url, bank, lanes=LOAD_LANES, customers=range(first))
+                say(f"first {head.consents} customers' {head.received} events in ({head.seconds:.1f}s)")
+                outcome["head"] = head
+                trained.wait()
+                outcome["rest"] = load_bank(
+                    gateway_url, bank, lanes=LOAD_LANES, customers=range(first, bank.n_customers)
+                )
+            except BaseException as exc:  # re-raised on the main thread
+                outcome["error"] = exc
+            finally:
+                trained.set()
+
+        thread = threading.Thread(target=load, name="demo-load", daemon=True)
+        thread.start()
+        say(f"posting the first {first} customers' events through the gateway; the rest once the model is registered")
+        return cls(thread, outcome, trained)
+
+    def report(self) -> None:
+        self.trained.set()
+        self.thread.join()
+        if isinstance(error := self.outcome.get("error"), BaseException):
+            raise error
+        head, rest = cast("LoadReport", self.outcome["head"]), cast("LoadReport", self.outcome["rest"])
+        received, seconds = head.received + rest.received, head.seconds + rest.seconds
+        counts = dict(head.counts)
+        for status, n in rest.counts.items():
+            counts[status] = counts.get(status, 0) + n
+        say(
+            f"ingested {received} events for {head.consents + rest.consents} consented customers in {seconds:.1f}s "
+            f"({received / max(seconds, 1e-9):.0f} events/s): {counts}"
+        )
 
 
 def run_demo(plat: Platform, training: DemoTraining, started: float) -> str | None:
-    from prometeo_dev.demo import kpis, load_bank
+    from prometeo_dev.demo import kpis
 
-    load = load_bank(plat.url("gateway"), training.bank, lanes=LOAD_LANES)
-    say(
-        f"ingested {load.received} events for {load.consents} consented customers in {load.seconds:.1f}s "
-        f"({load.received / max(load.seconds, 1e-9):.0f} events/s): {load.counts}"
-    )
+    loading = DemoLoad.start(plat.url("gateway"), training.bank)
     training.report()
+    loading.trained.set()
     plat.wait_ready(["scoring"], timeout=180)
-    example = _report_recommendations(plat, training.bank.customers["customer_id"].head(200).tolist())
+    say("scoring serves the champion")
+    example = _report_recommendations(plat, training.bank.customers["customer_id"].head(FIRST_CUSTOMERS).tolist())
     if example is not None:
         say(f"first recommendations {time.perf_counter() - started:.0f}s after start")
+    loading.report()
     say(f"offers made so far: {kpis(plat.url('gateway')).get('offers_made', 0)} (the stream keeps draining)")
     run_living(plat, training.bank)
     return example
@@ -242,30 +337,35 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    started = time.perf_counter()
-    say(f"starting broker, Redis and MLflow (logs in {args.run_dir / 'logs'})")
-    with (
-        infrastructure(args.run_dir) as infra,
-        _thread_output_to(TRAINING_THREAD, args.run_dir / "logs" / "demo-training.log"),
-    ):
-        say(f"broker {infra.bootstrap} · redis {infra.redis_url} · mlflow {infra.mlflow_uri}")
-        training = None if args.no_demo else DemoTraining.start(args.customers, args.seed, infra.mlflow_uri)
-        say("starting the six services and the console")
-        # Services start before the model exists: scoring becomes ready once the champion is registered.
-        with platform(args.run_dir, infra, wait=[n for n, _, _ in SERVICES if n != "scoring"]) as plat:
-            example = None if training is None else run_demo(plat, training, started)
-            print()
-            for name, _, _ in SERVICES:
-                print(f"  {name:<20} {plat.url(name)}   (/healthz /readyz /metrics /docs)")
-            print_access(plat.url("gateway"), example)
-            print_console(plat.url("console"), demo=training is not None)
-            say("running — Ctrl-C stops everything")
-            while True:
-                time.sleep(1)
-                for name, proc in plat.processes.items():
-                    if proc.proc.poll() is not None:
-                        say(f"{name} exited with {proc.proc.returncode}; see {proc.log_path}")
-                        return 1
+    started = _STARTED
+    with _thread_output_to(TRAINING_THREAD, args.run_dir / "logs" / "demo-training.log"):
+        training = None if args.no_demo else DemoTraining.start(args.customers, args.seed)
+        say(f"starting broker, Redis and MLflow (logs in {args.run_dir / 'logs'})")
+        with infrastructure(args.run_dir) as infra:
+            say(f"broker {infra.bootstrap} · redis {infra.redis_url} · mlflow {infra.mlflow_uri} up")
+            if training is not None:
+                training.mlflow_up(infra.mlflow_uri)
+            return _serve(args, infra, training, started)
+
+
+def _serve(args: argparse.Namespace, infra: Infrastructure, training: DemoTraining | None, started: float) -> int:
+    say("starting the six services and the console")
+    # Services start before the model exists: scoring becomes ready once the champion is registered.
+    with platform(args.run_dir, infra, wait=[n for n, _, _ in SERVICES if n != "scoring"]) as plat:
+        say("services ready (scoring waits for its champion)")
+        example = None if training is None else run_demo(plat, training, started)
+        print()
+        for name, _, _ in SERVICES:
+            print(f"  {name:<20} {plat.url(name)}   (/healthz /readyz /metrics /docs)")
+        print_access(plat.url("gateway"), example)
+        print_console(plat.url("console"), demo=training is not None)
+        say("running — Ctrl-C stops everything")
+        while True:
+            time.sleep(1)
+            for name, proc in plat.processes.items():
+                if proc.proc.poll() is not None:
+                    say(f"{name} exited with {proc.proc.returncode}; see {proc.log_path}")
+                    return 1
 
 
 if __name__ == "__main__":

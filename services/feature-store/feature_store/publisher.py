@@ -1,12 +1,20 @@
-"""Debounced features-updated events: many events for one customer in a poll → one event."""
+"""Debounced features-updated events: many events for one customer in a poll → one event.
+
+`flush` returns once the broker acknowledged every event it published (bounded wait), or raises a
+retryable error: the consumer loop commits the poll's offsets after it, so a poll is never committed
+with its features-updated events still buffered (the redelivered poll is a no-op in Redis and
+publishes its customers again).
+"""
 
 from __future__ import annotations
+
+import time
 
 from feature_store.domain.aggregation import compute_features, held_products, segments
 from feature_store.domain.definitions import FEATURE_SET_VERSION
 from feature_store.store import FeatureRepository
 from prometeo import clock
-from prometeo.bus import EventProducer
+from prometeo.bus import EventProducer, RetryableError
 from prometeo.bus.producer import PublishInterrupted
 from prometeo.contracts import new_event, topics
 from prometeo.contracts.events import FeaturesUpdatedV1
@@ -33,6 +41,8 @@ class FeaturesPublisher:
         now = clock.now()
         # Opposition to profiling: the aggregates stay (other purposes), no features go out to be scored.
         objecting = self._repository.objecting(customers)
+        deadline = time.monotonic() + self._producer.ack_wait_s
+        generation = self._producer.generation
         events = []
         for ck, state in zip(customers, self._repository.load(customers, now), strict=True):
             if state.is_empty or ck in objecting:
@@ -49,8 +59,12 @@ class FeaturesPublisher:
             events.append(new_event(payload, customer_key=ck, source=SOURCE))
         # One call for the poll's vectors: trace headers, type header and metric once (publish_many).
         try:
-            self._producer.publish_many(topics.FEATURES_UPDATED, events)
-        except PublishInterrupted as exc:
-            raise exc.cause from exc  # the send's own error, so the loop tells retryable from not as before
-        self._producer.flush()
+            futures = self._producer.publish_many(topics.FEATURES_UPDATED, events)
+        except PublishInterrupted as exc:  # send() itself failed (no metadata in time, buffer full)
+            self._producer.failed(exc.cause, generation)
+            name = type(exc.cause).__name__
+            raise RetryableError(f"publish to {topics.FEATURES_UPDATED} failed: {name}") from exc.cause
+        failed = self._producer.wait_acks(futures, deadline, generation).count(False)
+        if failed:
+            raise RetryableError(f"{failed} features-updated event(s) not acknowledged by the broker")
         self._dirty.clear()

@@ -22,13 +22,14 @@ class AccountEventsHandler:
 
     def __call__(self, envelope: Envelope, payload: EventPayload) -> None:
         ck = envelope.customer_key
-        if self._store.is_erased(ck):
-            return
+        # The erasure check is a Redis round trip: asked only of the few events that act, not of every
+        # booking (this consumer sees the whole account-event stream, ahead of the scores in its polls).
         if isinstance(payload, ProductHeldV1) and not payload.at_other_institution:
-            self._triggers.record_acquisition(ck, payload.product, payload.since or envelope.occurred_at.date())
+            if not self._store.is_erased(ck):
+                self._triggers.record_acquisition(ck, payload.product, payload.since or envelope.occurred_at.date())
             return
         # The moment is judged at the event's time (a maturity window is about when it was reported);
         # the claim by trigger key, not the event id, is what makes a redelivery produce nothing new.
         moments = from_account_event(payload, envelope.occurred_at, self._policies.current())
-        if moments:
+        if moments and not self._store.is_erased(ck):
             self._runner.run(ck, moments, clock.now())

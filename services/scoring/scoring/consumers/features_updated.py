@@ -4,14 +4,18 @@ scores event names the version that produced it, and so does every decision and 
 
 Scoring keeps no customer state, so redelivery is harmless; the output's event id is derived from
 the input's and the model version, so a redelivered input yields the same scores event id and
-downstream consumers de-duplicate it.
+downstream consumers de-duplicate it. The batch-end hook returns only once the broker acknowledged
+every scores event of the poll (or raises a retryable error): the loop commits after it, so a poll
+is never committed with its scores still in the producer's buffer.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from prometeo.bus import EventProducer, RetryableError
+from prometeo.bus.producer import SendFuture
 from prometeo.contracts import Envelope, EventPayload, new_event, topics
 from prometeo.contracts.events import FeaturesUpdatedV1, ProductScore, ScoresComputedV1
 from prometeo.telemetry.metrics import DRIFT_SAMPLE, FEATURE_PSI, SCORE_PSI, SCORES_SERVED
@@ -51,7 +55,7 @@ class FeaturesUpdatedHandler:
         self._pending.append((envelope, payload))
 
     def flush(self) -> None:
-        """Score and publish the batch; the consumer loop flushes the producer, then commits."""
+        """Score and publish the batch, and wait (bounded) for the broker's acks; the loop commits after."""
         if not self._pending:
             return
         model = self._models.get(self._alias)
@@ -66,10 +70,22 @@ class FeaturesUpdatedHandler:
             if challenger is not None and serves_challenger(item[0].customer_key, self._challenger_share):
                 alias, serving = self._challenger_alias, challenger
             groups.setdefault(alias, (alias, serving, []))[2].append(item)
-        for alias, serving, items in groups.values():
-            self._publish(alias, serving, items)
+        deadline = time.monotonic() + self._producer.ack_wait_s
+        generation = self._producer.generation
+        futures: list[SendFuture] = []
+        try:
+            for alias, serving, items in groups.values():
+                futures += self._publish(alias, serving, items)
+        except Exception as exc:  # send() itself failed (no metadata in time, buffer full)
+            self._producer.failed(exc, generation)
+            raise RetryableError(f"publish to {topics.SCORES} failed: {type(exc).__name__}") from exc
+        failed = self._producer.wait_acks(futures, deadline, generation).count(False)
+        if failed:
+            raise RetryableError(f"{failed} scores event(s) to {topics.SCORES} not acknowledged by the broker")
 
-    def _publish(self, alias: str, model: LoadedModel, batch: list[tuple[Envelope, FeaturesUpdatedV1]]) -> None:
+    def _publish(
+        self, alias: str, model: LoadedModel, batch: list[tuple[Envelope, FeaturesUpdatedV1]]
+    ) -> list[SendFuture]:
         inputs = [
             ScoringInput(p.features, [h.value for h in p.held_products], [h.value for h in p.held_elsewhere])
             for _, p in batch
@@ -82,6 +98,7 @@ class FeaturesUpdatedHandler:
                 {product: [s[j].propensity for s in scored] for j, product in enumerate(_products(scored))},
             )
             export_drift(model)
+        futures: list[SendFuture] = []
         for (envelope, payload), scores in zip(batch, scored, strict=True):
             out = ScoresComputedV1(
                 model_name=model.name,
@@ -94,9 +111,12 @@ class FeaturesUpdatedHandler:
                 features=payload.features,
             )
             event_id = uuid.uuid5(_NAMESPACE, f"{envelope.event_id}:{model.name}:{model.version}")
-            self._producer.publish(
-                topics.SCORES, new_event(out, customer_key=envelope.customer_key, source=SOURCE, event_id=event_id)
+            futures.append(
+                self._producer.publish(
+                    topics.SCORES, new_event(out, customer_key=envelope.customer_key, source=SOURCE, event_id=event_id)
+                )
             )
+        return futures
 
 
 def _products(scored: list[list[ProductScore]]) -> list[str]:

