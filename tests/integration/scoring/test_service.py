@@ -1,19 +1,21 @@
 """The scoring service against a real MLflow registry and broker: waits for a champion, scores the
 stream and HTTP, hot-swaps a promoted model without failing requests, loads a challenger."""
 
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 import pytest
+from threadpoolctl import threadpool_limits
 
 from feature_store.domain.definitions import FEATURE_NAMES, FEATURE_SET_VERSION
 from prometeo.contracts import decode, new_event, topics, utcnow
 from prometeo.contracts.events import FeaturesUpdatedV1, ScoresComputedV1
 from scoring.main import app
 from scoring.settings import get_settings
-from scoring.training import train_and_register
+from scoring.training import TrainingReport, train_and_register
 from tests.app_helpers import service_client
 from tests.bus_helpers import publish, read_topic, scaled, wait_until
 from tests.integration.scoring.conftest import NO_FLOOR
@@ -28,6 +30,14 @@ def _customer(frame: pd.DataFrame, i: int) -> dict[str, Any]:
         "held_products": ["credit_card"],
         "held_elsewhere": ["mortgage"],
     }
+
+
+def _train(*args: Any, **kwargs: Any) -> TrainingReport:
+    """Training runs in a process of its own in production (the CLI, `make run`'s trainer); here it shares the
+    test process with the in-process service, whose start-up limits OpenMP to one thread (for its predicts).
+    Train as production does, on every core, or a busy machine runs past the test's timeout."""
+    with threadpool_limits(os.cpu_count()):
+        return train_and_register(*args, **kwargs)
 
 
 def test_load_score_promote_hot_reload_and_gate(
@@ -55,7 +65,7 @@ def test_load_score_promote_hot_reload_and_gate(
         assert client.get("/readyz").status_code == 503
         assert client.post("/v1/score", json=body).status_code == 503
 
-        first = train_and_register(weak_frame, mlflow_uri, name, gate=NO_FLOOR)
+        first = _train(weak_frame, mlflow_uri, name, gate=NO_FLOOR)
         assert (first.version, first.alias) == ("1", "champion")
         wait_until(lambda: client.get("/readyz").status_code == 200, timeout=60, interval=0.3)
 
@@ -97,7 +107,7 @@ def test_load_score_promote_hot_reload_and_gate(
         thread = threading.Thread(target=hammer)
         thread.start()
         try:
-            better = train_and_register(good_frame, mlflow_uri, name)
+            better = _train(good_frame, mlflow_uri, name)
             assert (better.version, better.alias) == ("2", "champion")
             assert better.mean_auc > first.mean_auc
             wait_until(
@@ -113,7 +123,7 @@ def test_load_score_promote_hot_reload_and_gate(
         assert all(r["weight"] > 0 for r in reasons if r["code"] != "product_gap")
 
         # A worse model is registered but not promoted: it becomes the challenger.
-        worse = train_and_register(weak_frame, mlflow_uri, name, seed=1, gate=NO_FLOOR)
+        worse = _train(weak_frame, mlflow_uri, name, seed=1, gate=NO_FLOOR)
         assert (worse.version, worse.alias) == ("3", "challenger")
         wait_until(
             lambda: (
