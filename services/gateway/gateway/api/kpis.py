@@ -62,28 +62,14 @@ async def drill(
 
 @router.post("/campaigns", response_class=Response, status_code=201)
 async def create_campaign(_: CampaignManager, request: Request, upstreams: UpstreamsDep) -> Response:
-    upstream = await upstreams.call(
-        Upstream.CAMPAIGNS,
-        "POST",
-        "/v1/campaigns",
-        content=await request.body(),
-        headers={"content-type": request.headers.get("content-type", "application/json")},
-    )
-    return Response(upstream.content, status_code=upstream.status_code, media_type="application/json")
+    return await _relay_post(upstreams, "/v1/campaigns", request)
 
 
 @router.post("/campaigns:preview", response_class=Response)
 async def preview_campaign(_: CampaignManager, request: Request, upstreams: UpstreamsDep) -> Response:
     """Before launch: the audience a definition reaches, how many are contactable and the conversions expected —
     counts only, nothing created."""
-    upstream = await upstreams.call(
-        Upstream.CAMPAIGNS,
-        "POST",
-        "/v1/campaigns:preview",
-        content=await request.body(),
-        headers={"content-type": request.headers.get("content-type", "application/json")},
-    )
-    return Response(upstream.content, status_code=upstream.status_code, media_type="application/json")
+    return await _relay_post(upstreams, "/v1/campaigns:preview", request)
 
 
 @router.get("/campaigns")
@@ -110,3 +96,15 @@ async def change_campaign(
 async def get_experiment(campaign_id: str, _: KpisReader, upstreams: UpstreamsDep) -> Any:
     """Test vs holdout conversion and the lift with its 95 % CI and p-value — aggregates only."""
     return (await upstreams.call(Upstream.CAMPAIGNS, "GET", f"/v1/experiments/{quote(campaign_id, safe='')}")).json()
+
+
+async def _relay_post(upstreams: UpstreamsDep, path: str, request: Request) -> Response:
+    """The caller's JSON body to campaigns as it came; campaigns' answer (or its problem+json) back as it went."""
+    upstream = await upstreams.call(
+        Upstream.CAMPAIGNS,
+        "POST",
+        path,
+        content=await request.body(),
+        headers={"content-type": request.headers.get("content-type", "application/json")},
+    )
+    return Response(upstream.content, status_code=upstream.status_code, media_type="application/json")
