@@ -86,3 +86,24 @@ def test_one_lookup_answers_each_customer_with_its_own_consents(
     assert [c.consent_id for c in found[one]] == [third]
     assert found[none] == []
     assert store.for_customers([]) == {}
+
+
+def test_a_changed_consent_is_read_as_changed_after_its_earlier_state_was_read(
+    redis: redis_lib.Redis, unique: Callable[[str], str]
+) -> None:
+    """Parsed records are reused by their stored bytes: a status change is new bytes, never the old state."""
+    store, ck, cid = ConsentStore(redis), unique("ck_changed"), unique("c")
+    granted = ConsentRecord(
+        consent_id=cid,
+        institution="bb",
+        scopes=frozenset({DataScope.TRANSACTIONS}),
+        purposes=frozenset({Purpose.CROSS_SELL_ANALYTICS}),
+        status=ConsentStatus.AUTHORISED,
+    )
+    store.put(ck, granted)
+    assert [c.status for c in store.for_customers([ck])[ck]] == [ConsentStatus.AUTHORISED]
+    assert [c.status for c in store.for_customers([ck])[ck]] == [ConsentStatus.AUTHORISED]  # a reused parse
+    store.put(ck, granted.model_copy(update={"status": ConsentStatus.REVOKED}))
+    assert [c.status for c in store.for_customers([ck])[ck]] == [ConsentStatus.REVOKED]
+    store.erase(ck)
+    assert store.for_customers([ck])[ck] == []
