@@ -23,7 +23,7 @@ class EncodedEvent:
 
     __slots__ = ("_decoded", "event_id", "key", "type", "value")
 
-    def __init__(self, event_id: uuid.UUID, event_type: str, key: bytes, value: bytes) -> None:
+    def __init__(self, event_id: str, event_type: str, key: bytes, value: bytes) -> None:
         self.event_id = event_id
         self.type = event_type
         self.key = key
@@ -63,11 +63,12 @@ class EnvelopeEncoder:
         self,
         payload: EventPayload,
         *,
-        event_id: uuid.UUID,
+        event_id: str,
         occurred_at: datetime,
         customer_key: str,
         source: str,
     ) -> EncodedEvent:
+        """`event_id`: the UUID's canonical text (lowercase, hyphenated), as the envelope writes it."""
         if payload.compaction_field is not None:
             return _via_envelope(payload, event_id, occurred_at, self._ingested_at, customer_key, source)
         # model_dump_json, without its str round trip: the serializer's bytes as they are.
@@ -75,7 +76,7 @@ class EnvelopeEncoder:
         value = b"".join(
             (
                 b'{"event_id":"',
-                str(event_id).encode(),
+                event_id.encode(),
                 b'","type":',
                 self._string(payload.event_type),
                 b',"version":',
@@ -97,10 +98,10 @@ class EnvelopeEncoder:
 
 
 def _via_envelope(
-    payload: EventPayload, event_id: uuid.UUID, occurred_at: datetime, ingested_at: datetime, ck: str, source: str
+    payload: EventPayload, event_id: str, occurred_at: datetime, ingested_at: datetime, ck: str, source: str
 ) -> EncodedEvent:
     envelope = Envelope.model_construct(
-        event_id=event_id,
+        event_id=uuid.UUID(event_id),
         type=payload.event_type,
         version=payload.event_version,
         occurred_at=occurred_at,

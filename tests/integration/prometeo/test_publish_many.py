@@ -29,7 +29,7 @@ def test_a_batch_lands_where_single_publishes_land(broker: str, unique: Callable
         batch = [
             encoder.encode(
                 booked(ck, "2.00").typed(),
-                event_id=uuid.uuid4(),
+                event_id=str(uuid.uuid4()),
                 occurred_at=datetime.now(UTC),
                 customer_key=ck,
                 source="tests",

@@ -70,14 +70,14 @@ def test_encoded_bytes_are_the_validated_envelopes(
     event_id = uuid.uuid4()
     ck = "ck_" + "0123456789abcdef" * 2
     encoded = EnvelopeEncoder(ingested_at).encode(
-        payload, event_id=event_id, occurred_at=occurred_at, customer_key=ck, source=source
+        payload, event_id=str(event_id), occurred_at=occurred_at, customer_key=ck, source=source
     )
     validated = new_event(
         payload, customer_key=ck, source=source, occurred_at=occurred_at, event_id=event_id
     ).model_copy(update={"ingested_at": ingested_at})
     assert encoded.to_bytes() == validated.to_bytes()
     assert encoded.key == validated.key
-    assert encoded.type == validated.type and encoded.event_id == event_id
+    assert encoded.type == validated.type and encoded.event_id == str(event_id)
 
 
 def test_one_encoder_serves_a_whole_batch() -> None:
@@ -85,10 +85,10 @@ def test_one_encoder_serves_a_whole_batch() -> None:
     encoder = EnvelopeEncoder(datetime(2026, 11, 2, tzinfo=UTC))
     payload = _payload(*PAYLOADS[0])
     first = encoder.encode(
-        payload, event_id=uuid.uuid4(), occurred_at=INSTANTS[0], customer_key="ck_aaaaaaaa", source="a"
+        payload, event_id=str(uuid.uuid4()), occurred_at=INSTANTS[0], customer_key="ck_aaaaaaaa", source="a"
     )
     second = encoder.encode(
-        payload, event_id=uuid.uuid4(), occurred_at=INSTANTS[2], customer_key="ck_bbbbbbbb", source="b"
+        payload, event_id=str(uuid.uuid4()), occurred_at=INSTANTS[2], customer_key="ck_bbbbbbbb", source="b"
     )
     one, two = Envelope.model_validate_json(first.to_bytes()), Envelope.model_validate_json(second.to_bytes())
     assert (one.customer_key, one.source, one.occurred_at) == ("ck_aaaaaaaa", "a", INSTANTS[0])
@@ -98,7 +98,7 @@ def test_one_encoder_serves_a_whole_batch() -> None:
 def test_an_encoded_event_reads_as_the_envelope_it_encodes() -> None:
     payload = _payload(*PAYLOADS[0])
     encoded = EnvelopeEncoder(datetime(2026, 11, 2, tzinfo=UTC)).encode(
-        payload, event_id=uuid.uuid4(), occurred_at=INSTANTS[0], customer_key="ck_aaaaaaaa", source="core"
+        payload, event_id=str(uuid.uuid4()), occurred_at=INSTANTS[0], customer_key="ck_aaaaaaaa", source="core"
     )
     assert isinstance(encoded, EncodedEvent)
     assert encoded.payload["account_id"] == _AWKWARD

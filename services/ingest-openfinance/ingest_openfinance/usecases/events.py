@@ -37,11 +37,18 @@ class PublishFailed(RuntimeError):
 
 def event_id_for(source: str, source_event_id: str) -> uuid.UUID:
     """Stable per source event: downstream idempotency holds even past the dedupe window. The UUIDv5 of
-    `uuid.uuid5(_EVENT_NAMESPACE, ...)`, computed without its intermediate objects (it runs per event)."""
+    `uuid.uuid5(_EVENT_NAMESPACE, ...)`."""
+    return uuid.UUID(event_id_text(source, source_event_id))
+
+
+def event_id_text(source: str, source_event_id: str) -> str:
+    """`str(event_id_for(...))` without the UUID object in between (it runs per event, and the batch path
+    needs only the text: in the envelope's JSON and in the answer)."""
     digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + f"{source}\x00{source_event_id}".encode()).digest()[:16])
     digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
     digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    return uuid.UUID(bytes=bytes(digest))
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 _NAMESPACE_BYTES = _EVENT_NAMESPACE.bytes
@@ -112,7 +119,7 @@ class EventIngestion(UseCase):
             # own model): written to its wire bytes without building and validating an Envelope again.
             envelope = encoder.encode(
                 payload,
-                event_id=event_id_for(item.source, item.source_event_id),
+                event_id=event_id_text(item.source, item.source_event_id),
                 occurred_at=item.occurred_at,
                 customer_key=ck,
                 source=item.source,
@@ -137,7 +144,7 @@ class EventIngestion(UseCase):
             if first:
                 fresh.append((index, item, envelope))
             else:
-                results[index] = ItemResult(index=index, status=ItemStatus.DUPLICATE, event_id=str(envelope.event_id))
+                results[index] = ItemResult(index=index, status=ItemStatus.DUPLICATE, event_id=envelope.event_id)
         self._publish(fresh, results)
 
         final = [r for r in results if r is not None]
@@ -185,7 +192,7 @@ class EventIngestion(UseCase):
         for (index, item, envelope), ok in zip(fresh, acked, strict=False):
             if ok:
                 results[index] = ItemResult.model_construct(
-                    index=index, status=ItemStatus.ACCEPTED, reason=None, event_id=str(envelope.event_id)
+                    index=index, status=ItemStatus.ACCEPTED, reason=None, event_id=envelope.event_id
                 )
             else:
                 failed.append((item.source, item.source_event_id))
