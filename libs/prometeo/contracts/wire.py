@@ -40,6 +40,9 @@ class EncodedEvent:
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for names not on the slots above: payload, customer_key, typed, model_dump_json, …
+        # Private names are never the envelope's (and copy/pickle probe them before __init__ has run).
+        if name.startswith("_"):
+            raise AttributeError(name)
         return getattr(self.envelope(), name)
 
 

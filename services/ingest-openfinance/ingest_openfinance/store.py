@@ -40,7 +40,7 @@ return out
 # frozen, so one parse serves every batch that reads the same state (~9 µs a record, ~1,000 records a
 # 2,000-event batch); a changed consent is new bytes, an erased one is never read. Bounded like a cache.
 _RECORDS: dict[bytes, ConsentRecord] = {}
-_RECORDS_MAX = 50_000
+_RECORDS_MAX = 20_000
 
 
 def _consent_record(raw: bytes) -> ConsentRecord:

@@ -17,6 +17,8 @@ def _results() -> list[ItemResult]:
         ItemResult(index=2, status=ItemStatus.DUPLICATE, event_id="e-2"),
         ItemResult(index=3, status=ItemStatus.REFUSED_NO_CONSENT, reason="no_consent"),
         ItemResult(index=4, status=ItemStatus.ACCEPTED, event_id="e-4"),
+        # ingest_mapped renumbers results to their source index with model_copy.
+        ItemResult(index=0, status=ItemStatus.CONFLICT, reason="repeated").model_copy(update={"index": 5}),
     ]
 
 
@@ -31,7 +33,7 @@ def test_the_answer_is_the_models_json() -> None:
         "duplicate": 1,
         "refused_no_consent": 1,
         "invalid": 1,
-        "conflict": 0,
+        "conflict": 1,
         "unsupported": 0,
     }
 

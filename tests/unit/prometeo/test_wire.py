@@ -104,3 +104,14 @@ def test_an_encoded_event_reads_as_the_envelope_it_encodes() -> None:
     assert encoded.payload["account_id"] == _AWKWARD
     assert encoded.typed() == payload
     assert encoded.customer_key == "ck_aaaaaaaa"
+
+
+def test_an_encoded_event_copies_and_pickles() -> None:
+    import copy
+    import pickle
+
+    encoded = EnvelopeEncoder(datetime(2026, 11, 2, tzinfo=UTC)).encode(
+        _payload(*PAYLOADS[0]), event_id=str(uuid.uuid4()), occurred_at=INSTANTS[0], customer_key="ck_a", source="s"
+    )
+    for twin in (copy.copy(encoded), pickle.loads(pickle.dumps(encoded))):
+        assert twin.to_bytes() == encoded.to_bytes() and twin.key == encoded.key
