@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from kafka import KafkaProducer
@@ -70,6 +70,18 @@ class PublishInterrupted(RuntimeError):
         super().__init__(f"send failed after {len(futures)} record(s): {type(cause).__name__}")
         self.cause = cause
         self.futures = futures
+
+
+class Publishable(Protocol):
+    """What `publish_many` sends: an `Envelope`, or one already encoded (`prometeo.contracts.wire`)."""
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def key(self) -> bytes: ...
+
+    def to_bytes(self) -> bytes: ...
 
 
 class CustomerPartitioner(DefaultPartitioner):  # type: ignore[misc]  # kafka-python ships no types
@@ -180,10 +192,18 @@ class EventProducer:
         EVENTS_PUBLISHED.labels(topic, event.type).inc()
         return future
 
-    def publish_many(self, topic: str, events: list[Envelope]) -> list[SendFuture]:
+    def publish_many(self, topic: str, events: Sequence[Publishable]) -> list[SendFuture]:
         """`publish` for a batch, with what does not change between its records done once: the trace
-        headers, the per-type header, the metric. A send that raises stops the batch with
-        `PublishInterrupted` (carrying the futures handed over so far); the caller waits on those."""
+        headers, the per-type header, the metric, each customer's partition. A send that raises stops the
+        batch with `PublishInterrupted` (carrying the futures handed over so far).
+
+        The caller waits on every future with `wait_acks`, which rebuilds the client on any failure: so no
+        per-record errback (the one `_send` adds for a future nobody waits on)."""
+        broken = self._broken
+        if broken is not None:
+            self.failed(broken[1], broken[0])
+        producer = self._producer
+        partitions = self._partitions(topic)
         trace_headers = inject_headers()
         type_headers: dict[str, list[tuple[str, bytes]]] = {}
         futures: list[SendFuture] = []
@@ -192,13 +212,26 @@ class EventProducer:
                 headers = type_headers.get(event.type)
                 if headers is None:
                     headers = type_headers[event.type] = [("event_type", event.type.encode()), *trace_headers]
-                futures.append(self._send(topic, event.key, event.to_bytes(), headers))
+                key = event.key
+                # The partition CustomerPartitioner would choose, handed over so kafka-python skips its
+                # partitioner call; unknown metadata (None) leaves the choice, and the wait for it, to send().
+                partition = (
+                    None if partitions is None else partitions[_customer_hash(customer_part(key)) % len(partitions)]
+                )
+                futures.append(
+                    producer.send(topic, key=key, value=event.to_bytes(), headers=headers, partition=partition)
+                )
         except Exception as exc:
             raise PublishInterrupted(exc, futures) from exc
         finally:
             for event_type, count in Counter(e.type for e in events[: len(futures)]).items():
                 EVENTS_PUBLISHED.labels(topic, event_type).inc(count)
         return futures
+
+    def _partitions(self, topic: str) -> list[int] | None:
+        """The topic's partitions as CustomerPartitioner orders them, or None while metadata is unknown."""
+        known = self._producer._metadata.partitions_for_topic(topic)
+        return sorted(known) if known else None
 
     def publish_raw(
         self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]

@@ -26,10 +26,36 @@ from prometeo.redis_text import text
 
 _EXPIRY = keys.entity(INGEST, "consent-expiry", "all")
 
+# HVALS of every key given, in order (an absent hash answers an empty list, as HVALS does).
+_HVALS_EACH = """
+local out = {}
+for i, key in ipairs(KEYS) do
+  out[i] = redis.call('HVALS', key)
+end
+return out
+"""
+
+
+# Parsed consent records by their stored JSON. Parsing is a pure function of the bytes and a record is
+# frozen, so one parse serves every batch that reads the same state (~9 µs a record, ~1,000 records a
+# 2,000-event batch); a changed consent is new bytes, an erased one is never read. Bounded like a cache.
+_RECORDS: dict[bytes, ConsentRecord] = {}
+_RECORDS_MAX = 20_000
+
+
+def _consent_record(raw: bytes) -> ConsentRecord:
+    record = _RECORDS.get(raw)
+    if record is None:
+        if len(_RECORDS) >= _RECORDS_MAX:
+            _RECORDS.clear()
+        record = _RECORDS[raw] = ConsentRecord.model_validate_json(raw)
+    return record
+
 
 class ConsentStore:
     def __init__(self, client: redis.Redis) -> None:
         self._redis = client
+        self._consents_of = client.register_script(_HVALS_EACH)
 
     def put(self, customer_key: str, record: ConsentRecord, *, occurred_at: datetime | None = None) -> bool:
         """Write a consent. With `occurred_at` (replayed events) the write is skipped if the customer
@@ -66,13 +92,16 @@ class ConsentStore:
         return bool(self._redis.transaction(transact, tombstone, consents, value_from_callable=True))
 
     def for_customers(self, customer_keys: Sequence[str]) -> dict[str, list[ConsentRecord]]:
+        """Every consent of each customer, in one script call: a pipeline of one HVALS per customer costs
+        redis-py ~10 µs a command to pack and parse (a 2,000-event batch has ~1,000 customers); one
+        command with the batch's keys reads the same hashes, in one round trip as before."""
         unique = list(dict.fromkeys(customer_keys))
-        pipe = self._redis.pipeline(transaction=False)
-        for ck in unique:
-            pipe.hvals(keys.customer(INGEST, ck, "consents"))
+        if not unique:
+            return {}
+        held = self._consents_of(keys=[keys.customer(INGEST, ck, "consents") for ck in unique])
         return {
-            ck: [ConsentRecord.model_validate_json(v) for v in values]
-            for ck, values in zip(unique, pipe.execute(), strict=True)
+            ck: [_consent_record(v) for v in values]
+            for ck, values in zip(unique, cast("list[list[bytes]]", held), strict=True)
         }
 
     def put_marketing(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from ingest_openfinance.usecases.events import _EVENT_NAMESPACE, event_id_for
+from ingest_openfinance.usecases.events import _EVENT_NAMESPACE, event_id_for, event_id_text
 from prometeo.contracts import Envelope, new_event
 from tests.unit.ingest_openfinance.test_ingest_mapped import consented_ingestion
 from tests.unit.ingest_openfinance.test_publish_ack import CPF, _event
@@ -19,6 +19,7 @@ from tests.unit.ingest_openfinance.test_publish_ack import CPF, _event
 )
 def test_event_ids_are_the_uuid5_of_source_and_id(source: str, sid: str) -> None:
     assert event_id_for(source, sid) == uuid.uuid5(_EVENT_NAMESPACE, f"{source}\x00{sid}")
+    assert event_id_text(source, sid) == str(uuid.uuid5(_EVENT_NAMESPACE, f"{source}\x00{sid}"))
 
 
 @pytest.mark.parametrize(

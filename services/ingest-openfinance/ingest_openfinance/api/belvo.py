@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
 from ingest_openfinance.api.body import json_body
 from ingest_openfinance.api.sources import ingest_document
@@ -15,8 +16,12 @@ from prometeo.web.openapi import json_body_doc
 router = APIRouter(prefix="/v1/webhooks", tags=["aggregators"])
 
 
-@router.post("/belvo", openapi_extra=json_body_doc(description="A Belvo webhook notification"))
-async def belvo_webhook(request: Request, events: EventsDep, settings: SettingsDep) -> BatchResultPublic:
+@router.post(
+    "/belvo",
+    response_model=BatchResultPublic,
+    openapi_extra=json_body_doc(description="A Belvo webhook notification"),
+)
+async def belvo_webhook(request: Request, events: EventsDep, settings: SettingsDep) -> Response:
     """Answered per transaction. Webhook types other than TRANSACTIONS are acknowledged with nothing ingested."""
     document = await json_body(request, settings.max_body_bytes, decimals=True)
     now = clock.now()

@@ -8,6 +8,7 @@ The resource payloads do not carry the customer's CPF, so the caller names the c
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
 from ingest_openfinance.api.body import json_body
 from ingest_openfinance.api.sources import (
@@ -43,7 +44,11 @@ async def register_consent(
     )
 
 
-@router.post("/{resource}", openapi_extra=json_body_doc(description="The resource's GET response"))
+@router.post(
+    "/{resource}",
+    response_model=BatchResultPublic,
+    openapi_extra=json_body_doc(description="The resource's GET response"),
+)
 async def ingest_resource(
     resource: brasil.Resource,
     request: Request,
@@ -52,7 +57,7 @@ async def ingest_resource(
     institution: InstitutionHeader,
     customer_id: CustomerHeader = None,
     account_id: AccountHeader = None,
-) -> BatchResultPublic:
+) -> Response:
     """Body: the resource's GET response (`{data: [...], links, meta}`); answered per record of `data`."""
     document = await json_body(request, settings.max_body_bytes, decimals=True)
     now = clock.now()

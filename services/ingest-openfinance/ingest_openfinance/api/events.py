@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 
+from ingest_openfinance.api.answer import batch_answer
 from ingest_openfinance.api.body import json_body
 from ingest_openfinance.deps import EventsDep, SettingsDep
 from ingest_openfinance.domain.results import BatchResultPublic
@@ -16,8 +18,12 @@ from prometeo.web.openapi import json_body_doc
 router = APIRouter(prefix="/v1", tags=["events"])
 
 
-@router.post("/events:batch", openapi_extra=json_body_doc(EventsBatchCreate))
-async def ingest_batch(request: Request, events: EventsDep, settings: SettingsDep) -> BatchResultPublic:
+@router.post(
+    "/events:batch",
+    response_model=BatchResultPublic,
+    openapi_extra=json_body_doc(EventsBatchCreate),
+)
+async def ingest_batch(request: Request, events: EventsDep, settings: SettingsDep) -> Response:
     body = await json_body(request, settings.max_body_bytes)
     items = body.get("events") if isinstance(body, dict) else None
     if not isinstance(items, list):
@@ -38,4 +44,4 @@ async def ingest_batch(request: Request, events: EventsDep, settings: SettingsDe
             f"{exc}; retry the batch: accepted items answer 'duplicate'",
             headers={"Retry-After": "5"},
         ) from exc
-    return BatchResultPublic.of(results)
+    return batch_answer(results)

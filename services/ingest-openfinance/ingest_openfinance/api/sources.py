@@ -8,10 +8,11 @@ from typing import Annotated
 
 from fastapi import Header
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 
+from ingest_openfinance.api.answer import batch_answer
 from ingest_openfinance.domain.mappers.common import DocumentError, Mapped
 from ingest_openfinance.domain.mappers.consents import ConsentUpsert
-from ingest_openfinance.domain.results import BatchResultPublic
 from ingest_openfinance.models import ConsentPublic
 from ingest_openfinance.settings import Settings
 from ingest_openfinance.usecases.consents import ConsentRegistration
@@ -39,9 +40,7 @@ async def register_consent_document(
     return ConsentPublic(customer_key=ck, consent_id=upsert.consent_id, status=status, erasure_requested=erased)
 
 
-async def ingest_document(
-    map_document: Callable[[], Mapped], events: EventIngestion, settings: Settings
-) -> BatchResultPublic:
+async def ingest_document(map_document: Callable[[], Mapped], events: EventIngestion, settings: Settings) -> Response:
     try:
         mapped = map_document()
     except DocumentError as exc:
@@ -57,4 +56,4 @@ async def ingest_document(
             f"{exc}; retry: accepted records answer 'duplicate'",
             headers={"Retry-After": "5"},
         ) from exc
-    return BatchResultPublic.of(results)
+    return batch_answer(results)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
 from ingest_openfinance.api.body import json_body
 from ingest_openfinance.api.sources import (
@@ -40,7 +41,11 @@ async def register_consent(
     )
 
 
-@router.post("/{resource}", openapi_extra=json_body_doc(description="The resource's GET response"))
+@router.post(
+    "/{resource}",
+    response_model=BatchResultPublic,
+    openapi_extra=json_body_doc(description="The resource's GET response"),
+)
 async def ingest_resource(
     resource: uk.Resource,
     request: Request,
@@ -48,7 +53,7 @@ async def ingest_resource(
     settings: SettingsDep,
     institution: InstitutionHeader,
     customer_id: CustomerHeader = None,
-) -> BatchResultPublic:
+) -> Response:
     document = await json_body(request, settings.max_body_bytes, decimals=True)
     now = clock.now()
     return await ingest_document(

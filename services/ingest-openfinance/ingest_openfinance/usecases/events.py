@@ -21,7 +21,7 @@ from prometeo import clock
 from prometeo.bus import EventProducer
 from prometeo.bus.producer import PublishInterrupted, SendFuture
 from prometeo.contracts import EventPayload, InvalidEvent, payload_model, topics
-from prometeo.contracts.envelope import Envelope
+from prometeo.contracts.wire import EncodedEvent, EnvelopeEncoder
 from prometeo.telemetry.metrics import INGEST_ITEMS
 
 _EVENT_NAMESPACE = uuid.UUID("6f1c3f40-8a51-4c8e-9d2b-7d0d3a8f2e11")
@@ -37,11 +37,18 @@ class PublishFailed(RuntimeError):
 
 def event_id_for(source: str, source_event_id: str) -> uuid.UUID:
     """Stable per source event: downstream idempotency holds even past the dedupe window. The UUIDv5 of
-    `uuid.uuid5(_EVENT_NAMESPACE, ...)`, computed without its intermediate objects (it runs per event)."""
+    `uuid.uuid5(_EVENT_NAMESPACE, ...)`."""
+    return uuid.UUID(event_id_text(source, source_event_id))
+
+
+def event_id_text(source: str, source_event_id: str) -> str:
+    """`str(event_id_for(...))` without the UUID object in between (it runs per event, and the batch path
+    needs only the text: in the envelope's JSON and in the answer)."""
     digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + f"{source}\x00{source_event_id}".encode()).digest()[:16])
     digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
     digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    return uuid.UUID(bytes=bytes(digest))
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 _NAMESPACE_BYTES = _EVENT_NAMESPACE.bytes
@@ -52,8 +59,8 @@ def _field_errors(exc: ValidationError, prefix: str = "") -> str:
 
 
 def _refuse_conflicts(
-    candidates: list[tuple[int, CanonicalEventCreate, str, Envelope]], results: list[ItemResult | None]
-) -> list[tuple[int, CanonicalEventCreate, str, Envelope]]:
+    candidates: list[tuple[int, CanonicalEventCreate, str, EncodedEvent]], results: list[ItemResult | None]
+) -> list[tuple[int, CanonicalEventCreate, str, EncodedEvent]]:
     """One source id twice in a request: identical content is a plain duplicate (dedupe answers it), but
     different content is a conflict. Every version is refused, since neither can be trusted over the other."""
     seen: set[tuple[str, str]] = set()
@@ -91,10 +98,10 @@ class EventIngestion(UseCase):
 
     def ingest(self, raw_items: list[Any]) -> list[ItemResult]:
         results: list[ItemResult | None] = [None] * len(raw_items)
-        candidates: list[tuple[int, CanonicalEventCreate, str, Envelope]] = []
+        candidates: list[tuple[int, CanonicalEventCreate, str, EncodedEvent]] = []
         typed: dict[int, EventPayload] = {}  # validated once here, not again for the consent gate
         keys: dict[str, str] = {}  # one HMAC per customer of the batch, not per event
-        ingested_at = clock.now()  # the batch's events are ingested at one instant
+        encoder = EnvelopeEncoder(clock.now())  # the batch's events are ingested at one instant
         for index, raw in enumerate(raw_items):
             try:
                 item = CanonicalEventCreate.model_validate(raw)
@@ -108,17 +115,14 @@ class EventIngestion(UseCase):
             ck = keys.get(item.customer_id)
             if ck is None:
                 ck = keys[item.customer_id] = self.pseudonymise(item.customer_id)
-            # Every field is already valid (the key is an HMAC, source was checked above, the payload
-            # dumped by its own model): built without validating the envelope a second time.
-            envelope = Envelope.model_construct(
-                event_id=event_id_for(item.source, item.source_event_id),
-                type=payload.event_type,
-                version=payload.event_version,
+            # Every field is already valid (the key is an HMAC, source was checked above, the payload by its
+            # own model): written to its wire bytes without building and validating an Envelope again.
+            envelope = encoder.encode(
+                payload,
+                event_id=event_id_text(item.source, item.source_event_id),
                 occurred_at=item.occurred_at,
-                ingested_at=ingested_at,
                 customer_key=ck,
                 source=item.source,
-                payload=payload.model_dump(mode="json"),
             )
             candidates.append((index, item, ck, envelope))
             typed[index] = payload
@@ -126,7 +130,7 @@ class EventIngestion(UseCase):
 
         consents = self._consents.for_customers(list(keys.values()))
         now = clock.now()
-        admitted: list[tuple[int, CanonicalEventCreate, Envelope]] = []
+        admitted: list[tuple[int, CanonicalEventCreate, EncodedEvent]] = []
         for index, item, ck, envelope in candidates:
             refusal = gate(consents[ck], envelope.type, typed[index], now)
             if refusal is not None:
@@ -140,7 +144,7 @@ class EventIngestion(UseCase):
             if first:
                 fresh.append((index, item, envelope))
             else:
-                results[index] = ItemResult(index=index, status=ItemStatus.DUPLICATE, event_id=str(envelope.event_id))
+                results[index] = ItemResult(index=index, status=ItemStatus.DUPLICATE, event_id=envelope.event_id)
         self._publish(fresh, results)
 
         final = [r for r in results if r is not None]
@@ -165,7 +169,7 @@ class EventIngestion(UseCase):
         return [r for r in results if r is not None]
 
     def _publish(
-        self, fresh: list[tuple[int, CanonicalEventCreate, Envelope]], results: list[ItemResult | None]
+        self, fresh: list[tuple[int, CanonicalEventCreate, EncodedEvent]], results: list[ItemResult | None]
     ) -> None:
         """Only what the broker acknowledged is `accepted`. The wait is bounded by the producer's
         delivery timeout (plus a margin); on any failure the claims of every unacknowledged event are
@@ -188,7 +192,7 @@ class EventIngestion(UseCase):
         for (index, item, envelope), ok in zip(fresh, acked, strict=False):
             if ok:
                 results[index] = ItemResult.model_construct(
-                    index=index, status=ItemStatus.ACCEPTED, reason=None, event_id=str(envelope.event_id)
+                    index=index, status=ItemStatus.ACCEPTED, reason=None, event_id=envelope.event_id
                 )
             else:
                 failed.append((item.source, item.source_event_id))
