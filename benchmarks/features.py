@@ -93,7 +93,15 @@ def _service_path(bootstrap: str, redis_url: str, n: int) -> tuple[float, int]:
         topics.CONSENT_EVENTS: ConsentEventsHandler(repository, batch),
         topics.CUSTOMER_ERASURE: CustomerErasureHandler(repository, batch),
     }
-    loop = ConsumerLoop(settings, settings.group_id, handlers, producer, on_batch_end=batch.end)
+    loop = ConsumerLoop(
+        settings,
+        settings.group_id,
+        handlers,
+        producer,
+        on_batch_end=batch.end,
+        batch_window_s=settings.batch_window_ms / 1000,
+        batch_max_records=settings.batch_max_records,
+    )
     watcher = KafkaConsumer(bootstrap_servers=bootstrap, group_id=settings.group_id, enable_auto_commit=False)
     part = TopicPartition(topics.ACCOUNT_EVENTS, 0)
     loop.start()

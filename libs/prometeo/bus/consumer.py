@@ -71,6 +71,8 @@ class ConsumerLoop:
         retry_pause_s: float = 1.0,
         on_batch_end: Callable[[], None] | None = None,
         restart_pause_s: float = 2.0,
+        batch_window_s: float = 0.0,
+        batch_max_records: int = 0,
     ) -> None:
         self._settings = settings
         self._group_id = group_id
@@ -80,6 +82,12 @@ class ConsumerLoop:
         self._retry_pause_s = retry_pause_s
         # Runs after a poll's records are handled and before the commit (e.g. debounced publishing).
         self._on_batch_end = on_batch_end
+        # A batch (handled, then the hook, then one commit) may span several polls: it keeps polling
+        # for up to `batch_window_s` while records keep coming, up to `batch_max_records`. What the
+        # hook does once per batch (a feature vector per customer touched) is then done once for
+        # many polls' events; the offsets are still committed only after it. 0: one poll, one batch.
+        self._batch_window_s = batch_window_s
+        self._batch_max_records = batch_max_records
         self._stop = threading.Event()
         self._recent: deque[bool] = deque(maxlen=settings.dlq_window)
         self._thread: threading.Thread | None = None
@@ -148,41 +156,68 @@ class ConsumerLoop:
         consumer = self._consumer()
         try:
             while not self._stop.is_set():
-                batch = consumer.poll(timeout_ms=200)
-                self.last_poll_at = time.monotonic()
-                if consumer.assignment():
-                    self.assigned.set()
+                batch = self._poll(consumer, 200)
                 if not batch:
                     continue
-                rewound = False
+                # The first records of each partition in the batch: where a failed batch rewinds to.
+                first: dict[TopicPartition, list[ConsumerRecord]] = dict(batch)
+                ends = time.monotonic() + self._batch_window_s
                 handled: list[ConsumerRecord] = []
                 done: dict[TopicPartition, int] = {}  # next offset per partition: handled or dead-lettered
-                for tp, records in batch.items():
-                    for record in records:
-                        try:
-                            if self._process(record):
-                                handled.append(record)
-                        except self._retryable as exc:
-                            log.warning("retryable failure, rewinding", extra={"topic": tp.topic, "error": str(exc)})
-                            consumer.seek(tp, record.offset)
-                            rewound = True
-                            break
-                        except DeadLetterRateExceeded:
-                            done[tp] = record.offset + 1  # the record that tripped the guard was dead-lettered
-                            self._commit_before_stop(consumer, done, handled)
-                            raise
-                        done[tp] = record.offset + 1
+                while True:
+                    rewound = self._handle(consumer, batch, handled, done)
+                    left = ends - time.monotonic()
+                    if rewound or left <= 0 or len(handled) >= self._batch_max_records or self._stop.is_set():
+                        break
+                    batch = self._poll(consumer, max(1, int(left * 1000)))
+                    if not batch:  # the stream went quiet: nothing gained by holding the batch open
+                        break
+                    for tp, records in batch.items():
+                        first.setdefault(tp, records)
                 if self._on_batch_end is not None and not self._end_batch(
-                    consumer, batch, handled, self._on_batch_end, done
+                    consumer, first, handled, self._on_batch_end, done
                 ):
                     continue
                 self._await_dead_letters()
                 consumer.commit()
-                self._record_lag(consumer, batch.keys())
+                self._record_lag(consumer, first.keys())
                 if rewound:
                     self._stop.wait(self._retry_pause_s)
         finally:
             consumer.close(autocommit=False)
+
+    def _poll(self, consumer: KafkaConsumer, timeout_ms: int) -> dict[TopicPartition, list[ConsumerRecord]]:
+        batch: dict[TopicPartition, list[ConsumerRecord]] = consumer.poll(timeout_ms=timeout_ms)
+        self.last_poll_at = time.monotonic()
+        if consumer.assignment():
+            self.assigned.set()
+        return batch
+
+    def _handle(
+        self,
+        consumer: KafkaConsumer,
+        batch: dict[TopicPartition, list[ConsumerRecord]],
+        handled: list[ConsumerRecord],
+        done: dict[TopicPartition, int],
+    ) -> bool:
+        """Hand a poll's records to their handlers; True when a retryable failure rewound a partition."""
+        rewound = False
+        for tp, records in batch.items():
+            for record in records:
+                try:
+                    if self._process(record):
+                        handled.append(record)
+                except self._retryable as exc:
+                    log.warning("retryable failure, rewinding", extra={"topic": tp.topic, "error": str(exc)})
+                    consumer.seek(tp, record.offset)
+                    rewound = True
+                    break
+                except DeadLetterRateExceeded:
+                    done[tp] = record.offset + 1  # the record that tripped the guard was dead-lettered
+                    self._commit_before_stop(consumer, done, handled)
+                    raise
+                done[tp] = record.offset + 1
+        return rewound
 
     def _end_batch(
         self,

@@ -39,13 +39,13 @@ class FeaturesPublisher:
             return
         customers = sorted(self._dirty)
         now = clock.now()
-        # Opposition to profiling: the aggregates stay (other purposes), no features go out to be scored.
-        objecting = self._repository.objecting(customers)
         deadline = time.monotonic() + self._producer.ack_wait_s
         generation = self._producer.generation
         events = []
-        for ck, state in zip(customers, self._repository.load(customers, now), strict=True):
-            if state.is_empty or ck in objecting:
+        loaded = self._repository.load_with_objection(customers, now)
+        for ck, (state, objecting) in zip(customers, loaded, strict=True):
+            # Opposition to profiling: the aggregates stay (other purposes), no features go out to be scored.
+            if state.is_empty or objecting:
                 continue
             here, elsewhere = held_products(state.profile)
             payload = FeaturesUpdatedV1(
