@@ -82,12 +82,13 @@ class ConsumerLoop:
         self._retry_pause_s = retry_pause_s
         # Runs after a poll's records are handled and before the commit (e.g. debounced publishing).
         self._on_batch_end = on_batch_end
-        # A batch (handled, then the hook, then one commit) may span several polls: it keeps polling
-        # for up to `batch_window_s` while records keep coming, up to `batch_max_records`. What the
-        # hook does once per batch (a feature vector per customer touched) is then done once for
-        # many polls' events; the offsets are still committed only after it. 0: one poll, one batch.
+        # A batch (handled, then the hook, then one commit) may span several polls: while polls come
+        # back full (a backlog) it keeps polling, for up to `batch_window_s` and `batch_max_records`.
+        # What the hook does once per batch (a feature vector per customer touched) is then done once
+        # for many polls' events; the offsets are still committed only after it. 0: one poll, one batch.
         self._batch_window_s = batch_window_s
         self._batch_max_records = batch_max_records
+        self._max_poll_records = settings.consumer_max_poll_records
         self._stop = threading.Event()
         self._recent: deque[bool] = deque(maxlen=settings.dlq_window)
         self._thread: threading.Thread | None = None
@@ -167,10 +168,15 @@ class ConsumerLoop:
                 while True:
                     rewound = self._handle(consumer, batch, handled, done)
                     left = ends - time.monotonic()
-                    if rewound or left <= 0 or len(handled) >= self._batch_max_records or self._stop.is_set():
+                    # Only a full poll says more records are waiting (a backlog): at the head of the
+                    # stream the batch ends at once, so a quiet stream pays no added latency.
+                    full = sum(len(records) for records in batch.values()) >= self._max_poll_records
+                    if rewound or not full or left <= 0 or len(handled) >= self._batch_max_records:
+                        break
+                    if self._stop.is_set():
                         break
                     batch = self._poll(consumer, max(1, int(left * 1000)))
-                    if not batch:  # the stream went quiet: nothing gained by holding the batch open
+                    if not batch:
                         break
                     for tp, records in batch.items():
                         first.setdefault(tp, records)

@@ -149,25 +149,17 @@ class FeatureRepository:
         """Apply a batch in one pipelined round trip; each item is still its own atomic step."""
         if not items:
             return []
-        # Grouped by customer (a stable sort: each customer's events keep their order; customers'
-        # keys are disjoint, so the order between customers changes nothing), a script call meets
-        # fewer customers: the per-customer work (tombstone check, month-key EXPIREs, last_event_at)
-        # is done once for all of a customer's events in the call rather than once per call it spans.
-        order = sorted(range(len(items)), key=lambda i: items[i][1])
         pipe = self._redis.pipeline(transaction=False)
-        for start in range(0, len(order), APPLY_CHUNK):
-            chunk = [_script_item(*items[i]) for i in order[start : start + APPLY_CHUNK]]
+        for start in range(0, len(items), APPLY_CHUNK):
+            chunk = [_script_item(*item) for item in items[start : start + APPLY_CHUNK]]
             self._apply(
                 keys=[keys.epoch(FEATURES)],
                 args=[self._processed_ttl_s, MONTH_TTL_S, orjson.dumps(chunk), "1" if self._require_epoch else "0"],
                 client=pipe,
             )
-        flags = [int(r) for reply in pipe.execute() for r in reply]
-        if ApplyResult.VIEWS_LOST in flags:
+        results = [ApplyResult(int(r)) for flags in pipe.execute() for r in flags]
+        if ApplyResult.VIEWS_LOST in results:
             raise ViewsLost("features epoch marker missing: Redis was wiped")
-        results = [ApplyResult.DUPLICATE] * len(items)
-        for i, flag in zip(order, flags, strict=True):
-            results[i] = ApplyResult(flag)
         return results
 
     def load(self, customer_keys: list[str], as_of: datetime) -> list[CustomerState]:
