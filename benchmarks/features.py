@@ -169,7 +169,7 @@ def run() -> list[Figure]:
             "events/s",
             f"consume-only, {poll_records}-record polls",
             consume_service_poll,
-            "what the service does per poll, features-updated included",
+            "what the service does per batch, features-updated included",
         ),
         Figure("replay CLI rebuild (reset + read + apply)", rebuild, "events/s", "consume-only loop", consume_only),
         Figure("feature vector read p50", percentile(full, 0.5), "ms", "raw Redis GET p50", percentile(raw, 0.5)),

@@ -217,15 +217,19 @@ def feature_inputs(state: CustomerState, as_of: datetime) -> FeatureInputs:
             if age < 90:
                 bucket = periods[age // 30]
                 bucket[metric] = bucket.get(metric, 0.0) + value
-                if metric == "salary" and value > 0:
-                    payroll_days[day] = value
-                if metric == "inflow" and value > 0:
-                    inflow_days[day] = value
-            if value > 0 and metric == "count":
-                last_txn_day = max(last_txn_day or day, day)
+            if value <= 0:
+                continue
+            if metric == "count":
+                if last_txn_day is None or day > last_txn_day:
+                    last_txn_day = day
                 active_days_30 += age < 30
-            if value > 0 and metric == "inflow":
-                last_credit_day = max(last_credit_day or day, day)
+            elif metric == "inflow":
+                if last_credit_day is None or day > last_credit_day:
+                    last_credit_day = day
+                if age < 90:
+                    inflow_days[day] = value
+            elif metric == "salary" and age < 90:
+                payroll_days[day] = value
 
     sums30 = periods[0]
     sums90: dict[str, float] = {}
