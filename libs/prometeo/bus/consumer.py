@@ -80,7 +80,7 @@ class ConsumerLoop:
         self._dlq = dlq_producer
         self._retryable = retryable
         self._retry_pause_s = retry_pause_s
-        # Runs after a poll's records are handled and before the commit (e.g. debounced publishing).
+        # Runs after a batch's records are handled and before the commit (e.g. debounced publishing).
         self._on_batch_end = on_batch_end
         # A batch (handled, then the hook, then one commit) may span several polls: while polls come
         # back full (a backlog) it keeps polling, for up to `batch_window_s` and `batch_max_records`.
@@ -259,8 +259,12 @@ class ConsumerLoop:
                 return True
             except self._retryable as retry:
                 log.warning("retryable failure while isolating, rewinding batch", extra={"error": str(retry)})
+        # A batch spanning polls may have lost partitions to a rebalance since: their new owner
+        # starts from the committed offsets anyway.
+        assigned = consumer.assignment()
         for tp, records in batch.items():
-            consumer.seek(tp, records[0].offset)
+            if tp in assigned:
+                consumer.seek(tp, records[0].offset)
         self._stop.wait(self._retry_pause_s)
         return False
 
@@ -394,7 +398,10 @@ class ConsumerLoop:
             )
 
     def _record_lag(self, consumer: KafkaConsumer, partitions: Iterable[TopicPartition]) -> None:
+        assigned = consumer.assignment()
         for tp in partitions:
+            if tp not in assigned:  # revoked by a rebalance during the batch
+                continue
             high = consumer.highwater(tp)
             pos = consumer.position(tp)
             if high is not None and pos is not None:

@@ -192,13 +192,6 @@ class FeatureRepository:
         else:
             self._redis.hdel(key, "profiling_objected")
 
-    def objecting(self, customer_keys: list[str]) -> set[str]:
-        """Those of `customer_keys` who object to profiling (one pipelined round trip)."""
-        pipe = self._redis.pipeline(transaction=False)
-        for ck in customer_keys:
-            pipe.hget(keys.customer(FEATURES, ck, "privacy"), "profiling_objected")
-        return {ck for ck, flag in zip(customer_keys, pipe.execute(), strict=True) if flag == b"1"}
-
     # -- erasure -----------------------------------------------------------------------------------
     def erase(self, customer_key: str) -> int:
         deleted = 0
