@@ -71,6 +71,8 @@ class ConsumerLoop:
         retry_pause_s: float = 1.0,
         on_batch_end: Callable[[], None] | None = None,
         restart_pause_s: float = 2.0,
+        batch_window_s: float = 0.0,
+        batch_max_records: int = 0,
     ) -> None:
         self._settings = settings
         self._group_id = group_id
@@ -78,8 +80,15 @@ class ConsumerLoop:
         self._dlq = dlq_producer
         self._retryable = retryable
         self._retry_pause_s = retry_pause_s
-        # Runs after a poll's records are handled and before the commit (e.g. debounced publishing).
+        # Runs after a batch's records are handled and before the commit (e.g. debounced publishing).
         self._on_batch_end = on_batch_end
+        # A batch (handled, then the hook, then one commit) may span several polls: while polls come
+        # back full (a backlog) it keeps polling, for up to `batch_window_s` and `batch_max_records`.
+        # What the hook does once per batch (a feature vector per customer touched) is then done once
+        # for many polls' events; the offsets are still committed only after it. 0: one poll, one batch.
+        self._batch_window_s = batch_window_s
+        self._batch_max_records = batch_max_records
+        self._max_poll_records = settings.consumer_max_poll_records
         self._stop = threading.Event()
         self._recent: deque[bool] = deque(maxlen=settings.dlq_window)
         self._thread: threading.Thread | None = None
@@ -148,41 +157,73 @@ class ConsumerLoop:
         consumer = self._consumer()
         try:
             while not self._stop.is_set():
-                batch = consumer.poll(timeout_ms=200)
-                self.last_poll_at = time.monotonic()
-                if consumer.assignment():
-                    self.assigned.set()
+                batch = self._poll(consumer, 200)
                 if not batch:
                     continue
-                rewound = False
+                # The first records of each partition in the batch: where a failed batch rewinds to.
+                first: dict[TopicPartition, list[ConsumerRecord]] = dict(batch)
+                ends = time.monotonic() + self._batch_window_s
                 handled: list[ConsumerRecord] = []
                 done: dict[TopicPartition, int] = {}  # next offset per partition: handled or dead-lettered
-                for tp, records in batch.items():
-                    for record in records:
-                        try:
-                            if self._process(record):
-                                handled.append(record)
-                        except self._retryable as exc:
-                            log.warning("retryable failure, rewinding", extra={"topic": tp.topic, "error": str(exc)})
-                            consumer.seek(tp, record.offset)
-                            rewound = True
-                            break
-                        except DeadLetterRateExceeded:
-                            done[tp] = record.offset + 1  # the record that tripped the guard was dead-lettered
-                            self._commit_before_stop(consumer, done, handled)
-                            raise
-                        done[tp] = record.offset + 1
+                while True:
+                    rewound = self._handle(consumer, batch, handled, done)
+                    left = ends - time.monotonic()
+                    # Only a full poll says more records are waiting (a backlog): at the head of the
+                    # stream the batch ends at once, so a quiet stream pays no added latency.
+                    full = sum(len(records) for records in batch.values()) >= self._max_poll_records
+                    if rewound or not full or left <= 0 or len(handled) >= self._batch_max_records:
+                        break
+                    if self._stop.is_set():
+                        break
+                    batch = self._poll(consumer, max(1, int(left * 1000)))
+                    if not batch:
+                        break
+                    for tp, records in batch.items():
+                        first.setdefault(tp, records)
                 if self._on_batch_end is not None and not self._end_batch(
-                    consumer, batch, handled, self._on_batch_end, done
+                    consumer, first, handled, self._on_batch_end, done
                 ):
                     continue
                 self._await_dead_letters()
                 consumer.commit()
-                self._record_lag(consumer, batch.keys())
+                self._record_lag(consumer, first.keys())
                 if rewound:
                     self._stop.wait(self._retry_pause_s)
         finally:
             consumer.close(autocommit=False)
+
+    def _poll(self, consumer: KafkaConsumer, timeout_ms: int) -> dict[TopicPartition, list[ConsumerRecord]]:
+        batch: dict[TopicPartition, list[ConsumerRecord]] = consumer.poll(timeout_ms=timeout_ms)
+        self.last_poll_at = time.monotonic()
+        if consumer.assignment():
+            self.assigned.set()
+        return batch
+
+    def _handle(
+        self,
+        consumer: KafkaConsumer,
+        batch: dict[TopicPartition, list[ConsumerRecord]],
+        handled: list[ConsumerRecord],
+        done: dict[TopicPartition, int],
+    ) -> bool:
+        """Hand a poll's records to their handlers; True when a retryable failure rewound a partition."""
+        rewound = False
+        for tp, records in batch.items():
+            for record in records:
+                try:
+                    if self._process(record):
+                        handled.append(record)
+                except self._retryable as exc:
+                    log.warning("retryable failure, rewinding", extra={"topic": tp.topic, "error": str(exc)})
+                    consumer.seek(tp, record.offset)
+                    rewound = True
+                    break
+                except DeadLetterRateExceeded:
+                    done[tp] = record.offset + 1  # the record that tripped the guard was dead-lettered
+                    self._commit_before_stop(consumer, done, handled)
+                    raise
+                done[tp] = record.offset + 1
+        return rewound
 
     def _end_batch(
         self,
@@ -218,8 +259,12 @@ class ConsumerLoop:
                 return True
             except self._retryable as retry:
                 log.warning("retryable failure while isolating, rewinding batch", extra={"error": str(retry)})
+        # A batch spanning polls may have lost partitions to a rebalance since: their new owner
+        # starts from the committed offsets anyway.
+        assigned = consumer.assignment()
         for tp, records in batch.items():
-            consumer.seek(tp, records[0].offset)
+            if tp in assigned:
+                consumer.seek(tp, records[0].offset)
         self._stop.wait(self._retry_pause_s)
         return False
 
@@ -353,7 +398,10 @@ class ConsumerLoop:
             )
 
     def _record_lag(self, consumer: KafkaConsumer, partitions: Iterable[TopicPartition]) -> None:
+        assigned = consumer.assignment()
         for tp in partitions:
+            if tp not in assigned:  # revoked by a rebalance during the batch
+                continue
             high = consumer.highwater(tp)
             pos = consumer.position(tp)
             if high is not None and pos is not None:

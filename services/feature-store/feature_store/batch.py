@@ -1,8 +1,9 @@
-"""The account-event mutations of one poll: buffered, written in one pipelined round trip, published.
+"""The account-event mutations of one consumer batch (a poll, or several behind a backlog): buffered,
+written in one pipelined round trip, published.
 
-`ConsumerLoop` commits a poll's offsets only after its batch-end hook (`end`) returns, so buffering is
-safe: a crash before the write redelivers the whole poll, and the applied-markers make a replay a
-no-op. Consents and erasures of the same poll are applied directly, so they first write what was
+`ConsumerLoop` commits a batch's offsets only after its batch-end hook (`end`) returns, so buffering is
+safe: a crash before the write redelivers the whole batch, and the applied-markers make a replay a
+no-op. Consents and erasures of the same batch are applied directly, so they first write what was
 buffered before them (`flush_before_consent`, `flush_before_erasure`): every event must meet the
 customer's state as it was when it arrived.
 """

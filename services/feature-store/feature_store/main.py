@@ -53,7 +53,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.views_rebuild:
         handlers = {topic: guard.gate(handler) for topic, handler in handlers.items()}
         on_batch_end = guard.hook(batch.end)
-    loop = ConsumerLoop(settings, settings.group_id, handlers, producer, on_batch_end=on_batch_end)
+    loop = ConsumerLoop(
+        settings,
+        settings.group_id,
+        handlers,
+        producer,
+        on_batch_end=on_batch_end,
+        batch_window_s=settings.batch_window_ms / 1000,
+        batch_max_records=settings.batch_max_records,
+    )
     app.state.redis, app.state.repository = client, repository
     app.state.views = guard if settings.views_rebuild else None
     app.state.runtime = Runtime(producer, [loop])

@@ -1,8 +1,8 @@
-"""Debounced features-updated events: many events for one customer in a poll → one event.
+"""Debounced features-updated events: many events for one customer in a consumer batch → one event.
 
 `flush` returns once the broker acknowledged every event it published (bounded wait), or raises a
-retryable error: the consumer loop commits the poll's offsets after it, so a poll is never committed
-with its features-updated events still buffered (the redelivered poll is a no-op in Redis and
+retryable error: the consumer loop commits the batch's offsets after it, so a batch is never committed
+with its features-updated events still buffered (the redelivered batch is a no-op in Redis and
 publishes its customers again).
 """
 
@@ -39,13 +39,13 @@ class FeaturesPublisher:
             return
         customers = sorted(self._dirty)
         now = clock.now()
-        # Opposition to profiling: the aggregates stay (other purposes), no features go out to be scored.
-        objecting = self._repository.objecting(customers)
         deadline = time.monotonic() + self._producer.ack_wait_s
         generation = self._producer.generation
         events = []
-        for ck, state in zip(customers, self._repository.load(customers, now), strict=True):
-            if state.is_empty or ck in objecting:
+        loaded = self._repository.load_with_objection(customers, now)
+        for ck, (state, objecting) in zip(customers, loaded, strict=True):
+            # Opposition to profiling: the aggregates stay (other purposes), no features go out to be scored.
+            if state.is_empty or objecting:
                 continue
             here, elsewhere = held_products(state.profile)
             payload = FeaturesUpdatedV1(
@@ -57,7 +57,7 @@ class FeaturesPublisher:
                 profile=segments(state.profile),
             )
             events.append(new_event(payload, customer_key=ck, source=SOURCE))
-        # One call for the poll's vectors: trace headers, type header and metric once (publish_many).
+        # One call for the batch's vectors: trace headers, type header and metric once (publish_many).
         try:
             futures = self._producer.publish_many(topics.FEATURES_UPDATED, events)
         except PublishInterrupted as exc:  # send() itself failed (no metadata in time, buffer full)

@@ -166,3 +166,36 @@ def test_lua_script_and_memory_replay_agree(redis: redis_lib.Redis, unique: Call
     assert compute_features(state, now) == compute_features(memory.state(), now)
     assert compute_features(state, now)["card_utilisation_current"] > 0
     assert last_event_at(state.profile) == last_event_at(memory.state().profile) is not None
+
+
+def test_one_script_call_loads_what_the_hashes_hold_and_the_objection(
+    redis: redis_lib.Redis, unique: Callable[[str], str]
+) -> None:
+    """The publisher's read (`load_with_objection`, one script call) returns each customer's month
+    hashes and profile exactly as Redis holds them, and who objects to profiling."""
+    now = utcnow()
+    repo = FeatureRepository(redis, 3600)
+    objecting, plain, empty = unique("ck_obj"), unique("ck_plain"), unique("ck_empty")
+    for i, ck in enumerate((objecting, plain)):
+        for days in (1, 35, 70):
+            e = booked(ck, f"{10 + i + days}.25", at=now - timedelta(days=days))
+            repo.apply(str(e.event_id), ck, mutation_for(e.typed(), e.occurred_at))
+    repo.set_objection(objecting, True)
+    loaded = repo.load_with_objection([objecting, plain, empty], now)
+    assert [flag for _, flag in loaded] == [True, False, False]
+    for ck, (state, _) in zip((objecting, plain), loaded[:2], strict=True):
+        prefix = keys.customer(keys.FEATURES, ck)
+        for month, fields in state.months.items():
+            assert fields == _text(redis.hgetall(f"{prefix}:days:{month}"))
+        assert state.profile == _text(redis.hgetall(f"{prefix}:profile"))
+        assert sum(len(f) for f in state.months.values()) > 0
+    assert loaded[2][0].is_empty
+    assert repo.load([plain], now) == [loaded[1][0]]
+
+
+def _text(h: dict[bytes | str, bytes | str]) -> dict[str, str]:
+    return {_s(k): _s(v) for k, v in h.items()}
+
+
+def _s(v: bytes | str) -> str:
+    return v.decode() if isinstance(v, bytes) else v

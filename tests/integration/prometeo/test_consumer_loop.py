@@ -132,6 +132,50 @@ def test_a_failing_batch_write_dead_letters_only_the_poison_record(broker: str, 
     assert poison not in applied and loop.error is None
 
 
+def test_a_batch_spans_polls_within_its_window_and_a_failed_one_replays_whole(
+    broker: str, unique: Callable[[str], str]
+) -> None:
+    """With a batch window the batch-end hook runs once for several polls' records (up to the
+    window's record cap), and a retryable failure of the hook rewinds to the first of them."""
+    ck = unique("ck_window")
+    ours: list[str] = []  # our records handled since the last hook call
+    batches: list[list[str]] = []
+    failed = threading.Event()
+
+    def buffer(env: Envelope, _: EventPayload) -> None:
+        if env.customer_key == ck:
+            ours.append(str(env.payload["transaction_id"]))
+
+    def end() -> None:
+        batch, ours[:] = list(ours), []
+        if batch and not failed.is_set():
+            failed.set()
+            raise RetryableError("redis down")  # the whole batch comes again
+        if batch:
+            batches.append(batch)
+
+    sources = [f"s{i}" for i in range(6)]
+    publish(broker, topics.OUTCOMES, [booked(ck, txn_id=s) for s in sources])
+    settings = _settings(broker).model_copy(update={"consumer_max_poll_records": 2})
+    loop = ConsumerLoop(
+        settings,
+        unique("grp"),
+        {topics.OUTCOMES: buffer},
+        EventProducer(broker, "t"),
+        retry_pause_s=0.1,
+        on_batch_end=end,
+        batch_window_s=3.0,
+        batch_max_records=1_000_000,
+    )
+    loop.start()
+    try:
+        wait_until(lambda: sorted(s for b in batches for s in b) == sources, timeout=30)
+    finally:
+        loop.stop()
+    # Two-record polls, yet batches of more: and after the failed one every record came again, once.
+    assert failed.is_set() and max(len(b) for b in batches) > 2
+
+
 def test_replicas_beyond_the_partition_count_join_the_group_as_ready_stand_bys(
     broker: str, unique: Callable[[str], str]
 ) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from feature_store.domain.balances import ACCOUNT, CLOSED, daily_balances
+from feature_store.domain.balances import ACCOUNT, CLOSED, WINDOW_DAYS, Snapshots, balance_series, snapshot_entry
 from feature_store.domain.definitions import FEATURES, MAX_WINDOW_DAYS
 from feature_store.domain.inputs import FeatureInputs
 from feature_store.domain.mcc import transaction_metrics
@@ -155,16 +155,6 @@ class CustomerState:
         return not self.profile and not any(self.months.values())
 
 
-def _daily(state: CustomerState) -> dict[date, dict[str, str]]:
-    days: dict[date, dict[str, str]] = {}
-    for month, fields in state.months.items():
-        year, mon = int(month[:4]), int(month[4:])
-        for key, value in fields.items():
-            day_s, metric = key.split("|", 1)
-            days.setdefault(date(year, mon, int(day_s)), {})[metric] = value
-    return days
-
-
 def held_products(profile: dict[str, str]) -> tuple[list[str], list[str]]:
     here = sorted(k.split("|", 1)[1] for k in profile if k.startswith("held_here|"))
     elsewhere = sorted(k.split("|", 1)[1] for k in profile if k.startswith("held_elsewhere|"))
@@ -195,35 +185,51 @@ def compute_features(state: CustomerState, as_of: datetime) -> dict[str, float]:
 def feature_inputs(state: CustomerState, as_of: datetime) -> FeatureInputs:
     """One pass over the customer's day buckets up to `as_of`: what the definitions compute from."""
     today = as_of.astimezone(UTC).date() if as_of.tzinfo else as_of.date()
-    days = _daily(state)
     # Sums per 30-day period: 0 = the last 30 days, 1 = days 30-59, 2 = days 60-89.
     periods: list[dict[str, float]] = [{}, {}, {}]
     payroll_days: dict[date, float] = {}
     inflow_days: dict[date, float] = {}
+    snapshots: Snapshots = {}
     active_days_30 = 0
     last_txn_day: date | None = None
     last_credit_day: date | None = None
 
-    for day, metrics in days.items():
-        if day > today:
-            continue
-        age = (today - day).days
-        for metric, raw in metrics.items():
+    # One pass over the fields as Redis holds them (it runs for every published vector): each day's
+    # date and age computed once. Bucket values are integer cents and counts, exact as floats, so the
+    # order the sums are taken in does not change them.
+    for month, fields in state.months.items():
+        year, mon = int(month[:4]), int(month[4:])
+        ages: dict[str, tuple[date, int]] = {}
+        for key, raw in fields.items():
+            day_s, metric = key.split("|", 1)
+            dated = ages.get(day_s)
+            if dated is None:
+                day = date(year, mon, int(day_s))
+                dated = ages[day_s] = (day, (today - day).days)
+            day, age = dated
+            if age < 0:  # dated after as_of
+                continue
             if metric.startswith(("bal|", "lim|")):
+                if age <= WINDOW_DAYS:
+                    snapshots.setdefault(day, []).append(snapshot_entry(metric, raw))
                 continue
             value = float(raw)
             if age < 90:
                 bucket = periods[age // 30]
                 bucket[metric] = bucket.get(metric, 0.0) + value
-                if metric == "salary" and value > 0:
-                    payroll_days[day] = value
-                if metric == "inflow" and value > 0:
-                    inflow_days[day] = value
-            if value > 0 and metric == "count":
-                last_txn_day = max(last_txn_day or day, day)
+            if value <= 0:
+                continue
+            if metric == "count":
+                if last_txn_day is None or day > last_txn_day:
+                    last_txn_day = day
                 active_days_30 += age < 30
-            if value > 0 and metric == "inflow":
-                last_credit_day = max(last_credit_day or day, day)
+            elif metric == "inflow":
+                if last_credit_day is None or day > last_credit_day:
+                    last_credit_day = day
+                if age < 90:
+                    inflow_days[day] = value
+            elif metric == "salary" and age < 90:
+                payroll_days[day] = value
 
     sums30 = periods[0]
     sums90: dict[str, float] = {}
@@ -239,7 +245,7 @@ def feature_inputs(state: CustomerState, as_of: datetime) -> FeatureInputs:
         periods=periods,
         sums30=sums30,
         sums90=sums90,
-        bal=daily_balances(state.profile, days, today),
+        bal=balance_series(state.profile, snapshots, today),
         here=here,
         elsewhere=elsewhere,
         profile=state.profile,

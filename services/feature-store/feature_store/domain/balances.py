@@ -38,18 +38,31 @@ def _value(raw: str) -> float:
     return int(raw.split("|", 1)[1]) / 100
 
 
+# (kind "bal" | "lim", account id, value in currency units) per day: a day's balance snapshots.
+Snapshots = dict[date, list[tuple[str, str, float]]]
+
+
+def snapshot_entry(metric: str, raw: str) -> tuple[str, str, float]:
+    """A day bucket's `bal|{account}` / `lim|{account}` field and its "ts|cents" value."""
+    kind, account = metric.split("|", 1)
+    return kind, account, _value(raw)
+
+
 def daily_balances(profile: dict[str, str], days: dict[date, dict[str, str]], today: date) -> BalanceSeries:
-    types = {k.removeprefix(ACCOUNT): v for k, v in profile.items() if k.startswith(ACCOUNT)}
-    closed = {k.removeprefix(CLOSED) for k in profile if k.startswith(CLOSED)}
     first = today - timedelta(days=WINDOW_DAYS)
-    by_day: dict[date, list[tuple[str, str, float]]] = {}
+    by_day: Snapshots = {}
     for day, metrics in days.items():
         if first <= day <= today:
             for metric, raw in metrics.items():
                 if metric.startswith(("bal|", "lim|")):
-                    kind, account = metric.split("|", 1)
-                    by_day.setdefault(day, []).append((kind, account, _value(raw)))
+                    by_day.setdefault(day, []).append(snapshot_entry(metric, raw))
+    return balance_series(profile, by_day, today)
 
+
+def balance_series(profile: dict[str, str], by_day: Snapshots, today: date) -> BalanceSeries:
+    """The series from the snapshots of days `today - WINDOW_DAYS` … `today` (none outside them)."""
+    types = {k.removeprefix(ACCOUNT): v for k, v in profile.items() if k.startswith(ACCOUNT)}
+    closed = {k.removeprefix(CLOSED) for k in profile if k.startswith(CLOSED)}
     accounts_open = len(set(types) - closed)
     if not by_day:
         return BalanceSeries(accounts_open=accounts_open)
