@@ -26,6 +26,7 @@ from prometeo.contracts.events import (
     OutcomeKind,
     OutcomeRecordedV1,
 )
+from prometeo.web import fastpath
 from tests.app_helpers import handled
 from tests.bus_helpers import publish, read_topic, wait_until
 from tests.unit.next_best_action.factories import scores
@@ -292,6 +293,40 @@ def test_presenting_records_the_offers_once_per_scores_and_day(
     # The answer is written without a response-model pass: it must still be exactly the declared model.
     assert DecisionPublic.model_validate(first).model_dump(mode="json") == first
     assert first["decided_at"].endswith("Z")
+
+
+def test_the_fast_presentation_handler_answers_as_fastapis_own(
+    nba: TestClient, broker: str, unique: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """prometeo.web.fastpath: the route's own handler skips FastAPI's dependency solving for inputs FastAPI
+    accepts and hands it every other request; the answers are the same either way (the decision's time aside)."""
+    ck = unique("ck_test")
+    publish_scores(broker, ck)
+    wait_until(lambda: nba.get(f"/v1/nba/{ck}").status_code == 200)
+    cases: list[tuple[str, dict[str, str]]] = [
+        (ck, {"lang": "en", "presented_to": "adv-sp-01"}),
+        (ck, {"objective": "conversion"}),
+        (ck, {"presented_to": "a" * 64}),
+        (ck, {"presented_to": "a" * 65}),
+        (ck, {"lang": "fr"}),
+        (ck, {"lang": ""}),
+        (ck, {"objective": "profit"}),
+        (unique("ck_test"), {}),
+    ]
+
+    def answers() -> list[tuple[int, str, dict[str, Any]]]:
+        out = []
+        for customer, params in cases:
+            response = nba.post(f"/v1/nba/{customer}/presentations", params=params)
+            body = response.json()
+            body.pop("decided_at", None)
+            out.append((response.status_code, response.headers["content-type"], body))
+        return out
+
+    fast = answers()
+    assert [status for status, _, _ in fast] == [200, 200, 200, 422, 422, 422, 422, 404]
+    monkeypatch.setattr(fastpath, "ENABLED", False)
+    assert answers() == fast
 
 
 def test_no_presentation_for_a_customer_who_objected_to_profiling(
