@@ -59,6 +59,11 @@ from prometeo.views import ViewGuard, views_check
 from prometeo.web import build_app
 
 SERVICE = "gateway"
+# The gateway's records on the broker are the audit.v1 copies (best effort once the stored record stands: no
+# read waits for their acks) and its consumers' dead letters. A short linger ships the copies of concurrent
+# reads in one produce request: kafka-python woke its sender thread (a socket write and a GIL hand-off) and
+# the broker answered a request for every read.
+PRODUCER_LINGER_MS = 10
 
 
 def _upstream_client(settings: Settings) -> httpx.AsyncClient:
@@ -148,7 +153,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     configure_tracing(SERVICE)
     sync_redis = redis.Redis.from_url(settings.redis_url, socket_timeout=2)
     async_redis = aioredis.Redis.from_url(settings.redis_url, socket_timeout=2)
-    producer = EventProducer.for_service(settings, SERVICE)
+    producer = EventProducer.for_service(settings, SERVICE, linger_ms=PRODUCER_LINGER_MS)
     client = _upstream_client(settings)
     upstreams = Upstreams(client, _base_urls(settings))
     app.state.redis = sync_redis  # readiness ping
