@@ -295,6 +295,28 @@ def test_presenting_records_the_offers_once_per_scores_and_day(
     assert first["decided_at"].endswith("Z")
 
 
+def test_a_repeat_of_an_acknowledged_presentation_writes_no_second_record(
+    nba: TestClient, broker: str, unique: Callable[[str], str]
+) -> None:
+    ck = unique("ck_test")
+    publish_scores(broker, ck)
+    wait_until(lambda: nba.get(f"/v1/nba/{ck}").status_code == 200)
+    shown = []
+    for advisor in ("adv-1", "adv-1", "adv-2", "adv-1", "adv-3"):
+        response = nba.post(f"/v1/nba/{ck}/presentations", params={"presented_to": advisor})
+        assert response.status_code == 200 and response.json()["offers"]
+        shown.append(response.json()["decision_id"])
+    assert len(set(shown)) == 1
+
+    # Each distinct payload once, in order: the repeats of adv-1's were already acknowledged.
+    def presentation(record: Any) -> bool:
+        payload = decode(record.value)[1]
+        return record.key == ck.encode() and isinstance(payload, OfferDecidedV1) and payload.decision_id == shown[0]
+
+    records = read_topic(broker, topics.OFFERS, min_count=3, match=presentation)
+    assert [decode(r.value)[1].presented_to for r in records] == ["adv-1", "adv-2", "adv-3"]  # type: ignore[attr-defined]
+
+
 def test_the_fast_presentation_handler_answers_as_fastapis_own(
     nba: TestClient, broker: str, unique: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

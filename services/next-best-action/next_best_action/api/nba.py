@@ -19,7 +19,14 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from next_best_action.consumers.scores import SOURCE, offer_decided
-from next_best_action.deps import AsyncRedis, AsyncRedisDep, PolicySourceDep, ProducerDep, StoreDep
+from next_best_action.deps import (
+    AckedPresentationsDep,
+    AsyncRedis,
+    AsyncRedisDep,
+    PolicySourceDep,
+    ProducerDep,
+    StoreDep,
+)
 from next_best_action.domain.decision import Decision, decide, volume_day
 from next_best_action.policy_source import PolicySource
 from next_best_action.response_store import LeverStore, levers_key
@@ -162,6 +169,7 @@ async def present_next_best_action(
     aio: AsyncRedisDep,
     policies: PolicySourceDep,
     producer: ProducerDep,
+    acked: AckedPresentationsDep,
     lang: Lang = Query("es"),
     objective: Objective | None = ObjectiveQuery,
     presented_to: str | None = Query(
@@ -170,14 +178,18 @@ async def present_next_best_action(
 ) -> Response:
     decision = await _inbound_decision(customer_key, store, aio, policies, None, objective)
     if decision.offers:
-        event = new_event(
-            offer_decided(decision).model_copy(update={"presented_to": presented_to}),
-            customer_key=customer_key,
-            source=SOURCE,
-            event_id=uuid.uuid5(_PRESENTATIONS, decision.decision_id),
-        )
-        # Answered only once the broker holds the record (acks=all), awaited without a thread.
-        await producer.publish_acked(topics.OFFERS, event)
+        payload = offer_decided(decision).model_copy(update={"presented_to": presented_to})
+        fingerprint = payload.model_dump_json().encode()
+        if not acked.acked(customer_key, fingerprint):  # else the same record is already durable
+            event = new_event(
+                payload,
+                customer_key=customer_key,
+                source=SOURCE,
+                event_id=uuid.uuid5(_PRESENTATIONS, decision.decision_id),
+            )
+            # Answered only once the broker holds the record (acks=all), awaited without a thread.
+            await producer.publish_acked(topics.OFFERS, event)
+            acked.remember(customer_key, fingerprint)
     return _answer(customer_key, decision, lang)
 
 
@@ -203,6 +215,7 @@ async def _fast_presentation(request: Request, slow: Handler) -> Response:
         state.aio_redis,
         state.policies,
         state.runtime.producer,
+        state.acked_presentations,
         cast(Lang, lang),
         cast(Objective | None, objective),
         presented_to,
