@@ -4,6 +4,7 @@ import redis.asyncio as aioredis
 from fastapi import Depends, Request
 
 from next_best_action.policy_source import PolicySource
+from next_best_action.presented import AckedPresentations
 from next_best_action.response_store import LeverStore
 from next_best_action.settings import Settings, get_settings
 from next_best_action.store import NbaStore
@@ -31,7 +32,12 @@ async def _producer(request: Request) -> EventProducer:
     return request.app.state.runtime.producer
 
 
+async def _acked_presentations(request: Request) -> AckedPresentations:
+    return request.app.state.acked_presentations
+
+
 ProducerDep = Annotated[EventProducer, Depends(_producer)]
+AckedPresentationsDep = Annotated[AckedPresentations, Depends(_acked_presentations)]
 # The request path's Redis: awaited on the event loop (the consumers keep the sync client in their threads).
 AsyncRedis = aioredis.Redis
 AsyncRedisDep = Annotated[aioredis.Redis, Depends(_aio_redis)]

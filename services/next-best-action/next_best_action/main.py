@@ -16,6 +16,7 @@ from next_best_action.consumers.outcomes import OutcomesHandler
 from next_best_action.consumers.scores import ScoresHandler
 from next_best_action.moments import MomentRunner
 from next_best_action.policy_source import PolicySource
+from next_best_action.presented import AckedPresentations
 from next_best_action.rebuild import rebuild_nba
 from next_best_action.response_store import LeverStore, ResponseStore
 from next_best_action.settings import get_settings
@@ -89,6 +90,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     app.state.redis, app.state.store, app.state.policies = client, store, policies
     app.state.aio_redis = aio_client
+    app.state.acked_presentations = AckedPresentations()
     app.state.levers, app.state.responses = lever_store, responses
     app.state.views = guard if settings.views_rebuild else None
     app.state.runtime = Runtime(producer, [loop])

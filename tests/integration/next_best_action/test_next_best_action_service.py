@@ -26,6 +26,7 @@ from prometeo.contracts.events import (
     OutcomeKind,
     OutcomeRecordedV1,
 )
+from prometeo.web import fastpath
 from tests.app_helpers import handled
 from tests.bus_helpers import publish, read_topic, wait_until
 from tests.unit.next_best_action.factories import scores
@@ -292,6 +293,62 @@ def test_presenting_records_the_offers_once_per_scores_and_day(
     # The answer is written without a response-model pass: it must still be exactly the declared model.
     assert DecisionPublic.model_validate(first).model_dump(mode="json") == first
     assert first["decided_at"].endswith("Z")
+
+
+def test_a_repeat_of_an_acknowledged_presentation_writes_no_second_record(
+    nba: TestClient, broker: str, unique: Callable[[str], str]
+) -> None:
+    ck = unique("ck_test")
+    publish_scores(broker, ck)
+    wait_until(lambda: nba.get(f"/v1/nba/{ck}").status_code == 200)
+    shown = []
+    for advisor in ("adv-1", "adv-1", "adv-2", "adv-1", "adv-3"):
+        response = nba.post(f"/v1/nba/{ck}/presentations", params={"presented_to": advisor})
+        assert response.status_code == 200 and response.json()["offers"]
+        shown.append(response.json()["decision_id"])
+    assert len(set(shown)) == 1
+
+    # Each distinct payload once, in order: the repeats of adv-1's were already acknowledged.
+    def presentation(record: Any) -> bool:
+        payload = decode(record.value)[1]
+        return record.key == ck.encode() and isinstance(payload, OfferDecidedV1) and payload.decision_id == shown[0]
+
+    records = read_topic(broker, topics.OFFERS, min_count=3, match=presentation)
+    assert [decode(r.value)[1].presented_to for r in records] == ["adv-1", "adv-2", "adv-3"]  # type: ignore[attr-defined]
+
+
+def test_the_fast_presentation_handler_answers_as_fastapis_own(
+    nba: TestClient, broker: str, unique: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """prometeo.web.fastpath: the route's own handler skips FastAPI's dependency solving for inputs FastAPI
+    accepts and hands it every other request; the answers are the same either way (the decision's time aside)."""
+    ck = unique("ck_test")
+    publish_scores(broker, ck)
+    wait_until(lambda: nba.get(f"/v1/nba/{ck}").status_code == 200)
+    cases: list[tuple[str, dict[str, str]]] = [
+        (ck, {"lang": "en", "presented_to": "adv-sp-01"}),
+        (ck, {"objective": "conversion"}),
+        (ck, {"presented_to": "a" * 64}),
+        (ck, {"presented_to": "a" * 65}),
+        (ck, {"lang": "fr"}),
+        (ck, {"lang": ""}),
+        (ck, {"objective": "profit"}),
+        (unique("ck_test"), {}),
+    ]
+
+    def answers() -> list[tuple[int, str, dict[str, Any]]]:
+        out = []
+        for customer, params in cases:
+            response = nba.post(f"/v1/nba/{customer}/presentations", params=params)
+            body = response.json()
+            body.pop("decided_at", None)
+            out.append((response.status_code, response.headers["content-type"], body))
+        return out
+
+    fast = answers()
+    assert [status for status, _, _ in fast] == [200, 200, 200, 422, 422, 422, 422, 404]
+    monkeypatch.setattr(fastpath, "ENABLED", False)
+    assert answers() == fast
 
 
 def test_no_presentation_for_a_customer_who_objected_to_profiling(

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast, get_args
 
 import orjson
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from gateway.deps import AuditDep, PurposeDep, ReadableCustomerKeyDep, RecommendationsReader, UpstreamsDep
-from gateway.domain.audit import AuditedResource
+from gateway.deps import (
+    AuditDep,
+    PurposeDep,
+    ReadableCustomerKeyDep,
+    RecommendationsReader,
+    UpstreamsDep,
+    read_recommendations,
+    solve_customer_read,
+)
+from gateway.domain.audit import AuditedResource, ReadPurpose
 from gateway.domain.roles import Role
 from gateway.domain.visibility import Resource, visible
 from gateway.upstream import Upstream
 from prometeo.contracts import Objective
 from prometeo.web import Problem
+from prometeo.web.fastpath import Handler, fast_route
 
 router = APIRouter(prefix="/v1/customers", tags=["recommendations"])
 
@@ -128,7 +137,6 @@ def public_body(decision: _UpstreamDecision) -> dict[str, Any]:
     }
 
 
-@router.get("/{customer_id}/recommendations", response_model=RecommendationsPublic)
 async def get_recommendations(
     principal: RecommendationsReader,
     customer_key: ReadableCustomerKeyDep,
@@ -158,3 +166,43 @@ async def get_recommendations(
     # The upstream answer was validated above; the public shape is written once (no response-model pass).
     body = visible(Resource.RECOMMENDATIONS, principal.role, public_body(decision))
     return Response(orjson.dumps(body, option=orjson.OPT_UTC_Z), media_type="application/json")
+
+
+_LANGS = frozenset(get_args(Lang))
+_OBJECTIVES = frozenset(get_args(Objective))
+_PURPOSES = {p.value: p for p in ReadPurpose}
+
+
+async def _fast(request: Request, slow: Handler) -> Response:
+    """The route without FastAPI's dependency solving (prometeo.web.fastpath): inputs FastAPI would refuse
+    go to FastAPI's own handler before anything runs, so its 422s (after 401/429/403) are unchanged."""
+    query = request.query_params
+    lang, objective, purpose = query.get("lang", "es"), query.get("objective"), request.headers.get("x-purpose")
+    if (
+        lang not in _LANGS
+        or (objective is not None and objective not in _OBJECTIVES)
+        or (purpose is not None and purpose not in _PURPOSES)
+    ):
+        return await slow(request)
+    principal, customer_key, read_purpose = await solve_customer_read(
+        request, request.path_params["customer_id"], read_recommendations, _PURPOSES[purpose] if purpose else None
+    )
+    state = request.app.state
+    return await get_recommendations(
+        principal,
+        customer_key,
+        read_purpose,
+        state.upstreams,
+        state.audit,
+        cast(Lang, lang),
+        cast(Objective | None, objective),
+    )
+
+
+router.add_api_route(
+    "/{customer_id}/recommendations",
+    get_recommendations,
+    methods=["GET"],
+    response_model=RecommendationsPublic,
+    route_class_override=fast_route(_fast),
+)

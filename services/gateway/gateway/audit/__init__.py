@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -110,12 +111,17 @@ class KafkaAuditTrail(AuditTrail):
 class GroupCommit:
     """Appends entries to the store in batches: the entries that arrive while one batch is being written
     (in a thread) form the next batch, one transaction and one sync to disk for all of them. Each caller
-    still waits until *its* record is durable, and sees the batch's failure if it is not."""
+    still waits until *its* record is durable, and sees the batch's failure if it is not.
+
+    Batches are written on the trail's own thread (the chain is appended one batch at a time anyway):
+    anyio's `run_in_threadpool` (a capacity limiter, a cancel scope and a condition per call) was ~8 % of
+    the gateway's event-loop samples per recommendation."""
 
     def __init__(self, store: AuditStore) -> None:
         self.store = store
         self._pending: list[tuple[AuditEntry, asyncio.Future[AuditRecord]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-writer")
 
     async def append(self, entry: AuditEntry) -> AuditRecord:
         loop = asyncio.get_running_loop()
@@ -130,7 +136,10 @@ class GroupCommit:
         while self._pending:
             batch, self._pending = self._pending, []
             try:
-                records = await run_in_threadpool(self.store.append_many, [entry for entry, _ in batch])
+                entries = [entry for entry, _ in batch]
+                records = await asyncio.get_running_loop().run_in_executor(
+                    self._thread, self.store.append_many, entries
+                )
             except Exception as exc:
                 for _, done in batch:
                     if not done.done():

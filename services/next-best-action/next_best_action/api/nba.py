@@ -12,14 +12,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast, get_args
 
 import orjson
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from next_best_action.consumers.scores import SOURCE, offer_decided
-from next_best_action.deps import AsyncRedis, AsyncRedisDep, PolicySourceDep, ProducerDep, StoreDep
+from next_best_action.deps import (
+    AckedPresentationsDep,
+    AsyncRedis,
+    AsyncRedisDep,
+    PolicySourceDep,
+    ProducerDep,
+    StoreDep,
+)
 from next_best_action.domain.decision import Decision, decide, volume_day
 from next_best_action.policy_source import PolicySource
 from next_best_action.response_store import LeverStore, levers_key
@@ -27,7 +34,9 @@ from next_best_action.store import NbaStore, ProfilingObjected
 from prometeo import clock
 from prometeo.contracts import Objective, new_event, topics
 from prometeo.web import Problem
+from prometeo.web.fastpath import Handler, fast_route
 
+PRESENTED_TO_MAX = 64
 _PRESENTATIONS = uuid.UUID("0b6f2a8e-4f7c-4a51-9c3e-2d8a7e1f5c90")
 
 router = APIRouter(prefix="/v1", tags=["next-best-action"])
@@ -154,27 +163,69 @@ async def next_best_action(
     return _answer(customer_key, decision, lang)
 
 
-@router.post("/nba/{customer_key}/presentations", response_model=DecisionPublic)
 async def present_next_best_action(
     customer_key: str,
     store: StoreDep,
     aio: AsyncRedisDep,
     policies: PolicySourceDep,
     producer: ProducerDep,
+    acked: AckedPresentationsDep,
     lang: Lang = Query("es"),
     objective: Objective | None = ObjectiveQuery,
     presented_to: str | None = Query(
-        None, max_length=64, description="The advisor shown the offers (portfolio id, set by the gateway)"
+        None, max_length=PRESENTED_TO_MAX, description="The advisor shown the offers (portfolio id, set by the gateway)"
     ),
 ) -> Response:
     decision = await _inbound_decision(customer_key, store, aio, policies, None, objective)
     if decision.offers:
-        event = new_event(
-            offer_decided(decision).model_copy(update={"presented_to": presented_to}),
-            customer_key=customer_key,
-            source=SOURCE,
-            event_id=uuid.uuid5(_PRESENTATIONS, decision.decision_id),
-        )
-        # Answered only once the broker holds the record (acks=all), awaited without a thread.
-        await producer.publish_acked(topics.OFFERS, event)
+        payload = offer_decided(decision).model_copy(update={"presented_to": presented_to})
+        fingerprint = payload.model_dump_json().encode()
+        if not acked.acked(customer_key, fingerprint):  # else the same record is already durable
+            event = new_event(
+                payload,
+                customer_key=customer_key,
+                source=SOURCE,
+                event_id=uuid.uuid5(_PRESENTATIONS, decision.decision_id),
+            )
+            # Answered only once the broker holds the record (acks=all), awaited without a thread.
+            await producer.publish_acked(topics.OFFERS, event)
+            acked.remember(customer_key, fingerprint)
     return _answer(customer_key, decision, lang)
+
+
+_LANGS = frozenset(get_args(Lang))
+_OBJECTIVES = frozenset(get_args(Objective))
+
+
+async def _fast_presentation(request: Request, slow: Handler) -> Response:
+    """The presentation route without FastAPI's dependency solving (prometeo.web.fastpath): its dependencies
+    only read app state. Inputs FastAPI would refuse go to FastAPI's own handler (its 422s are unchanged)."""
+    query = request.query_params
+    lang, objective, presented_to = query.get("lang", "es"), query.get("objective"), query.get("presented_to")
+    if (
+        lang not in _LANGS
+        or (objective is not None and objective not in _OBJECTIVES)
+        or (presented_to is not None and len(presented_to) > PRESENTED_TO_MAX)
+    ):
+        return await slow(request)
+    state = request.app.state
+    return await present_next_best_action(
+        request.path_params["customer_key"],
+        state.store,
+        state.aio_redis,
+        state.policies,
+        state.runtime.producer,
+        state.acked_presentations,
+        cast(Lang, lang),
+        cast(Objective | None, objective),
+        presented_to,
+    )
+
+
+router.add_api_route(
+    "/nba/{customer_key}/presentations",
+    present_next_best_action,
+    methods=["POST"],
+    response_model=DecisionPublic,
+    route_class_override=fast_route(_fast_presentation),
+)
