@@ -8,7 +8,14 @@ The baseline of each latency is the broker's own produce → consume hop measure
 Each settled event is also broken down by stage: one consumer reads account-events, features-updated, scores and
 offers beside the benchmark, and a stage is the time from one topic's first record for the customer to the next's
 (record timestamps: each producer's send time, ms), printed as p99 with its p50 for: gateway + ingest (POST →
-account-events.v1), feature-store, scoring, next-best-action, delivery (offers.v1 → this consumer).
+account-events.v1), feature-store, scoring, next-best-action, delivery (offers.v1 → this consumer). And each
+process's CPU per event over the window and its settling (psutil, threads and children included; the broker's is
+the baseline): the judge of a change on a shared machine, where the latencies move 2-4x between runs.
+`BENCH_RUN_PYSPY=1` also records scoring and next-best-action with py-spy (raw stacks in .run/bench/).
+
+The timed windows start on a quiet platform: after the demo bank's backlog has drained (decisions stop growing)
+and after the benchmark's own 1,000 consents have been applied everywhere (no service burning CPU), so neither
+queues ahead of the measured events.
 
 Measured on two cores shared with three other sessions' stacks and benchmarks (load average 10-19, so figures move
 2-4x between runs; compare stages within a run). p50 / p99 ms, `BENCH_RUN_SECONDS=15`:
@@ -136,6 +143,9 @@ def _event_to_offer(bootstrap: str, gateway_url: str, procs: dict[str, psutil.Pr
                     "scopes": ["accounts", "transactions", "balances"],
                 },
             ).raise_for_status()
+    # The consents just posted cross every service too (next-best-action applies them one by one): the
+    # timed window starts once the platform is quiet again, not while they still drain.
+    _wait_quiet(procs)
     baseline = _broker_hop(bootstrap)
     figures = []
     for rate in RATES:
@@ -213,6 +223,20 @@ def _cpu(procs: dict[str, psutil.Process]) -> dict[str, float]:
             pass
         out[name] = total
     return out
+
+
+def _wait_quiet(procs: dict[str, psutil.Process], quiet_ms_per_s: float = 100.0, timeout_s: float = 120.0) -> None:
+    """Until no service process burns more than `quiet_ms_per_s` of CPU per second (over 2 s)."""
+    services = {name: proc for name, proc in procs.items() if name not in ("broker", "redis")}
+    deadline = time.monotonic() + timeout_s
+    last = _cpu(services)
+    while time.monotonic() < deadline:
+        time.sleep(2)
+        now = _cpu(services)
+        busiest = max((now[n] - last[n]) * 1e3 / 2 for n in now) if now else 0.0
+        last = now
+        if busiest < quiet_ms_per_s:
+            return
 
 
 def _py_spy(procs: dict[str, psutil.Process], rate: int) -> list[subprocess.Popen[bytes]]:
