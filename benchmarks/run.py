@@ -9,8 +9,9 @@ Each settled event is also broken down by stage: one consumer reads account-even
 offers beside the benchmark, and a stage is the time from one topic's first record for the customer to the next's
 (record timestamps: each producer's send time, ms), printed as p99 with its p50 for: gateway + ingest (POST →
 account-events.v1), feature-store, scoring, next-best-action, delivery (offers.v1 → this consumer). And each
-process's CPU per event over the window and its settling (psutil, threads and children included; the broker's is
-the baseline): the judge of a change on a shared machine, where the latencies move 2-4x between runs.
+process's CPU per posted event, from the window's start until the platform is quiet again, so the backlog the
+window left is counted too (psutil, threads and children included; the broker's is the baseline): the judge of
+a change on a shared machine, where the latencies move 2-4x between runs.
 `BENCH_RUN_PYSPY=1` also records scoring and next-best-action with py-spy (raw stacks in .run/bench/).
 
 The timed windows start on a quiet platform: after the demo bank's backlog has drained (decisions stop growing)
@@ -152,6 +153,7 @@ def _event_to_offer(bootstrap: str, gateway_url: str, procs: dict[str, psutil.Pr
         spies = _py_spy(procs, rate) if PYSPY else []
         cpu_before = _cpu(procs)
         sent, latencies, stages = _steady(bootstrap, gateway_url, cids, ck_of, rate)
+        _wait_quiet(procs)  # what the window queued is worked off before the CPU is read: all of its cost
         cpu_after = _cpu(procs)
         for spy in spies:
             spy.wait(30)
@@ -175,8 +177,8 @@ def _event_to_offer(bootstrap: str, gateway_url: str, procs: dict[str, psutil.Pr
                     f"p50 {percentile(spent, 0.5):,.1f} ms; {span}",
                 )
             )
-        # CPU per event of each process over the window and the settling after it (every process on the
-        # path, and what else they did meanwhile): the broker's own is the baseline.
+        # CPU per event of each process from the window's start until the platform is quiet again (every
+        # process on the path, and what else they did meanwhile): the broker's own is the baseline.
         cpu = {name: (cpu_after[name] - cpu_before[name]) * 1e6 / max(sent, 1) for name in cpu_before}
         for name, micros in cpu.items():
             if name != "broker":
