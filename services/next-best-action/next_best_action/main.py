@@ -28,7 +28,7 @@ from prometeo.bus.consumer import Handler
 from prometeo.contracts import topics
 from prometeo.keys import NBA
 from prometeo.privacy.export import export_router
-from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check
+from prometeo.runtime import Runtime, broker_check, consumers_check, redis_check, settle_heap
 from prometeo.telemetry.tracing import configure_tracing
 from prometeo.views import ViewGuard, install_views_gate, views_check
 from prometeo.web import build_app
@@ -97,6 +97,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.views_rebuild:
         guard.start()
     app.state.runtime.start()
+    settle_heap()  # a poll's decoded events are thousands of young containers: fewer collections
     yield
     app.state.runtime.stop()
     guard.stop()

@@ -23,10 +23,12 @@ nba:reservation:{decision_id}  string  the reservation's verdicts ("product=ok|r
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 import redis
 
 from next_best_action.domain.decision import (
@@ -163,10 +165,12 @@ class NbaStore:
             history=_history_from(*history),
         )
 
-    def put_scores(self, customer_key: str, scores: ScoresComputedV1, occurred_at: datetime, client: Any) -> None:
-        """Queue the scores' write (the caller checked they are the newest, as `save_scores` does)."""
-        body = {"occurred_at": occurred_at.isoformat(), "scores": scores.model_dump(mode="json")}
-        client.set(_key(customer_key, "scores"), json.dumps(body), ex=self._scores_ttl_s)
+    def put_scores(self, customer_key: str, scores: Mapping[str, Any], occurred_at: datetime, client: Any) -> None:
+        """Queue the scores' write (the caller checked they are the newest, as `save_scores` does).
+        `scores`: the event's payload as it came off the wire, already validated as a ScoresComputedV1
+        (every read validates it again); dumping the model back to JSON was a tenth of a decision."""
+        body = {"occurred_at": occurred_at.isoformat(), "scores": scores}
+        client.set(_key(customer_key, "scores"), orjson.dumps(body), ex=self._scores_ttl_s)
 
     # -- scores ------------------------------------------------------------------------------------
     def save_scores(self, customer_key: str, scores: ScoresComputedV1, occurred_at: datetime) -> bool:

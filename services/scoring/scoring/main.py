@@ -9,7 +9,7 @@ from threadpoolctl import threadpool_limits
 from prometeo.bus import ConsumerLoop, EventProducer
 from prometeo.contracts import topics
 from prometeo.privacy.export import export_router
-from prometeo.runtime import Runtime, broker_check, consumers_check
+from prometeo.runtime import Runtime, broker_check, consumers_check, settle_heap
 from prometeo.telemetry.tracing import configure_tracing
 from prometeo.web import build_app
 from scoring.api import model, score
@@ -69,6 +69,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.runtime = Runtime(producer, [loop])
     watcher.start()
     app.state.runtime.start()
+    settle_heap()  # a poll's decoded events are thousands of young containers: fewer collections
     yield
     app.state.runtime.stop()
     watcher.stop()

@@ -54,3 +54,23 @@ def test_deliveries_made_elsewhere_count_as_contacts_once(redis: redis_lib.Redis
     assert len(history.contacts) == 3
     assert history.contacts_since(NOW) == 3 and history.offered_since(ProductCode.SAVINGS, NOW)
     assert store.volume(day) == {ProductCode.CREDIT_CARD: 1}  # the daily cap counts our decisions only
+
+
+def test_scores_kept_as_their_wire_payload_read_back_as_the_model(
+    redis: redis_lib.Redis, unique: Callable[[str], str]
+) -> None:
+    """The stream keeps the scores event's payload as it arrived (validated on decode), not a re-dump."""
+    import orjson
+
+    from prometeo.contracts.events import ScoresComputedV1
+
+    store = NbaStore(redis, processed_ttl_s=60, scores_ttl_s=60, contact_retention_days=90, erased_ttl_s=60)
+    ck = unique("ck_test")
+    sent = scores({ProductCode.SAVINGS: 0.7, ProductCode.CREDIT_CARD: 0.2})
+    wire = orjson.loads(sent.model_dump_json())
+    pipe = store.pipeline()
+    store.put_scores(ck, wire, NOW, pipe)
+    pipe.execute()
+    latest = store.latest_scores_at(ck)
+    assert latest is not None
+    assert latest == (ScoresComputedV1.model_validate(wire), NOW) and latest[0] == sent

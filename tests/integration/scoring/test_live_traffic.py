@@ -3,8 +3,10 @@ stream is scored by the challenger (stable per customer), every scores event nam
 per feature is exported against the training snapshot stored with the model, and one call promotes."""
 
 import math
+import os
 
 import pytest
+from threadpoolctl import threadpool_limits
 
 from feature_store.domain.definitions import FEATURE_NAMES, FEATURE_SET_VERSION
 from prometeo.contracts import decode, new_event, topics, utcnow
@@ -27,8 +29,11 @@ def test_challenger_share_versions_drift_metrics_and_promotion(
     mlflow_uri, broker, service_env, unique, good_frame, weak_frame
 ) -> None:
     name = unique("propensity")
-    champion = train_and_register(good_frame, mlflow_uri, name)
-    challenger = train_and_register(weak_frame, mlflow_uri, name, seed=1, gate=NO_FLOOR)
+    # An in-process scoring service started by an earlier test limited OpenMP to one thread (its start-up does,
+    # for its predicts); training runs in its own process in production, on every core: here too (test_service).
+    with threadpool_limits(os.cpu_count()):
+        champion = train_and_register(good_frame, mlflow_uri, name)
+        challenger = train_and_register(weak_frame, mlflow_uri, name, seed=1, gate=NO_FLOOR)
     assert (champion.alias, challenger.alias) == ("champion", "challenger")
     service_env(
         {

@@ -5,6 +5,7 @@ from collections import Counter
 from next_best_action.domain.arbitration import Candidate, select_contacts, share_limit
 from next_best_action.domain.decision import ContactHistory, decide, with_reservation
 from next_best_action.domain.learning import ResponseStats, explores, posterior, response_factors
+from next_best_action.domain.policy import Policy
 from next_best_action.domain.rules import Rule
 from prometeo.contracts import Channel, ProductCode
 from tests.unit.next_best_action.factories import NOW, default_policy, scores
@@ -67,3 +68,53 @@ def test_exploration_is_bounded_and_deterministic_per_decision() -> None:
     first = response_factors(table, [CC], [Channel.SMS], policy, decision_id="dc_x")
     assert first == response_factors(table, [CC], [Channel.SMS], policy, decision_id="dc_x")
     assert first != response_factors(table, [CC], [Channel.SMS], policy, decision_id="dc_y")
+
+
+def _factors_cell_by_cell(
+    table: dict[tuple[ProductCode, Channel], ResponseStats],
+    products: list[ProductCode],
+    channels: list[Channel],
+    policy: Policy,
+    decision_id: str,
+) -> dict[tuple[ProductCode, Channel], float]:
+    """The two-level posterior as the module doc states it, worked out afresh for every cell."""
+    import random
+
+    from next_best_action.domain.learning import _unit
+
+    rng = random.Random(int(_unit(decision_id, "draw") * 2**53))
+    draw = explores(decision_id, policy.learning.exploration_share)
+    out = {}
+    for product in sorted(products):
+        for channel in sorted(channels):
+            prior = policy.channels.response_factors.get(channel)
+            if prior is None:
+                continue
+            pooled = ResponseStats()
+            for (_, ch), stats in table.items():
+                if ch == channel:
+                    pooled = pooled.add(stats)
+            a0, b0 = posterior(pooled, prior, policy)
+            alpha, beta = posterior(
+                table.get((product, channel), ResponseStats()), prior, policy, prior_rate=a0 / (a0 + b0)
+            )
+            rate = rng.betavariate(alpha, beta) if draw else alpha / (alpha + beta)
+            out[(product, channel)] = round(rate / policy.learning.prior_scale, 6)
+    return out
+
+
+def test_response_factors_with_the_pooled_prior_once_per_channel_are_the_cell_by_cell_ones() -> None:
+    table = {
+        (CC, Channel.SMS): ResponseStats(10, 3),
+        (SAV, Channel.SMS): ResponseStats(4, 0),
+        (SAV, Channel.EMAIL): ResponseStats(7.5, 2),
+        (MORT, Channel.IN_APP): ResponseStats(1, 1),
+    }
+    products, channels = [SAV, CC, MORT], list(Channel)
+    for share in (0.0, 1.0):  # posterior means, then every decision drawing (the draws' order matters)
+        base = default_policy()
+        policy = base.model_copy(update={"learning": base.learning.model_copy(update={"exploration_share": share})})
+        for decision_id in ("dc_a", "dc_b"):
+            assert response_factors(table, products, channels, policy, decision_id=decision_id) == (
+                _factors_cell_by_cell(table, products, channels, policy, decision_id)
+            )

@@ -157,7 +157,7 @@ class ScoresHandler:
             if inputs.scores_at is not None and inputs.scores_at > envelope.occurred_at:
                 self._store.mark(event_id, writes)  # superseded by fresher scores: deciding on stale ones helps nobody
                 continue
-            self._store.put_scores(ck, payload, envelope.occurred_at, writes)
+            self._store.put_scores(ck, envelope.payload, envelope.occurred_at, writes)
             now = clock.now()
             decision_day = volume_day(now, policy)
             if decision_day not in volumes:
@@ -211,13 +211,24 @@ class ScoresHandler:
             marks.execute()
         for item in decided:
             _count(item.decision)
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug(
+                    "decision published",
+                    extra={
+                        "customer_key": item.envelope.customer_key,
+                        "decision_id": item.decision.decision_id,
+                        "offers": len(item.decision.offers),
+                        "blocked": len(item.decision.blocked),
+                    },
+                )
+        if decided:
+            # One line a round: a JSON log record per decision was 4 % of the stream's CPU.
             log.info(
-                "decision published",
+                "decisions published",
                 extra={
-                    "customer_key": item.envelope.customer_key,
-                    "decision_id": item.decision.decision_id,
-                    "offers": len(item.decision.offers),
-                    "blocked": len(item.decision.blocked),
+                    "decisions": len(decided),
+                    "offers": sum(len(item.decision.offers) for item in decided),
+                    "no_action": sum(1 for item in decided if item.decision.no_action),
                 },
             )
 

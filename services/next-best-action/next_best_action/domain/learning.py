@@ -35,6 +35,8 @@ class ResponseStats:
         return ResponseStats(self.trials + other.trials, self.successes + other.successes)
 
 
+_NONE = ResponseStats()  # a cell without offers (frozen: shared)
+
 ResponseTable = Mapping[tuple[ProductCode, Channel], ResponseStats]
 
 
@@ -71,15 +73,18 @@ def response_factors(
     factors: dict[tuple[ProductCode, Channel], float] = {}
     pooled: dict[Channel, ResponseStats] = {}
     for (_, channel), stats in table.items():
-        pooled[channel] = pooled.get(channel, ResponseStats()).add(stats)
+        pooled[channel] = pooled.get(channel, _NONE).add(stats)
+    # The channel's pooled prior rate is the same for every product: worked out once per channel, not per
+    # cell (this ran for every decision; the draws still come in product, then channel, order).
+    priors: list[tuple[Channel, float, float]] = []
+    for channel in sorted(channels):
+        prior = policy.channels.response_factors.get(channel)
+        if prior is not None:
+            a0, b0 = posterior(pooled.get(channel, _NONE), prior, policy)
+            priors.append((channel, prior, a0 / (a0 + b0)))
     for product in sorted(products):
-        for channel in sorted(channels):
-            prior = policy.channels.response_factors.get(channel)
-            if prior is None:
-                continue
-            a0, b0 = posterior(pooled.get(channel, ResponseStats()), prior, policy)
-            stats = table.get((product, channel), ResponseStats())
-            alpha, beta = posterior(stats, prior, policy, prior_rate=a0 / (a0 + b0))
+        for channel, prior, prior_rate in priors:
+            alpha, beta = posterior(table.get((product, channel), _NONE), prior, policy, prior_rate=prior_rate)
             rate = rng.betavariate(alpha, beta) if draw else alpha / (alpha + beta)
             factors[(product, channel)] = round(rate / learning.prior_scale, 6)
     return factors

@@ -15,7 +15,7 @@ import time
 import uuid
 
 from prometeo.bus import EventProducer, RetryableError
-from prometeo.bus.producer import SendFuture
+from prometeo.bus.producer import PublishInterrupted, SendFuture
 from prometeo.contracts import Envelope, EventPayload, new_event, topics
 from prometeo.contracts.events import FeaturesUpdatedV1, ProductScore, ScoresComputedV1
 from prometeo.telemetry.metrics import DRIFT_SAMPLE, FEATURE_PSI, SCORE_PSI, SCORES_SERVED
@@ -24,6 +24,8 @@ from scoring.domain.scorer import ScoringInput
 from scoring.models import LoadedModel, ModelHolder
 
 SOURCE = "scoring"
+# The PSI gauges are recomputed over every bucket of every feature: at most this often, not every poll.
+DRIFT_EXPORT_INTERVAL_S = 5.0
 _NAMESPACE = uuid.UUID("5b0c4a52-6f0e-4a7e-9d3c-2f1f6a1d9e01")
 
 
@@ -48,6 +50,7 @@ class FeaturesUpdatedHandler:
         self._challenger_alias = challenger_alias
         self._challenger_share = challenger_share
         self._pending: list[tuple[Envelope, FeaturesUpdatedV1]] = []
+        self._drift_exported: dict[str, float] = {}  # model version → when its gauges were last set
 
     def __call__(self, envelope: Envelope, payload: EventPayload) -> None:
         if not isinstance(payload, FeaturesUpdatedV1):
@@ -76,7 +79,10 @@ class FeaturesUpdatedHandler:
         try:
             for alias, serving, items in groups.values():
                 futures += self._publish(alias, serving, items)
-        except Exception as exc:  # send() itself failed (no metadata in time, buffer full)
+        except PublishInterrupted as exc:  # send() itself failed (no metadata in time, buffer full)
+            self._producer.failed(exc.cause, generation)
+            raise RetryableError(f"publish to {topics.SCORES} failed: {type(exc.cause).__name__}") from exc
+        except Exception as exc:
             self._producer.failed(exc, generation)
             raise RetryableError(f"publish to {topics.SCORES} failed: {type(exc).__name__}") from exc
         failed = self._producer.wait_acks(futures, deadline, generation).count(False)
@@ -97,8 +103,11 @@ class FeaturesUpdatedHandler:
                 [p.features for _, p in batch],
                 {product: [s[j].propensity for s in scored] for j, product in enumerate(_products(scored))},
             )
-            export_drift(model)
-        futures: list[SendFuture] = []
+            now = time.monotonic()
+            if now - self._drift_exported.get(model.version, float("-inf")) >= DRIFT_EXPORT_INTERVAL_S:
+                self._drift_exported[model.version] = now
+                export_drift(model)
+        events = []
         for (envelope, payload), scores in zip(batch, scored, strict=True):
             out = ScoresComputedV1(
                 model_name=model.name,
@@ -111,12 +120,9 @@ class FeaturesUpdatedHandler:
                 features=payload.features,
             )
             event_id = uuid.uuid5(_NAMESPACE, f"{envelope.event_id}:{model.name}:{model.version}")
-            futures.append(
-                self._producer.publish(
-                    topics.SCORES, new_event(out, customer_key=envelope.customer_key, source=SOURCE, event_id=event_id)
-                )
-            )
-        return futures
+            events.append(new_event(out, customer_key=envelope.customer_key, source=SOURCE, event_id=event_id))
+        # One call for the poll: the trace and type headers and the metric once, not per event.
+        return self._producer.publish_many(topics.SCORES, events)
 
 
 def _products(scored: list[list[ProductScore]]) -> list[str]:
