@@ -20,6 +20,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from kafka import KafkaProducer
@@ -110,17 +111,9 @@ class CustomerPartitioner(DefaultPartitioner):  # type: ignore[misc]  # kafka-py
         return all_partitions[_customer_hash(customer_part(serialized_key)) % len(all_partitions)]
 
 
-_HASHES: dict[bytes, int] = {}
-_HASHES_MAX = 100_000
-
-
+@lru_cache(maxsize=100_000)
 def _customer_hash(customer: bytes) -> int:
-    hashed = _HASHES.get(customer)
-    if hashed is None:
-        if len(_HASHES) >= _HASHES_MAX:
-            _HASHES.clear()
-        hashed = _HASHES[customer] = int(murmur2(customer)) & 0x7FFFFFFF
-    return hashed
+    return int(murmur2(customer)) & 0x7FFFFFFF
 
 
 # kafka-python wakes its sender (a socket write) for every batch it opens; at the 16 KiB default a batch
