@@ -12,7 +12,8 @@ A soak then offers a fixed rate for a bounded time and reports each process's RS
 its RSS after warm-up (ratio = growth). Default: a short soak; `BENCH=soak` (or `all`) soaks 10 minutes;
 `BENCH=quick` runs fewer, shorter steps.
 
-Knobs: BENCH_RECO_RATES (comma list), BENCH_RECO_STEP_S, BENCH_SOAK_S, BENCH_SOAK_RATE, BENCH_RECO_CUSTOMERS.
+Knobs: BENCH_RECO_RATES (comma list), BENCH_RECO_STEP_S, BENCH_SOAK_S, BENCH_SOAK_RATE, BENCH_RECO_CUSTOMERS,
+BENCH_RECO_FIRST_SHOWINGS=1 (every read records its presentation: no repeat within 60 s is skipped).
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ STEP_S = float(os.environ.get("BENCH_RECO_STEP_S", "5" if QUICK else "10"))
 SOAK_S = float(os.environ.get("BENCH_SOAK_S", "600" if SOAK else ("30" if QUICK else "90")))
 SOAK_RATE = float(os.environ.get("BENCH_SOAK_RATE", "100"))
 CUSTOMERS = int(os.environ.get("BENCH_RECO_CUSTOMERS", "400"))
+# The steps re-read the same customers every few seconds, so next-best-action answers most reads without a
+# second presentation record (presented.py); 1 records every one, the cost of a first showing.
+FIRST_SHOWINGS = os.environ.get("BENCH_RECO_FIRST_SHOWINGS", "") == "1"
 WARMUP_FRACTION = 0.25
 # Processes a recommendation touches (scoring and the feature store are idle on this path).
 INVOLVED = ("gateway", "next-best-action", "campaigns", "broker", "redis")
@@ -253,6 +257,8 @@ def run() -> list[Figure]:
         trained = time.perf_counter()
         # A CRM integration with a quota sized for batch reads (the default is interactive use).
         env = {"PROMETEO_GATEWAY_CLIENT_RATE_LIMITS_PER_MINUTE": f'{{"{client_id}": 100000000}}'}
+        if FIRST_SHOWINGS:  # every read records its presentation, as a first showing of each customer does
+            env["PROMETEO_NEXT_BEST_ACTION_PRESENTATION_REPEAT_TTL_S"] = "0"
         with (
             platform(run_dir, infra, preferred_ports=False, extra_env=env) as plat,
             bare_endpoint(log_dir) as (bare_pid, bare_port),

@@ -90,7 +90,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     app.state.redis, app.state.store, app.state.policies = client, store, policies
     app.state.aio_redis = aio_client
-    app.state.acked_presentations = AckedPresentations()
+    app.state.acked_presentations = AckedPresentations(ttl_s=settings.presentation_repeat_ttl_s)
     app.state.levers, app.state.responses = lever_store, responses
     app.state.views = guard if settings.views_rebuild else None
     app.state.runtime = Runtime(producer, [loop])

@@ -23,6 +23,9 @@ class Settings(SharedSettings):
     contact_retention_days: int = 90
     # Scores still in flight after an erasure are ignored for this long (unless a new consent arrives).
     erased_ttl_s: int = 7 * 24 * 3600
+    # A presentation identical to one the broker acknowledged this long ago or less is not recorded again
+    # (next_best_action/presented.py); 0 records every presentation (what a first showing costs).
+    presentation_repeat_ttl_s: float = 60.0
 
 
 @lru_cache
