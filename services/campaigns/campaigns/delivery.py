@@ -100,8 +100,8 @@ class Deliverer:
             DELIVERIES.labels(self._adapter.name, "retry").inc()
             raise
         advisor = delivery.channel == Channel.ADVISOR.value  # a call or task for an advisor to make
-        if mark_first:
-            self._mark_delivered(record, receipt, advisor)
+        if mark_first and (marked := _marked_delivered(record, receipt, advisor)) is not None:
+            self._store.save_offer(marked)
         increments: list[Increment] = [*counters, *([(kpi_key("totals"), kpis.ADVISOR_TASKS, 1)] if advisor else [])]
         if contact:
             # outcomes.v1 names a product: an action about none (a retention call) is counted, not published.
@@ -121,17 +121,21 @@ class Deliverer:
                     )
                 )
             increments += record.kpi_increments(kpis.CONTACTS, channel=delivery.channel)
-        self._store.count_once(sent_marker, increments)
-        if not mark_first:
-            self._mark_delivered(record, receipt, advisor)
+        # Counted, then marked delivered (when not marked first), in one round trip.
+        self._store.count_once(
+            sent_marker, increments, then_save=None if mark_first else _marked_delivered(record, receipt, advisor)
+        )
         DELIVERIES.labels(receipt.adapter, "delivered").inc()
         return True
 
-    def _mark_delivered(self, record: OfferRecord, receipt: DeliveryReceipt, advisor: bool) -> None:
-        """The first delivery marks the offer delivered; the first advisor call or task marks it as one."""
-        first = record.status in _UNDELIVERED
-        if first or (advisor and not record.advisor_task):
-            update: dict[str, object] = {"advisor_task": record.advisor_task or advisor}
-            if first:
-                update.update(status="delivered", adapter=receipt.adapter, delivered_at=clock.now())
-            self._store.save_offer(record.model_copy(update=update))
+
+def _marked_delivered(record: OfferRecord, receipt: DeliveryReceipt, advisor: bool) -> OfferRecord | None:
+    """The offer to save once delivered, or None when nothing changes: the first delivery marks the offer
+    delivered; the first advisor call or task marks it as one."""
+    first = record.status in _UNDELIVERED
+    if not (first or (advisor and not record.advisor_task)):
+        return None
+    update: dict[str, object] = {"advisor_task": record.advisor_task or advisor}
+    if first:
+        update.update(status="delivered", adapter=receipt.adapter, delivered_at=clock.now())
+    return record.model_copy(update=update)

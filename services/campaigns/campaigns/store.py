@@ -39,6 +39,7 @@ from decimal import Decimal
 
 import redis
 from pydantic import BaseModel
+from redis.client import Pipeline
 
 from campaigns.domain import kpis
 from campaigns.domain.preview import AudienceMember
@@ -174,15 +175,30 @@ class CampaignStore:
         self._pairs = client.register_script(_PAIRS)
 
     # -- counters ----------------------------------------------------------------------------------
-    def count_once(self, marker: str, increments: list[Increment]) -> bool:
-        """Apply the increments unless `marker` was already applied; True when applied now."""
+    def count_once(self, marker: str, increments: list[Increment], then_save: OfferRecord | None = None) -> bool:
+        """Apply the increments unless `marker` was already applied; True when applied now.
+
+        `then_save`: an offer saved right after, in the same round trip (a pipeline keeps the order:
+        counted first, then saved), for a caller whose step marking the offer done must come last."""
+        if then_save is None:
+            markers, args = self._apply_once_call(marker, increments)
+            return bool(self._apply_once(keys=markers, args=args))
+        pipe = self._redis.pipeline(transaction=False)
+        self._queue_count(pipe, marker, increments)
+        self._queue_save(pipe, then_save)
+        return bool(pipe.execute()[0])
+
+    def _apply_once_call(self, marker: str, increments: list[Increment]) -> tuple[list[str], list[str | int]]:
         args: list[str | int] = [self._processed_ttl_s]
         for _, field, amount in increments:
             args += [field, amount]
-        result = self._apply_once(
-            keys=[keys.processed_event(keys.CAMPAIGNS, marker), *(k for k, _, _ in increments)], args=args
-        )
-        return bool(result)
+        return [keys.processed_event(keys.CAMPAIGNS, marker), *(k for k, _, _ in increments)], args
+
+    def _queue_count(self, pipe: Pipeline, marker: str, increments: list[Increment]) -> None:
+        markers, args = self._apply_once_call(marker, increments)
+        # EVAL, not the registered script: a script in a pipeline costs redis-py a SCRIPT EXISTS round trip
+        # per execute, and EVAL cannot miss Redis' script cache (a restarted Redis).
+        pipe.eval(_APPLY_ONCE, len(markers), *markers, *args)
 
     def applied(self, marker: str) -> bool:
         return bool(self._redis.exists(keys.processed_event(keys.CAMPAIGNS, marker)))
@@ -281,15 +297,29 @@ class CampaignStore:
         raw = self._redis.hget(_offers_key(customer_key), offer_id)
         return None if raw is None else OfferRecord.model_validate_json(raw)
 
-    def save_offer(self, record: OfferRecord) -> None:
-        key = _offers_key(record.customer_key)
+    def get_offers(self, customer_key: str, offer_ids: list[str]) -> list[OfferRecord | None]:
+        """`get_offer` for several of one customer's offers in one round trip, in `offer_ids`' order."""
+        if not offer_ids:
+            return []
+        raws: list[bytes | None] = self._redis.hmget(_offers_key(customer_key), offer_ids)  # type: ignore[assignment]
+        return [None if raw is None else OfferRecord.model_validate_json(raw) for raw in raws]
+
+    def save_offer(self, record: OfferRecord, then_count: tuple[str, list[Increment]] | None = None) -> None:
+        """Save the offer; `then_count`: (marker, increments) counted once right after it, in the same
+        round trip (a pipeline keeps the order: saved first, then counted)."""
         pipe = self._redis.pipeline(transaction=False)
+        self._queue_save(pipe, record)
+        if then_count is not None:
+            self._queue_count(pipe, *then_count)
+        pipe.execute()
+
+    def _queue_save(self, pipe: Pipeline, record: OfferRecord) -> None:
+        key = _offers_key(record.customer_key)
         pipe.hset(key, record.offer_id, record.model_dump_json())
         pipe.expire(key, self._offers_ttl_s)
         at = record.decided_at.timestamp()
         for dimension, value in record.drill_values():
             pipe.zadd(drill_key(dimension, value), {record.customer_key: at}, gt=True)
-        pipe.execute()
 
     def drill(self, dimension: str, value: str, *, offset: int, limit: int) -> tuple[int, list[DrillMember]]:
         """(how many customers, one page of them newest first) behind one bar of the dashboard."""

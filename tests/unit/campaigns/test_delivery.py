@@ -41,12 +41,16 @@ class Recorder:
         self.failure = failure
 
     # CampaignStore
-    def count_once(self, marker: str, increments: list[Increment]) -> bool:
+    def count_once(self, marker: str, increments: list[Increment], then_save: OfferRecord | None = None) -> bool:
         self.log.append(("count", (marker, sorted(increments))))
+        if then_save is not None:
+            self.save_offer(then_save)
         return True
 
-    def save_offer(self, record: OfferRecord) -> None:
+    def save_offer(self, record: OfferRecord, then_count: tuple[str, list[Increment]] | None = None) -> None:
         self.log.append(("save", record))
+        if then_count is not None:
+            self.count_once(*then_count)
 
     # publish
     def publish(self, event: Envelope) -> None:

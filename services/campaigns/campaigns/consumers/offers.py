@@ -64,8 +64,10 @@ class OffersHandler:
             str(envelope.event_id),
             [(totals, kpis.DECISIONS, 1)] + ([] if payload.offers else [(totals, kpis.NO_ACTION, 1)]),
         )
-        for offer in payload.offers:
-            self._send(self._record(envelope, payload, offer))
+        # One round trip reads whatever a redelivery of this decision already recorded.
+        known = self._store.get_offers(envelope.customer_key, [o.offer_id for o in payload.offers])
+        for offer, record in zip(payload.offers, known, strict=True):
+            self._send(self._record(envelope, payload, offer, record))
 
     def _send(self, record: OfferRecord) -> None:
         if record.status == "recorded":
@@ -95,8 +97,10 @@ class OffersHandler:
         self._store.count_once(f"{action.action_id}.recorded", record.kpi_increments(kpis.ACTIONS))
         return record
 
-    def _record(self, envelope: Envelope, decision: OfferDecidedV1, offer: RankedOffer) -> OfferRecord:
-        record = self._store.get_offer(envelope.customer_key, offer.offer_id)
+    def _record(
+        self, envelope: Envelope, decision: OfferDecidedV1, offer: RankedOffer, record: OfferRecord | None
+    ) -> OfferRecord:
+        new = record is None
         if record is None:
             group = assign(envelope.customer_key, self._campaign_id, self._control_share)
             record = OfferRecord(
@@ -118,7 +122,6 @@ class OffersHandler:
                 # The control group receives nothing: it measures what happens without the offer.
                 status="holdout" if group == "control" else "recorded",
             )
-            self._store.save_offer(record)
         counter = kpis.HOLDOUT if record.group == "control" else kpis.OFFERS
         # Adherence's denominator: an offer shown to an advisor (a held-out one is never acted on).
         presented = (
@@ -126,12 +129,16 @@ class OffersHandler:
             if record.presented_to and record.group != "control"
             else []
         )
-        self._store.count_once(
+        recorded = (
             f"{offer.offer_id}.recorded",
             record.kpi_increments(counter)
             + experiment_increments(record.campaign_id, record.group, kpis.OFFERS)
             + presented,
         )
+        if new:  # saved, then counted, in one round trip
+            self._store.save_offer(record, then_count=recorded)
+        else:
+            self._store.count_once(*recorded)
         return record
 
     def _park(self, record: OfferRecord, exc: TransientDeliveryError) -> None:
