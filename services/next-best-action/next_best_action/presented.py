@@ -12,6 +12,7 @@ scores (after an erasure too) make a new decision id, so a new fingerprint.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 
@@ -30,13 +31,18 @@ class AckedPresentations:
 
     def acked(self, customer_key: str, payload: bytes) -> bool:
         """True when this customer's presentation with exactly this payload was acknowledged within `ttl_s`."""
-        at = self._acked.get((customer_key, payload))
+        at = self._acked.get(_key(customer_key, payload))
         return at is not None and self._monotonic() - at < self._ttl_s
 
     def remember(self, customer_key: str, payload: bytes) -> None:
         """Called only once the broker acknowledged the presentation's record."""
-        key = (customer_key, payload)
+        key = _key(customer_key, payload)
         self._acked.pop(key, None)  # re-inserted last: the dict stays in acknowledgement order
         if len(self._acked) >= self._max:
             del self._acked[next(iter(self._acked))]
         self._acked[key] = self._monotonic()
+
+
+def _key(customer_key: str, payload: bytes) -> tuple[str, bytes]:
+    # A 16-byte digest, not the payload: a presentation's JSON is kilobytes, and the table holds 50,000.
+    return customer_key, hashlib.blake2b(payload, digest_size=16).digest()
