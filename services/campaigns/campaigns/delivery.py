@@ -23,6 +23,7 @@ from prometheus_client import Counter
 from campaigns.adapters.base import (
     ChannelAdapter,
     Delivery,
+    DeliveryError,
     DeliveryReceipt,
     PermanentDeliveryError,
     TransientDeliveryError,
@@ -84,6 +85,19 @@ def delivery_for(
         metadata=metadata or {},
         idempotency_key=idempotency_key,
     )
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    """One delivery to send, with what `Deliverer.send` takes besides it."""
+
+    record: OfferRecord
+    delivery: Delivery
+    sent_marker: str
+    refused: Callable[[PermanentDeliveryError], None]
+    counters: tuple[Increment, ...] = ()
+    contact: bool = True
+    mark_first: bool = False
 
 
 @dataclass(frozen=True)
@@ -164,22 +178,48 @@ class Deliverer:
         same key. The offers consumer re-sends until the offer is marked delivered (so by default it is marked
         last, by `record`); a sequence step until its `sent_marker` is counted, and there the offer is marked
         here, before the outcome is published, so the outcome's consumer reads the delivered record."""
+        request = SendRequest(record, delivery, sent_marker, refused, tuple(counters), contact, mark_first)
         try:
-            receipt = self._adapter.send(delivery)
-        except PermanentDeliveryError as exc:
+            result: DeliveryReceipt | DeliveryError = self._adapter.send(delivery)
+        except DeliveryError as exc:
+            result = exc
+        sent = self._settle(request, result)
+        if isinstance(sent, TransientDeliveryError):
+            raise sent
+        return sent
+
+    def send_many(self, requests: Sequence[SendRequest]) -> list[Sent | TransientDeliveryError | None]:
+        """`send` for each request, handed to the channel together (`ChannelAdapter.send_many`: the outbox
+        writes them in one round trip); per request what `send` returns, or the TransientDeliveryError it
+        would raise (the caller parks that one and records the others)."""
+        results = self._adapter.send_many([r.delivery for r in requests])
+        return [self._settle(request, result) for request, result in zip(requests, results, strict=True)]
+
+    def _settle(
+        self, request: SendRequest, result: DeliveryReceipt | DeliveryError
+    ) -> Sent | TransientDeliveryError | None:
+        """What the channel's answer leaves to do: a refusal handed to the caller, an outage returned, a
+        receipt turned into what `record` publishes, counts and marks."""
+        if isinstance(result, PermanentDeliveryError):
             self._result(self._adapter.name, "failed").inc()
-            refused(exc)
+            request.refused(result)
             return None
-        except TransientDeliveryError:
+        if isinstance(result, TransientDeliveryError):
             self._result(self._adapter.name, "retry").inc()
-            raise
+            return result
+        if isinstance(result, DeliveryError):  # neither kind: as send() would have raised it
+            raise result
+        record, delivery = request.record, request.delivery
         advisor = delivery.channel == Channel.ADVISOR.value  # a call or task for an advisor to make
-        marked = _marked_delivered(record, receipt, advisor)
-        if mark_first and marked is not None:
+        marked = _marked_delivered(record, result, advisor)
+        if request.mark_first and marked is not None:
             self._store.save_offer(marked)
-        increments: list[Increment] = [*counters, *([(kpi_key("totals"), kpis.ADVISOR_TASKS, 1)] if advisor else [])]
+        increments: list[Increment] = [
+            *request.counters,
+            *([(kpi_key("totals"), kpis.ADVISOR_TASKS, 1)] if advisor else []),
+        ]
         outcome = None
-        if contact:
+        if request.contact:
             # outcomes.v1 names a product: an action about none (a retention call) is counted, not published.
             if self._publish is not None and (product := record.product_code) is not None:
                 outcome = new_event(
@@ -194,7 +234,7 @@ class Deliverer:
                     event_id=delivered_event_id(delivery.key),
                 )
             increments += record.kpi_increments(kpis.CONTACTS, channel=delivery.channel)
-        return Sent(outcome, sent_marker, increments, None if mark_first else marked, receipt.adapter)
+        return Sent(outcome, request.sent_marker, increments, None if request.mark_first else marked, result.adapter)
 
     def record(self, sent: Sequence[Sent]) -> None:
         """Publish the sent deliveries' outcomes with one wait for all their acks, then count each once and

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 
 from campaigns.adapters.base import Delivery, PermanentDeliveryError, TransientDeliveryError
-from campaigns.delivery import Deliverer, Sent, delivery_for
+from campaigns.delivery import Deliverer, SendRequest, Sent, delivery_for
 from campaigns.domain import kpis
 from campaigns.domain.experiment import assign
 from campaigns.schedule import Job, Schedule
@@ -84,23 +84,27 @@ class OffersHandler:
         self._send_all(records)
 
     def _send_all(self, records: list[OfferRecord]) -> None:
-        """Send each recorded offer, then record the sent ones together: one wait for all their outcomes'
-        acks, one round trip to count and mark them (`Deliverer.record`)."""
-        sent = [s for record in records if record.status == "recorded" and (s := self._send(record)) is not None]
+        """Send the recorded offers together (the outbox writes them in one round trip), park those the
+        channel could not take, then record the sent ones together: one wait for all their outcomes' acks,
+        one round trip to count and mark them (`Deliverer.record`)."""
+        due = [r for r in records if r.status == "recorded"]
+        if not due:
+            return
+        results = self._deliverer.send_many([self._request(r) for r in due])
+        sent = [result for result in results if isinstance(result, Sent)]
+        for record, result in zip(due, results, strict=True):
+            if isinstance(result, TransientDeliveryError):
+                self._park(record, result)
         if sent:
             self._deliverer.record(sent)
 
-    def _send(self, record: OfferRecord) -> Sent | None:
-        try:
-            return self._deliverer.send(
-                record,
-                self._delivery(record),
-                sent_marker=f"{record.offer_id}.delivered",
-                refused=lambda exc: self._refused(record, exc),
-            )
-        except TransientDeliveryError as exc:
-            self._park(record, exc)
-            return None
+    def _request(self, record: OfferRecord) -> SendRequest:
+        return SendRequest(
+            record,
+            self._delivery(record),
+            sent_marker=f"{record.offer_id}.delivered",
+            refused=lambda exc: self._refused(record, exc),
+        )
 
     def _record_action(self, envelope: Envelope, action: ActionTriggeredV1) -> OfferRecord:
         record = self._store.get_offer(envelope.customer_key, action.action_id)
@@ -194,12 +198,8 @@ class OffersHandler:
     def deliver(self, record: OfferRecord) -> None:
         """Send, publish `delivered`, mark delivered; a permanent refusal marks the offer failed.
         Raises TransientDeliveryError when the channel is unavailable."""
-        self._deliverer.deliver(
-            record,
-            self._delivery(record),
-            sent_marker=f"{record.offer_id}.delivered",
-            refused=lambda exc: self._refused(record, exc),
-        )
+        request = self._request(record)
+        self._deliverer.deliver(record, request.delivery, sent_marker=request.sent_marker, refused=request.refused)
 
     def _delivery(self, record: OfferRecord) -> Delivery:
         """What the channel gets for the offer."""
