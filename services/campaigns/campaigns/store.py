@@ -171,8 +171,6 @@ class CampaignStore:
         self._processed_ttl_s = processed_ttl_s
         self._offers_ttl_s = offers_ttl_s
         self._apply_once = client.register_script(_APPLY_ONCE)
-        self._holdings = client.register_script(_HOLDINGS)
-        self._pairs = client.register_script(_PAIRS)
 
     # -- counters ----------------------------------------------------------------------------------
     def count_once(self, marker: str, increments: list[Increment], then_save: OfferRecord | None = None) -> bool:
@@ -242,19 +240,40 @@ class CampaignStore:
 
     def record_holdings(self, customer_key: str, products_held_here: int, products: Iterable[str] = ()) -> None:
         """The customer's current count of products held here and which (−1: forget the customer)."""
-        self._holdings(keys=[_holdings_key(customer_key), kpi_key("totals")], args=[products_held_here])
+        pipe = self._redis.pipeline(transaction=False)
+        self._queue_holdings(pipe, customer_key, products_held_here, products)
+        pipe.execute()
+
+    def record_scores(self, member: AudienceMember, products_held_here: list[str]) -> None:
+        """A scores.v1 event's writes in one round trip: the customer's holdings here (`record_holdings`) and
+        the customer as the scores describe them (`save_audience`)."""
+        pipe = self._redis.pipeline(transaction=False)
+        self._queue_holdings(pipe, member.customer_key, len(products_held_here), products_held_here)
+        self._queue_audience(pipe, member)
+        pipe.execute()
+
+    def _queue_holdings(
+        self, pipe: Pipeline, customer_key: str, products_held_here: int, products: Iterable[str]
+    ) -> None:
+        # EVAL, not the registered scripts: see _queue_count.
+        pipe.eval(_HOLDINGS, 2, _holdings_key(customer_key), kpi_key("totals"), products_held_here)
         held = "" if products_held_here < 0 else ",".join(sorted(set(products)))
-        self._pairs(keys=[_held_key(customer_key), kpi_key("pairs")], args=[held])
+        pipe.eval(_PAIRS, 2, _held_key(customer_key), kpi_key("pairs"), held)
 
     def save_audience(self, member: AudienceMember) -> None:
         """The customer as their latest scores describe them (a campaign preview's audience)."""
+        pipe = self._redis.pipeline(transaction=False)
+        self._queue_audience(pipe, member)
+        pipe.execute()
+
+    def _queue_audience(self, pipe: Pipeline, member: AudienceMember) -> None:
         body = {
             "features": member.features,
             "propensity": member.propensity,
             "profile": member.profile,
             "held": sorted(member.held),
         }
-        self._redis.set(_audience_key(member.customer_key), json.dumps(body), ex=self._offers_ttl_s)
+        pipe.set(_audience_key(member.customer_key), json.dumps(body), ex=self._offers_ttl_s)
 
     def audience(self, limit: int) -> Iterator[AudienceMember]:
         """Up to `limit` customers with scores (a scan: a preview before launch, not a hot path)."""
