@@ -132,3 +132,20 @@ def test_a_crash_before_the_marks_reprocesses_the_decision_exactly_once(
     assert redis.hget(kpi_key("campaign"), contacts) == b"3"  # counted once
     assert redis.hget(kpi_key("campaign"), f"{campaign}|{kpis.OFFERS}") == b"3"
     assert all(o.status == "delivered" for o in store.offers(ck))
+
+
+def test_a_decision_replayed_after_the_customer_was_erased_records_and_sends_nothing(
+    redis: redis_lib.Redis, producer: EventProducer, unique: Callable[[str], str]
+) -> None:
+    """The tombstone is read with the decision's offers (one round trip): still checked first."""
+    store = CampaignStore(redis, processed_ttl_s=600, offers_ttl_s=600)
+    publish = CrashingPublish(acked_publisher(producer, topics.OUTCOMES, 10.0))
+    publish.crash = False
+    handler = OffersHandler(store, Deliverer(store, OutboxAdapter(redis), publish=publish), unique("cmp"))
+    ck = unique("ck_erased")
+    decision = _decision(2)
+    event = new_event(decision, customer_key=ck, source="tests")
+    store.erase(ck, event.occurred_at)  # erased at the moment of the decision: the decision is older or as old
+    handler(event, decision)
+    assert store.offers(ck) == [] and redis.llen(outbox_key(ck)) == 0 and publish.calls == []
+    assert store.offers_unless_erased(ck, event.occurred_at, [o.offer_id for o in decision.offers]) is None

@@ -55,8 +55,12 @@ class OffersHandler:
 
     def __call__(self, envelope: Envelope, payload: EventPayload) -> None:
         if isinstance(payload, ActionTriggeredV1):
-            if not self._store.erased_after(envelope.customer_key, envelope.occurred_at):
-                self._send_all([self._record_action(envelope, payload)])
+            # One round trip: the erasure tombstone and the action's record if a redelivery already made it.
+            known_action = self._store.offers_unless_erased(
+                envelope.customer_key, envelope.occurred_at, [payload.action_id]
+            )
+            if known_action is not None:
+                self._send_all([self._record_action(envelope, payload, known_action[0])])
             return
         if not isinstance(payload, OfferDecidedV1):
             return
@@ -106,8 +110,8 @@ class OffersHandler:
             refused=lambda exc: self._refused(record, exc),
         )
 
-    def _record_action(self, envelope: Envelope, action: ActionTriggeredV1) -> OfferRecord:
-        record = self._store.get_offer(envelope.customer_key, action.action_id)
+    def _record_action(self, envelope: Envelope, action: ActionTriggeredV1, record: OfferRecord | None) -> OfferRecord:
+        new = record is None
         if record is None:
             record = OfferRecord(
                 offer_id=action.action_id,
@@ -123,8 +127,10 @@ class OffersHandler:
                 trigger=action.trigger,
                 action=action.action,
             )
-            self._store.save_offer(record)
-        self._store.count_once(f"{action.action_id}.recorded", record.kpi_increments(kpis.ACTIONS))
+        # Saved (when new), then counted once: one round trip.
+        self._store.save_and_count(
+            [(record if new else None, f"{action.action_id}.recorded", record.kpi_increments(kpis.ACTIONS))]
+        )
         return record
 
     def _record(
