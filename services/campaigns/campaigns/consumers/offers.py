@@ -88,19 +88,20 @@ class OffersHandler:
         self._send_all(records)
 
     def _send_all(self, records: list[OfferRecord]) -> None:
-        """Send the recorded offers together (the outbox writes them in one round trip), park those the
-        channel could not take, then record the sent ones together: one wait for all their outcomes' acks,
-        one round trip to count and mark them (`Deliverer.record`)."""
+        """Send the recorded offers together (the outbox writes them in one round trip), record the sent
+        ones together (one wait for all their outcomes' acks, one round trip to count and mark them:
+        `Deliverer.record`), then park those the channel could not take. Recorded before parking: without a
+        schedule a park raises to retry the event, and the offers already sent are then marked, not re-sent."""
         due = [r for r in records if r.status == "recorded"]
         if not due:
             return
         results = self._deliverer.send_many([self._request(r) for r in due])
         sent = [result for result in results if isinstance(result, Sent)]
+        if sent:
+            self._deliverer.record(sent)
         for record, result in zip(due, results, strict=True):
             if isinstance(result, TransientDeliveryError):
                 self._park(record, result)
-        if sent:
-            self._deliverer.record(sent)
 
     def _request(self, record: OfferRecord) -> SendRequest:
         return SendRequest(
