@@ -2,7 +2,9 @@
 campaign sequence's step (`sequences.py`) both do once their own checks let the contact go out.
 
 send through the channel adapter → (refused for good: counted, then the caller records it) → publish the
-`delivered` outcome → count the contact once → mark the offer delivered.
+`delivered` outcome → count the contact once → mark the offer delivered. In two phases (`send`, then `record`)
+so that a decision's offers, sent one after another, publish their outcomes with one wait for all the acks and
+are counted and marked in one round trip.
 
 Everything derives from the delivery's idempotency key (the offer id, or `<offer_id>.<step_no>.<step>` for a
 step): the adapter passes it on and the outcome's event id is made from it, so a re-send after a crash
@@ -11,12 +13,17 @@ repeats the same request and the same event, and the once-marker keeps the conta
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from prometheus_client import Counter
 
 from campaigns.adapters.base import (
     ChannelAdapter,
     Delivery,
+    DeliveryError,
     DeliveryReceipt,
     PermanentDeliveryError,
     TransientDeliveryError,
@@ -24,12 +31,15 @@ from campaigns.adapters.base import (
 from campaigns.domain import kpis
 from campaigns.store import CampaignStore, Increment, OfferRecord, kpi_key
 from prometeo import clock
+from prometeo.bus import EventProducer, RetryableError
+from prometeo.bus.producer import PublishInterrupted
 from prometeo.contracts import Channel, Envelope, new_event
 from prometeo.contracts.events import OutcomeKind, OutcomeRecordedV1
 from prometeo.telemetry.metrics import DELIVERIES
 
 SOURCE = "campaigns"
-Publish = Callable[[Envelope], None]
+# Publishes the `delivered` outcomes given and returns once the broker acknowledged every one of them.
+Publish = Callable[[Sequence[Envelope]], None]
 # Statuses of an offer no delivery has reached yet (offers consumer, scheduler retry, sequence).
 _UNDELIVERED = frozenset({"recorded", "parked", "sequence"})
 
@@ -37,6 +47,25 @@ _UNDELIVERED = frozenset({"recorded", "parked", "sequence"})
 def delivered_event_id(key: str) -> uuid.UUID:
     """The `delivered` outcome's id for a delivery key: a re-send republishes the same event."""
     return uuid.uuid5(uuid.NAMESPACE_URL, f"prometeo:{key}:delivered")
+
+
+def acked_publisher(producer: EventProducer, topic: str, timeout_s: float) -> Publish:
+    """`Publish` on `producer`: every outcome handed to the client at once and one wait for all their acks
+    (a decision's outcomes then share a produce request). A send or an ack that fails raises RetryableError:
+    the consumer re-processes the event, whose deliveries are re-sent with the same keys and outcome ids."""
+
+    def publish(events: Sequence[Envelope]) -> None:
+        generation = producer.generation
+        deadline = time.monotonic() + timeout_s
+        try:
+            futures = producer.publish_many(topic, events)
+        except PublishInterrupted as exc:
+            producer.failed(exc.cause, generation)
+            raise RetryableError(f"publish to {topic} failed: {type(exc.cause).__name__}") from exc
+        if not all(producer.wait_acks(futures, deadline, generation)):
+            raise RetryableError(f"{topic}: the broker did not acknowledge a delivered outcome")
+
+    return publish
 
 
 def delivery_for(
@@ -58,12 +87,43 @@ def delivery_for(
     )
 
 
+@dataclass(frozen=True)
+class SendRequest:
+    """One delivery to send, with what `Deliverer.send` takes besides it."""
+
+    record: OfferRecord
+    delivery: Delivery
+    sent_marker: str
+    refused: Callable[[PermanentDeliveryError], None]
+    counters: tuple[Increment, ...] = ()
+    contact: bool = True
+    mark_first: bool = False
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A delivery the channel took, not recorded yet: its `delivered` outcome (None: nothing to publish),
+    its once-count and the offer to mark delivered after it (None: nothing changes)."""
+
+    outcome: Envelope | None
+    marker: str
+    increments: list[Increment]
+    mark: OfferRecord | None
+    adapter: str
+
+
 class Deliverer:
+    """Delivery in two phases, so several deliveries share their waits: `send` each (the channel), then
+    `record` them together (their outcomes published with one wait for all acks, then each counted and
+    marked, in one round trip). `deliver` is both for one delivery."""
+
     def __init__(self, store: CampaignStore, adapter: ChannelAdapter, publish: Publish | None = None) -> None:
-        """`publish` sends the `delivered` outcome and waits for the broker's acknowledgement."""
+        """`publish` sends `delivered` outcomes and waits for the broker's acknowledgement of all of them."""
         self._store = store
         self._adapter = adapter
         self._publish = publish
+        # Metric children looked up once (`labels()` costs more than `inc()`).
+        self._results: dict[tuple[str, str], Counter] = {}
 
     @property
     def adapter_name(self) -> str:
@@ -82,51 +142,117 @@ class Deliverer:
     ) -> bool:
         """Send `delivery` and record it; False when the channel refused it for good. Raises
         TransientDeliveryError when the channel is unavailable (the caller parks or retries it).
+        The arguments are `send`'s."""
+        sent = self.send(
+            record,
+            delivery,
+            sent_marker=sent_marker,
+            refused=refused,
+            counters=counters,
+            contact=contact,
+            mark_first=mark_first,
+        )
+        if sent is None:
+            return False
+        self.record([sent])
+        return True
+
+    def send(
+        self,
+        record: OfferRecord,
+        delivery: Delivery,
+        *,
+        sent_marker: str,
+        refused: Callable[[PermanentDeliveryError], None],
+        counters: Sequence[Increment] = (),
+        contact: bool = True,
+        mark_first: bool = False,
+    ) -> Sent | None:
+        """Send `delivery` through the channel; what is left to record it (`record`), or None when the channel
+        refused it for good. Raises TransientDeliveryError when the channel is unavailable.
 
         `sent_marker` counts the send once, with the caller's own `counters`. `contact`: the customer was
         contacted, so the `delivered` outcome is published (KPIs, next-best-action's weekly cap) and counted
         in CONTACTS; a CRM task is not a contact, though an advisor's call or task counts as an advisor task.
         `mark_first`: whatever marks a delivery done comes last, so that a crash before it re-sends with the
         same key. The offers consumer re-sends until the offer is marked delivered (so by default it is marked
-        last); a sequence step until its `sent_marker` is counted, and there the offer is marked before the
-        outcome is published, so the outcome's consumer reads the delivered record."""
+        last, by `record`); a sequence step until its `sent_marker` is counted, and there the offer is marked
+        here, before the outcome is published, so the outcome's consumer reads the delivered record."""
+        request = SendRequest(record, delivery, sent_marker, refused, tuple(counters), contact, mark_first)
         try:
-            receipt = self._adapter.send(delivery)
-        except PermanentDeliveryError as exc:
-            DELIVERIES.labels(self._adapter.name, "failed").inc()
-            refused(exc)
-            return False
-        except TransientDeliveryError:
-            DELIVERIES.labels(self._adapter.name, "retry").inc()
-            raise
+            result: DeliveryReceipt | DeliveryError = self._adapter.send(delivery)
+        except DeliveryError as exc:
+            result = exc
+        sent = self._settle(request, result)
+        if isinstance(sent, TransientDeliveryError):
+            raise sent
+        return sent
+
+    def send_many(self, requests: Sequence[SendRequest]) -> list[Sent | TransientDeliveryError | None]:
+        """`send` for each request, handed to the channel together (`ChannelAdapter.send_many`: the outbox
+        writes them in one round trip); per request what `send` returns, or the TransientDeliveryError it
+        would raise (the caller parks that one and records the others)."""
+        results = self._adapter.send_many([r.delivery for r in requests])
+        return [self._settle(request, result) for request, result in zip(requests, results, strict=True)]
+
+    def _settle(
+        self, request: SendRequest, result: DeliveryReceipt | DeliveryError
+    ) -> Sent | TransientDeliveryError | None:
+        """What the channel's answer leaves to do: a refusal handed to the caller, an outage returned, a
+        receipt turned into what `record` publishes, counts and marks."""
+        if isinstance(result, PermanentDeliveryError):
+            self._result(self._adapter.name, "failed").inc()
+            request.refused(result)
+            return None
+        if isinstance(result, TransientDeliveryError):
+            self._result(self._adapter.name, "retry").inc()
+            return result
+        if isinstance(result, DeliveryError):  # neither kind: as send() would have raised it
+            raise result
+        record, delivery = request.record, request.delivery
         advisor = delivery.channel == Channel.ADVISOR.value  # a call or task for an advisor to make
-        if mark_first and (marked := _marked_delivered(record, receipt, advisor)) is not None:
+        marked = _marked_delivered(record, result, advisor)
+        if request.mark_first and marked is not None:
             self._store.save_offer(marked)
-        increments: list[Increment] = [*counters, *([(kpi_key("totals"), kpis.ADVISOR_TASKS, 1)] if advisor else [])]
-        if contact:
+        increments: list[Increment] = [
+            *request.counters,
+            *([(kpi_key("totals"), kpis.ADVISOR_TASKS, 1)] if advisor else []),
+        ]
+        outcome = None
+        if request.contact:
             # outcomes.v1 names a product: an action about none (a retention call) is counted, not published.
             if self._publish is not None and (product := record.product_code) is not None:
-                outcome = OutcomeRecordedV1(
-                    offer_id=record.offer_id,
-                    product=product,
-                    outcome=OutcomeKind.DELIVERED,
-                    channel=delivery.channel,
-                )
-                self._publish(
-                    new_event(
-                        outcome,
-                        customer_key=record.customer_key,
-                        source=SOURCE,
-                        event_id=delivered_event_id(delivery.key),
-                    )
+                outcome = new_event(
+                    OutcomeRecordedV1(
+                        offer_id=record.offer_id,
+                        product=product,
+                        outcome=OutcomeKind.DELIVERED,
+                        channel=delivery.channel,
+                    ),
+                    customer_key=record.customer_key,
+                    source=SOURCE,
+                    event_id=delivered_event_id(delivery.key),
                 )
             increments += record.kpi_increments(kpis.CONTACTS, channel=delivery.channel)
-        # Counted, then marked delivered (when not marked first), in one round trip.
-        self._store.count_once(
-            sent_marker, increments, then_save=None if mark_first else _marked_delivered(record, receipt, advisor)
-        )
-        DELIVERIES.labels(receipt.adapter, "delivered").inc()
-        return True
+        return Sent(outcome, request.sent_marker, increments, None if request.mark_first else marked, result.adapter)
+
+    def record(self, sent: Sequence[Sent]) -> None:
+        """Publish the sent deliveries' outcomes with one wait for all their acks, then count each once and
+        mark it delivered (counted, then marked, in one round trip for all). Per delivery the order stays
+        send → publish (acked) → count → mark; a crash anywhere before a mark re-sends that delivery with the
+        same key and republishes the same outcome id, which the once-markers count once."""
+        outcomes = [s.outcome for s in sent if s.outcome is not None]
+        if outcomes and self._publish is not None:
+            self._publish(outcomes)
+        self._store.count_many([(s.marker, s.increments, s.mark) for s in sent])
+        for s in sent:
+            self._result(s.adapter, "delivered").inc()
+
+    def _result(self, adapter: str, result: str) -> Counter:
+        child = self._results.get((adapter, result))
+        if child is None:
+            child = self._results[(adapter, result)] = DELIVERIES.labels(adapter, result)
+        return child
 
 
 def _marked_delivered(record: OfferRecord, receipt: DeliveryReceipt, advisor: bool) -> OfferRecord | None:

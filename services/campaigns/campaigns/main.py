@@ -14,7 +14,7 @@ from campaigns.consumers.customer_erasure import CustomerErasureHandler
 from campaigns.consumers.offers import OffersHandler
 from campaigns.consumers.outcomes import OutcomesHandler
 from campaigns.consumers.scores import ScoresHandler
-from campaigns.delivery import Deliverer
+from campaigns.delivery import Deliverer, acked_publisher
 from campaigns.kpi_gauges import GaugeRefresher
 from campaigns.rebuild import rebuild_campaigns
 from campaigns.schedule import Deferred, Job, JobKind, Schedule
@@ -51,7 +51,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     deliverer = Deliverer(
         store,
         adapter,
-        publish=lambda event: producer.publish(topics.OUTCOMES, event).get(timeout=settings.publish_timeout_s),
+        publish=acked_publisher(producer, topics.OUTCOMES, settings.publish_timeout_s),
     )
     runner = SequenceRunner(
         store,

@@ -32,7 +32,7 @@ campaigns:event:{id}             string  applied-marker (event ids, and "<offer_
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -171,8 +171,6 @@ class CampaignStore:
         self._processed_ttl_s = processed_ttl_s
         self._offers_ttl_s = offers_ttl_s
         self._apply_once = client.register_script(_APPLY_ONCE)
-        self._holdings = client.register_script(_HOLDINGS)
-        self._pairs = client.register_script(_PAIRS)
 
     # -- counters ----------------------------------------------------------------------------------
     def count_once(self, marker: str, increments: list[Increment], then_save: OfferRecord | None = None) -> bool:
@@ -187,6 +185,21 @@ class CampaignStore:
         self._queue_count(pipe, marker, increments)
         self._queue_save(pipe, then_save)
         return bool(pipe.execute()[0])
+
+    def count_many(self, items: Sequence[tuple[str, list[Increment], OfferRecord | None]]) -> None:
+        """`count_once(marker, increments, then_save)` for each item, in order, in one round trip (a
+        pipeline keeps the order: each counted, then saved)."""
+        if len(items) == 1 and items[0][2] is None:
+            self.count_once(items[0][0], items[0][1])
+            return
+        if not items:
+            return
+        pipe = self._redis.pipeline(transaction=False)
+        for marker, increments, then_save in items:
+            self._queue_count(pipe, marker, increments)
+            if then_save is not None:
+                self._queue_save(pipe, then_save)
+        pipe.execute()
 
     def _apply_once_call(self, marker: str, increments: list[Increment]) -> tuple[list[str], list[str | int]]:
         args: list[str | int] = [self._processed_ttl_s]
@@ -227,19 +240,40 @@ class CampaignStore:
 
     def record_holdings(self, customer_key: str, products_held_here: int, products: Iterable[str] = ()) -> None:
         """The customer's current count of products held here and which (−1: forget the customer)."""
-        self._holdings(keys=[_holdings_key(customer_key), kpi_key("totals")], args=[products_held_here])
+        pipe = self._redis.pipeline(transaction=False)
+        self._queue_holdings(pipe, customer_key, products_held_here, products)
+        pipe.execute()
+
+    def record_scores(self, member: AudienceMember, products_held_here: list[str]) -> None:
+        """A scores.v1 event's writes in one round trip: the customer's holdings here (`record_holdings`) and
+        the customer as the scores describe them (`save_audience`)."""
+        pipe = self._redis.pipeline(transaction=False)
+        self._queue_holdings(pipe, member.customer_key, len(products_held_here), products_held_here)
+        self._queue_audience(pipe, member)
+        pipe.execute()
+
+    def _queue_holdings(
+        self, pipe: Pipeline, customer_key: str, products_held_here: int, products: Iterable[str]
+    ) -> None:
+        # EVAL, not the registered scripts: see _queue_count.
+        pipe.eval(_HOLDINGS, 2, _holdings_key(customer_key), kpi_key("totals"), products_held_here)
         held = "" if products_held_here < 0 else ",".join(sorted(set(products)))
-        self._pairs(keys=[_held_key(customer_key), kpi_key("pairs")], args=[held])
+        pipe.eval(_PAIRS, 2, _held_key(customer_key), kpi_key("pairs"), held)
 
     def save_audience(self, member: AudienceMember) -> None:
         """The customer as their latest scores describe them (a campaign preview's audience)."""
+        pipe = self._redis.pipeline(transaction=False)
+        self._queue_audience(pipe, member)
+        pipe.execute()
+
+    def _queue_audience(self, pipe: Pipeline, member: AudienceMember) -> None:
         body = {
             "features": member.features,
             "propensity": member.propensity,
             "profile": member.profile,
             "held": sorted(member.held),
         }
-        self._redis.set(_audience_key(member.customer_key), json.dumps(body), ex=self._offers_ttl_s)
+        pipe.set(_audience_key(member.customer_key), json.dumps(body), ex=self._offers_ttl_s)
 
     def audience(self, limit: int) -> Iterator[AudienceMember]:
         """Up to `limit` customers with scores (a scan: a preview before launch, not a hot path)."""
@@ -303,6 +337,32 @@ class CampaignStore:
             return []
         raws: list[bytes | None] = self._redis.hmget(_offers_key(customer_key), offer_ids)  # type: ignore[assignment]
         return [None if raw is None else OfferRecord.model_validate_json(raw) for raw in raws]
+
+    def offers_unless_erased(
+        self, customer_key: str, occurred_at: datetime, offer_ids: list[str]
+    ) -> list[OfferRecord | None] | None:
+        """`get_offers`, or None when the customer was erased after `occurred_at` (`erased_after`): both
+        read in one round trip."""
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.get(_tombstone(customer_key))
+        if offer_ids:
+            pipe.hmget(_offers_key(customer_key), offer_ids)
+        replies = pipe.execute()
+        tombstone = replies[0]
+        if tombstone is not None and occurred_at <= datetime.fromisoformat(text(tombstone)):
+            return None
+        raws: list[bytes | None] = replies[1] if offer_ids else []
+        return [None if raw is None else OfferRecord.model_validate_json(raw) for raw in raws]
+
+    def save_and_count(self, items: Sequence[tuple[OfferRecord | None, str, list[Increment]]]) -> None:
+        """For each (record, marker, increments), in order: the record saved (unless None), then the
+        increments counted once under `marker`; all in one round trip (a pipeline keeps the order)."""
+        pipe = self._redis.pipeline(transaction=False)
+        for record, marker, increments in items:
+            if record is not None:
+                self._queue_save(pipe, record)
+            self._queue_count(pipe, marker, increments)
+        pipe.execute()
 
     def save_offer(self, record: OfferRecord, then_count: tuple[str, list[Increment]] | None = None) -> None:
         """Save the offer; `then_count`: (marker, increments) counted once right after it, in the same

@@ -129,3 +129,25 @@ def test_a_returned_payment_message_is_parked_while_the_provider_fails_then_sent
     assert provider.idempotency_keys().count(action.action_id) == 1
     body = next(b for k, b in provider.accepted if k == action.action_id)
     assert (body["to"], body["channel"], body["template"]) == (ck, "sms", "action_payment_assistance")
+
+
+def test_a_decision_whose_sms_provider_is_down_delivers_its_other_offers_and_parks_only_the_sms(
+    channel_campaigns: TestClient, broker: str, provider: HttpProvider, unique: Callable[[str], str]
+) -> None:
+    """The decision's offers go to their channels together: the outbox takes its own while the messaging
+    provider fails, and only the SMS offer waits in the schedule."""
+    ck = unique("ck_test")
+    provider.down = True
+    payload = decision((ProductCode.SAVINGS, Channel.APP_PUSH), (ProductCode.PERSONAL_LOAN, Channel.SMS))
+    push_id, sms_id = (o.offer_id for o in payload.offers)
+    publish(broker, topics.OFFERS, [new_event(payload, customer_key=ck, source="next-best-action")])
+
+    def statuses() -> dict[str, str]:
+        return {o["offer_id"]: o["status"] for o in offers_of(channel_campaigns, ck)}
+
+    wait_until(lambda: statuses() == {push_id: "delivered", sms_id: "parked"})
+    jobs = app_state(channel_campaigns).schedule.pending(ck)
+    assert [(j.kind, j.offer_id) for j, _ in jobs] == [("deliver", sms_id)]
+    provider.down = False
+    wait_until(lambda: statuses() == {push_id: "delivered", sms_id: "delivered"}, timeout=40)
+    assert provider.idempotency_keys().count(sms_id) == 1 and push_id not in provider.idempotency_keys()

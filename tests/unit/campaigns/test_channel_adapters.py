@@ -99,3 +99,18 @@ def test_email_has_no_personal_data_and_a_stable_message_id() -> None:
     assert msg["To"] == "ck_12345678@relay.bank"
     assert msg["Message-ID"] == "<of_1.2.sms@prometeo>"
     assert "credit card" in msg.get_content() and "Ref: of_1" in msg.get_content()
+
+
+def test_router_sends_each_adapter_its_deliveries_together_and_answers_in_order() -> None:
+    sms, crm = Flaky([None, TransientDeliveryError("down")]), Flaky([PermanentDeliveryError("no"), None])
+    router = ChannelRouter(crm, {"sms": sms})
+    on = [Delivery(**{**DELIVERY.__dict__, "offer_id": f"of_{c}", "channel": c}) for c in ("sms", "email")]
+    deliveries = [on[0], on[1], on[0], on[1]]
+    results = router.send_many(deliveries)
+    assert (sms.calls, crm.calls) == (2, 2)
+    assert [type(r).__name__ for r in results] == [
+        "DeliveryReceipt",
+        "PermanentDeliveryError",
+        "TransientDeliveryError",
+        "DeliveryReceipt",
+    ]

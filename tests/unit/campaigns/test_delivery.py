@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -47,14 +48,18 @@ class Recorder:
             self.save_offer(then_save)
         return True
 
+    def count_many(self, items: list[tuple[str, list[Increment], OfferRecord | None]]) -> None:
+        for marker, increments, then_save in items:
+            self.count_once(marker, increments, then_save)
+
     def save_offer(self, record: OfferRecord, then_count: tuple[str, list[Increment]] | None = None) -> None:
         self.log.append(("save", record))
         if then_count is not None:
             self.count_once(*then_count)
 
     # publish
-    def publish(self, event: Envelope) -> None:
-        self.log.append(("publish", event))
+    def publish(self, events: Sequence[Envelope]) -> None:
+        self.log.extend(("publish", event) for event in events)
 
     def steps(self) -> list[str]:
         return [step for step, _ in self.log]
@@ -160,3 +165,27 @@ def test_a_triggered_action_without_a_product_is_counted_by_trigger_but_publishe
     increments = recorder.log[0][1][1]
     assert (kpi_key("trigger"), "activity_drop|contacts", 1) in increments
     assert not any(key == kpi_key("product") for key, _, _ in increments)
+
+
+def test_deliveries_sent_together_publish_with_one_wait_then_each_is_counted_then_marked() -> None:
+    recorder = Recorder()
+    calls: list[int] = []
+    adapter = Adapter(recorder)
+
+    def publish(events: Sequence[Envelope]) -> None:
+        calls.append(len(events))
+        recorder.publish(events)
+
+    deliverer = Deliverer(cast(Any, recorder), adapter, publish=publish)
+    records = [RECORD.model_copy(update={"offer_id": f"of_{n}"}) for n in (1, 2, 3)]
+    sent = [
+        deliverer.send(r, delivery_for(r), sent_marker=f"{r.offer_id}.delivered", refused=_never_refused)
+        for r in records
+    ]
+    assert len(adapter.sent) == 3 and recorder.log == []  # sent, nothing recorded yet: a crash re-sends all three
+    deliverer.record([s for s in sent if s is not None])
+    assert calls == [3]  # one wait for the three acks
+    assert recorder.steps() == ["publish"] * 3 + ["count", "save"] * 3
+    assert [e.event_id for _, e in recorder.log[:3]] == [delivered_event_id(r.offer_id) for r in records]
+    counted = [v[0] for s, v in recorder.log if s == "count"]
+    assert counted == ["of_1.delivered", "of_2.delivered", "of_3.delivered"]

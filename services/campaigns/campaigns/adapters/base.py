@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -49,6 +50,17 @@ class ChannelAdapter(ABC):
     @abstractmethod
     def send(self, delivery: Delivery) -> DeliveryReceipt:
         """Deliver once per offer_id (implementations pass it on as an idempotency key)."""
+
+    def send_many(self, deliveries: Sequence[Delivery]) -> list[DeliveryReceipt | DeliveryError]:
+        """`send` for each delivery, in order: its receipt, or the DeliveryError it failed with. An adapter
+        that can hand several over in one exchange (the outbox: one Redis round trip) overrides it."""
+        results: list[DeliveryReceipt | DeliveryError] = []
+        for delivery in deliveries:
+            try:
+                results.append(self.send(delivery))
+            except DeliveryError as exc:
+                results.append(exc)
+        return results
 
     @abstractmethod
     def health(self) -> tuple[bool, str]:

@@ -6,12 +6,13 @@ campaigns:customer:{ck}:outbox  list  delivery JSON, newest first, trimmed to ma
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
 
 import redis
 from pydantic import BaseModel
 
-from campaigns.adapters.base import ChannelAdapter, Delivery, DeliveryReceipt, TransientDeliveryError
+from campaigns.adapters.base import ChannelAdapter, Delivery, DeliveryError, DeliveryReceipt, TransientDeliveryError
 from prometeo import keys
 
 
@@ -28,16 +29,26 @@ class OutboxAdapter(ChannelAdapter):
         self._config = config or OutboxConfig()
 
     def send(self, delivery: Delivery) -> DeliveryReceipt:
-        key = outbox_key(delivery.customer_key)
+        result = self.send_many([delivery])[0]
+        if isinstance(result, DeliveryError):
+            raise result
+        return result
+
+    def send_many(self, deliveries: Sequence[Delivery]) -> list[DeliveryReceipt | DeliveryError]:
+        """Every delivery appended in one transaction (one round trip): all are written, or none is."""
         try:
             pipe = self._redis.pipeline()
-            pipe.lpush(key, json.dumps(asdict(delivery)))
-            pipe.ltrim(key, 0, self._config.max_entries - 1)
-            pipe.expire(key, self._config.ttl_s)
+            for delivery in deliveries:
+                key = outbox_key(delivery.customer_key)
+                pipe.lpush(key, json.dumps(asdict(delivery)))
+                pipe.ltrim(key, 0, self._config.max_entries - 1)
+                pipe.expire(key, self._config.ttl_s)
             pipe.execute()
         except redis.RedisError as exc:
-            raise TransientDeliveryError(f"outbox write failed: {exc}") from exc
-        return DeliveryReceipt(adapter=self.name, reference=delivery.offer_id)
+            failed = TransientDeliveryError(f"outbox write failed: {exc}")
+            failed.__cause__ = exc
+            return [failed] * len(deliveries)
+        return [DeliveryReceipt(adapter=self.name, reference=d.offer_id) for d in deliveries]
 
     def health(self) -> tuple[bool, str]:
         self._redis.ping()

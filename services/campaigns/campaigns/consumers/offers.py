@@ -1,7 +1,9 @@
 """offers.v1 → record each offer, deliver it through the channel adapter, emit a `delivered` outcome.
 
-Order per offer (`delivery.py`): send → publish `delivered` → mark delivered. A crash in between re-sends with the
-same idempotency key (the offer id) and republishes the same outcome event id, which KPIs count once.
+Order per offer (`delivery.py`): send → publish `delivered` → count → mark delivered. A decision's offers are
+recorded together (one round trip), sent, then their outcomes published with one wait for all acks, then counted
+and marked together: a crash before the marks re-sends every offer of the decision still unmarked with the same
+idempotency key (the offer id) and republishes the same outcome event ids, which KPIs count once.
 A transient failure (provider down, circuit open) parks the offer in the durable schedule: the
 scheduler retries it with backoff (`retry_delivery`) while the consumer moves on.
 
@@ -16,12 +18,12 @@ from __future__ import annotations
 
 import logging
 
-from campaigns.adapters.base import PermanentDeliveryError, TransientDeliveryError
-from campaigns.delivery import Deliverer, delivery_for
+from campaigns.adapters.base import Delivery, PermanentDeliveryError, TransientDeliveryError
+from campaigns.delivery import Deliverer, SendRequest, Sent, delivery_for
 from campaigns.domain import kpis
 from campaigns.domain.experiment import assign
 from campaigns.schedule import Job, Schedule
-from campaigns.store import CampaignStore, OfferRecord, experiment_increments, kpi_key
+from campaigns.store import CampaignStore, Increment, OfferRecord, experiment_increments, kpi_key
 from prometeo import clock
 from prometeo.bus import RetryableError
 from prometeo.contracts import Channel, Envelope, EventPayload
@@ -52,32 +54,65 @@ class OffersHandler:
         self._park_s = park_s
 
     def __call__(self, envelope: Envelope, payload: EventPayload) -> None:
-        if not isinstance(payload, OfferDecidedV1 | ActionTriggeredV1) or self._store.erased_after(
-            envelope.customer_key, envelope.occurred_at
-        ):
-            return
         if isinstance(payload, ActionTriggeredV1):
-            self._send(self._record_action(envelope, payload))
+            # One round trip: the erasure tombstone and the action's record if a redelivery already made it.
+            known_action = self._store.offers_unless_erased(
+                envelope.customer_key, envelope.occurred_at, [payload.action_id]
+            )
+            if known_action is not None:
+                self._send_all([self._record_action(envelope, payload, known_action[0])])
+            return
+        if not isinstance(payload, OfferDecidedV1):
+            return
+        # One round trip: the erasure tombstone, and whatever a redelivery of this decision already recorded.
+        known = self._store.offers_unless_erased(
+            envelope.customer_key, envelope.occurred_at, [o.offer_id for o in payload.offers]
+        )
+        if known is None:
             return
         totals = kpi_key("totals")
-        self._store.count_once(
-            str(envelope.event_id),
-            [(totals, kpis.DECISIONS, 1)] + ([] if payload.offers else [(totals, kpis.NO_ACTION, 1)]),
-        )
-        # One round trip reads whatever a redelivery of this decision already recorded.
-        known = self._store.get_offers(envelope.customer_key, [o.offer_id for o in payload.offers])
+        writes: list[tuple[OfferRecord | None, str, list[Increment]]] = [
+            (
+                None,
+                str(envelope.event_id),
+                [(totals, kpis.DECISIONS, 1)] + ([] if payload.offers else [(totals, kpis.NO_ACTION, 1)]),
+            )
+        ]
+        records: list[OfferRecord] = []
         for offer, record in zip(payload.offers, known, strict=True):
-            self._send(self._record(envelope, payload, offer, record))
+            recorded, new, (marker, increments) = self._record(envelope, payload, offer, record)
+            writes.append((recorded if new else None, marker, increments))
+            records.append(recorded)
+        # The decision counted, then each offer saved (when new) and counted: one round trip for all.
+        self._store.save_and_count(writes)
+        self._send_all(records)
 
-    def _send(self, record: OfferRecord) -> None:
-        if record.status == "recorded":
-            try:
-                self.deliver(record)
-            except TransientDeliveryError as exc:
-                self._park(record, exc)
+    def _send_all(self, records: list[OfferRecord]) -> None:
+        """Send the recorded offers together (the outbox writes them in one round trip), record the sent
+        ones together (one wait for all their outcomes' acks, one round trip to count and mark them:
+        `Deliverer.record`), then park those the channel could not take. Recorded before parking: without a
+        schedule a park raises to retry the event, and the offers already sent are then marked, not re-sent."""
+        due = [r for r in records if r.status == "recorded"]
+        if not due:
+            return
+        results = self._deliverer.send_many([self._request(r) for r in due])
+        sent = [result for result in results if isinstance(result, Sent)]
+        if sent:
+            self._deliverer.record(sent)
+        for record, result in zip(due, results, strict=True):
+            if isinstance(result, TransientDeliveryError):
+                self._park(record, result)
 
-    def _record_action(self, envelope: Envelope, action: ActionTriggeredV1) -> OfferRecord:
-        record = self._store.get_offer(envelope.customer_key, action.action_id)
+    def _request(self, record: OfferRecord) -> SendRequest:
+        return SendRequest(
+            record,
+            self._delivery(record),
+            sent_marker=f"{record.offer_id}.delivered",
+            refused=lambda exc: self._refused(record, exc),
+        )
+
+    def _record_action(self, envelope: Envelope, action: ActionTriggeredV1, record: OfferRecord | None) -> OfferRecord:
+        new = record is None
         if record is None:
             record = OfferRecord(
                 offer_id=action.action_id,
@@ -93,13 +128,17 @@ class OffersHandler:
                 trigger=action.trigger,
                 action=action.action,
             )
-            self._store.save_offer(record)
-        self._store.count_once(f"{action.action_id}.recorded", record.kpi_increments(kpis.ACTIONS))
+        # Saved (when new), then counted once: one round trip.
+        self._store.save_and_count(
+            [(record if new else None, f"{action.action_id}.recorded", record.kpi_increments(kpis.ACTIONS))]
+        )
         return record
 
     def _record(
         self, envelope: Envelope, decision: OfferDecidedV1, offer: RankedOffer, record: OfferRecord | None
-    ) -> OfferRecord:
+    ) -> tuple[OfferRecord, bool, tuple[str, list[Increment]]]:
+        """The offer's record (built when new), whether it is new, and its once-count of `recorded`:
+        the caller saves and counts it (with the decision's other offers)."""
         new = record is None
         if record is None:
             group = assign(envelope.customer_key, self._campaign_id, self._control_share)
@@ -135,11 +174,7 @@ class OffersHandler:
             + experiment_increments(record.campaign_id, record.group, kpis.OFFERS)
             + presented,
         )
-        if new:  # saved, then counted, in one round trip
-            self._store.save_offer(record, then_count=recorded)
-        else:
-            self._store.count_once(*recorded)
-        return record
+        return record, new, recorded
 
     def _park(self, record: OfferRecord, exc: TransientDeliveryError) -> None:
         if self._schedule is None:
@@ -170,18 +205,18 @@ class OffersHandler:
     def deliver(self, record: OfferRecord) -> None:
         """Send, publish `delivered`, mark delivered; a permanent refusal marks the offer failed.
         Raises TransientDeliveryError when the channel is unavailable."""
+        request = self._request(record)
+        self._deliverer.deliver(record, request.delivery, sent_marker=request.sent_marker, refused=request.refused)
+
+    def _delivery(self, record: OfferRecord) -> Delivery:
+        """What the channel gets for the offer."""
         # A triggered action tells the channel what to do and why (no personal data: names only).
         metadata = None
         if record.trigger:
             metadata = {"trigger": record.trigger, "action": record.action or ""}
             if record.product_code is None:  # a service or retention message: its own template
                 metadata["template"] = f"action_{record.action}"
-        self._deliverer.deliver(
-            record,
-            delivery_for(record, metadata=metadata),
-            sent_marker=f"{record.offer_id}.delivered",
-            refused=lambda exc: self._refused(record, exc),
-        )
+        return delivery_for(record, metadata=metadata)
 
     def _refused(self, record: OfferRecord, exc: PermanentDeliveryError) -> None:
         log.warning("delivery refused", extra={"offer_id": record.offer_id, "error": str(exc)})

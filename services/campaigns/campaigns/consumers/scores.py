@@ -22,17 +22,18 @@ class ScoresHandler:
         ):
             return
         # Products per customer and multi-product customers (KPIs) follow the latest holdings seen.
+        # The latest picture of the customer, for a campaign's audience preview before launch; both in one
+        # round trip.
         held = [p.value for p in payload.held_products]
-        self._store.record_holdings(envelope.customer_key, len(held), held)
-        # The latest picture of the customer, for a campaign's audience preview before launch.
-        self._store.save_audience(
+        self._store.record_scores(
             AudienceMember(
                 customer_key=envelope.customer_key,
                 features=payload.features,
                 propensity={s.product.value: s.propensity for s in payload.scores},
                 profile=payload.profile,
                 held=frozenset(held) | {p.value for p in payload.held_elsewhere},
-            )
+            ),
+            held,
         )
         # Enrolment is idempotent per (customer, campaign): a redelivered event enrols nobody twice.
         self._runner.consider(envelope.customer_key, payload, envelope.occurred_at)
