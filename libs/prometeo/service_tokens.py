@@ -150,7 +150,7 @@ class ServiceTokenAuth(httpx.Auth):
         by_base = {_base(url): name for url, name in self.audiences.items()}
         self._bases = sorted(by_base.items(), key=lambda item: len(item[0]), reverse=True)
 
-    def audience_for(self, url: httpx.URL) -> str | None:
+    def audience_for(self, url: str | httpx.URL) -> str | None:
         target = _base(url)
         for base, name in self._bases:
             if target == base or target.startswith(base + "/"):

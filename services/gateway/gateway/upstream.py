@@ -1,4 +1,5 @@
-"""Calls to the internal services through one shared, instrumented httpx.AsyncClient.
+"""Calls to the internal services: one keep-alive transport, each call's head written by `gateway.hop`
+(service token, trace context, the client's headers and timeouts); the httpx client probes /healthz.
 
 Upstream 4xx problems reach the caller unchanged (they describe the caller's request); anything
 else that goes wrong upstream becomes a gateway problem: unreachable → 502, too slow → 504,
@@ -21,6 +22,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from gateway.domain.scope import NOT_FOUND
+from gateway.hop import Hop
 from prometeo.telemetry.metrics import GATEWAY_UPSTREAM_REQUESTS
 from prometeo.web import Problem
 from prometeo.web.problems import PROBLEM_JSON, problem_response
@@ -67,10 +69,14 @@ def install_upstream_handlers(app: FastAPI) -> None:
 
 
 class Upstreams:
-    """Base URLs by service name plus the one client every call goes through."""
+    """Base URLs by service name; calls go through `transport` with `client`'s headers, timeouts and service
+    tokens (gateway.hop), the health probes through `client` itself."""
 
-    def __init__(self, client: httpx.AsyncClient, base_urls: dict[Upstream, str]) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, base_urls: dict[Upstream, str], *, transport: httpx.AsyncBaseTransport
+    ) -> None:
         self.client = client
+        self._hop = Hop(client, transport)
         self._base = {name: url.rstrip("/") for name, url in base_urls.items()}
 
     async def call(
@@ -84,10 +90,9 @@ class Upstreams:
         content: bytes | None = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        url = self._base[upstream] + path
         try:
-            response = await self.client.request(
-                method, url, params=params, json=json, content=content, headers=headers
+            response = await self._hop.send(
+                method, self._base[upstream], path, params=params, json=json, content=content, headers=headers
             )
         except httpx.TimeoutException as exc:
             GATEWAY_UPSTREAM_REQUESTS.labels(upstream.value, "timeout").inc()
