@@ -27,6 +27,7 @@ from __future__ import annotations
 import json as jsonlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -52,6 +53,14 @@ class _Base:
     port: int
     host_header: bytes
     path: str
+    fixed_audience: bool  # every URL below this base has `audience` (ServiceTokenAuth.audience_under)
+    audience: str | None
+
+
+@lru_cache(maxsize=1024)
+def _query(items: tuple[tuple[str, str], ...]) -> str:
+    """The query as httpx encodes it; a route sends the same few (lang, objective, an advisor's portfolio)."""
+    return urlencode(items)
 
 
 def _plain(path: str) -> bool:
@@ -80,7 +89,8 @@ class Hop:
             url = httpx.URL(base_url)
             direct = self._keep_alive is not None and url.scheme == "http" and not url.query
             origin = f"{url.scheme}://{url.netloc.decode('ascii')}"
-            base = _Base(origin, direct, url.host, url.port or 80, url.netloc, url.path.rstrip("/"))
+            fixed, audience = self._auth.audience_under(base_url) if self._auth is not None else (True, None)
+            base = _Base(origin, direct, url.host, url.port or 80, url.netloc, url.path.rstrip("/"), fixed, audience)
             self._bases[base_url] = base
         return base
 
@@ -98,7 +108,7 @@ class Hop:
         base = self._base(base_url)
         url = base_url + path
         if _plain(path) and base.direct:
-            target = (base.path + path) if not params else f"{base.path}{path}?{urlencode(params)}"
+            target = (base.path + path) if not params else f"{base.path}{path}?{_query(tuple(params.items()))}"
         else:
             exact = httpx.URL(url, params=params) if params else httpx.URL(url)
             target = exact.raw_path.decode("ascii")
@@ -118,7 +128,7 @@ class Hop:
         elif method in _WITH_BODY:
             sent[b"content-length"] = b"0"
         if self._auth is not None:
-            audience = self._auth.audience_for(url)
+            audience = base.audience if base.fixed_audience and path.startswith("/") else self._auth.audience_for(url)
             if audience is not None:
                 sent[b"authorization"] = b"Bearer " + self._auth.token_for(audience).encode("ascii")
         span = _TRACER.start_span(method, kind=SpanKind.CLIENT)

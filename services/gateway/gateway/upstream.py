@@ -23,7 +23,7 @@ from fastapi.responses import Response
 
 from gateway.domain.scope import NOT_FOUND
 from gateway.hop import Hop
-from prometeo.telemetry.metrics import GATEWAY_UPSTREAM_REQUESTS
+from prometeo.telemetry.metrics import GATEWAY_UPSTREAM_REQUESTS, child
 from prometeo.web import Problem
 from prometeo.web.problems import PROBLEM_JSON, problem_response
 
@@ -95,16 +95,16 @@ class Upstreams:
                 method, self._base[upstream], path, params=params, json=json, content=content, headers=headers
             )
         except httpx.TimeoutException as exc:
-            GATEWAY_UPSTREAM_REQUESTS.labels(upstream.value, "timeout").inc()
+            child(GATEWAY_UPSTREAM_REQUESTS, upstream.value, "timeout").inc()
             raise Problem(504, "Upstream timed out", f"{upstream.value} did not answer in time") from exc
         except httpx.TransportError as exc:
-            GATEWAY_UPSTREAM_REQUESTS.labels(upstream.value, "unreachable").inc()
+            child(GATEWAY_UPSTREAM_REQUESTS, upstream.value, "unreachable").inc()
             raise Problem(502, "Upstream unavailable", f"{upstream.value} is unreachable") from exc
         if 400 <= response.status_code < 500:
-            GATEWAY_UPSTREAM_REQUESTS.labels(upstream.value, "rejected").inc()
+            child(GATEWAY_UPSTREAM_REQUESTS, upstream.value, "rejected").inc()
             raise UpstreamRejected(response)
         if response.status_code == 503:
-            GATEWAY_UPSTREAM_REQUESTS.labels(upstream.value, "unavailable").inc()
+            child(GATEWAY_UPSTREAM_REQUESTS, upstream.value, "unavailable").inc()
             retry_after = response.headers.get("retry-after", "")
             raise Problem(
                 503,
@@ -113,10 +113,10 @@ class Upstreams:
                 headers={"Retry-After": retry_after if retry_after.isdigit() else "5"},
             )
         if response.status_code >= 500:
-            GATEWAY_UPSTREAM_REQUESTS.labels(upstream.value, "failed").inc()
+            child(GATEWAY_UPSTREAM_REQUESTS, upstream.value, "failed").inc()
             log.warning("upstream failed", extra={"upstream": upstream.value, "status": response.status_code})
             raise Problem(502, "Upstream failed", f"{upstream.value} answered {response.status_code}")
-        GATEWAY_UPSTREAM_REQUESTS.labels(upstream.value, "ok").inc()
+        child(GATEWAY_UPSTREAM_REQUESTS, upstream.value, "ok").inc()
         return response
 
     def health_url(self, upstream: Upstream) -> str:

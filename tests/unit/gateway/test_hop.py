@@ -8,6 +8,7 @@ import gzip
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
@@ -131,5 +132,35 @@ def test_any_other_transport_gets_the_same_request() -> None:
         assert request.content == '{"a":"é"}'.encode()
         assert request.headers["authorization"].startswith("Bearer ")
         assert request.headers["traceparent"].startswith("00-")
+
+    asyncio.run(scenario())
+
+
+def test_the_token_is_for_the_service_the_url_belongs_to() -> None:
+    """A base URL's audience is used for its paths only when no other service's base URL lies below it."""
+    auth = ServiceTokenAuth(
+        KEYS, "gateway", {"http://h:1": "ingest", "http://h:1/fs": "feature-store", "http://c": "c"}
+    )
+    assert auth.audience_under("http://h:1") == (False, None)
+    assert auth.audience_under("http://H:1/fs/") == (True, "feature-store")
+    assert auth.audience_under("http://c") == (True, "c")
+
+    async def scenario() -> None:
+        seen: list[httpx.Request] = []
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            seen.append(request)
+            return httpx.Response(204)
+
+        transport = httpx.MockTransport(handler)
+        async with httpx.AsyncClient(transport=transport, auth=auth) as client:
+            hop = Hop(client, transport)
+            await hop.send("GET", "http://h:1", "/fs/v1/features/ck_1")
+            await hop.send("GET", "http://h:1", "/v1/customers:export")
+            await hop.send("GET", "http://h:1/fs", "/v1/features/ck_1")
+        audiences = [
+            jwt.decode(r.headers["authorization"].split()[1], options={"verify_signature": False})["aud"] for r in seen
+        ]
+        assert audiences == ["feature-store", "ingest", "feature-store"]
 
     asyncio.run(scenario())
