@@ -75,17 +75,17 @@ def _wait_listening(port: int, proc: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("stub upstream never listened")
 
 
-async def _read(app: object, path: bytes, headers: list[tuple[bytes, bytes]]) -> int:
+async def _read(app: object, path: bytes, headers: list[tuple[bytes, bytes]], method: str = "GET") -> int:
     status = 0
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": "GET",
+        "method": method,
         "scheme": "http",
         "path": path.decode(),
         "raw_path": path,
-        "query_string": b"lang=es",
+        "query_string": b"lang=es",  # as the gateway asks next-best-action too
         "headers": headers,
         "client": ("127.0.0.1", 5000),
         "server": ("127.0.0.1", 8000),
