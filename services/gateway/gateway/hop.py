@@ -118,15 +118,16 @@ class Hop:
         if headers:
             for name, value in headers.items():
                 sent[name.lower().encode("ascii")] = value.encode("ascii")  # as httpx encodes header values
+        # The body's own headers only where the caller set none (httpx's Request sets them as defaults).
         if json is not None:
             body = jsonlib.dumps(json, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
-            sent[b"content-length"] = str(len(body)).encode()
-            sent[b"content-type"] = b"application/json"
+            sent.setdefault(b"content-length", str(len(body)).encode())
+            sent.setdefault(b"content-type", b"application/json")
         elif content is not None:
             body = content
-            sent[b"content-length"] = str(len(body)).encode()
-        elif method in _WITH_BODY:
-            sent[b"content-length"] = b"0"
+            sent.setdefault(b"content-length", str(len(body)).encode())
+        elif method in _WITH_BODY and b"transfer-encoding" not in sent:
+            sent.setdefault(b"content-length", b"0")
         if self._auth is not None:
             audience = base.audience if base.fixed_audience and path.startswith("/") else self._auth.audience_for(url)
             if audience is not None:
@@ -140,18 +141,18 @@ class Hop:
             sent[name.encode("ascii")] = value.encode("latin-1")
         try:
             response = await self._exchange(method, base, target, sent, body)
+            if span.is_recording():
+                span.set_attribute("http.status_code", response.status_code)
+                if response.status_code >= 400:
+                    span.set_status(Status(StatusCode.ERROR))
+            return response
         except Exception as exc:
             if span.is_recording():
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, type(exc).__qualname__))
-            span.end()
             raise
-        if span.is_recording():
-            span.set_attribute("http.status_code", response.status_code)
-            if response.status_code >= 400:
-                span.set_status(Status(StatusCode.ERROR))
-        span.end()
-        return response
+        finally:
+            span.end()  # also when the caller's request is cancelled mid-call
 
     async def _exchange(
         self, method: str, base: _Base, target: str, headers: dict[bytes, bytes], body: bytes

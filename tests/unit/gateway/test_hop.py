@@ -38,6 +38,9 @@ CALLS: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "/v1/kpis/series", {"params": {"days": "x y/é+&~*"}}),
     ("GET", "/v1/kpis?fixed=1", {"params": {"days": "7"}}),  # a query of the path's own, merged
     ("GET", "/v1/kpis?fixed=1", {}),
+    # The caller's own body headers win over the ones the body implies, as in httpx.
+    ("PATCH", "/v1/levers/x", {"json": {"a": 1}, "headers": {"Content-Type": "application/merge-patch+json"}}),
+    ("POST", "/v1/x", {"headers": {"Content-Length": "0", "Host": "campaigns.internal"}}),
 ]
 
 
