@@ -150,12 +150,21 @@ class ServiceTokenAuth(httpx.Auth):
         by_base = {_base(url): name for url, name in self.audiences.items()}
         self._bases = sorted(by_base.items(), key=lambda item: len(item[0]), reverse=True)
 
-    def audience_for(self, url: httpx.URL) -> str | None:
+    def audience_for(self, url: str | httpx.URL) -> str | None:
         target = _base(url)
         for base, name in self._bases:
             if target == base or target.startswith(base + "/"):
                 return name
         return self.audience
+
+    def audience_under(self, base_url: str) -> tuple[bool, str | None]:
+        """(True, the audience) when every URL below `base_url` (base_url + "/…") has the same audience as
+        `audience_for` would find for it: no configured base URL lies below this one. A caller joining base
+        URLs and paths can then skip the per-URL match; (False, None) when it cannot."""
+        root = _base(base_url)
+        if any(base.startswith(root + "/") for base, _ in self._bases):
+            return False, None
+        return True, self.audience_for(root + "/")
 
     def token_for(self, audience: str) -> str:
         at = clock.timestamp()

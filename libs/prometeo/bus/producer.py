@@ -28,7 +28,7 @@ from kafka.partitioner import DefaultPartitioner
 from kafka.partitioner.default import murmur2
 
 from prometeo.contracts.envelope import Envelope, customer_part
-from prometeo.telemetry.metrics import EVENTS_PUBLISHED
+from prometeo.telemetry.metrics import EVENTS_PUBLISHED, child
 from prometeo.telemetry.tracing import inject_headers
 
 if TYPE_CHECKING:
@@ -182,7 +182,7 @@ class EventProducer:
     def publish(self, topic: str, event: Envelope, extra_headers: Iterable[tuple[str, bytes]] = ()) -> SendFuture:
         headers = [("event_type", event.type.encode()), *inject_headers(), *extra_headers]
         future = self._send(topic, event.key, event.to_bytes(), headers)
-        EVENTS_PUBLISHED.labels(topic, event.type).inc()
+        child(EVENTS_PUBLISHED, topic, event.type).inc()
         return future
 
     def publish_many(self, topic: str, events: Sequence[Publishable]) -> list[SendFuture]:

@@ -1,5 +1,8 @@
 """Metric names, declared once. Each service process exports them on /metrics."""
 
+from functools import lru_cache
+from typing import Any
+
 from prometheus_client import Counter, Gauge, Histogram
 
 CONSUMER_MESSAGES = Counter(
@@ -117,3 +120,11 @@ TRIGGERS = Counter(
     "Moments that matter by trigger and result (acted, duplicate, or the rule that blocked the action).",
     ["trigger", "result"],
 )
+
+
+@lru_cache(maxsize=4096)
+def child(metric: Any, *labels: str) -> Any:
+    """`metric.labels(*labels)`, looked up once: `labels()` validates, converts and takes a lock on every
+    call, several times per request on the hot routes. Bounded (label values are route templates, statuses,
+    upstream names and outcomes); no metric here is ever cleared, so a child stays the metric's."""
+    return metric.labels(*labels)

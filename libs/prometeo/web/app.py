@@ -16,7 +16,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from prometeo.telemetry.metrics import HTTP_REQUESTS, HTTP_SECONDS
+from prometeo.telemetry.metrics import HTTP_REQUESTS, HTTP_SECONDS, child
 from prometeo.telemetry.tracing import exporting
 from prometeo.web.openapi import document_problems
 from prometeo.web.problems import install_problem_handlers, problem_response
@@ -112,8 +112,8 @@ class RequestMetrics:
             # The router records the matched route in the scope.
             path = getattr(scope.get("route"), "path", "unmatched")
             method = scope["method"]
-            HTTP_SECONDS.labels(self.service, path, method).observe(time.perf_counter() - started)
-            HTTP_REQUESTS.labels(self.service, path, method, str(status)).inc()
+            child(HTTP_SECONDS, self.service, path, method).observe(time.perf_counter() - started)
+            child(HTTP_REQUESTS, self.service, path, method, str(status)).inc()
 
 
 def build_app(

@@ -8,7 +8,6 @@ import httpx
 import redis
 import redis.asyncio as aioredis
 from fastapi import FastAPI
-from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
 from gateway.api import (
     admin,
@@ -66,24 +65,24 @@ SERVICE = "gateway"
 PRODUCER_LINGER_MS = 10
 
 
-def _upstream_client(settings: Settings) -> httpx.AsyncClient:
-    # Every call to a service behind the gateway carries a service token for that service (aud).
+def upstreams_for(settings: Settings) -> Upstreams:
+    """The services behind the gateway. Every call carries a service token for the service it goes to (aud)
+    and the trace context (gateway.hop makes the client span: no httpx instrumentation on this path)."""
     audiences = {url: name.value for name, url in _base_urls(settings).items()}
+    # A lean keep-alive transport (gateway/transport.py): httpcore and h11 were a quarter of the gateway's
+    # CPU per recommendation. A few dozen connections carry hundreds of calls per second; up to 32 per service
+    # are kept idle, since under a burst past 16 every call beyond them opened and closed a connection (a
+    # connect here, an accept and a new protocol object in the service: ~4-6 % of either side's samples).
+    transport = KeepAliveTransport(max_connections=64, max_idle=32)
     client = internal_async_client(
         settings,
         SERVICE,
         audiences=audiences,
         timeout=httpx.Timeout(settings.upstream_timeout_s, connect=settings.upstream_connect_timeout_s),
-        # A lean keep-alive transport (gateway/transport.py): httpcore and h11 were a quarter of the gateway's
-        # CPU per recommendation. A few dozen connections carry hundreds of calls per second; up to 32 per service
-        # are kept idle, since under a burst past 16 every call beyond them opened and closed a connection (a
-        # connect here, an accept and a new protocol object in the service: ~4-6 % of either side's samples).
-        transport=KeepAliveTransport(max_connections=64, max_idle=32),
+        transport=transport,
         follow_redirects=False,
     )
-    # Client spans carry traceparent to the services behind the gateway.
-    HTTPXClientInstrumentor().instrument_client(client)
-    return client
+    return Upstreams(client, _base_urls(settings), transport=transport)
 
 
 def _base_urls(settings: Settings) -> dict[Upstream, str]:
@@ -156,8 +155,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     sync_redis = redis.Redis.from_url(settings.redis_url, socket_timeout=2)
     async_redis = aioredis.Redis.from_url(settings.redis_url, socket_timeout=2)
     producer = EventProducer.for_service(settings, SERVICE, linger_ms=PRODUCER_LINGER_MS)
-    client = _upstream_client(settings)
-    upstreams = Upstreams(client, _base_urls(settings))
+    upstreams = upstreams_for(settings)
     app.state.redis = sync_redis  # readiness ping
     scope_writer = ScopeWriter(sync_redis)
     views = ViewGuard(
@@ -195,7 +193,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.runtime.start()
     async with app.state.upstream_health.running():
         yield
-    await client.aclose()
+    await upstreams.client.aclose()
     audit_store.close()
     app.state.runtime.stop()
     views.stop()

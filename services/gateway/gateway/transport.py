@@ -6,7 +6,8 @@ and parsing one answer on an already open connection. This transport keeps httpx
 instrumentation, `httpx.Response` for the callers) and does the exchange itself: the request head is written
 in one piece on a pooled asyncio connection and the answer is parsed by httptools (C, what uvicorn parses
 with). Plain `http://` only — the platform's internal hops; anything else (and HEAD, whose answer has no body
-to frame) goes through httpx's default transport.
+to frame) goes through httpx's default transport. `exchange` is the same exchange for a caller that writes
+the request head itself (`gateway.hop`, the gateway's upstream calls: no `httpx.Request` or URL per call).
 
 - Connections are kept per host and port, at most `max_idle` idle each, `max_connections` open in all (a call
   past that waits, inside its pool timeout, as with httpcore's limits).
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import dataclass
 
 import httptools
 import httpx
@@ -27,7 +29,7 @@ import httpx
 _READ_CHUNK = 64 * 1024
 
 
-class _Answer:
+class _Parsed:
     """httptools' callbacks for one response."""
 
     def __init__(self) -> None:
@@ -67,6 +69,26 @@ def _timeout(request: httpx.Request, kind: str) -> float | None:
     return float(value) if value is not None else None
 
 
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Seconds (None = no limit) for a free connection slot, a new connection, and writing plus reading."""
+
+    pool: float | None
+    connect: float | None
+    read: float | None
+
+    @classmethod
+    def of(cls, request: httpx.Request) -> Timeouts:
+        return cls(_timeout(request, "pool"), _timeout(request, "connect"), _timeout(request, "read"))
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    content: bytes
+
+
 class KeepAliveTransport(httpx.AsyncBaseTransport):
     def __init__(self, *, max_connections: int = 64, max_idle: int = 16) -> None:
         self._fallback = httpx.AsyncHTTPTransport()
@@ -78,24 +100,40 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
         if request.url.scheme != "http" or request.method == "HEAD":
             return await self._fallback.handle_async_request(request)
         body = await request.aread()
-        head = self._head(request)
+        answer = await self.exchange(
+            request.url.host, request.url.port or 80, self._head(request), body, Timeouts.of(request), request
+        )
+        return httpx.Response(answer.status, headers=answer.headers, content=answer.content, request=request)
+
+    async def exchange(
+        self,
+        host: str,
+        port: int,
+        head: bytes,
+        body: bytes,
+        timeouts: Timeouts,
+        request: httpx.Request | None = None,
+    ) -> Answer:
+        """One request (`head`: request line and headers, ending in the blank line) and its answer over a
+        pooled connection to host:port: what `handle_async_request` does, for callers that write the head
+        themselves (gateway.hop: no httpx.Request, URL or Response per call). Plain http, not HEAD.
+        Failures are httpx's exceptions (`request` is set on them when given)."""
         try:
-            await asyncio.wait_for(self._slots.acquire(), _timeout(request, "pool"))
+            await asyncio.wait_for(self._slots.acquire(), timeouts.pool)
         except TimeoutError:
             raise httpx.PoolTimeout("no upstream connection free in time", request=request) from None
         try:
-            host, port = request.url.host, request.url.port or 80
             conn, reused = self._checkout(host, port), True
             if conn is None:
-                conn, reused = await self._open(request, host, port), False
+                conn, reused = await self._open(request, host, port, timeouts.connect), False
             try:
-                status, headers, content, keep = await self._exchange(request, conn, head, body)
+                answer, keep = await self._exchange(request, conn, head, body, timeouts.read)
             except _NoAnswer:
                 conn.close()
                 if not reused:
                     raise httpx.RemoteProtocolError("upstream closed without answering", request=request) from None
-                conn = await self._open(request, host, port)
-                status, headers, content, keep = await self._exchange(request, conn, head, body)
+                conn = await self._open(request, host, port, timeouts.connect)
+                answer, keep = await self._exchange(request, conn, head, body, timeouts.read)
             except BaseException:
                 conn.close()
                 raise
@@ -105,7 +143,7 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
                 conn.close()
         finally:
             self._slots.release()
-        return httpx.Response(status, headers=headers, content=content, request=request)
+        return answer
 
     @staticmethod
     def _head(request: httpx.Request) -> bytes:
@@ -130,9 +168,9 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
             conn.close()
 
     @staticmethod
-    async def _open(request: httpx.Request, host: str, port: int) -> _Connection:
+    async def _open(request: httpx.Request | None, host: str, port: int, timeout: float | None) -> _Connection:
         try:
-            reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), _timeout(request, "connect"))
+            reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
         except TimeoutError:
             raise httpx.ConnectTimeout(f"connecting to {host}:{port} timed out", request=request) from None
         except OSError as exc:
@@ -141,14 +179,14 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
 
     @staticmethod
     async def _exchange(
-        request: httpx.Request, conn: _Connection, head: bytes, body: bytes
-    ) -> tuple[int, list[tuple[bytes, bytes]], bytes, bool]:
-        answer = _Answer()
+        request: httpx.Request | None, conn: _Connection, head: bytes, body: bytes, timeout: float | None
+    ) -> tuple[Answer, bool]:
+        answer = _Parsed()
         parser = httptools.HttpResponseParser(answer)
         received = False
         try:
             # One timer for writing and reading (asyncio.timeout: no task per read, unlike wait_for).
-            async with asyncio.timeout(_timeout(request, "read")):
+            async with asyncio.timeout(timeout):
                 conn.writer.write(head + body)
                 await conn.writer.drain()
                 while not answer.complete:
@@ -171,7 +209,7 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
         # (httptools' should_keep_alive() reads False once a message is complete, so the header is read here.)
         closing = any(k.lower() == b"connection" and b"close" in v.lower() for k, v in answer.headers)
         keep = parser.get_http_version() == "1.1" and not closing
-        return parser.get_status_code(), answer.headers, b"".join(answer.body), keep
+        return Answer(parser.get_status_code(), answer.headers, b"".join(answer.body)), keep
 
     async def aclose(self) -> None:
         for idle in self._idle.values():

@@ -1,4 +1,5 @@
-"""Calls to the internal services through one shared, instrumented httpx.AsyncClient.
+"""Calls to the internal services: one keep-alive transport, each call's head written by `gateway.hop`
+(service token, trace context, the client's headers and timeouts); the httpx client probes /healthz.
 
 Upstream 4xx problems reach the caller unchanged (they describe the caller's request); anything
 else that goes wrong upstream becomes a gateway problem: unreachable → 502, too slow → 504,
@@ -21,7 +22,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from gateway.domain.scope import NOT_FOUND
-from prometeo.telemetry.metrics import GATEWAY_UPSTREAM_REQUESTS
+from gateway.hop import Hop
+from prometeo.telemetry.metrics import GATEWAY_UPSTREAM_REQUESTS, child
 from prometeo.web import Problem
 from prometeo.web.problems import PROBLEM_JSON, problem_response
 
@@ -67,10 +69,14 @@ def install_upstream_handlers(app: FastAPI) -> None:
 
 
 class Upstreams:
-    """Base URLs by service name plus the one client every call goes through."""
+    """Base URLs by service name; calls go through `transport` with `client`'s headers, timeouts and service
+    tokens (gateway.hop), the health probes through `client` itself."""
 
-    def __init__(self, client: httpx.AsyncClient, base_urls: dict[Upstream, str]) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, base_urls: dict[Upstream, str], *, transport: httpx.AsyncBaseTransport
+    ) -> None:
         self.client = client
+        self._hop = Hop(client, transport)
         self._base = {name: url.rstrip("/") for name, url in base_urls.items()}
 
     async def call(
@@ -84,22 +90,21 @@ class Upstreams:
         content: bytes | None = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        url = self._base[upstream] + path
         try:
-            response = await self.client.request(
-                method, url, params=params, json=json, content=content, headers=headers
+            response = await self._hop.send(
+                method, self._base[upstream], path, params=params, json=json, content=content, headers=headers
             )
         except httpx.TimeoutException as exc:
-            GATEWAY_UPSTREAM_REQUESTS.labels(upstream.value, "timeout").inc()
+            child(GATEWAY_UPSTREAM_REQUESTS, upstream.value, "timeout").inc()
             raise Problem(504, "Upstream timed out", f"{upstream.value} did not answer in time") from exc
         except httpx.TransportError as exc:
-            GATEWAY_UPSTREAM_REQUESTS.labels(upstream.value, "unreachable").inc()
+            child(GATEWAY_UPSTREAM_REQUESTS, upstream.value, "unreachable").inc()
             raise Problem(502, "Upstream unavailable", f"{upstream.value} is unreachable") from exc
         if 400 <= response.status_code < 500:
-            GATEWAY_UPSTREAM_REQUESTS.labels(upstream.value, "rejected").inc()
+            child(GATEWAY_UPSTREAM_REQUESTS, upstream.value, "rejected").inc()
             raise UpstreamRejected(response)
         if response.status_code == 503:
-            GATEWAY_UPSTREAM_REQUESTS.labels(upstream.value, "unavailable").inc()
+            child(GATEWAY_UPSTREAM_REQUESTS, upstream.value, "unavailable").inc()
             retry_after = response.headers.get("retry-after", "")
             raise Problem(
                 503,
@@ -108,10 +113,10 @@ class Upstreams:
                 headers={"Retry-After": retry_after if retry_after.isdigit() else "5"},
             )
         if response.status_code >= 500:
-            GATEWAY_UPSTREAM_REQUESTS.labels(upstream.value, "failed").inc()
+            child(GATEWAY_UPSTREAM_REQUESTS, upstream.value, "failed").inc()
             log.warning("upstream failed", extra={"upstream": upstream.value, "status": response.status_code})
             raise Problem(502, "Upstream failed", f"{upstream.value} answered {response.status_code}")
-        GATEWAY_UPSTREAM_REQUESTS.labels(upstream.value, "ok").inc()
+        child(GATEWAY_UPSTREAM_REQUESTS, upstream.value, "ok").inc()
         return response
 
     def health_url(self, upstream: Upstream) -> str:

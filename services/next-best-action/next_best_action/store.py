@@ -310,7 +310,7 @@ class NbaStore:
             raise ProfilingObjected
         if raw is None:
             return None
-        body = json.loads(raw)
+        body = _loads(raw)
         return InboundReads(
             scores=ScoresComputedV1.model_validate(body["scores"]),
             computed_at=datetime.fromisoformat(body["occurred_at"]),
@@ -367,6 +367,16 @@ class InboundReads:
 
 class ProfilingObjected(Exception):
     """The customer objected to profiling: no decision is made for them."""
+
+
+def _loads(raw: bytes) -> Any:
+    """`json.loads` of the stored scores, by orjson (a few times faster, on every presentation); what orjson
+    refuses (NaN, which `save_scores`' json.dumps can write) goes to json. Integers past 64 bits come back as
+    floats: every number in the stored scores is a float field, so the validated scores are the same."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
 
 
 def _queue_history(pipe: Any, customer_key: str) -> None:

@@ -126,7 +126,8 @@ def gateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gateway]:
     get_settings.cache_clear()
     settings = get_settings()
     upstream, limiter, audit, scopes = Upstream(), FakeLimiter(), FakeAudit(), InMemoryScopes()
-    upstreams = Upstreams(httpx.AsyncClient(transport=httpx.MockTransport(upstream)), _base_urls(settings))
+    transport = httpx.MockTransport(upstream)
+    upstreams = Upstreams(httpx.AsyncClient(transport=transport), _base_urls(settings), transport=transport)
     install_identity(app, settings, InMemoryClients())
     app.state.limiter = limiter
     app.state.audit = audit

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from gateway.main import _base_urls, app
@@ -22,9 +21,10 @@ def test_trace_propagates_upstream_and_raw_ids_stay_out_of_spans(gateway: Gatewa
     exporter = InMemorySpanExporter()
     provider = configure_tracing("gateway", exporter)
     gateway.upstream.handler = lambda r: httpx.Response(200, json=DECISION)
-    client = httpx.AsyncClient(transport=httpx.MockTransport(gateway.upstream))
-    HTTPXClientInstrumentor().instrument_client(client)
-    app.state.upstreams = Upstreams(client, _base_urls(get_settings()))
+    transport = httpx.MockTransport(gateway.upstream)
+    app.state.upstreams = Upstreams(
+        httpx.AsyncClient(transport=transport), _base_urls(get_settings()), transport=transport
+    )
 
     response = gateway.client.get(f"/v1/customers/{CPF_DIGITS}/recommendations", headers=ADVISOR)
     assert response.status_code == 200
@@ -46,9 +46,10 @@ def test_without_an_exporter_no_span_is_recorded_but_the_callers_trace_travels_u
 ) -> None:
     monkeypatch.setattr(tracing, "_exporting", False)
     gateway.upstream.handler = lambda r: httpx.Response(200, json=DECISION)
-    client = httpx.AsyncClient(transport=httpx.MockTransport(gateway.upstream))
-    HTTPXClientInstrumentor().instrument_client(client)
-    app.state.upstreams = Upstreams(client, _base_urls(get_settings()))
+    transport = httpx.MockTransport(gateway.upstream)
+    app.state.upstreams = Upstreams(
+        httpx.AsyncClient(transport=transport), _base_urls(get_settings()), transport=transport
+    )
     trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
     caller = {**ADVISOR, "traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}
 

@@ -22,7 +22,7 @@ from gateway.domain.credentials import Principal
 from prometeo.bus import EventProducer
 from prometeo.contracts import new_event, topics
 from prometeo.contracts.events import CustomerDataReadV1
-from prometeo.telemetry.metrics import AUDIT_READS
+from prometeo.telemetry.metrics import AUDIT_READS, child
 from prometeo.web import Problem
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ class KafkaAuditTrail(AuditTrail):
         except Exception as exc:
             raise _unavailable(exc) from exc
         future.add_errback(_log_failed_delivery)  # kafka-python future, not concurrent.futures
-        AUDIT_READS.labels(entry.resource).inc()
+        child(AUDIT_READS, entry.resource).inc()
 
 
 class GroupCommit:

@@ -16,6 +16,7 @@ not listed is hidden: new upstream fields stay invisible until someone decides w
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, Final
 
 from gateway.domain.roles import Role
@@ -167,6 +168,18 @@ def visible(resource: Resource, role: Role, body: Any) -> Any:
     return _filter(body, allowed_fields(resource, role), "")
 
 
+_HIDDEN, _VISIBLE, _DESCEND = 0, 1, 2
+
+
+@lru_cache(maxsize=4096)
+def _verdict(path: str, allowed: frozenset[str]) -> int:
+    """What `_filter` does with the field at `path`. Cached: every answer of a route walks the same few paths,
+    and the walk was an eighth of the gateway's own CPU on a recommendation read (bounded: upstream keys vary)."""
+    if is_visible(path, allowed):
+        return _VISIBLE
+    return _DESCEND if any(a.startswith(path + ".") for a in allowed) else _HIDDEN
+
+
 def _filter(value: Any, allowed: frozenset[str], prefix: str) -> Any:
     if "*" in allowed:
         return value
@@ -177,9 +190,10 @@ def _filter(value: Any, allowed: frozenset[str], prefix: str) -> Any:
     out: dict[str, Any] = {}
     for key, item in value.items():
         path = f"{prefix}{key}"
-        if is_visible(path, allowed):
+        verdict = _verdict(path, allowed)
+        if verdict == _VISIBLE:
             out[key] = item
-        elif any(a.startswith(path + ".") for a in allowed):
+        elif verdict == _DESCEND:
             out[key] = _filter(item, allowed, path + ".")
     return out
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal, cast, get_args
 
 import orjson
@@ -127,7 +128,7 @@ async def _inbound_decision(
         stamp = (
             f"{customer_key}|{reads.computed_at.isoformat()}|{now.date().isoformat()}|{objective or policy.objective}"
         )
-        decision_id = "dc_" + uuid.uuid5(_PRESENTATIONS, stamp).hex
+        decision_id = _presentation_id(stamp)
     return decide(
         reads.scores,
         reads.permissions,
@@ -141,6 +142,12 @@ async def _inbound_decision(
         objective=objective,
         levers=LeverStore.parse(reads.levers),  # marketing's levers rank the advisor's list as they rank the stream
     )
+
+
+@lru_cache(maxsize=16384)
+def _presentation_id(stamp: str) -> str:
+    """The presentation's decision id, a pure function of its stamp (cached: repeats ask for the same one)."""
+    return "dc_" + uuid.uuid5(_PRESENTATIONS, stamp).hex
 
 
 def _answer(customer_key: str, decision: Decision, lang: Lang) -> Response:

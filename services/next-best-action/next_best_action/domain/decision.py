@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -83,7 +84,9 @@ class Decision:
         return not self.offers
 
 
+@lru_cache(maxsize=16384)
 def offer_id_for(decision_id: str, product: ProductCode) -> str:
+    # Cached: a pure function (SHA-1 of its inputs), and a repeat presentation asks it again for the same offers.
     return "of_" + uuid.uuid5(uuid.NAMESPACE_URL, f"prometeo:{decision_id}:{product.value}").hex
 
 
