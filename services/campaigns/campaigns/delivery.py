@@ -35,7 +35,7 @@ from prometeo.bus import EventProducer, RetryableError
 from prometeo.bus.producer import PublishInterrupted
 from prometeo.contracts import Channel, Envelope, new_event
 from prometeo.contracts.events import OutcomeKind, OutcomeRecordedV1
-from prometeo.telemetry.metrics import DELIVERIES
+from prometeo.telemetry.metrics import DELIVERIES, child
 
 SOURCE = "campaigns"
 # Publishes the `delivered` outcomes given and returns once the broker acknowledged every one of them.
@@ -122,8 +122,6 @@ class Deliverer:
         self._store = store
         self._adapter = adapter
         self._publish = publish
-        # Metric children looked up once (`labels()` costs more than `inc()`).
-        self._results: dict[tuple[str, str], Counter] = {}
 
     @property
     def adapter_name(self) -> str:
@@ -248,11 +246,10 @@ class Deliverer:
         for s in sent:
             self._result(s.adapter, "delivered").inc()
 
-    def _result(self, adapter: str, result: str) -> Counter:
-        child = self._results.get((adapter, result))
-        if child is None:
-            child = self._results[(adapter, result)] = DELIVERIES.labels(adapter, result)
-        return child
+    @staticmethod
+    def _result(adapter: str, result: str) -> Counter:
+        counter: Counter = child(DELIVERIES, adapter, result)
+        return counter
 
 
 def _marked_delivered(record: OfferRecord, receipt: DeliveryReceipt, advisor: bool) -> OfferRecord | None:
