@@ -98,6 +98,7 @@ class ConsumerLoop:
         self._acts_on = {topic: frozenset(types) for topic, types in (acts_on or {}).items()}
         self._stop = threading.Event()
         self._recent: deque[bool] = deque(maxlen=settings.dlq_window)
+        self._failures = 0  # of `_recent`
         self._thread: threading.Thread | None = None
         # Set once the group has handed out partitions, even none: a replica beyond the partition
         # count is a ready stand-by, not a broken pod.
@@ -413,9 +414,14 @@ class ConsumerLoop:
         self._commit(consumer, done)
 
     def _note(self, failed: bool) -> None:
-        self._recent.append(failed)
-        window = self._recent.maxlen or 1
-        if len(self._recent) == window and sum(self._recent) / window > self._settings.dlq_max_ratio:
+        recent = self._recent
+        # The failures in the window, counted as they enter and leave it (not summed over it per record).
+        if recent.maxlen and len(recent) == recent.maxlen and recent[0]:
+            self._failures -= 1
+        recent.append(failed)
+        self._failures += failed
+        window = recent.maxlen or 1
+        if len(recent) == window and self._failures / window > self._settings.dlq_max_ratio:
             raise DeadLetterRateExceeded(
                 f"more than {self._settings.dlq_max_ratio:.0%} of the last {window} messages were dead-lettered"
             )
