@@ -20,7 +20,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import redis
@@ -31,7 +31,7 @@ from opentelemetry import context, trace
 from prometheus_client import Counter, Histogram
 
 from prometeo.bus.producer import BrokerUnavailable, EventProducer, SendFuture
-from prometeo.contracts.envelope import Envelope, EventPayload, InvalidEvent, decode
+from prometeo.contracts.envelope import Envelope, EventPayload, InvalidEvent, decode, registered_type_of
 from prometeo.contracts.topics import dead_letter_topic
 from prometeo.settings import SharedSettings
 from prometeo.telemetry.metrics import CONSUMER_LAG, CONSUMER_MESSAGES, CONSUMER_PROCESSING_SECONDS
@@ -73,6 +73,7 @@ class ConsumerLoop:
         restart_pause_s: float = 2.0,
         batch_window_s: float = 0.0,
         batch_max_records: int = 0,
+        acts_on: Mapping[str, Collection[str]] | None = None,
     ) -> None:
         self._settings = settings
         self._group_id = group_id
@@ -89,8 +90,15 @@ class ConsumerLoop:
         self._batch_window_s = batch_window_s
         self._batch_max_records = batch_max_records
         self._max_poll_records = settings.consumer_max_poll_records
+        # Topic → the event types its handler acts on (a topic not named: every type). A record of another
+        # registered type is passed over as the handler would have ignored it, without building its envelope
+        # and payload (most of a record's cost); it is not validated either: its invalid records are dead-
+        # lettered by the consumers that act on them. Bytes naming no registered type are decoded as before,
+        # so they still go to the dead-letter topic with their reason.
+        self._acts_on = {topic: frozenset(types) for topic, types in (acts_on or {}).items()}
         self._stop = threading.Event()
         self._recent: deque[bool] = deque(maxlen=settings.dlq_window)
+        self._failures = 0  # of `_recent`
         self._thread: threading.Thread | None = None
         # Set once the group has handed out partitions, even none: a replica beyond the partition
         # count is a ready stand-by, not a broken pod.
@@ -270,6 +278,8 @@ class ConsumerLoop:
 
     def _isolate(self, record: ConsumerRecord, on_batch_end: Callable[[], None]) -> None:
         """Handle one record and run the batch-end hook for it alone; dead-letter it if that fails."""
+        if self._passes_over(record):
+            return
         try:
             envelope, payload = decode(record.value)
             self._handlers[record.topic](envelope, payload)
@@ -298,6 +308,12 @@ class ConsumerLoop:
         metrics = self._metrics(topic)
         metrics.consumed.inc()
         started = time.perf_counter()
+        if self._passes_over(record):
+            # Counted as the handler's ignoring it was: processed, and a success for the dead-letter guard.
+            metrics.seconds.observe(time.perf_counter() - started)
+            metrics.processed.inc()
+            self._note(failed=False)
+            return True
         parent = extract_context(record.headers)
         with self._span(topic, record.offset, parent) as span:
             try:
@@ -317,6 +333,14 @@ class ConsumerLoop:
         metrics.processed.inc()
         self._note(failed=False)
         return True
+
+    def _passes_over(self, record: ConsumerRecord) -> bool:
+        """True for a record of a registered type its topic's handler does not act on (see `acts_on`)."""
+        acts_on = self._acts_on.get(record.topic)
+        if acts_on is None:
+            return False
+        named = registered_type_of(record.value)
+        return named is not None and named[0] not in acts_on
 
     @contextlib.contextmanager
     def _span(self, topic: str, offset: int, parent: context.Context) -> Iterator[trace.Span | None]:
@@ -390,9 +414,14 @@ class ConsumerLoop:
         self._commit(consumer, done)
 
     def _note(self, failed: bool) -> None:
-        self._recent.append(failed)
-        window = self._recent.maxlen or 1
-        if len(self._recent) == window and sum(self._recent) / window > self._settings.dlq_max_ratio:
+        recent = self._recent
+        # The failures in the window, counted as they enter and leave it (not summed over it per record).
+        if recent.maxlen and len(recent) == recent.maxlen and recent[0]:
+            self._failures -= 1
+        recent.append(failed)
+        self._failures += failed
+        window = recent.maxlen or 1
+        if len(recent) == window and self._failures / window > self._settings.dlq_max_ratio:
             raise DeadLetterRateExceeded(
                 f"more than {self._settings.dlq_max_ratio:.0%} of the last {window} messages were dead-lettered"
             )

@@ -125,6 +125,30 @@ def decode(raw: bytes | None) -> tuple[Envelope, EventPayload]:
     return envelope, envelope.typed()
 
 
+class _Head(BaseModel):
+    """The envelope's type and version alone: the rest of the bytes is parsed but never built into objects."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: str
+    version: int = 1
+
+
+def registered_type_of(raw: bytes | None) -> tuple[str, int] | None:
+    """The (type, version) an envelope's bytes name, when it is a registered one; None when the bytes are
+    no JSON object, name no type, or an unregistered one (`decode` says why). Reads the same `type` and
+    `version` fields `decode` does, so a consumer that acts on only some types can pass over the others
+    without building their envelope and payload."""
+    if raw is None:
+        return None
+    try:
+        head = _Head.model_validate_json(raw)
+    except ValidationError:
+        return None
+    found = (head.type, head.version)
+    return found if found in _REGISTRY else None
+
+
 def _brief(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors()[:5]:

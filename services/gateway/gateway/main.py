@@ -170,7 +170,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     }
     if settings.views_rebuild:
         handlers = {topic: views.gate(handler) for topic, handler in handlers.items()}
-    loop = ConsumerLoop(settings, settings.group_id, handlers, producer)
+    # Of account-events.v1 only the profiles and their corrections are ours: the rest is not decoded.
+    loop = ConsumerLoop(
+        settings,
+        settings.group_id,
+        handlers,
+        producer,
+        acts_on={topics.ACCOUNT_EVENTS: AccountEventsHandler.EVENT_TYPES},
+    )
     # Without a scope an advisor's read is refused (fail closed): while the view is rebuilt only
     # readiness fails, the edge keeps answering (tokens, health) and discloses nothing.
     app.state.views = views if settings.views_rebuild else None

@@ -87,6 +87,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # A publish the broker did not acknowledge is retried, never dead-lettered.
         retryable=(*TRANSIENT_ERRORS, KafkaError),
         on_batch_end=_scores_end(scores, guard if settings.views_rebuild else None),
+        # Most of account-events.v1 (bookings, balances) is nothing to this service: not decoded.
+        acts_on={topics.ACCOUNT_EVENTS: AccountEventsHandler.EVENT_TYPES},
     )
     app.state.redis, app.state.store, app.state.policies = client, store, policies
     app.state.aio_redis = aio_client

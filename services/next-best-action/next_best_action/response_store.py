@@ -85,7 +85,12 @@ class ResponseStore:
         for offer in decision.offers:
             cell = f"{offer.product.value}|{offer.channel.value}"
             args += [offer.offer_id, f"{offer.channel.value}|{segment}", cell, offer.propensity]
-        self._record(keys=[offered_key(customer_key), response_key(segment)], args=args, client=client)
+        keys_ = [offered_key(customer_key), response_key(segment)]
+        if client is None:
+            self._record(keys=keys_, args=args)
+        else:
+            # EVAL in a pipeline: no SCRIPT EXISTS round trip per execute (NbaStore.record_contacts).
+            client.eval(_RECORD_OFFERS, len(keys_), *keys_, *args)
 
     def credit_acceptance(self, customer_key: str, offer_id: str, product: ProductCode) -> bool:
         prefix = keys.entity(keys.NBA, "response", "")

@@ -213,7 +213,13 @@ class NbaStore:
         ]
         for offer in decision.offers:
             args += [f"{offer.offer_id}|{offer.product.value}|{offer.channel.value}", offer.product.value]
-        self._record_contacts(keys=[_key(customer_key, "contacts"), _volume_key(day)], args=args, client=client)
+        keys_ = [_key(customer_key, "contacts"), _volume_key(day)]
+        if client is None:
+            self._record_contacts(keys=keys_, args=args)
+        else:
+            # EVAL, not the registered script: a script in a pipeline costs redis-py a SCRIPT EXISTS round
+            # trip per execute, and EVAL cannot miss Redis' script cache (a restarted Redis).
+            client.eval(_RECORD_CONTACTS, len(keys_), *keys_, *args)
 
     def record_delivery(
         self, customer_key: str, offer_id: str, product: ProductCode, channel: Channel, at: datetime

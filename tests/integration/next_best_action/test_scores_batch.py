@@ -16,7 +16,7 @@ from next_best_action.consumers.scores import ScoresHandler
 from next_best_action.policy_source import PolicySource
 from next_best_action.response_store import LeverStore, ResponseStore
 from next_best_action.settings import DEFAULT_POLICY
-from next_best_action.store import NbaStore
+from next_best_action.store import _RESERVE, NbaStore
 from prometeo import clock, keys
 from prometeo.bus import EventProducer
 from prometeo.bus.producer import SendFuture
@@ -176,13 +176,38 @@ def test_a_batch_costs_one_round_trip_per_decision_plus_a_few(
         with clock.pinned(AT, tick=False):
             for envelope, payload in events:
                 handler(envelope, payload)
+            client.script_load(_RESERVE)  # as after a first decision: no NOSCRIPT round trip in the count
             before, published = CountingConnection.sent, len(producer.published)
             handler.end()
         trips = CountingConnection.sent - before
         assert len(producer.published) - published == len(events)
-        # One read pipeline, one reservation per decision (atomic, in order), the writes' and markers'
-        # pipelines, the scripts' loading: one record at a time took about a dozen per decision.
-        assert trips <= len(events) + 10, trips
+        # One read pipeline, one reservation per decision (atomic, in order), one pipeline of the writes
+        # and, a round without moments, its markers (EVAL there: no SCRIPT EXISTS round trip per execute).
+        # One record at a time took about a dozen per decision.
+        assert trips == len(events) + 2, trips
+        for envelope, _ in events:
+            assert client.exists(keys.processed_event(keys.NBA, str(envelope.event_id)))
+    finally:
+        client.close()
+
+
+def test_the_batch_writes_survive_a_flushed_script_cache(
+    redis_url: str, policy_path: Path, producer: RecordingProducer, unique: Any
+) -> None:
+    """The writes pipeline EVALs its scripts: a Redis that lost its script cache (a restart) still records."""
+    ck = unique("flushed")
+    client = _client(redis_url, BATCH_DB)
+    try:
+        handler, store = _handler(client, policy_path, producer)
+        _seed(client, store, [unique("objected"), unique("unmarketable"), unique("erased"), ck])
+        payload = scores(profile={"digital_archetype": "activated", "age_band": "35-44"})
+        envelope = new_event(payload, customer_key=ck, source="test", occurred_at=AT)
+        client.script_flush()
+        with clock.pinned(AT, tick=False):
+            handler(envelope, payload)
+            handler.end()
+        assert client.zcard(keys.customer(keys.NBA, ck, "contacts")) > 0
+        assert client.exists(keys.processed_event(keys.NBA, str(envelope.event_id)))
     finally:
         client.close()
 

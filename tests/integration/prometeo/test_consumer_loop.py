@@ -3,13 +3,16 @@ origin, the loop keeps going, retryable failures are retried instead of dead-let
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 
 import pytest
+from kafka import KafkaConsumer, TopicPartition
 
 from prometeo.bus import ConsumerLoop, EventProducer, RetryableError
-from prometeo.contracts import Envelope, EventPayload, topics
+from prometeo.contracts import Envelope, EventPayload, ProductCode, new_event, topics
+from prometeo.contracts.events import ProductHeldV1
 from prometeo.settings import SharedSettings
 from tests.bus_helpers import publish, read_to_end, read_topic, scaled, wait_until
 from tests.factories import booked
@@ -187,3 +190,57 @@ def test_replicas_beyond_the_partition_count_join_the_group_as_ready_stand_bys(
     finally:
         for loop in loops:
             loop.stop()
+
+
+def test_a_loop_acting_on_some_types_passes_over_the_rest_and_dead_letters_what_it_acts_on(
+    broker: str, unique: Callable[[str], str]
+) -> None:
+    """`acts_on`: records of other registered types never reach the handler (nor are they validated: the
+    consumers acting on them dead-letter them); an invalid record of a type it acts on, or bytes naming no
+    registered type, go to the dead-letter topic with their reason as before; every offset is committed."""
+    ck, group = unique("ck_acts_on"), unique("grp")
+    seen: list[str] = []
+    loop = ConsumerLoop(
+        _settings(broker),
+        group,
+        {topics.OUTCOMES: lambda env, _: seen.append(env.type) if env.customer_key == ck else None},
+        EventProducer(broker, group),
+        retry_pause_s=0.1,
+        acts_on={topics.OUTCOMES: {ProductHeldV1.event_type}},
+    )
+    held = new_event(ProductHeldV1(product=ProductCode.SAVINGS), customer_key=ck, source="tests")
+    bad_held = json.loads(held.to_bytes())
+    bad_held["payload"]["product"] = "no-such-product"
+    bad_booking = json.loads(booked(ck).to_bytes())
+    bad_booking["payload"]["amount"] = "-1"
+    raws = [
+        booked(ck).to_bytes(),  # passed over
+        json.dumps(bad_booking).encode(),  # passed over: not this consumer's to judge
+        b'{"broken json',  # dead-lettered: names no type
+        json.dumps({**bad_held, "type": "no.such.type"}).encode(),  # dead-lettered: unknown type
+        json.dumps(bad_held).encode(),  # dead-lettered: a type it acts on, invalid payload
+        held.to_bytes(),  # handled
+    ]
+    loop.start()
+    try:
+        producer = EventProducer(broker, "tests")
+        futures = [producer.publish_raw(topics.OUTCOMES, ck.encode(), raw, []) for raw in raws]
+        last = futures[-1].get(timeout=scaled(10))
+        producer.close()
+        wait_until(lambda: seen == ["product.held"])
+        checker = KafkaConsumer(bootstrap_servers=broker, group_id=group, enable_auto_commit=False)
+        try:
+            partition = TopicPartition(topics.OUTCOMES, last.partition)
+            wait_until(lambda: (checker.committed(partition) or 0) > last.offset)
+        finally:
+            checker.close()
+    finally:
+        loop.stop()
+    dead = read_topic(
+        broker, topics.dead_letter_topic(topics.OUTCOMES), min_count=3, match=lambda r: r.key == ck.encode()
+    )
+    reasons = sorted(dict(r.headers)["dlq.reason"].decode() for r in dead)
+    assert len(dead) == 3 and {dict(r.headers)["dlq.consumer_group"] for r in dead} == {group.encode()}
+    assert reasons[0].startswith("envelope invalid")
+    assert "unknown event type 'no.such.type'" in reasons[2] and "product.held.v1 payload invalid" in reasons[1]
+    assert seen == ["product.held"]

@@ -75,3 +75,35 @@ def test_each_trigger_has_its_own_cooldown_and_contact_rules() -> None:
     soon = ContractMaturingV1(account_id="a1", product=ProductCode.SAVINGS, matures_on=NOW.date())
     [maturing] = from_account_event(soon, NOW, policy)
     assert action_for(maturing, policy, CustomerView(customer_key="ck_1")) == "marketing_permission"
+
+
+class _Untouchable:
+    """A store the handler must not use: any attribute read fails the test."""
+
+    def __getattr__(self, name: str) -> object:
+        raise AssertionError(f"handler used {name} for an event it does not act on")
+
+
+class _Policies:
+    def current(self) -> object:
+        return default_policy()
+
+
+def test_the_account_events_handler_ignores_every_type_it_does_not_declare() -> None:
+    """The consumer loop passes over the types outside `EVENT_TYPES` without decoding them: that must be
+    exactly what the handler does with them (nothing), for every registered type."""
+    from typing import Any
+
+    from next_best_action.consumers.account_events import AccountEventsHandler
+    from prometeo.contracts import Envelope, payload_model, registered_types
+
+    untouchable: Any = _Untouchable()
+    policies: Any = _Policies()
+    handler = AccountEventsHandler(untouchable, untouchable, policies, untouchable)
+    skipped = [(t, v) for t, v in registered_types() if t not in AccountEventsHandler.EVENT_TYPES]
+    assert ("transaction.booked", 1) in skipped and ("balance.snapshot", 1) in skipped
+    for event_type, version in skipped:
+        envelope = Envelope(
+            type=event_type, version=version, occurred_at=NOW, customer_key="ck_00000001", source="t", payload={}
+        )
+        handler(envelope, payload_model(event_type, version).model_construct())

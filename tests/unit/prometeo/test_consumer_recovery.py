@@ -40,3 +40,26 @@ def test_the_dead_letter_guard_stops_the_loop(monkeypatch: pytest.MonkeyPatch) -
     loop._run_guarded()
     assert len(runs) == 1 and loop.restarts == 0
     assert isinstance(loop.error, DeadLetterRateExceeded)
+
+
+@pytest.mark.parametrize("window", [1, 7, 200])
+def test_the_dead_letter_guard_trips_where_the_windows_share_passes_the_ratio(window: int) -> None:
+    """The failures are counted as they enter and leave the window: the guard trips on the same record as
+    the share of the last `window` outcomes computed afresh each time would."""
+    import random
+    from collections import deque
+
+    settings = SharedSettings().model_copy(update={"dlq_window": window, "dlq_max_ratio": 0.5})
+    for seed in range(20):
+        rng = random.Random(seed)
+        loop = ConsumerLoop(settings, "g", {}, cast(Any, None))
+        reference: deque[bool] = deque(maxlen=window)
+        for _ in range(3 * window + 50):
+            failed = rng.random() < 0.45
+            reference.append(failed)
+            expected = len(reference) == window and sum(reference) / window > 0.5
+            if expected:
+                with pytest.raises(DeadLetterRateExceeded):
+                    loop._note(failed)
+                break
+            loop._note(failed)

@@ -110,3 +110,17 @@ def test_customer_partitioner_lands_each_key_where_kafka_pythons_default_partiti
             assert cached.partition("consent-events.v1", None, key, None, None, cluster) == default.partition(
                 "consent-events.v1", None, key, None, None, cluster
             )
+
+
+def test_registered_type_of_reads_the_type_decode_would_validate() -> None:
+    from prometeo.contracts.envelope import registered_type_of
+
+    assert registered_type_of(booked("ck_peek_0001").to_bytes()) == ("transaction.booked", 1)
+    # Only the type and version are read: an envelope invalid elsewhere still names its type.
+    invalid = json.loads(booked("ck_peek_0001").to_bytes())
+    invalid["customer_key"] = "short"
+    assert registered_type_of(json.dumps(invalid).encode()) == ("transaction.booked", 1)
+    # What names no registered type is left to `decode`, which says why it is invalid.
+    for raw in (None, b"{not json", b"[]", b'{"version": 1}', b'{"type": "no.such", "version": 1}'):
+        assert registered_type_of(raw) is None
+    assert registered_type_of(b'{"type": "transaction.booked", "version": 9}') is None

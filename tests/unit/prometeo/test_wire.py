@@ -42,6 +42,17 @@ PAYLOADS: list[tuple[str, dict[str, Any]]] = [
             "features": {"a": 1e20, "b": 0.30000000000000004, "c": 3.0, "d": -0.0, "e": 123456789.125},
         },
     ),
+    (
+        "features.updated",
+        {
+            "feature_set_version": "customer-features.v1",
+            "as_of": "2026-11-20T12:00:00.000001Z",
+            "features": {"txn_count_30d": 3.0, "balance_avg_90d": 1234.5, "f": 1e-9, "g": float(2**53)},
+            "held_products": ["savings"],
+            "held_elsewhere": ["credit_card"],
+            "profile": {"digital_archetype": _AWKWARD, "age_band": "35-44"},
+        },
+    ),
     # A compaction field: the key joins the consent id (the encoder goes through Envelope for these).
     ("consent.changed", {"consent_id": "urn:c|1", "status": "revoked", "reason": _AWKWARD}),
 ]

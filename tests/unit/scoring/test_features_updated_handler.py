@@ -105,3 +105,44 @@ def test_drift_gauges_are_refreshed_at_most_every_interval(monkeypatch: pytest.M
         handler.flush()
     assert len(exported) == 2  # the first poll's, then the one after the interval
     assert exported[0].drift.observed == 4  # every poll still counts into the buckets
+
+
+def test_the_scores_events_are_the_bytes_new_event_gives() -> None:
+    """Encoded straight to the wire: the same envelope, id and payload as `new_event(...).to_bytes()`."""
+    import uuid
+
+    from prometeo import clock
+    from prometeo.contracts.events import ScoresComputedV1
+
+    producer = _Producer()
+    handler = _handler(producer)
+    payload = FeaturesUpdatedV1(
+        feature_set_version="v1",
+        as_of=datetime(2026, 1, 1, tzinfo=UTC),
+        features={"txn_count_30d": 3.0, "balance_avg_90d": 1234.5},
+        held_products=[ProductCode.SAVINGS],
+        profile={"digital_archetype": "activated"},
+    )
+    incoming = new_event(payload, customer_key="ck_bytes_0001", source="test")
+    with clock.pinned(datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=UTC), tick=False):
+        handler(incoming, payload)
+        handler.flush()
+        [(_, [event])] = producer.calls
+        model = _Model()
+        expected = new_event(
+            ScoresComputedV1(
+                model_name=model.name,
+                model_version=model.version,
+                feature_set_version="v1",
+                scores=[ProductScore(product=ProductCode.SAVINGS, propensity=0.5, reasons=[])],
+                held_products=payload.held_products,
+                held_elsewhere=[],
+                profile=payload.profile,
+                features=payload.features,
+            ),
+            customer_key="ck_bytes_0001",
+            source="scoring",
+            event_id=uuid.uuid5(features_updated._NAMESPACE, f"{incoming.event_id}:{model.name}:{model.version}"),
+        )
+    assert event.to_bytes() == expected.to_bytes()
+    assert event.key == expected.key and event.type == expected.type

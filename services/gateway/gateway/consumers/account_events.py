@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from gateway.portfolios import PortfolioWriter
 from gateway.scopes import ScopeWriter
 from prometeo.contracts import Envelope, EventPayload
@@ -10,6 +12,10 @@ from prometeo.contracts.events import CustomerProfiledV1, CustomerRectifiedV1
 
 
 class AccountEventsHandler:
+    # The only types it acts on: the consumer loop passes over the rest of the stream without decoding it
+    # (`ConsumerLoop(acts_on=...)`).
+    EVENT_TYPES: ClassVar[frozenset[str]] = frozenset({CustomerProfiledV1.event_type, CustomerRectifiedV1.event_type})
+
     def __init__(self, scopes: ScopeWriter, portfolios: PortfolioWriter | None = None) -> None:
         self._scopes = scopes
         self._portfolios = portfolios

@@ -3,6 +3,8 @@ payment produce their actions (moments.py); a product acquired here starts the p
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from next_best_action.domain.triggers import from_account_event
 from next_best_action.moments import MomentRunner
 from next_best_action.policy_source import PolicySource
@@ -10,10 +12,16 @@ from next_best_action.store import NbaStore
 from next_best_action.trigger_store import TriggerStore
 from prometeo import clock
 from prometeo.contracts import Envelope, EventPayload
-from prometeo.contracts.events import ProductHeldV1
+from prometeo.contracts.events import ContractMaturingV1, PaymentReturnedV1, ProductHeldV1
 
 
 class AccountEventsHandler:
+    # The only types it acts on: the consumer loop passes over the rest of the stream (bookings, balances,
+    # the bulk of it) without decoding them (`ConsumerLoop(acts_on=...)`). `from_account_event` reads these.
+    EVENT_TYPES: ClassVar[frozenset[str]] = frozenset(
+        {ProductHeldV1.event_type, ContractMaturingV1.event_type, PaymentReturnedV1.event_type}
+    )
+
     def __init__(self, store: NbaStore, triggers: TriggerStore, policies: PolicySource, runner: MomentRunner) -> None:
         self._store = store
         self._triggers = triggers

@@ -196,15 +196,24 @@ class ScoresHandler:
         for item in decided:
             self._store.record_contacts(item.envelope.customer_key, item.decision, item.day, writes)
             self._responses.record_offers(item.envelope.customer_key, item.decision, writes)
-        writes.execute()
-        if self._moments is not None:
+        # Activity against the customer's own baseline, days since an acquisition: judged on fresh
+        # features; each moment acts once by its trigger key, so a redelivery adds nothing. Pure: found
+        # before the writes, so a round without moments queues its markers behind its contacts in the same
+        # pipeline (Redis applies them in order: a marker is still never set before its contacts).
+        runner = self._moments
+        found = [
+            (item, moments)
+            for item in (decided if runner is not None else [])
+            if (moments := moments_from_scores(item.payload.features, item.acquired, item.now, policy))
+        ]
+        if not found:
             for item in decided:
-                # Activity against the customer's own baseline, days since an acquisition: judged on fresh
-                # features; each moment acts once by its trigger key, so a redelivery adds nothing.
-                found = moments_from_scores(item.payload.features, item.acquired, item.now, policy)
-                if found:
-                    self._moments.run(item.envelope.customer_key, found, item.now)
-        if decided:
+                self._store.mark(str(item.envelope.event_id), writes)
+        writes.execute()
+        if runner is not None and found:
+            # Markers only after the moments ran: a crash before leaves them to the redelivery.
+            for item, moments in found:
+                runner.run(item.envelope.customer_key, moments, item.now)
             marks = self._store.pipeline()
             for item in decided:
                 self._store.mark(str(item.envelope.event_id), marks)

@@ -14,10 +14,12 @@ from __future__ import annotations
 import time
 import uuid
 
+from prometeo import clock
 from prometeo.bus import EventProducer, RetryableError
 from prometeo.bus.producer import PublishInterrupted, SendFuture
-from prometeo.contracts import Envelope, EventPayload, new_event, topics
+from prometeo.contracts import Envelope, EventPayload, topics
 from prometeo.contracts.events import FeaturesUpdatedV1, ProductScore, ScoresComputedV1
+from prometeo.contracts.wire import EncodedEvent, EnvelopeEncoder
 from prometeo.telemetry.metrics import DRIFT_SAMPLE, FEATURE_PSI, SCORE_PSI, SCORES_SERVED
 from scoring.domain.routing import serves_challenger
 from scoring.domain.scorer import ScoringInput
@@ -107,7 +109,10 @@ class FeaturesUpdatedHandler:
             if now - self._drift_exported.get(model.version, float("-inf")) >= DRIFT_EXPORT_INTERVAL_S:
                 self._drift_exported[model.version] = now
                 export_drift(model)
-        events = []
+        # Straight to the wire bytes (one serialisation pass, not new_event's dump, rebuild and dump again):
+        # the same envelope fields, ingested at the poll's instant, each event occurring when it is built.
+        encoder = EnvelopeEncoder(clock.now())
+        events: list[EncodedEvent] = []
         for (envelope, payload), scores in zip(batch, scored, strict=True):
             out = ScoresComputedV1(
                 model_name=model.name,
@@ -120,7 +125,15 @@ class FeaturesUpdatedHandler:
                 features=payload.features,
             )
             event_id = uuid.uuid5(_NAMESPACE, f"{envelope.event_id}:{model.name}:{model.version}")
-            events.append(new_event(out, customer_key=envelope.customer_key, source=SOURCE, event_id=event_id))
+            events.append(
+                encoder.encode(
+                    out,
+                    event_id=str(event_id),
+                    occurred_at=clock.now(),
+                    customer_key=envelope.customer_key,
+                    source=SOURCE,
+                )
+            )
         # One call for the poll: the trace and type headers and the metric once, not per event.
         return self._producer.publish_many(topics.SCORES, events)
 
