@@ -31,8 +31,8 @@ from campaigns.adapters.base import (
 from campaigns.domain import kpis
 from campaigns.store import CampaignStore, Increment, OfferRecord, kpi_key
 from prometeo import clock
-from prometeo.bus import EventProducer, RetryableError
-from prometeo.bus.producer import PublishInterrupted
+from prometeo.bus import EventProducer
+from prometeo.bus.acked import publish_many_acked
 from prometeo.contracts import Channel, Envelope, new_event
 from prometeo.contracts.events import OutcomeKind, OutcomeRecordedV1
 from prometeo.telemetry.metrics import DELIVERIES, child
@@ -55,15 +55,7 @@ def acked_publisher(producer: EventProducer, topic: str, timeout_s: float) -> Pu
     the consumer re-processes the event, whose deliveries are re-sent with the same keys and outcome ids."""
 
     def publish(events: Sequence[Envelope]) -> None:
-        generation = producer.generation
-        deadline = time.monotonic() + timeout_s
-        try:
-            futures = producer.publish_many(topic, events)
-        except PublishInterrupted as exc:
-            producer.failed(exc.cause, generation)
-            raise RetryableError(f"publish to {topic} failed: {type(exc.cause).__name__}") from exc
-        if not all(producer.wait_acks(futures, deadline, generation)):
-            raise RetryableError(f"{topic}: the broker did not acknowledge a delivered outcome")
+        publish_many_acked(producer, topic, events, time.monotonic() + timeout_s, producer.generation)
 
     return publish
 

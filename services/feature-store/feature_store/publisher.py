@@ -15,8 +15,8 @@ from feature_store.domain.aggregation import compute_features, held_products, se
 from feature_store.domain.definitions import FEATURE_SET_VERSION
 from feature_store.store import FeatureRepository
 from prometeo import clock
-from prometeo.bus import EventProducer, RetryableError
-from prometeo.bus.producer import PublishInterrupted
+from prometeo.bus import EventProducer
+from prometeo.bus.acked import publish_many_acked
 from prometeo.contracts import topics
 from prometeo.contracts.events import FeaturesUpdatedV1
 from prometeo.contracts.wire import EncodedEvent, EnvelopeEncoder
@@ -67,13 +67,5 @@ class FeaturesPublisher:
                 )
             )
         # One call for the batch's vectors: trace headers, type header and metric once (publish_many).
-        try:
-            futures = self._producer.publish_many(topics.FEATURES_UPDATED, events)
-        except PublishInterrupted as exc:  # send() itself failed (no metadata in time, buffer full)
-            self._producer.failed(exc.cause, generation)
-            name = type(exc.cause).__name__
-            raise RetryableError(f"publish to {topics.FEATURES_UPDATED} failed: {name}") from exc.cause
-        failed = self._producer.wait_acks(futures, deadline, generation).count(False)
-        if failed:
-            raise RetryableError(f"{failed} features-updated event(s) not acknowledged by the broker")
+        publish_many_acked(self._producer, topics.FEATURES_UPDATED, events, deadline, generation)
         self._dirty.clear()
